@@ -1,0 +1,117 @@
+# sysHyper: `make run` boots the hypervisor with its VMs in QEMU;
+# `make test` runs every test. Both install or fetch what is missing first.
+
+GIC ?= 3
+BUILD := build
+CACHE := .cache
+CROSS ?= aarch64-linux-gnu-
+HV_BUILD := $(BUILD)/gicv$(GIC)
+HV_ELF := $(HV_BUILD)/syshyper.elf
+CFGC := $(BUILD)/tools/cfgc
+CONFIG ?= configs/qemu-virt.cfg
+
+# ---------------------------------------------------------------- set-up
+HOST_STAMP := $(CACHE)/host-tools.stamp
+GUEST_STAMP := $(CACHE)/guest/fetched.stamp
+
+$(HOST_STAMP): scripts/setup-host.sh
+	@scripts/setup-host.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(GUEST_STAMP): scripts/fetch-guest.sh | $(HOST_STAMP)
+	@scripts/fetch-guest.sh
+	@touch $@
+
+.PHONY: setup
+setup: $(HOST_STAMP) $(GUEST_STAMP)
+
+# ---------------------------------------------------------------- guest images
+MVM_INITRD := $(BUILD)/mvm/initramfs.cpio.gz
+MVM_INITRD_BASE := 0x58000000
+MVM_DTBS := $(BUILD)/mvm/mvm-gicv2.dtb $(BUILD)/mvm/mvm-gicv3.dtb
+KERNEL := $(BUILD)/guest/Image
+DISK := $(BUILD)/disk.img
+MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS)
+
+# ---------------------------------------------------------------- EL2 image
+HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c \
+	hv/virtio/*.c hv/drivers/*.c hv/lib/*.c hv/platform/qemu-virt/*.c)
+HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
+	-fno-stack-protector -fno-pic -mstrict-align -Wall -Wextra -Werror \
+	-Ihv/include -Ihv/arch/arm64 -Ihv/platform/qemu-virt -Iinclude -MMD -MP
+HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
+
+$(BUILD)/obj/%.c.o: %.c | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
+
+-include $(HV_OBJS:.o=.d)
+
+$(CFGC): tools/cfgc/cfgc.c hv/core/config_check.c hv/platform/qemu-virt/devices.c \
+		hv/include/vm_config.h | $(HOST_STAMP)
+	@$(MAKE) -s -C tools/cfgc BUILD=$(abspath $(dir $@))
+
+# The configuration, checked and compiled into the image (and QEMU's loader list).
+$(HV_BUILD)/config.c $(HV_BUILD)/qemu-loader.args: $(CONFIG) $(CFGC) $(MVM_IMAGES)
+	@mkdir -p $(HV_BUILD)
+	$(CFGC) -D GIC=$(GIC) -o $(HV_BUILD)/config.c -q $(HV_BUILD)/qemu-loader.args $(CONFIG)
+
+$(HV_BUILD)/config.o: $(HV_BUILD)/config.c
+	$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
+
+$(HV_ELF): $(HV_OBJS) $(HV_BUILD)/config.o hv/platform/qemu-virt/linker.ld
+	$(CROSS)gcc $(HV_CFLAGS) -T hv/platform/qemu-virt/linker.ld -o $@ $(HV_OBJS) \
+		$(HV_BUILD)/config.o -lgcc
+
+.PHONY: hv
+hv: $(HV_ELF)
+
+# ---------------------------------------------------------------- guest images
+$(KERNEL): $(GUEST_STAMP)
+	@mkdir -p $(dir $@)
+	cp $(CACHE)/guest/Image $@
+
+$(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*)
+	@mkdir -p $(dir $@)
+	scripts/mkinitramfs.sh $@ mvm
+
+# The DTB names the initrd's end, so it is built after the initrd.
+$(BUILD)/mvm/mvm-gicv%.dtb: mvm/dts/mvm.dts mvm/dts/vm-common.dtsi $(MVM_INITRD)
+	@mkdir -p $(dir $@)
+	cpp -P -nostdinc -undef -x assembler-with-cpp -Imvm/dts -DGIC_VERSION=$* \
+		-DINITRD_START=$(MVM_INITRD_BASE) \
+		-DINITRD_END=$$(printf '0x%x' $$(( $(MVM_INITRD_BASE) + $$(stat -c %s $(MVM_INITRD)) ))) \
+		$< > $@.dts
+	dtc -q -I dts -O dtb -o $@ $@.dts
+
+$(DISK): scripts/mkdisk.sh
+	@mkdir -p $(dir $@)
+	scripts/mkdisk.sh $@
+
+# ---------------------------------------------------------------- run
+QEMU_DEPS := $(HV_ELF) $(HV_BUILD)/qemu-loader.args $(MVM_IMAGES) $(DISK)
+
+.PHONY: run
+run: $(QEMU_DEPS)
+	@echo "sysHyper: Ctrl-] then ? for console help; the MVM's poweroff ends QEMU."
+	@scripts/qemu.sh $(GIC)
+
+# ---------------------------------------------------------------- tests
+.PHONY: test unit-test system-test
+test: unit-test system-test
+
+unit-test: $(HOST_STAMP) $(CFGC)
+	@$(MAKE) -s -C tests/unit check
+
+system-test: $(HOST_STAMP)
+	@$(MAKE) -s GIC=2 $(QEMU_DEPS:$(HV_BUILD)%=$(BUILD)/gicv2%)
+	@$(MAKE) -s GIC=3 $(QEMU_DEPS:$(HV_BUILD)%=$(BUILD)/gicv3%)
+	python3 tests/system/test_hv.py
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)

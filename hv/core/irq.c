@@ -1,0 +1,78 @@
+/* Physical interrupts at EL2: the hypervisor's own (IPIs, its timer, the
+ * maintenance interrupt, the UART) and those it forwards to guests. */
+#include "irq.h"
+
+#include "arch.h"
+#include "console.h"
+#include "gic.h"
+#include "platform.h"
+#include "print.h"
+#include "uart.h"
+#include "vm.h"
+
+static struct vm *irq_owner[GIC_MAX_INTID];
+
+void irq_set_owner(uint32_t intid, struct vm *vm)
+{
+	if (intid < GIC_MAX_INTID)
+		irq_owner[intid] = vm;
+}
+
+static void console_rx(void)
+{
+	int c;
+
+	while ((c = uart_getc()) >= 0)
+		console_input((char)c);
+}
+
+/* Hypervisor-owned interrupts; false if `intid` is not one. */
+static bool handle_own(struct vcpu *vcpu, uint32_t intid)
+{
+	if (intid < 16) /* IPIs: their work happens on the way back to the guest */
+		return true;
+	switch (intid) {
+	case PPI_MAINT:
+		if (vcpu)
+			vgic_maintenance(vcpu);
+		return true;
+	case PPI_HYP_TIMER:
+		hv_timer_irq();
+		return true;
+	case PLAT_UART_IRQ:
+		console_rx();
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Forwards to the running vCPU, linked so its deactivation reaches the GIC. */
+static bool forward(struct vcpu *vcpu, uint32_t intid)
+{
+	if (!vcpu)
+		return false;
+	if (intid != PPI_VTIMER && (intid < 32 || irq_owner[intid] != vcpu->vm))
+		return false;
+	vgic_inject_hw(vcpu, intid);
+	vcpu->stats.irqs_injected++;
+	return true;
+}
+
+void irq_dispatch(struct vcpu *vcpu)
+{
+	for (;;) {
+		uint32_t intid = gic_ack();
+		if (intid >= GIC_MAX_INTID)
+			return;
+		gic_eoi(intid);
+		if (handle_own(vcpu, intid)) {
+			gic_deactivate(intid);
+		} else if (!forward(vcpu, intid)) {
+			/* nobody to take it (its vCPU is off): drop, don't storm */
+			gic_deactivate(intid);
+			if (intid >= 32)
+				gic_enable(intid, false);
+		}
+	}
+}

@@ -1,0 +1,108 @@
+/* Boot of the hypervisor: CPU 0 sets up the machine and the VMs, starts
+ * the other CPUs, and every CPU then runs the vCPU pinned to it. */
+#include "arch.h"
+#include "console.h"
+#include "dt.h"
+#include "gic.h"
+#include "hv.h"
+#include "page_alloc.h"
+#include "percpu.h"
+#include "platform.h"
+#include "print.h"
+#include "uart.h"
+#include "vm.h"
+
+extern char __hv_end[];
+extern const struct platform_dev platform_devs[];
+extern const unsigned platform_ndevs;
+
+struct pcpu pcpus[MAX_PCPUS];
+unsigned nr_pcpus;
+
+uint64_t pcpu_mpidr(unsigned pcpu)
+{
+	return pcpu < MAX_PCPUS ? pcpus[pcpu].mpidr : 0;
+}
+
+static void percpu_init(unsigned id)
+{
+	struct pcpu *cpu = this_cpu();
+
+	cpu->id = id;
+	cpu->mpidr = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+}
+
+/* MPIDRs of the board's CPUs, in DT order (the index is our CPU id). */
+static void collect_cpu(const void *fdt, int node, void *arg)
+{
+	uint64_t reg, size;
+
+	(void)arg;
+	if (nr_pcpus < MAX_PCPUS && dt_get_reg(fdt, node, 0, &reg, &size) == 0)
+		pcpus[nr_pcpus++].mpidr = reg;
+}
+
+static void check_config(void)
+{
+	struct cfg_error err;
+
+	if (config_check(&sys_config, platform_devs, platform_ndevs, &err))
+		panic("configuration rejected: %s: %s\n", err.field, err.msg);
+	if (sys_config.ncpus > nr_pcpus)
+		panic("configuration rejected: system: cpus: %u configured, the board has %u\n",
+		      sys_config.ncpus, nr_pcpus);
+}
+
+static void start_secondaries(void)
+{
+	for (unsigned i = 1; i < nr_pcpus && i < sys_config.ncpus; i++) {
+		int64_t r = psci_cpu_on(pcpus[i].mpidr, (uint64_t)secondary_entry, i);
+		if (r)
+			printk("CPU %u did not start (PSCI %ld)\n", i, (long)r);
+	}
+}
+
+static void cpu_common_init(void)
+{
+	mmu_enable_el2();
+	gic_cpu_init();
+	hv_timer_init();
+	this_cpu()->online = true;
+}
+
+void hv_main(void)
+{
+	const void *fdt = (const void *)PLAT_DTB_ADDR;
+
+	uart_init(PLAT_UART_BASE);
+	console_init();
+	printk("sysHyper starting at EL%lu\n", (unsigned long)(read_sysreg(CurrentEL) >> 2));
+	if (dt_check(fdt))
+		panic("no valid device tree at 0x%lx\n", PLAT_DTB_ADDR);
+	dt_for_each_child(fdt, dt_path_offset(fdt, "/cpus"), "cpu@", collect_cpu, NULL);
+	percpu_init(0);
+	check_config();
+	if (gic_probe(fdt))
+		panic("no supported GIC in the device tree\n");
+	printk("%u CPUs, GICv%d, %lu MiB RAM\n", nr_pcpus, gic.version,
+	       (unsigned long)(sys_config.ram_size >> 20));
+	mmu_build_el2_tables(sys_config.ram_base, sys_config.ram_size);
+	palloc_init((paddr_t)__hv_end, sys_config.hv_base + sys_config.hv_size - (paddr_t)__hv_end);
+	gic_init();
+	cpu_common_init();
+	gic_route_spi(PLAT_UART_IRQ, 0);
+	gic_enable(PLAT_UART_IRQ, true);
+	uart_enable_rx_irq();
+	if (vms_create_all())
+		panic("VM creation failed\n");
+	start_secondaries();
+	vms_start_all();
+	pcpu_idle();
+}
+
+void secondary_main(unsigned id)
+{
+	percpu_init(id);
+	cpu_common_init();
+	pcpu_idle();
+}

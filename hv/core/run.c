@@ -1,0 +1,74 @@
+/* Running vCPUs on their physical CPU: start, resume after a trap, halt,
+ * and the idle loop of a CPU without a running vCPU. */
+#include "arch.h"
+#include "hv.h"
+#include "percpu.h"
+#include "print.h"
+#include "sysreg.h"
+#include "vm.h"
+
+uint64_t vm_vtcr(void);
+
+#define GUEST_HCR                                                                                  \
+	(HCR_VM | HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO | HCR_TSC | HCR_TWI | HCR_FB | HCR_BSU_IS)
+
+struct vcpu *current_vcpu(void)
+{
+	return this_cpu()->vcpu;
+}
+
+static void load_vm_context(struct vcpu *vcpu)
+{
+	write_sysreg(vttbr_el2, vcpu->vm->vttbr);
+	write_sysreg(vtcr_el2, vm_vtcr());
+	write_sysreg(hcr_el2, GUEST_HCR);
+	write_sysreg(vmpidr_el2, vcpu->vmpidr | BIT(31));
+	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+	isb();
+	/* a VM restarted on this CPU must not hit its previous life's TLB entries */
+	__asm__ volatile("tlbi vmalls12e1\n dsb nsh" ::: "memory");
+	isb();
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	vgic_sync(vcpu);
+	vcpu->stats.entered_at = timer_now();
+	guest_enter(vcpu);
+}
+
+void vcpu_start(struct vcpu *vcpu)
+{
+	vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_ctx);
+	vcpu_restore_el1(&vcpu->el1);
+	fp_restore(&vcpu->fp);
+	load_vm_context(vcpu);
+	vgic_init_vcpu(vcpu);
+	vcpu->state = VCPU_RUNNING;
+	printk("vm %s: vCPU %u starts on CPU %u at 0x%lx\n", vcpu->vm->name, vcpu->id, vcpu->pcpu,
+	       (unsigned long)vcpu->regs.elr);
+	vcpu_resume(vcpu);
+}
+
+void vcpu_halt(struct vcpu *vcpu)
+{
+	vcpu->state = VCPU_OFF;
+	write_sysreg(cntv_ctl_el0, 0);
+	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
+	isb();
+	pcpu_idle();
+}
+
+void pcpu_idle(void)
+{
+	struct pcpu *cpu = this_cpu();
+
+	for (;;) {
+		local_irq_disable();
+		struct vcpu *v = cpu->vcpu;
+		if (v && v->state == VCPU_PENDING_ON)
+			vcpu_start(v);
+		wfi(); /* wakes on a pending interrupt even while masked */
+		local_irq_enable();
+	}
+}

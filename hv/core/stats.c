@@ -1,0 +1,38 @@
+/* Statistics on the hypervisor console (Ctrl-] s) and the VM list (Ctrl-] l). */
+#include "arch.h"
+#include "print.h"
+#include "stats.h"
+#include "vm.h"
+
+const char *const trap_cause_names[TRAP_NR] = {"dabt", "hvc", "smc", "wfx", "sysreg", "irq",
+						"other"};
+
+static void print_vcpu(const struct vm *vm, const struct vcpu *v)
+{
+	const struct vcpu_stats *s = &v->stats;
+
+	printk("%s/%u cpu%u dabt %lu hvc %lu smc %lu wfx %lu sysreg %lu irq %lu other %lu | "
+	       "mmio r %lu w %lu hcalls %lu injected %lu guest %lu ms\n",
+	       vm->name, v->id, v->pcpu, (unsigned long)s->traps[TRAP_DABT],
+	       (unsigned long)s->traps[TRAP_HVC], (unsigned long)s->traps[TRAP_SMC],
+	       (unsigned long)s->traps[TRAP_WFI], (unsigned long)s->traps[TRAP_SYSREG],
+	       (unsigned long)s->traps[TRAP_IRQ], (unsigned long)s->traps[TRAP_OTHER],
+	       (unsigned long)s->mmio_reads, (unsigned long)s->mmio_writes,
+	       (unsigned long)s->hypercalls, (unsigned long)s->irqs_injected,
+	       (unsigned long)(timer_ticks_to_us(s->guest_ticks) / 1000));
+}
+
+void stats_print_all(void)
+{
+	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs injected, time in guest\n");
+	for (unsigned i = 0; i < nvms; i++)
+		for (unsigned c = 0; c < vms[i].ncpus; c++)
+			print_vcpu(&vms[i], &vms[i].vcpus[c]);
+}
+
+void vm_list_print(void)
+{
+	for (unsigned i = 0; i < nvms; i++)
+		printk("vm %u: %s %s, %u vCPU(s)\n", i, vms[i].name,
+		       vms[i].state == VM_RUNNING ? "running" : "stopped", vms[i].ncpus);
+}

@@ -1,0 +1,175 @@
+/* VM creation from the configuration, stage-2 set-up and the guest
+ * memory accessors. */
+#include "vm.h"
+
+#include "arch.h"
+#include "gic.h"
+#include "hv.h"
+#include "irq.h"
+#include "lib.h"
+#include "percpu.h"
+#include "platform.h"
+#include "print.h"
+#include "stage2.h"
+#include "vuart.h"
+
+struct vm vms[CFG_MAX_VMS];
+unsigned nvms;
+
+static struct s2_table s2[CFG_MAX_VMS];
+static unsigned parange;
+
+int vm_register_mmio(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn fn, void *dev)
+{
+	if (vm->nmmio >= VM_MAX_MMIO)
+		return -1;
+	vm->mmio[vm->nmmio++] = (struct mmio_region){base, size, fn, dev};
+	return 0;
+}
+
+/* Page by page, so two devices sharing a 4 KiB page map it once. */
+static int map_device(struct vm *vm, ipa_t ipa, paddr_t pa, uint64_t size)
+{
+	struct s2_table *t = &s2[vm->id];
+
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+		paddr_t cur;
+		if (s2_translate(t, ipa + off, &cur) == 0) {
+			if (cur != pa + off)
+				return -1;
+			continue;
+		}
+		if (s2_map(t, ipa + off, pa + off, PAGE_SIZE, S2_DEVICE))
+			return -1;
+	}
+	return 0;
+}
+
+int vm_map(struct vm *vm, ipa_t ipa, paddr_t pa, uint64_t size, bool device)
+{
+	if (device)
+		return map_device(vm, ALIGN_DOWN(ipa, PAGE_SIZE), ALIGN_DOWN(pa, PAGE_SIZE),
+				  ALIGN_UP(size + (pa & (PAGE_SIZE - 1)), PAGE_SIZE));
+	return s2_map(&s2[vm->id], ipa, pa, size, S2_NORMAL);
+}
+
+struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].vmpidr == (mpidr & MPIDR_AFF_MASK))
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
+{
+	for (unsigned i = 0; i < vm->cfg->nmem; i++) {
+		const struct cfg_mem *m = &vm->cfg->mem[i];
+		if (ipa >= m->ipa && len <= m->size && ipa - m->ipa <= m->size - len)
+			return (void *)(uintptr_t)(m->pa + (ipa - m->ipa));
+	}
+	return NULL;
+}
+
+/* The IPA at which the VM sees physical address `pa` of its memory. */
+static ipa_t pa_to_ipa(const struct cfg_vm *cfg, paddr_t pa)
+{
+	for (unsigned i = 0; i < cfg->nmem; i++)
+		if (pa >= cfg->mem[i].pa && pa - cfg->mem[i].pa < cfg->mem[i].size)
+			return cfg->mem[i].ipa + (pa - cfg->mem[i].pa);
+	return 0;
+}
+
+static int map_memory_and_devices(struct vm *vm)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+
+	for (unsigned i = 0; i < cfg->nmem; i++)
+		if (vm_map(vm, cfg->mem[i].ipa, cfg->mem[i].pa, cfg->mem[i].size, false))
+			return -1;
+	for (unsigned i = 0; i < cfg->ndevs; i++) {
+		const struct cfg_passthrough *d = &cfg->devs[i];
+		if (vm_map(vm, d->pa, d->pa, d->size, true))
+			return -1;
+		for (unsigned j = 0; j < d->nirqs; j++) {
+			irq_set_owner(d->irqs[j], vm);
+			vgic_assign_hw_irq(vm, d->irqs[j]);
+		}
+	}
+	return 0;
+}
+
+static void init_vcpus(struct vm *vm)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+
+	vm->ncpus = cfg->ncpus;
+	for (unsigned i = 0; i < cfg->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->id = i;
+		v->pcpu = cfg->cpus[i];
+		v->vmpidr = i; /* Aff0 = vCPU index: what the guest's DT says */
+		v->state = VCPU_OFF;
+		pcpus[v->pcpu].vcpu = v;
+	}
+}
+
+static int vm_create(unsigned id, const struct cfg_vm *cfg)
+{
+	struct vm *vm = &vms[id];
+
+	vm->cfg = cfg;
+	vm->id = id;
+	vm->name = cfg->name;
+	if (s2_init(&s2[id], s2_ipa_bits_from_parange(parange)))
+		return -1;
+	vm->s2_root = (paddr_t)(uintptr_t)s2[id].root;
+	vm->vttbr = vm->s2_root | ((uint64_t)(id + 1) << 48); /* VMID */
+	init_vcpus(vm);
+	if (map_memory_and_devices(vm))
+		return -1;
+	if (vgic_init_vm(vm))
+		return -1;
+	if (vuart_create(vm, PLAT_GUEST_UART_IPA, PLAT_GUEST_UART_IRQ))
+		return -1;
+	return 0;
+}
+
+int vms_create_all(void)
+{
+	parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
+	nvms = sys_config.nvms;
+	for (unsigned i = 0; i < nvms; i++) {
+		if (vm_create(i, &sys_config.vms[i])) {
+			printk("vm %s: creation failed (stage-2 or device set-up)\n",
+			       sys_config.vms[i].name);
+			return -1;
+		}
+		printk("vm %s: %u vCPU(s), %lu MiB, %u device(s)\n", vms[i].name, vms[i].ncpus,
+		       (unsigned long)(sys_config.vms[i].mem[0].size >> 20), sys_config.vms[i].ndevs);
+	}
+	return 0;
+}
+
+uint64_t vm_vtcr(void)
+{
+	return s2_vtcr(&s2[0], parange);
+}
+
+/* Boot vCPU 0 of every VM: the kernel's entry with x0 = its DTB. */
+void vms_start_all(void)
+{
+	for (unsigned i = 0; i < nvms; i++) {
+		struct vm *vm = &vms[i];
+		struct vcpu *v0 = &vm->vcpus[0];
+		v0->on_entry = pa_to_ipa(vm->cfg, vm->cfg->kernel.pa);
+		v0->on_ctx = pa_to_ipa(vm->cfg, vm->cfg->dtb.pa);
+		vm->state = VM_RUNNING;
+		dsb(ish);
+		v0->state = VCPU_PENDING_ON;
+		dsb(ish);
+		if (v0->pcpu != this_cpu()->id)
+			gic_send_sgi(v0->pcpu, IPI_VCPU_ON);
+	}
+}

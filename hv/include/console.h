@@ -1,0 +1,21 @@
+/* The console multiplexer: every VM's console output and the hypervisor's
+ * log share the one physical UART, each line prefixed with its source's
+ * name; input goes to the VM that has the focus. Ctrl-] is the escape key:
+ * Ctrl-] then a digit gives the focus to that VM, 's' prints statistics,
+ * 'l' lists VMs, '?' helps, Ctrl-] again sends a literal Ctrl-]. */
+#ifndef CONSOLE_H
+#define CONSOLE_H
+#include "types.h"
+
+#define CONSOLE_HV (-1) /* the hypervisor's own output */
+#define CONSOLE_ESCAPE 0x1d
+
+void console_init(void);
+void console_write(int source, const char *s, size_t n);
+void console_putc(int source, char c);
+/* Called from the physical UART's interrupt with each received byte. */
+void console_input(char c);
+/* Sink for a VM's console input (set by its console device). */
+typedef void (*console_sink_fn)(void *dev, char c);
+void console_attach(int vm_id, console_sink_fn fn, void *dev);
+#endif

@@ -1,0 +1,8 @@
+/* Dispatch of the sysHyper hypercalls (ABI: include/syshyper/hypercall.h). */
+#ifndef HV_HYPERCALL_H
+#define HV_HYPERCALL_H
+#include "types.h"
+struct vcpu;
+/* false if `fid` is not a sysHyper hypercall */
+bool hypercall_handle(struct vcpu *vcpu, uint64_t fid);
+#endif

@@ -1,0 +1,89 @@
+/* The system configuration as the hypervisor consumes it.
+ *
+ * configs/<name>.cfg is the human-written source; tools/cfgc validates it and
+ * emits a C file defining `sys_config` that is linked into the EL2 image. The
+ * same validator (hv/core/config_check.c) runs again at boot, so an image
+ * built from a hand-edited generated file is still checked. */
+#ifndef VM_CONFIG_H
+#define VM_CONFIG_H
+
+#include <stdint.h>
+
+#define CFG_NAME_LEN 16
+#define CFG_MAX_VMS 8
+#define CFG_MAX_CPUS 8
+#define CFG_MAX_MEM 4
+#define CFG_MAX_DEVS 8
+#define CFG_MAX_IRQS 4
+
+enum vm_role { VM_ROLE_MVM = 1, VM_ROLE_GVM = 2 };
+
+/* Guest memory: [ipa, ipa+size) is backed by [pa, pa+size). */
+struct cfg_mem {
+	uint64_t ipa;
+	uint64_t pa;
+	uint64_t size;
+};
+
+/* An image placed in physical memory by the loader (QEMU -device loader),
+ * at `pa`; `size` is the file size measured by cfgc at build time. */
+struct cfg_image {
+	uint64_t pa;
+	uint64_t size;
+};
+
+/* A physical MMIO device given to a VM: mapped at the same IPA, its
+ * interrupts (GIC INTIDs) routed to the VM. */
+struct cfg_passthrough {
+	char name[CFG_NAME_LEN];
+	uint64_t pa;
+	uint64_t size;
+	uint32_t irqs[CFG_MAX_IRQS];
+	uint32_t nirqs;
+};
+
+struct cfg_vm {
+	char name[CFG_NAME_LEN];
+	uint32_t role;
+	uint32_t ncpus;
+	uint32_t cpus[CFG_MAX_CPUS]; /* physical CPU of vCPU i */
+	uint32_t nmem;
+	struct cfg_mem mem[CFG_MAX_MEM];
+	struct cfg_image kernel;
+	struct cfg_image initrd; /* size 0: none */
+	struct cfg_image dtb;
+	uint32_t ndevs;
+	struct cfg_passthrough devs[CFG_MAX_DEVS];
+};
+
+struct sys_config {
+	uint64_t ram_base; /* physical RAM of the board */
+	uint64_t ram_size;
+	uint64_t hv_base; /* reserved for the hypervisor image and heap */
+	uint64_t hv_size;
+	uint32_t ncpus; /* physical CPUs the board has */
+	uint32_t nvms;
+	struct cfg_vm vms[CFG_MAX_VMS];
+};
+
+/* The platform's devices that may be passed through (name, pa, size, irqs). */
+struct platform_dev {
+	const char *name;
+	uint64_t pa;
+	uint64_t size;
+};
+
+/* Error report of a validation: which VM/field is wrong and why. */
+struct cfg_error {
+	char field[48];
+	char msg[128];
+};
+
+/* Returns 0 if `cfg` is consistent, else fills `err` and returns -1.
+ * `devs`/`ndevs` list what the platform has; no libc needed. */
+int config_check(const struct sys_config *cfg, const struct platform_dev *devs,
+		 unsigned ndevs, struct cfg_error *err);
+
+extern const struct sys_config sys_config;
+
+#endif

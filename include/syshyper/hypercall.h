@@ -1,0 +1,39 @@
+/* The sysHyper hypercall ABI: the single source of truth shared by the
+ * hypervisor (EL2) and the MVM's kernel module and tools.
+ *
+ * Calls are SMCCC-style fast calls by HVC #0: x0 = function id, x1..x5 =
+ * arguments; x0 returns a status (0 or a negative HC_ERR_*), x1..x3 values.
+ * Function ids live in the SMCCC "vendor specific hypervisor service"
+ * range (owner 6), 64-bit convention. */
+#ifndef SYSHYPER_HYPERCALL_H
+#define SYSHYPER_HYPERCALL_H
+
+#define HC_FID(n) (0xc6000000UL | (n))
+
+#define HC_VERSION HC_FID(0)  /* -> x1 = ABI version (major << 16 | minor) */
+#define HC_VM_COUNT HC_FID(1) /* -> x1 = number of VMs */
+/* x1 = vm index, x2 = IPA of a page of the caller's memory -> a struct
+ * hc_vm_info written there */
+#define HC_VM_INFO HC_FID(2)
+
+#define HC_ABI_VERSION 0x00010000UL
+
+#define HC_OK 0
+#define HC_ERR_INVALID (-2L)
+#define HC_ERR_DENIED (-3L) /* only the MVM may call it */
+
+#define HC_NAME_LEN 16
+#define HC_TRAP_CAUSES 7
+
+/* Filled by HC_VM_INFO; fixed layout, little-endian, no pointers. */
+struct hc_vm_info {
+	char name[HC_NAME_LEN];
+	unsigned long long ncpus;
+	unsigned long long state;     /* 0 stopped, 1 running */
+	unsigned long long mem_bytes;
+	unsigned long long traps[HC_TRAP_CAUSES]; /* summed over vCPUs, by cause */
+	unsigned long long mmio_reads, mmio_writes, hypercalls, irqs_injected;
+	unsigned long long guest_us;
+};
+
+#endif
