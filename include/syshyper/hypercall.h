@@ -18,6 +18,11 @@
 
 #define HC_ABI_VERSION 0x00010000UL
 
+/* The interrupt (GIC INTID, an SPI no board device uses) the hypervisor
+ * injects into the MVM when mediated requests wait; the MVM's device tree
+ * names it in its "syshyper,hypervisor" node. */
+#define HC_MVM_IRQ_INTID 140
+
 #define HC_OK 0
 #define HC_ERR_INVALID (-2L)
 #define HC_ERR_DENIED (-3L) /* only the MVM may call it */

@@ -1,0 +1,105 @@
+/* The mediated block-I/O area shared by the hypervisor and the MVM: the
+ * single source of truth for its layout (EL2, the MVM kernel module and the
+ * daemon all include this file).
+ *
+ * The MVM's kernel module allocates one physically contiguous area and
+ * registers it with HC_MED_REGISTER. The MVM is identity mapped, so the
+ * hypervisor reaches the area at the address the MVM passes (after checking
+ * it lies in the MVM's memory); the MVM never sees a GVM's memory: data
+ * moves through the area's slots, copied by the hypervisor.
+ *
+ * Requests flow hypervisor -> MVM through req_ring, completions MVM ->
+ * hypervisor through cmp_ring. Both rings hold slot numbers; producer and
+ * consumer indices are free-running u32 (index % nslots is the position).
+ * Any number of slots may be in flight and they complete in any order.
+ *
+ *   hypervisor: fills slot, req_ring[req_prod % n] = slot, req_prod++,
+ *               injects MED_IRQ into the MVM (batched: once per kick)
+ *   MVM daemon: takes req_ring[req_cons % n], req_cons++, performs the I/O,
+ *               sets slot.status, cmp_ring[cmp_prod % n] = slot, cmp_prod++,
+ *               then HVC HC_MED_COMPLETE (once per batch)
+ *   hypervisor: takes cmp_ring[cmp_cons % n], cmp_cons++, finishes the GVM's
+ *               request (copies read data into the GVM, used ring, IRQ).
+ */
+#ifndef SYSHYPER_MEDIATED_H
+#define SYSHYPER_MEDIATED_H
+
+#include "hypercall.h"
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+#endif
+
+/* x1 = physical address of the area, x2 = its size in bytes */
+#define HC_MED_REGISTER HC_FID(0x10)
+/* completions were added to cmp_ring */
+#define HC_MED_COMPLETE HC_FID(0x11)
+
+#define MED_MAGIC 0x4d454453u /* "SDEM" */
+#define MED_VERSION 1
+#define MED_AREA_SIZE (4u << 20)   /* what the module allocates */
+#define MED_HDR_SIZE (64u << 10)   /* header + rings + disk table */
+#define MED_SLOT_DATA (64u << 10)  /* data bytes per slot = max request */
+#define MED_MAX_SLOTS 62           /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
+#define MED_MAX_DISKS 8
+#define MED_SECTOR 512
+
+enum med_req_type {
+	MED_REQ_READ = 0,
+	MED_REQ_WRITE = 1,
+	MED_REQ_FLUSH = 4,
+	MED_REQ_GET_ID = 8,
+	MED_REQ_DISCARD = 11,
+	MED_REQ_WRITE_ZEROES = 13,
+};
+
+enum med_status { MED_S_OK = 0, MED_S_IOERR = 1, MED_S_UNSUPP = 2 };
+
+struct med_slot {
+	__u32 disk;   /* index in disks[] */
+	__u32 type;   /* enum med_req_type */
+	__u64 sector; /* in 512-byte sectors */
+	__u32 len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
+	__s32 status; /* enum med_status, set by the MVM */
+	__u64 tag;    /* the hypervisor's; the MVM leaves it alone */
+};
+
+/* Filled by the hypervisor from its configuration, for the daemon to check
+ * against its own (which file backs which disk is the MVM's business). */
+struct med_disk {
+	char name[16]; /* "gvm1.vda" */
+	__u64 sectors;
+	__u32 read_only;
+	__u32 valid;
+};
+
+struct med_area {
+	__u32 magic;
+	__u32 version;
+	__u32 nslots;
+	__u32 slot_data_size;
+	__u32 data_offset; /* of slot 0's data, from the start of the area */
+	__u32 ndisks;
+	__u32 pad[2];
+	volatile __u32 req_prod; /* hypervisor */
+	volatile __u32 req_cons; /* MVM */
+	volatile __u32 cmp_prod; /* MVM */
+	volatile __u32 cmp_cons; /* hypervisor */
+	__u32 req_ring[MED_MAX_SLOTS];
+	__u32 cmp_ring[MED_MAX_SLOTS];
+	struct med_slot slots[MED_MAX_SLOTS];
+	struct med_disk disks[MED_MAX_DISKS];
+	/* counters the MVM's tools may show */
+	__u64 kicks_to_mvm, completions_hvc;
+};
+
+#define MED_SLOT_DATA_PTR(area, i)                                                                 \
+	((__u8 *)(area) + (area)->data_offset + (__u64)(i) * (area)->slot_data_size)
+
+#endif
