@@ -1,0 +1,70 @@
+/* virtio-mmio transport, version 2 (virtio 1.1 §4.2.2), emulated in EL2.
+ * A device model supplies its ID, features, config space and queue
+ * handling through virtio_dev_ops. */
+#ifndef VIRTIO_MMIO_H
+#define VIRTIO_MMIO_H
+#include "spinlock.h"
+#include "types.h"
+#include "virtq.h"
+#include "vm_config.h"
+
+#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+#define VIRTIO_F_RING_INDIRECT_DESC (1ULL << 28)
+#define VIRTIO_F_RING_EVENT_IDX (1ULL << 29)
+#define VIRTIO_F_RING_RESET (1ULL << 40)
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+#define VIRTIO_INT_USED 1
+#define VIRTIO_INT_CONFIG 2
+
+struct vm;
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	uint32_t device_id;
+	uint64_t features; /* device-specific + transport features offered */
+	unsigned nqueues;
+	uint32_t config_size;
+	/* config space bytes [off, off+len): len 1, 2, 4 (8 as two 4s) */
+	uint32_t (*config_read)(struct virtio_dev *dev, uint32_t off, unsigned len);
+	void (*config_write)(struct virtio_dev *dev, uint32_t off, unsigned len, uint32_t val);
+	/* the driver notified queue `q` (called on the notifying vCPU's CPU) */
+	void (*notify)(struct virtio_dev *dev, unsigned q);
+	/* the driver reset the device: drop in-flight state */
+	void (*reset)(struct virtio_dev *dev);
+};
+
+struct virtio_dev {
+	struct vm *vm;
+	ipa_t base;
+	uint32_t irq;
+	const struct virtio_dev_ops *ops;
+	uint64_t features; /* offered: ops->features plus per-device bits */
+	void *priv;
+	spinlock_t lock;
+	uint32_t status;
+	uint32_t dev_features_sel, drv_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t isr;
+	uint32_t config_generation;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	struct guest_region regions[CFG_MAX_MEM];
+	struct guest_mem mem;
+	uint64_t notifies, irqs, errors; /* counters */
+};
+
+/* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
+int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
+		       const struct virtio_dev_ops *ops, void *priv);
+/* Raises the used-buffer interrupt if the driver wants one for queue q. */
+void virtio_notify_used(struct virtio_dev *dev, unsigned q);
+/* A guest error: logs it, sets DEVICE_NEEDS_RESET and interrupts. */
+void virtio_device_error(struct virtio_dev *dev, const char *what);
+#endif

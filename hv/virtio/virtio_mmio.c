@@ -1,0 +1,303 @@
+/* virtio-mmio transport (see virtio_mmio.h). Register accesses are
+ * serialised per device by its lock; queue work runs in the device model. */
+#include "virtio_mmio.h"
+
+#include "print.h"
+#include "vgic.h"
+#include "vm.h"
+
+#define MAGIC 0x000
+#define VERSION 0x004
+#define DEVICE_ID 0x008
+#define VENDOR_ID 0x00c
+#define DEVICE_FEATURES 0x010
+#define DEVICE_FEATURES_SEL 0x014
+#define DRIVER_FEATURES 0x020
+#define DRIVER_FEATURES_SEL 0x024
+#define QUEUE_SEL 0x030
+#define QUEUE_NUM_MAX 0x034
+#define QUEUE_NUM 0x038
+#define QUEUE_READY 0x044
+#define QUEUE_NOTIFY 0x050
+#define INTERRUPT_STATUS 0x060
+#define INTERRUPT_ACK 0x064
+#define STATUS 0x070
+#define QUEUE_DESC_LOW 0x080
+#define QUEUE_DESC_HIGH 0x084
+#define QUEUE_DRIVER_LOW 0x090
+#define QUEUE_DRIVER_HIGH 0x094
+#define QUEUE_DEVICE_LOW 0x0a0
+#define QUEUE_DEVICE_HIGH 0x0a4
+#define QUEUE_RESET 0x0c0
+#define CONFIG_GENERATION 0x0fc
+#define CONFIG 0x100
+#define WINDOW 0x200
+
+#define MAGIC_VALUE 0x74726976 /* "virt" */
+#define VENDOR_SYSHYPER 0x48535953 /* "SYSH" */
+
+static struct virtq *selected_queue(struct virtio_dev *dev)
+{
+	return dev->queue_sel < dev->ops->nqueues ? &dev->vq[dev->queue_sel] : NULL;
+}
+
+static void raise_irq(struct virtio_dev *dev, uint32_t why)
+{
+	__atomic_or_fetch(&dev->isr, why, __ATOMIC_SEQ_CST);
+	dev->irqs++;
+	vgic_inject(dev->vm, NULL, dev->irq);
+}
+
+void virtio_notify_used(struct virtio_dev *dev, unsigned q)
+{
+	if (q < dev->ops->nqueues && virtq_needs_interrupt(&dev->vq[q]))
+		raise_irq(dev, VIRTIO_INT_USED);
+}
+
+void virtio_device_error(struct virtio_dev *dev, const char *what)
+{
+	dev->errors++;
+	printk("vm %s: virtio device %u at 0x%lx: %s: device needs reset\n", dev->vm->name,
+	       dev->ops->device_id, (unsigned long)dev->base, what);
+	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
+	for (unsigned q = 0; q < dev->ops->nqueues; q++)
+		dev->vq[q].ready = false;
+	raise_irq(dev, VIRTIO_INT_CONFIG);
+}
+
+static void device_reset(struct virtio_dev *dev)
+{
+	dev->status = 0;
+	dev->driver_features = 0;
+	dev->dev_features_sel = dev->drv_features_sel = dev->queue_sel = 0;
+	dev->isr = 0;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		dev->vq[q] = (struct virtq){0};
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+}
+
+/* FEATURES_OK only for a subset of what we offer that includes VERSION_1
+ * (this transport is modern only). */
+static bool features_acceptable(const struct virtio_dev *dev)
+{
+	return !(dev->driver_features & ~dev->features) &&
+	       (dev->driver_features & VIRTIO_F_VERSION_1);
+}
+
+static void write_status(struct virtio_dev *dev, uint32_t v)
+{
+	if (v == 0) {
+		device_reset(dev);
+		return;
+	}
+	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(dev->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !features_acceptable(dev))
+		v &= ~VIRTIO_STATUS_FEATURES_OK;
+	dev->status = v | (dev->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void queue_ready(struct virtio_dev *dev, struct virtq *vq, uint32_t v)
+{
+	if (!v) {
+		vq->ready = false;
+		return;
+	}
+	if (!(dev->status & VIRTIO_STATUS_FEATURES_OK)) {
+		virtio_device_error(dev, "queue enabled before FEATURES_OK");
+		return;
+	}
+	vq->event_idx = dev->driver_features & VIRTIO_F_RING_EVENT_IDX;
+	vq->indirect = dev->driver_features & VIRTIO_F_RING_INDIRECT_DESC;
+	int err = virtq_enable(vq, &dev->mem);
+	if (err)
+		virtio_device_error(dev, virtq_strerror(err));
+}
+
+static void set_half(uint64_t *v, bool high, uint32_t val)
+{
+	*v = high ? (*v & 0xffffffffULL) | ((uint64_t)val << 32) : (*v & ~0xffffffffULL) | val;
+}
+
+static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
+{
+	struct virtq *vq = selected_queue(dev);
+
+	if (!vq)
+		return;
+	if (vq->ready && off != QUEUE_READY && off != QUEUE_RESET)
+		return; /* the spec forbids changing a live queue: ignore */
+	switch (off) {
+	case QUEUE_NUM:
+		vq->num = (uint16_t)(v <= VIRTQ_MAX_SIZE ? v : 0);
+		break;
+	case QUEUE_READY:
+		queue_ready(dev, vq, v);
+		break;
+	case QUEUE_DESC_LOW:
+	case QUEUE_DESC_HIGH:
+		set_half(&vq->desc_ipa, off == QUEUE_DESC_HIGH, v);
+		break;
+	case QUEUE_DRIVER_LOW:
+	case QUEUE_DRIVER_HIGH:
+		set_half(&vq->avail_ipa, off == QUEUE_DRIVER_HIGH, v);
+		break;
+	case QUEUE_DEVICE_LOW:
+	case QUEUE_DEVICE_HIGH:
+		set_half(&vq->used_ipa, off == QUEUE_DEVICE_HIGH, v);
+		break;
+	case QUEUE_RESET:
+		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET))
+			*vq = (struct virtq){0};
+		break;
+	}
+}
+
+static uint32_t queue_reg_read(struct virtio_dev *dev, uint64_t off)
+{
+	struct virtq *vq = selected_queue(dev);
+
+	if (!vq)
+		return 0;
+	switch (off) {
+	case QUEUE_NUM_MAX:
+		return VIRTQ_MAX_SIZE;
+	case QUEUE_NUM:
+		return vq->num;
+	case QUEUE_READY:
+		return vq->ready;
+	case QUEUE_DESC_LOW:
+		return (uint32_t)vq->desc_ipa;
+	case QUEUE_DESC_HIGH:
+		return (uint32_t)(vq->desc_ipa >> 32);
+	case QUEUE_DRIVER_LOW:
+		return (uint32_t)vq->avail_ipa;
+	case QUEUE_DRIVER_HIGH:
+		return (uint32_t)(vq->avail_ipa >> 32);
+	case QUEUE_DEVICE_LOW:
+		return (uint32_t)vq->used_ipa;
+	case QUEUE_DEVICE_HIGH:
+		return (uint32_t)(vq->used_ipa >> 32);
+	default:
+		return 0;
+	}
+}
+
+static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
+{
+	switch (off) {
+	case MAGIC:
+		return MAGIC_VALUE;
+	case VERSION:
+		return 2;
+	case DEVICE_ID:
+		return dev->ops->device_id;
+	case VENDOR_ID:
+		return VENDOR_SYSHYPER;
+	case DEVICE_FEATURES:
+		return dev->dev_features_sel > 1
+			       ? 0
+			       : (uint32_t)(dev->features >> (32 * dev->dev_features_sel));
+	case INTERRUPT_STATUS:
+		return __atomic_load_n(&dev->isr, __ATOMIC_SEQ_CST);
+	case STATUS:
+		return dev->status;
+	case CONFIG_GENERATION:
+		return dev->config_generation;
+	case QUEUE_RESET:
+		return 0;
+	default:
+		return queue_reg_read(dev, off);
+	}
+}
+
+/* Returns the queue to notify, or -1. */
+static int reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
+{
+	switch (off) {
+	case DEVICE_FEATURES_SEL:
+		dev->dev_features_sel = v;
+		break;
+	case DRIVER_FEATURES:
+		if (dev->drv_features_sel <= 1 && !(dev->status & VIRTIO_STATUS_FEATURES_OK))
+			set_half(&dev->driver_features, dev->drv_features_sel == 1, v);
+		break;
+	case DRIVER_FEATURES_SEL:
+		dev->drv_features_sel = v;
+		break;
+	case QUEUE_SEL:
+		dev->queue_sel = v;
+		break;
+	case QUEUE_NOTIFY:
+		if (v < dev->ops->nqueues && dev->vq[v].ready &&
+		    (dev->status & VIRTIO_STATUS_DRIVER_OK))
+			return (int)v;
+		break;
+	case INTERRUPT_ACK:
+		__atomic_and_fetch(&dev->isr, ~v, __ATOMIC_SEQ_CST);
+		break;
+	case STATUS:
+		write_status(dev, v);
+		break;
+	default:
+		queue_reg_write(dev, off, v);
+	}
+	return -1;
+}
+
+static bool config_access(struct virtio_dev *dev, struct mmio_access *acc, uint32_t off)
+{
+	if (acc->width > 4 || off + acc->width > dev->ops->config_size || (off & (acc->width - 1)))
+		return false;
+	if (acc->write) {
+		if (dev->ops->config_write)
+			dev->ops->config_write(dev, off, acc->width, (uint32_t)acc->value);
+	} else {
+		acc->value = dev->ops->config_read ? dev->ops->config_read(dev, off, acc->width) : 0;
+	}
+	return true;
+}
+
+static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct virtio_dev *dev = opaque;
+	uint64_t off = acc->addr - dev->base;
+	int notify = -1;
+	bool ok = true;
+
+	(void)vcpu;
+	spin_lock(&dev->lock);
+	if (off >= CONFIG) {
+		ok = config_access(dev, acc, (uint32_t)(off - CONFIG));
+	} else if (acc->width != 4 || (off & 3)) {
+		ok = false; /* registers are 32-bit only */
+	} else if (acc->write) {
+		notify = reg_write(dev, off, (uint32_t)acc->value);
+	} else {
+		acc->value = reg_read(dev, off);
+	}
+	spin_unlock(&dev->lock);
+	if (notify >= 0) {
+		dev->notifies++;
+		dev->ops->notify(dev, (unsigned)notify);
+	}
+	return ok;
+}
+
+int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
+		       const struct virtio_dev_ops *ops, void *priv)
+{
+	dev->vm = vm;
+	dev->base = base;
+	dev->irq = irq;
+	dev->ops = ops;
+	dev->features |= ops->features;
+	dev->priv = priv;
+	for (unsigned i = 0; i < vm->cfg->nmem; i++) {
+		const struct cfg_mem *m = &vm->cfg->mem[i];
+		dev->regions[i] = (struct guest_region){m->ipa, m->size, (uint8_t *)(uintptr_t)m->pa};
+	}
+	dev->mem = (struct guest_mem){dev->regions, vm->cfg->nmem};
+	device_reset(dev);
+	return vm_register_mmio(vm, base, WINDOW, virtio_mmio_access, dev);
+}
