@@ -42,6 +42,22 @@ struct cfg_passthrough {
 	uint32_t nirqs;
 };
 
+/* An emulated virtio-mmio device in a VM, at slot n of the board's
+ * virtio-mmio window (IPA 0x0a000000 + n*0x200, INTID 48 + n). */
+enum cfg_virtio_type { CFG_VIRTIO_BLK = 1, CFG_VIRTIO_NET = 2, CFG_VIRTIO_CONSOLE = 3 };
+enum cfg_blk_backend { CFG_BLK_MEDIATED = 1, CFG_BLK_HV_DRIVER = 2 };
+#define CFG_MAX_VIRTIO 4
+
+struct cfg_virtio {
+	uint32_t type;    /* enum cfg_virtio_type */
+	uint32_t slot;    /* 0..31 */
+	uint32_t backend; /* blk: enum cfg_blk_backend */
+	uint32_t disk;    /* blk: the backend's disk index */
+	uint64_t sectors; /* blk: capacity in 512-byte sectors */
+	uint32_t read_only;
+	uint8_t mac[6]; /* net */
+};
+
 struct cfg_vm {
 	char name[CFG_NAME_LEN];
 	uint32_t role;
@@ -54,6 +70,8 @@ struct cfg_vm {
 	struct cfg_image dtb;
 	uint32_t ndevs;
 	struct cfg_passthrough devs[CFG_MAX_DEVS];
+	uint32_t nvirtio;
+	struct cfg_virtio virtio[CFG_MAX_VIRTIO];
 };
 
 struct sys_config {
