@@ -3,7 +3,9 @@
 
 #include "arch.h"
 #include "lib.h"
+#include "mediated.h"
 #include "syshyper/hypercall.h"
+#include "syshyper/mediated.h"
 #include "vm.h"
 
 static bool caller_is_mvm(struct vcpu *vcpu)
@@ -62,6 +64,11 @@ bool hypercall_handle(struct vcpu *vcpu, uint64_t fid)
 		break;
 	case HC_VM_INFO:
 		x[0] = (uint64_t)hc_vm_info(vcpu, x[1], x[2]);
+		break;
+	case HC_MED_REGISTER:
+	case HC_MED_COMPLETE:
+	case HC_MED_RESYNC:
+		x[0] = (uint64_t)mediated_hypercall(vcpu, fid, x[1], x[2]);
 		break;
 	default:
 		x[0] = (uint64_t)HC_ERR_INVALID;

@@ -30,6 +30,7 @@ struct blk_req {
 	unsigned data_first;  /* index of the first data buffer in chain.bufs */
 	uint32_t data_skip;   /* bytes of that buffer that belong to the header */
 	uint8_t *status;      /* the status byte in the guest */
+	uint32_t reset_count; /* the device's, when the request was taken */
 };
 
 struct blk_backend_ops {

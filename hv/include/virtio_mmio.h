@@ -54,6 +54,7 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t isr;
 	uint32_t config_generation;
+	uint32_t reset_count; /* completions from before a reset are dropped */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	struct guest_region regions[CFG_MAX_MEM];
 	struct guest_mem mem;

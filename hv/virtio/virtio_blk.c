@@ -147,11 +147,15 @@ void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
 		blk->bytes_read += written;
 	else if (req->type == VIRTIO_BLK_T_OUT)
 		blk->bytes_written += req->len;
-	*req->status = status;
 	spin_lock(&blk->vdev.lock);
-	if (blk->vdev.vq[0].ready)
+	bool live = blk->vdev.vq[0].ready && blk->vdev.reset_count == req->reset_count;
+	if (live) {
+		*req->status = status;
 		virtq_push(&blk->vdev.vq[0], req->chain.head, written + 1);
+	}
 	spin_unlock(&blk->vdev.lock);
+	if (!live)
+		return; /* the driver reset the device meanwhile: not ours to touch */
 	virtio_notify_used(&blk->vdev, 0);
 }
 
@@ -217,6 +221,7 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req)
 	for (;;) {
 		spin_lock(&dev->lock);
 		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], &dev->mem, &req->chain) : VQ_EMPTY;
+		req->reset_count = dev->reset_count;
 		spin_unlock(&dev->lock);
 		if (r == VQ_EMPTY)
 			return 0;

@@ -68,6 +68,7 @@ void virtio_device_error(struct virtio_dev *dev, const char *what)
 static void device_reset(struct virtio_dev *dev)
 {
 	dev->status = 0;
+	dev->reset_count++;
 	dev->driver_features = 0;
 	dev->dev_features_sel = dev->drv_features_sel = dev->queue_sel = 0;
 	dev->isr = 0;

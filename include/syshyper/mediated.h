@@ -40,6 +40,9 @@ typedef int32_t __s32;
 #define HC_MED_REGISTER HC_FID(0x10)
 /* completions were added to cmp_ring */
 #define HC_MED_COMPLETE HC_FID(0x11)
+/* a (re)started daemon: the hypervisor resets both rings and queues every
+ * request still in flight again, so none is lost with a killed daemon */
+#define HC_MED_RESYNC HC_FID(0x12)
 
 #define MED_MAGIC 0x4d454453u /* "SDEM" */
 #define MED_VERSION 1
