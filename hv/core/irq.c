@@ -5,6 +5,7 @@
 #include "arch.h"
 #include "console.h"
 #include "gic.h"
+#include "mediated.h"
 #include "platform.h"
 #include "print.h"
 #include "uart.h"
@@ -29,7 +30,11 @@ static void console_rx(void)
 /* Hypervisor-owned interrupts; false if `intid` is not one. */
 static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 {
-	if (intid < 16) /* IPIs: their work happens on the way back to the guest */
+	if (intid == IPI_WORK) {
+		mediated_work();
+		return true;
+	}
+	if (intid < 16) /* other IPIs: their work happens on the way back to the guest */
 		return true;
 	switch (intid) {
 	case PPI_MAINT:

@@ -13,6 +13,8 @@
 #include "stage2.h"
 #include "vuart.h"
 
+int vm_create_virtio(struct vm *vm);
+
 struct vm vms[CFG_MAX_VMS];
 unsigned nvms;
 
@@ -133,7 +135,7 @@ static int vm_create(unsigned id, const struct cfg_vm *cfg)
 		return -1;
 	if (vuart_create(vm, PLAT_GUEST_UART_IPA, PLAT_GUEST_UART_IRQ))
 		return -1;
-	return 0;
+	return vm_create_virtio(vm);
 }
 
 int vms_create_all(void)

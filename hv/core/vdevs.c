@@ -1,0 +1,40 @@
+/* The emulated virtio devices of each VM, from its configuration. */
+#include "mediated.h"
+#include "print.h"
+#include "virtio_blk.h"
+#include "vm.h"
+
+#define VIRTIO_MMIO_BASE 0x0a000000UL
+#define VIRTIO_MMIO_STRIDE 0x200
+#define VIRTIO_MMIO_INTID0 48 /* SPI 16 */
+#define MAX_BLK (CFG_MAX_VMS * CFG_MAX_VIRTIO)
+
+static struct virtio_blk blks[MAX_BLK];
+static unsigned nblks;
+
+static int create_blk(struct vm *vm, const struct cfg_virtio *c)
+{
+	if (nblks >= MAX_BLK || c->backend != CFG_BLK_MEDIATED)
+		return -1;
+	struct virtio_blk *blk = &blks[nblks++];
+	ipa_t base = VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE;
+
+	if (virtio_blk_create(blk, vm, base, VIRTIO_MMIO_INTID0 + c->slot, c->sectors,
+			      c->read_only, &mediated_blk_backend))
+		return -1;
+	return mediated_add_disk(blk, c->disk);
+}
+
+int vm_create_virtio(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg->nvirtio; i++) {
+		const struct cfg_virtio *c = &vm->cfg->virtio[i];
+		int err = c->type == CFG_VIRTIO_BLK ? create_blk(vm, c) : -1;
+		if (err) {
+			printk("vm %s: virtio device %u (slot %u) could not be created\n", vm->name, i,
+			       c->slot);
+			return -1;
+		}
+	}
+	return 0;
+}
