@@ -3,13 +3,15 @@
 #define SYSREG_H
 #include "types.h"
 
-#define read_sysreg(r)                                                                             \
+#define read_sysreg(r) __read_sysreg(r) /* expands encodings given as macros */
+#define write_sysreg(r, v) __write_sysreg(r, v)
+#define __read_sysreg(r)                                                                           \
 	({                                                                                         \
 		uint64_t __v;                                                                      \
 		__asm__ volatile("mrs %0, " #r : "=r"(__v));                                       \
 		__v;                                                                               \
 	})
-#define write_sysreg(r, v)                                                                         \
+#define __write_sysreg(r, v)                                                                       \
 	do {                                                                                       \
 		uint64_t __v = (uint64_t)(v);                                                      \
 		__asm__ volatile("msr " #r ", %0" : : "r"(__v));                                   \
