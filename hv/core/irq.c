@@ -60,7 +60,6 @@ static bool forward(struct vcpu *vcpu, uint32_t intid)
 	if (intid != PPI_VTIMER && (intid < 32 || irq_owner[intid] != vcpu->vm))
 		return false;
 	vgic_inject_hw(vcpu, intid);
-	vcpu->stats.irqs_injected++;
 	return true;
 }
 

@@ -13,25 +13,30 @@ struct vcpu;
 
 #define VGIC_NR_IRQS 256 /* INTIDs a guest can use: 32 private + 224 SPIs */
 
-/* Per-interrupt virtual state (for SPIs: in the distributor; SGIs/PPIs: per vCPU). */
+/* Per-interrupt virtual state (SPIs: in the distributor; SGIs/PPIs: per
+ * vCPU). Guarded by the VM's vgic lock. */
 struct virq {
 	uint8_t priority;
-	uint8_t enabled : 1, pending : 1, active : 1, level : 1, hw : 1, in_lr : 1, group1 : 1;
-	uint8_t target_vcpu; /* SPIs: vCPU index the guest routed it to */
-	uint8_t sgi_sources; /* v2: bitmap of source vCPUs of a pending SGI */
+	uint8_t enabled : 1, pending : 1, active : 1, edge : 1, hw : 1, in_lr : 1, group1 : 1;
+	uint8_t target; /* SPIs: the vCPU the guest routed it to */
 };
 
+#define VGIC_BITMAP_WORDS (VGIC_NR_IRQS / 64)
+
 struct vgic_dist {
-	spinlock_t lock;
+	spinlock_t lock; /* all virtual interrupt state of the VM */
 	uint32_t ctlr;
 	struct virq spi[VGIC_NR_IRQS - GIC_NR_PRIV];
 	uint64_t irouter[VGIC_NR_IRQS - GIC_NR_PRIV]; /* v3: as written by the guest */
-	uint8_t owned[VGIC_NR_IRQS / 8]; /* SPIs that are passthrough (physical) */
+	uint8_t itargets[VGIC_NR_IRQS - GIC_NR_PRIV]; /* v2: as written by the guest */
+	uint64_t hw_owned[VGIC_BITMAP_WORDS];          /* SPIs that are passthrough */
+	bool warned;                                   /* one log line for odd accesses */
 };
 
 struct vgic_cpu {
-	spinlock_t lock;
 	struct virq priv[GIC_NR_PRIV];
+	uint64_t pending[VGIC_BITMAP_WORDS]; /* INTIDs waiting for a list register */
+	uint32_t lr_used;                    /* list registers holding our entries */
 	uint32_t redist_waker;
 	struct gich_state hw; /* saved virtual interface state while descheduled */
 };

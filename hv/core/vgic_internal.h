@@ -1,0 +1,17 @@
+/* Shared between the vGIC core and its register emulation. */
+#ifndef VGIC_INTERNAL_H
+#define VGIC_INTERNAL_H
+#include "vgic.h"
+
+struct virq *vgic_virq(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
+bool vgic_is_hw_spi(const struct vm *vm, uint32_t intid);
+struct vcpu *vgic_target(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
+bool vgic_set_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid, bool hw);
+int vgic_mmio_register(struct vm *vm);
+/* Register emulation entry points (also used by the unit tests). */
+uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width);
+void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width,
+		     uint64_t val);
+uint64_t vgic_redist_read(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned width);
+void vgic_redist_write(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned width, uint64_t val);
+#endif
