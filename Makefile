@@ -37,8 +37,8 @@ MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS)
 HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c \
 	hv/virtio/*.c hv/drivers/*.c hv/lib/*.c hv/platform/qemu-virt/*.c)
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
-	-fno-stack-protector -fno-pic -mstrict-align -Wall -Wextra -Werror \
-	-Ihv/include -Ihv/arch/arm64 -Ihv/platform/qemu-virt -Iinclude -MMD -MP
+	-fno-stack-protector -fno-pic -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
+	-Ihv/include -Ihv/arch/arm64 -Ihv/platform/qemu-virt -Ihv/drivers -Iinclude -MMD -MP
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 $(BUILD)/obj/%.c.o: %.c | $(HOST_STAMP)
@@ -64,7 +64,7 @@ $(HV_BUILD)/config.o: $(HV_BUILD)/config.c
 	$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
 
 $(HV_ELF): $(HV_OBJS) $(HV_BUILD)/config.o hv/platform/qemu-virt/linker.ld
-	$(CROSS)gcc $(HV_CFLAGS) -T hv/platform/qemu-virt/linker.ld -o $@ $(HV_OBJS) \
+	$(CROSS)gcc $(HV_CFLAGS) -Wl,--no-warn-rwx-segments -T hv/platform/qemu-virt/linker.ld -o $@ $(HV_OBJS) \
 		$(HV_BUILD)/config.o -lgcc
 
 .PHONY: hv

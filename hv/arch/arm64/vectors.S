@@ -194,7 +194,8 @@ fp_save:
 	stp	q30, q31, [x0, #480]
 	mrs	x1, fpsr
 	mrs	x2, fpcr
-	stp	x1, x2, [x0, #512]
+	add	x0, x0, #512
+	stp	x1, x2, [x0]
 	ret
 
 .global fp_restore
@@ -215,7 +216,8 @@ fp_restore:
 	ldp	q26, q27, [x0, #416]
 	ldp	q28, q29, [x0, #448]
 	ldp	q30, q31, [x0, #480]
-	ldp	x1, x2, [x0, #512]
+	add	x0, x0, #512
+	ldp	x1, x2, [x0]
 	msr	fpsr, x1
 	msr	fpcr, x2
 	ret
