@@ -1,6 +1,7 @@
 /* Boot of the hypervisor: CPU 0 sets up the machine and the VMs, starts
  * the other CPUs, and every CPU then runs the vCPU pinned to it. */
 #include "arch.h"
+#include "blk_hv_backend.h"
 #include "console.h"
 #include "dt.h"
 #include "gic.h"
@@ -93,6 +94,9 @@ void hv_main(void)
 	gic_route_spi(PLAT_UART_IRQ, 0);
 	gic_enable(PLAT_UART_IRQ, true);
 	uart_enable_rx_irq();
+	if (sys_config.hv_disk.pa && blk_hv_backend_init(sys_config.hv_disk.pa))
+		printk("hypervisor disk %s unusable: GVM disks on it will fail\n",
+		       sys_config.hv_disk.name);
 	if (vms_create_all())
 		panic("VM creation failed\n");
 	start_secondaries();

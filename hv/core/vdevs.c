@@ -1,4 +1,5 @@
 /* The emulated virtio devices of each VM, from its configuration. */
+#include "blk_hv_backend.h"
 #include "mediated.h"
 #include "print.h"
 #include "virtio_blk.h"
@@ -14,15 +15,24 @@ static unsigned nblks;
 
 static int create_blk(struct vm *vm, const struct cfg_virtio *c)
 {
-	if (nblks >= MAX_BLK || c->backend != CFG_BLK_MEDIATED)
+	bool hv = c->backend == CFG_BLK_HV_DRIVER;
+	uint64_t sectors = c->sectors;
+
+	if (nblks >= MAX_BLK || c->slot >= 32)
 		return -1;
+	if (hv) { /* the whole real disk, or what the configuration asks of it */
+		uint64_t real = blk_hv_backend_sectors();
+		if (real == 0)
+			return -1;
+		sectors = sectors ? MIN(sectors, real) : real;
+	}
 	struct virtio_blk *blk = &blks[nblks++];
 	ipa_t base = VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE;
 
-	if (virtio_blk_create(blk, vm, base, VIRTIO_MMIO_INTID0 + c->slot, c->sectors,
-			      c->read_only, &mediated_blk_backend))
+	if (virtio_blk_create(blk, vm, base, VIRTIO_MMIO_INTID0 + c->slot, sectors, c->read_only,
+			      hv ? &blk_hv_backend : &mediated_blk_backend))
 		return -1;
-	return mediated_add_disk(blk, c->disk);
+	return hv ? 0 : mediated_add_disk(blk, c->disk);
 }
 
 int vm_create_virtio(struct vm *vm)

@@ -80,6 +80,9 @@ struct sys_config {
 	uint64_t hv_base; /* reserved for the hypervisor image and heap */
 	uint64_t hv_size;
 	uint32_t ncpus; /* physical CPUs the board has */
+	/* A platform virtio-blk device the hypervisor drives itself (backend
+	 * "hv" of GVM disks); pa 0: none. */
+	struct cfg_passthrough hv_disk;
 	uint32_t nvms;
 	struct cfg_vm vms[CFG_MAX_VMS];
 };
