@@ -31,10 +31,15 @@ MVM_INITRD_BASE := 0x58000000
 MVM_DTBS := $(BUILD)/mvm/mvm-gicv2.dtb $(BUILD)/mvm/mvm-gicv3.dtb
 KERNEL := $(BUILD)/guest/Image
 DISK := $(BUILD)/disk.img
-MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS)
+GVM_INITRD := $(BUILD)/gvm/initramfs.cpio.gz
+GVM_INITRD_IPA := 0x48000000
+GVM_DTBS := $(foreach g,gvm1 gvm2,$(BUILD)/gvm/$(g)-gicv2.dtb $(BUILD)/gvm/$(g)-gicv3.dtb)
+HV_DISK := $(BUILD)/hvdisk.img
+MVM_TOOLS :=
+MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS) $(GVM_INITRD) $(GVM_DTBS)
 
 # ---------------------------------------------------------------- EL2 image
-HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c \
+HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c hv/mediated/*.c \
 	hv/virtio/*.c hv/drivers/*.c hv/lib/*.c hv/platform/qemu-virt/*.c)
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
@@ -75,25 +80,43 @@ $(KERNEL): $(GUEST_STAMP)
 	@mkdir -p $(dir $@)
 	cp $(CACHE)/guest/Image $@
 
-$(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*)
+$(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*) $(MVM_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
 
-# The DTB names the initrd's end, so it is built after the initrd.
-$(BUILD)/mvm/mvm-gicv%.dtb: mvm/dts/mvm.dts mvm/dts/vm-common.dtsi $(MVM_INITRD)
+$(GVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init
 	@mkdir -p $(dir $@)
-	cpp -P -nostdinc -undef -x assembler-with-cpp -Imvm/dts -DGIC_VERSION=$* \
-		-DINITRD_START=$(MVM_INITRD_BASE) \
-		-DINITRD_END=$$(printf '0x%x' $$(( $(MVM_INITRD_BASE) + $$(stat -c %s $(MVM_INITRD)) ))) \
-		$< > $@.dts
+	scripts/mkinitramfs.sh $@ gvm
+
+# A VM's DTB names its initrd's end, so it is built after the initrd:
+# $(call vm_dtb,dts,initrd,initrd IPA,GIC version)
+define vm_dtb
+	@mkdir -p $(dir $@)
+	cpp -P -nostdinc -undef -x assembler-with-cpp -Imvm/dts -DGIC_VERSION=$(4) \
+		-DINITRD_START=$(3) \
+		-DINITRD_END=$$(printf '0x%x' $$(( $(3) + $$(stat -c %s $(2)) ))) $(1) > $@.dts
 	dtc -q -I dts -O dtb -o $@ $@.dts
+endef
+
+$(BUILD)/mvm/mvm-gicv%.dtb: mvm/dts/mvm.dts mvm/dts/vm-common.dtsi $(MVM_INITRD)
+	$(call vm_dtb,$<,$(MVM_INITRD),$(MVM_INITRD_BASE),$*)
+
+$(BUILD)/gvm/gvm1-gicv%.dtb: mvm/dts/gvm1.dts mvm/dts/vm-common.dtsi $(GVM_INITRD)
+	$(call vm_dtb,$<,$(GVM_INITRD),$(GVM_INITRD_IPA),$*)
+
+$(BUILD)/gvm/gvm2-gicv%.dtb: mvm/dts/gvm2.dts mvm/dts/vm-common.dtsi $(GVM_INITRD)
+	$(call vm_dtb,$<,$(GVM_INITRD),$(GVM_INITRD_IPA),$*)
+
+$(HV_DISK):
+	@mkdir -p $(dir $@)
+	truncate -s 32M $@
 
 $(DISK): scripts/mkdisk.sh
 	@mkdir -p $(dir $@)
 	scripts/mkdisk.sh $@
 
 # ---------------------------------------------------------------- run
-QEMU_DEPS := $(HV_ELF) $(HV_BUILD)/qemu-loader.args $(MVM_IMAGES) $(DISK)
+QEMU_DEPS := $(HV_ELF) $(HV_BUILD)/qemu-loader.args $(MVM_IMAGES) $(DISK) $(HV_DISK)
 
 .PHONY: run
 run: $(QEMU_DEPS)

@@ -8,7 +8,7 @@ gic=${1:-3}
 shift || true
 build=${BUILD:-build}
 hv=$build/gicv$gic
-for f in "$hv/syshyper.elf" "$hv/qemu-loader.args" "$build/disk.img"; do
+for f in "$hv/syshyper.elf" "$hv/qemu-loader.args" "$build/disk.img" "$build/hvdisk.img"; do
 	[ -e "$f" ] || { echo "qemu.sh: $f is missing: run 'make run' or 'make GIC=$gic hv'" >&2; exit 1; }
 done
 mapfile -t loader < "$hv/qemu-loader.args"
@@ -20,4 +20,6 @@ exec qemu-system-aarch64 \
 	-drive file="$build/disk.img",if=none,format=raw,id=disk0 \
 	-device virtio-blk-device,drive=disk0 \
 	-netdev user,id=net0 -device virtio-net-device,netdev=net0 \
+	-drive file="$build/hvdisk.img",if=none,format=raw,id=disk1 \
+	-device virtio-blk-device,drive=disk1,bus=virtio-mmio-bus.7 \
 	"$@"

@@ -268,6 +268,8 @@ uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned
 		return typer(vm);
 	case GICD_IIDR:
 		return 0x43b;
+	case GICD_TYPER2:
+		return 0;
 	case GICD_PIDR2:
 		return gic.version == 3 ? 0x3b : 0x2b;
 	default:

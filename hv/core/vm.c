@@ -148,8 +148,9 @@ int vms_create_all(void)
 			       sys_config.vms[i].name);
 			return -1;
 		}
-		printk("vm %s: %u vCPU(s), %lu MiB, %u device(s)\n", vms[i].name, vms[i].ncpus,
-		       (unsigned long)(sys_config.vms[i].mem[0].size >> 20), sys_config.vms[i].ndevs);
+		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s)\n",
+		       vms[i].name, vms[i].ncpus, (unsigned long)(sys_config.vms[i].mem[0].size >> 20),
+		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio);
 	}
 	return 0;
 }

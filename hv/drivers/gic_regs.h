@@ -6,6 +6,7 @@
 #define GICD_CTLR 0x000
 #define GICD_TYPER 0x004
 #define GICD_IIDR 0x008
+#define GICD_TYPER2 0x00c
 #define GICD_IGROUPR 0x080
 #define GICD_ISENABLER 0x100
 #define GICD_ICENABLER 0x180

@@ -92,6 +92,7 @@ struct platform_dev {
 	const char *name;
 	uint64_t pa;
 	uint64_t size;
+	uint32_t irq; /* GIC INTID */
 };
 
 /* Error report of a validation: which VM/field is wrong and why. */
