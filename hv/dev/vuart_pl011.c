@@ -26,12 +26,11 @@
 
 #define FR_RXFE BIT(4)
 #define FR_TXFE BIT(7)
-#define FR_RXFF BIT(6)
 #define INT_RX BIT(4)
 #define INT_TX BIT(5)
 #define INT_RT BIT(6)
 
-#define RX_FIFO 64
+#define RX_FIFO 4096 /* deeper than a PL011 so pasted lines are not cut */
 
 struct vuart {
 	struct vm *vm;
@@ -74,7 +73,7 @@ static uint32_t reg_read(struct vuart *u, uint64_t off)
 	case DR:
 		return rx_pop(u);
 	case FR:
-		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == RX_FIFO ? FR_RXFF : 0);
+		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE);
 	case IBRD:
 		return u->ibrd;
 	case FBRD:
