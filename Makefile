@@ -31,12 +31,15 @@ MVM_INITRD_BASE := 0x58000000
 MVM_DTBS := $(BUILD)/mvm/mvm-gicv2.dtb $(BUILD)/mvm/mvm-gicv3.dtb
 KERNEL := $(BUILD)/guest/Image
 DISK := $(BUILD)/disk.img
-GVM_INITRD := $(BUILD)/gvm/initramfs.cpio.gz
+GVM_INITRDS := $(BUILD)/gvm/gvm1-initramfs.cpio.gz $(BUILD)/gvm/gvm2-initramfs.cpio.gz
 GVM_INITRD_IPA := 0x48000000
+# make run SCRIPT=file: the file runs as root in GVM 1 once it has booted.
+SCRIPT ?=
+SCRIPT_STAMP := $(BUILD)/gvm/script.stamp
 GVM_DTBS := $(foreach g,gvm1 gvm2,$(BUILD)/gvm/$(g)-gicv2.dtb $(BUILD)/gvm/$(g)-gicv3.dtb)
 HV_DISK := $(BUILD)/hvdisk.img
 MVM_TOOLS :=
-MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS) $(GVM_INITRD) $(GVM_DTBS)
+MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS) $(GVM_INITRDS) $(GVM_DTBS)
 
 # ---------------------------------------------------------------- EL2 image
 HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c hv/mediated/*.c \
@@ -84,7 +87,19 @@ $(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
 
-$(GVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init
+# Rebuilds GVM 1's image when SCRIPT (its name or its content) changes.
+$(SCRIPT_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@{ echo "$(SCRIPT)"; [ -z "$(SCRIPT)" ] || cat "$(SCRIPT)"; } | cmp -s - $@ || \
+		{ echo "$(SCRIPT)" > $@; [ -z "$(SCRIPT)" ] || cat "$(SCRIPT)" >> $@; }
+FORCE:
+
+$(BUILD)/gvm/gvm1-initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
+		$(SCRIPT_STAMP)
+	@mkdir -p $(dir $@)
+	scripts/mkinitramfs.sh $@ gvm $(if $(SCRIPT),$(SCRIPT):etc/autorun.sh)
+
+$(BUILD)/gvm/gvm2-initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm
 
@@ -101,11 +116,11 @@ endef
 $(BUILD)/mvm/mvm-gicv%.dtb: mvm/dts/mvm.dts mvm/dts/vm-common.dtsi $(MVM_INITRD)
 	$(call vm_dtb,$<,$(MVM_INITRD),$(MVM_INITRD_BASE),$*)
 
-$(BUILD)/gvm/gvm1-gicv%.dtb: mvm/dts/gvm1.dts mvm/dts/vm-common.dtsi $(GVM_INITRD)
-	$(call vm_dtb,$<,$(GVM_INITRD),$(GVM_INITRD_IPA),$*)
+$(BUILD)/gvm/gvm1-gicv%.dtb: mvm/dts/gvm1.dts mvm/dts/vm-common.dtsi $(BUILD)/gvm/gvm1-initramfs.cpio.gz
+	$(call vm_dtb,$<,$(BUILD)/gvm/gvm1-initramfs.cpio.gz,$(GVM_INITRD_IPA),$*)
 
-$(BUILD)/gvm/gvm2-gicv%.dtb: mvm/dts/gvm2.dts mvm/dts/vm-common.dtsi $(GVM_INITRD)
-	$(call vm_dtb,$<,$(GVM_INITRD),$(GVM_INITRD_IPA),$*)
+$(BUILD)/gvm/gvm2-gicv%.dtb: mvm/dts/gvm2.dts mvm/dts/vm-common.dtsi $(BUILD)/gvm/gvm2-initramfs.cpio.gz
+	$(call vm_dtb,$<,$(BUILD)/gvm/gvm2-initramfs.cpio.gz,$(GVM_INITRD_IPA),$*)
 
 $(HV_DISK):
 	@mkdir -p $(dir $@)
@@ -120,8 +135,12 @@ QEMU_DEPS := $(HV_ELF) $(HV_BUILD)/qemu-loader.args $(MVM_IMAGES) $(DISK) $(HV_D
 
 .PHONY: run
 run: $(QEMU_DEPS)
+ifeq ($(SCRIPT),)
 	@echo "sysHyper: Ctrl-] then ? for console help; the MVM's poweroff ends QEMU."
 	@scripts/qemu.sh $(GIC)
+else
+	@python3 scripts/run-script.py $(GIC) "$(SCRIPT)"
+endif
 
 # ---------------------------------------------------------------- tests
 .PHONY: test unit-test system-test

@@ -21,7 +21,8 @@ class ConsoleError(AssertionError):
 
 
 class Console:
-    def __init__(self, cmd, log_path, cwd=None):
+    def __init__(self, cmd, log_path, cwd=None, echo=None):
+        self.echo = echo  # a stream that also gets the output as it comes
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
         self.log_path = log_path
         self.log = open(log_path, "w", encoding="utf-8", errors="replace")
@@ -41,6 +42,9 @@ class Console:
             text = data.decode("utf-8", "replace").replace("\r", "")
             self.log.write(text)
             self.log.flush()
+            if self.echo:
+                self.echo.write(text)
+                self.echo.flush()
             with self.cond:
                 self.buf += text
                 self.cond.notify_all()
