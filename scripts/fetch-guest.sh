@@ -49,8 +49,8 @@ download() { # arch package...
 libs_of() {
 	apt-cache "${APT_OPTS[@]}" depends --recurse --no-recommends --no-suggests \
 		--no-conflicts --no-breaks --no-replaces --no-enhances --no-pre-depends \
-		"$@" 2>/dev/null | grep -E '^(lib[a-z0-9.+-]*|fio|iperf3|gcc-[0-9]*-base)(:arm64)?$' |
-		sed 's/:arm64$//' | grep -v -E '(^lib(c-bin|c-l10n|pam|systemd|selinux|audit|debconf|python|debian-installer)|-perl$)' |
+		"$@" 2>/dev/null | grep -E '^(lib[a-z0-9.+-]*|zlib1g|fio|iperf3|gcc-[0-9]*-base)(:arm64)?$' |
+		sed 's/:arm64$//' | grep -v -E '(^lib(c-bin|c-l10n|debconf|python|debian-installer)|-perl$)' |
 		sort -u
 }
 download arm64 "linux-image-$abi" "linux-headers-$abi" "$common" busybox-static

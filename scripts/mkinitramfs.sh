@@ -63,6 +63,31 @@ if [ "$role" = mvm ]; then
 	for f in build/mvm/syshyperd build/mvm/syshyper; do [ -e "$f" ] && cp "$f" "$work/bin/"; done
 	cp mvm/initramfs/disks.conf "$work/etc/syshyper/disks.conf" 2>/dev/null || true
 fi
+# Dynamic tools (fio, iperf3) with the closure of their NEEDED libraries.
+add_tool() {
+	local bin=$1 todo lib f
+	mkdir -p "$work/usr/bin" "$work/lib/aarch64-linux-gnu"
+	cp "$guest/root/$bin" "$work/$bin"
+	ln -sf aarch64-linux-gnu/ld-linux-aarch64.so.1 "$work/lib/ld-linux-aarch64.so.1"
+	todo=$(readelf -d "$guest/root/$bin" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
+	while [ -n "$todo" ]; do
+		set -- $todo
+		lib=$1
+		shift
+		todo="$*"
+		[ -e "$work/lib/aarch64-linux-gnu/$lib" ] && continue
+		f=$(find "$guest/root/lib/aarch64-linux-gnu" "$guest/root/usr/lib/aarch64-linux-gnu" \
+			-name "$lib" | head -n1)
+		[ -n "$f" ] || { echo "mkinitramfs: $bin needs $lib, not found" >&2; exit 1; }
+		cp -L "$f" "$work/lib/aarch64-linux-gnu/$lib"
+		todo="$todo $(readelf -d "$f" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')"
+	done
+}
+if [ "${WITH_TOOLS:-1}" = 1 ]; then
+	add_tool usr/bin/fio
+	add_tool usr/bin/iperf3
+fi
+
 for extra in "$@"; do # src:dest pairs (e.g. a user's script as /etc/autorun.sh)
 	mkdir -p "$work/$(dirname "${extra#*:}")"
 	cp "${extra%%:*}" "$work/${extra#*:}"

@@ -70,5 +70,58 @@ def mvm_scenario(gic):
     return scenario
 
 
+VM_INDEX = {"mvm": 0, "gvm1": 1, "gvm2": 2}
+MIB = 1 << 20
+GVM_DISK_OFFSET = {"gvm1": 64, "gvm2": 128}  # MiB into the MVM's /dev/vda (disks.conf)
+
+
+def focus(con, vm):
+    con.send(ESC + str(VM_INDEX[vm]))
+    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
+
+
+def boot_all(gic, name):
+    con = boot(gic, name)
+    for vm in ("gvm1", "gvm2"):
+        con.expect(rf"^\[{vm}\] syshyper: gvm user space ready", BOOT_TIMEOUT)
+    return con
+
+
+def run_in(con, vm, cmd, timeout=120):
+    focus(con, vm)
+    return con.run(cmd, timeout)
+
+
+def mediated_disk_scenario():
+    """A GVM writes 64 MiB through the MVM and reads it back; the MVM's
+    backing store and the host's disk image hold the same bytes."""
+    con = boot_all(3, "mediated-disk")
+    out, rc = run_in(con, "gvm1", "cat /sys/block/vda/size")
+    assert rc == 0 and out.strip() == str(64 * MIB // 512), f"capacity {out!r}"
+    start = time.monotonic()
+    out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/pat bs=1M count=64 2>/dev/null && "
+                     "dd if=/tmp/pat of=/dev/vda bs=1M 2>/dev/null && sync && "
+                     "echo 3 > /proc/sys/vm/drop_caches && sha256sum /tmp/pat && "
+                     "dd if=/dev/vda bs=1M count=64 2>/dev/null | sha256sum", 900)
+    assert rc == 0, f"write/read failed: {out!r}"
+    sums = re.findall(r"^([0-9a-f]{64})", out, re.M)
+    assert len(sums) == 2 and sums[0] == sums[1], f"read back differs: {out!r}"
+    harness.note(f"gvm1: 64 MiB written and read back in {time.monotonic() - start:.1f} s")
+    off = GVM_DISK_OFFSET["gvm1"]
+    out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={off} count=64 2>/dev/null "
+                     "| sha256sum", 300)
+    assert rc == 0 and out.split()[0] == sums[0], f"MVM backing store differs: {out!r}"
+    con.send_line("poweroff -f")
+    assert con.wait_exit(60) == 0
+    with open(os.path.join(BUILD, "disk.img"), "rb") as f:
+        f.seek(off * MIB)
+        import hashlib
+        host = hashlib.sha256(f.read(64 * MIB)).hexdigest()
+    assert host == sums[0], "the host's disk image does not hold what the GVM wrote"
+
+
 if __name__ == "__main__":
-    sys.exit(harness.main([mvm_scenario(3), mvm_scenario(2)]))
+    scenarios = [mvm_scenario(3), mvm_scenario(2)]
+    if os.path.exists(os.path.join(BUILD, "mvm", "syshyperd")):
+        scenarios += [mediated_disk_scenario]
+    sys.exit(harness.main(scenarios))
