@@ -1,143 +1,195 @@
-/* Validation of the system configuration (see vm_config.h). Freestanding:
- * it runs in tools/cfgc at build time and in the hypervisor at boot. */
+/* Validation of the system configuration (see vm_config.h).
+ *
+ * The same code runs in tools/cfgc at build time and in the hypervisor at
+ * boot, so it is freestanding: no libc, only the tiny string builder below.
+ * Every rejection names a field ("system: hypervisor", "vm gvm1: memory[0]")
+ * that cfgc maps back to a line of the .cfg file, and says why. */
 #include "vm_config.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 
-int snprintf(char *buf, size_t size, const char *fmt, ...);
-
+#define SZ_4K 0x1000ULL
 #define SZ_2M 0x200000ULL
-#define PAGE 0x1000ULL
+#define DTB_MAX_SIZE SZ_2M /* arm64 Linux boot protocol */
 
-/* Fills `e` with "vm NAME: field[idx]" (or "system: field") and msg. */
-static int fail(struct cfg_error *e, const char *vm, const char *field, int idx, const char *msg)
+/* The board's virtio-mmio window, as vm_config.h describes struct cfg_virtio. */
+#define VIRTIO_MMIO_BASE 0x0a000000ULL
+#define VIRTIO_MMIO_STRIDE 0x200ULL
+#define VIRTIO_MMIO_SLOTS 32
+
+/* Disks the mediated backend can serve: MED_MAX_DISKS of
+ * include/syshyper/mediated.h (tests/unit/test_config.c asserts they agree). */
+#define MEDIATED_MAX_DISKS 8
+
+/* ---------------------------------------------------------------- strings */
+
+struct sbuf {
+	char *buf;
+	size_t cap; /* including the terminating NUL */
+	size_t len;
+};
+
+static void sb_init(struct sbuf *b, char *buf, size_t cap)
 {
-	const char *who = vm ? vm : "system";
-	const char *pre = vm ? "vm " : "";
-
-	if (idx >= 0)
-		snprintf(e->field, sizeof(e->field), "%s%s: %s[%d]", pre, who, field, idx);
-	else
-		snprintf(e->field, sizeof(e->field), "%s%s: %s", pre, who, field);
-	snprintf(e->msg, sizeof(e->msg), "%s", msg);
-	return -1;
+	b->buf = buf;
+	b->cap = cap;
+	b->len = 0;
+	buf[0] = '\0';
 }
 
-static int streq(const char *a, const char *b)
+/* Appends one character; silently truncates when full. */
+static void sb_putc(struct sbuf *b, char c)
 {
-	while (*a && *a == *b)
-		a++, b++;
+	if (b->len + 1 < b->cap) {
+		b->buf[b->len++] = c;
+		b->buf[b->len] = '\0';
+	}
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	while (*s)
+		sb_putc(b, *s++);
+}
+
+static void sb_putnum(struct sbuf *b, unsigned long long v, unsigned base)
+{
+	char digits[24];
+	unsigned n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n)
+		sb_putc(b, digits[--n]);
+}
+
+/* A printf subset: %s %d %u %llu %llx (hex with "0x") and %%. The format
+ * attribute lets the compiler check the arguments against these. */
+static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			sb_putc(b, *fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == 's') {
+			sb_puts(b, va_arg(ap, const char *));
+		} else if (*fmt == 'u') {
+			sb_putnum(b, va_arg(ap, unsigned), 10);
+		} else if (*fmt == 'd') {
+			int v = va_arg(ap, int);
+			if (v < 0)
+				sb_putc(b, '-');
+			sb_putnum(b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v,
+				  10);
+		} else if (fmt[0] == 'l' && fmt[1] == 'l' && (fmt[2] == 'u' || fmt[2] == 'x')) {
+			fmt += 2;
+			if (*fmt == 'x')
+				sb_puts(b, "0x");
+			sb_putnum(b, va_arg(ap, unsigned long long), *fmt == 'x' ? 16 : 10);
+		} else if (*fmt == '%') {
+			sb_putc(b, '%');
+		} else {
+			break; /* unsupported: stop rather than misread the arguments */
+		}
+	}
+	va_end(ap);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
 	return *a == *b;
 }
 
-/* [a, a+as) and [b, b+bs) intersect (sizes > 0, no overflow). */
+/* A name field must be a NUL-terminated, non-empty string. */
+static int name_ok(const char *name, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (name[i] == '\0')
+			return i > 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* Names the field: "system: KEY" (vm NULL) or "vm NAME: KEY" / "vm NAME: KEY[idx]"
+ * (idx >= 0), clears the message, and returns the builder for the message. */
+static struct sbuf *report(struct cfg_error *e, const struct cfg_vm *vm, const char *key, int idx,
+			   struct sbuf *msg)
+{
+	struct sbuf f;
+
+	sb_init(&f, e->field, sizeof(e->field));
+	if (vm)
+		sb_printf(&f, "vm %s: %s", vm->name, key);
+	else
+		sb_printf(&f, "system: %s", key);
+	if (idx >= 0)
+		sb_printf(&f, "[%d]", idx);
+	sb_init(msg, e->msg, sizeof(e->msg));
+	return msg;
+}
+
+/* The common case: a fixed message. Returns -1. */
+static int fail(struct cfg_error *e, const struct cfg_vm *vm, const char *key, int idx,
+		const char *text)
+{
+	struct sbuf m;
+
+	sb_puts(report(e, vm, key, idx, &m), text);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- ranges */
+
+/* base + size does not wrap (an end of exactly 2^64 counts as wrapping). */
+static int range_ok(uint64_t base, uint64_t size)
+{
+	return base + size >= base && (size == 0 || base + size != 0);
+}
+
+/* Half-open [a, a+as) and [b, b+bs) intersect; both ranges valid, sizes > 0. */
 static int overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
 	return a < b + bs && b < a + as;
 }
 
-static int wraps(uint64_t base, uint64_t size)
+/* [inner, inner+is) lies within [outer, outer+os); written so nothing wraps. */
+static int contains(uint64_t outer, uint64_t os, uint64_t inner, uint64_t is)
 {
-	return base + size < base;
+	return inner >= outer && inner - outer <= os && is <= os - (inner - outer);
 }
 
-static int check_cpus(const struct sys_config *c, unsigned v, struct cfg_error *e)
+/* The 4 KiB pages of two MMIO ranges intersect (stage 2 maps whole pages). */
+static int share_page(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
-	const struct cfg_vm *vm = &c->vms[v];
-	char msg[128];
+	uint64_t a0 = a & ~(SZ_4K - 1), b0 = b & ~(SZ_4K - 1);
+	uint64_t a1 = (a + as + SZ_4K - 1) & ~(SZ_4K - 1);
+	uint64_t b1 = (b + bs + SZ_4K - 1) & ~(SZ_4K - 1);
 
-	if (vm->ncpus == 0 || vm->ncpus > CFG_MAX_CPUS)
-		return fail(e, vm->name, "cpus", -1, "a VM needs 1 to 8 CPUs");
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if (vm->cpus[i] >= c->ncpus) {
-			snprintf(msg, sizeof(msg), "physical CPU %u does not exist (the system has %u)",
-				 vm->cpus[i], c->ncpus);
-			return fail(e, vm->name, "cpus", -1, msg);
-		}
-		for (unsigned w = 0; w <= v; w++)
-			for (unsigned j = 0; j < (w == v ? i : c->vms[w].ncpus); j++)
-				if (c->vms[w].cpus[j] == vm->cpus[i]) {
-					snprintf(msg, sizeof(msg),
-						 "physical CPU %u is already given to vm %s",
-						 vm->cpus[i], c->vms[w].name);
-					return fail(e, vm->name, "cpus", -1, msg);
-				}
-	}
-	return 0;
+	return a0 < b1 && b0 < a1;
 }
 
-static int check_memory(const struct sys_config *c, unsigned v, struct cfg_error *e)
+static uint64_t virtio_slot_ipa(uint32_t slot)
 {
-	const struct cfg_vm *vm = &c->vms[v];
-	char msg[128];
-
-	if (vm->nmem == 0 || vm->nmem > CFG_MAX_MEM)
-		return fail(e, vm->name, "memory", -1, "a VM needs 1 to 4 memory regions");
-	for (unsigned i = 0; i < vm->nmem; i++) {
-		const struct cfg_mem *m = &vm->mem[i];
-		if (m->size == 0)
-			return fail(e, vm->name, "memory", (int)i, "size is zero");
-		if ((m->ipa | m->pa | m->size) & (SZ_2M - 1))
-			return fail(e, vm->name, "memory", (int)i, "not 2 MiB aligned");
-		if (wraps(m->ipa, m->size) || wraps(m->pa, m->size))
-			return fail(e, vm->name, "memory", (int)i, "base + size overflows");
-		if (m->pa < c->ram_base || m->pa + m->size > c->ram_base + c->ram_size)
-			return fail(e, vm->name, "memory", (int)i, "outside the system's RAM");
-		if (overlaps(m->pa, m->size, c->hv_base, c->hv_size))
-			return fail(e, vm->name, "memory", (int)i, "overlaps the hypervisor's memory");
-		if (vm->role == VM_ROLE_MVM && m->ipa != m->pa)
-			return fail(e, vm->name, "memory", (int)i,
-				    "the MVM must be identity mapped (ipa = pa): its devices DMA");
-		for (unsigned w = 0; w <= v; w++)
-			for (unsigned j = 0; j < (w == v ? i : c->vms[w].nmem); j++)
-				if (overlaps(m->pa, m->size, c->vms[w].mem[j].pa,
-					     c->vms[w].mem[j].size)) {
-					snprintf(msg, sizeof(msg), "overlaps memory[%u] of vm %s", j,
-						 c->vms[w].name);
-					return fail(e, vm->name, "memory", (int)i, msg);
-				}
-	}
-	return 0;
+	return VIRTIO_MMIO_BASE + (uint64_t)slot * VIRTIO_MMIO_STRIDE;
 }
 
-/* Index of the memory region holding [pa, pa+size), or -1. */
-static int region_of(const struct cfg_vm *vm, uint64_t pa, uint64_t size)
-{
-	for (unsigned i = 0; i < vm->nmem; i++) {
-		const struct cfg_mem *m = &vm->mem[i];
-		if (pa >= m->pa && pa - m->pa < m->size && size <= m->size - (pa - m->pa))
-			return (int)i;
-	}
-	return -1;
-}
+/* ---------------------------------------------------------------- system */
 
-static int check_images(const struct cfg_vm *vm, struct cfg_error *e)
-{
-	const struct cfg_image *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
-	static const char *const names[3] = {"kernel", "initrd", "dtb"};
-
-	for (unsigned i = 0; i < 3; i++) {
-		if (img[i]->pa == 0 && i != 1)
-			return fail(e, vm->name, names[i], -1, "missing");
-		if (img[i]->pa == 0)
-			continue;
-		if (region_of(vm, img[i]->pa, img[i]->size ? img[i]->size : 1) < 0)
-			return fail(e, vm->name, names[i], -1,
-				    "does not fit inside the VM's memory at that address");
-		for (unsigned j = 0; j < i; j++)
-			if (img[j]->pa && overlaps(img[i]->pa, img[i]->size ? img[i]->size : 1,
-						   img[j]->pa, img[j]->size ? img[j]->size : 1))
-				return fail(e, vm->name, names[i], -1, "overlaps another image");
-	}
-	if (vm->kernel.pa & (SZ_2M - 1))
-		return fail(e, vm->name, "kernel", -1, "must be loaded 2 MiB aligned");
-	if ((vm->dtb.pa & 7) || vm->dtb.size > SZ_2M)
-		return fail(e, vm->name, "dtb", -1, "must be 8-byte aligned and at most 2 MiB");
-	return 0;
-}
-
-static const struct platform_dev *find_dev(const struct platform_dev *devs, unsigned n,
-					   uint64_t pa, uint64_t size)
+static const struct platform_dev *find_platform_dev(const struct platform_dev *devs, unsigned n,
+						    uint64_t pa, uint64_t size)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (devs[i].pa == pa && devs[i].size == size)
@@ -145,36 +197,386 @@ static const struct platform_dev *find_dev(const struct platform_dev *devs, unsi
 	return NULL;
 }
 
-static int same_page(uint64_t a, uint64_t b)
+static int same_irqs(const struct cfg_passthrough *d, const struct platform_dev *p)
 {
-	return (a & ~(PAGE - 1)) == (b & ~(PAGE - 1));
+	if (d->nirqs != p->nirqs || d->nirqs > CFG_MAX_IRQS)
+		return 0;
+	for (unsigned i = 0; i < d->nirqs; i++)
+		if (d->irqs[i] != p->irqs[i])
+			return 0;
+	return 1;
+}
+
+static int check_system(const struct sys_config *c, const struct platform_dev *devs, unsigned ndevs,
+			struct cfg_error *e)
+{
+	struct sbuf m;
+
+	if (c->ram_size == 0)
+		return fail(e, NULL, "ram", -1, "RAM size is zero");
+	if (!range_ok(c->ram_base, c->ram_size))
+		return fail(e, NULL, "ram", -1, "base + size overflows");
+	if (c->hv_size == 0)
+		return fail(e, NULL, "hypervisor", -1, "the hypervisor's region is empty");
+	if (!range_ok(c->hv_base, c->hv_size) ||
+	    !contains(c->ram_base, c->ram_size, c->hv_base, c->hv_size)) {
+		sb_printf(report(e, NULL, "hypervisor", -1, &m),
+			  "the hypervisor's region must lie inside RAM (%llx + %llx)",
+			  (unsigned long long)c->ram_base, (unsigned long long)c->ram_size);
+		return -1;
+	}
+	if (c->ncpus == 0)
+		return fail(e, NULL, "cpus", -1, "the system needs at least one CPU");
+	if (c->nvms == 0)
+		return fail(e, NULL, "vms", -1, "no VM is configured");
+	if (c->nvms > CFG_MAX_VMS) {
+		sb_printf(report(e, NULL, "vms", -1, &m), "%u VMs: at most %u are supported",
+			  c->nvms, CFG_MAX_VMS);
+		return -1;
+	}
+	if (c->hv_disk.pa || c->hv_disk.size) {
+		const struct platform_dev *p =
+			find_platform_dev(devs, ndevs, c->hv_disk.pa, c->hv_disk.size);
+		if (!p) {
+			sb_printf(report(e, NULL, "hv-disk", -1, &m),
+				  "no device at %llx (size %llx) on this board",
+				  (unsigned long long)c->hv_disk.pa,
+				  (unsigned long long)c->hv_disk.size);
+			return -1;
+		}
+		if (!same_irqs(&c->hv_disk, p))
+			return fail(e, NULL, "hv-disk", -1,
+				    "interrupts differ from the board's device");
+	}
+	return 0;
+}
+
+/* Names, roles and the single MVM, before anything prints a VM's name. */
+static int check_vm_identities(const struct sys_config *c, struct cfg_error *e)
+{
+	const struct cfg_vm *mvm = NULL;
+	struct sbuf m;
+
+	for (unsigned v = 0; v < c->nvms; v++) {
+		const struct cfg_vm *vm = &c->vms[v];
+		if (!name_ok(vm->name, sizeof(vm->name))) {
+			sb_printf(report(e, NULL, "vms", (int)v, &m),
+				  "VM %u needs a name of 1 to %u characters", v, CFG_NAME_LEN - 1);
+			return -1;
+		}
+		for (unsigned w = 0; w < v; w++)
+			if (str_eq(vm->name, c->vms[w].name))
+				return fail(e, vm, "name", -1, "two VMs have this name");
+	}
+	for (unsigned v = 0; v < c->nvms; v++) {
+		const struct cfg_vm *vm = &c->vms[v];
+		if (vm->role != VM_ROLE_MVM && vm->role != VM_ROLE_GVM)
+			return fail(e, vm, "role", -1, "role must be mvm or gvm");
+		if (vm->role != VM_ROLE_MVM)
+			continue;
+		if (mvm) {
+			sb_printf(report(e, vm, "role", -1, &m),
+				  "a second MVM: vm %s is the MVM already (exactly one is needed)",
+				  mvm->name);
+			return -1;
+		}
+		mvm = vm;
+	}
+	if (!mvm)
+		return fail(e, NULL, "vms", -1, "no VM has role = mvm (exactly one is needed)");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- per VM */
+
+static int check_cpus(const struct sys_config *c, unsigned v, struct cfg_error *e)
+{
+	const struct cfg_vm *vm = &c->vms[v];
+	struct sbuf m;
+
+	if (vm->ncpus == 0 || vm->ncpus > CFG_MAX_CPUS) {
+		sb_printf(report(e, vm, "cpus", -1, &m), "a VM needs 1 to %u CPUs, not %u",
+			  CFG_MAX_CPUS, vm->ncpus);
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		uint32_t cpu = vm->cpus[i];
+		if (cpu >= c->ncpus) {
+			sb_printf(report(e, vm, "cpus", -1, &m),
+				  "physical CPU %u does not exist (the system has %u)", cpu,
+				  c->ncpus);
+			return -1;
+		}
+		for (unsigned w = 0; w <= v; w++) {
+			const struct cfg_vm *o = &c->vms[w];
+			for (unsigned j = 0; j < (w == v ? i : o->ncpus); j++) {
+				if (o->cpus[j] != cpu)
+					continue;
+				if (w == v)
+					sb_printf(report(e, vm, "cpus", -1, &m),
+						  "physical CPU %u is given twice to this VM", cpu);
+				else
+					sb_printf(report(e, vm, "cpus", -1, &m),
+						  "physical CPU %u is given twice: vm %s has it "
+						  "already",
+						  cpu, o->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_one_region(const struct sys_config *c, const struct cfg_vm *vm, unsigned i,
+			    struct cfg_error *e)
+{
+	const struct cfg_mem *r = &vm->mem[i];
+	struct sbuf m;
+
+	if (r->size == 0)
+		return fail(e, vm, "memory", (int)i, "the region is empty");
+	if ((r->ipa | r->pa | r->size) & (SZ_2M - 1))
+		return fail(e, vm, "memory", (int)i, "ipa, pa and size must be 2 MiB aligned");
+	if (!range_ok(r->ipa, r->size) || !range_ok(r->pa, r->size))
+		return fail(e, vm, "memory", (int)i, "base + size overflows");
+	if (!contains(c->ram_base, c->ram_size, r->pa, r->size)) {
+		sb_printf(report(e, vm, "memory", (int)i, &m),
+			  "pa %llx + %llx is outside the system's RAM (%llx + %llx)",
+			  (unsigned long long)r->pa, (unsigned long long)r->size,
+			  (unsigned long long)c->ram_base, (unsigned long long)c->ram_size);
+		return -1;
+	}
+	if (overlaps(r->pa, r->size, c->hv_base, c->hv_size)) {
+		sb_printf(report(e, vm, "memory", (int)i, &m),
+			  "overlaps the hypervisor's memory (%llx + %llx)",
+			  (unsigned long long)c->hv_base, (unsigned long long)c->hv_size);
+		return -1;
+	}
+	if (vm->role == VM_ROLE_MVM && r->ipa != r->pa)
+		return fail(e, vm, "memory", (int)i,
+			    "the MVM must be identity mapped (ipa = pa): passthrough devices DMA "
+			    "to guest-physical addresses");
+	return 0;
+}
+
+static int check_memory(const struct sys_config *c, unsigned v, struct cfg_error *e)
+{
+	const struct cfg_vm *vm = &c->vms[v];
+	struct sbuf m;
+
+	if (vm->nmem == 0 || vm->nmem > CFG_MAX_MEM) {
+		sb_printf(report(e, vm, "memory", -1, &m),
+			  "a VM needs 1 to %u memory regions, not %u", CFG_MAX_MEM, vm->nmem);
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->nmem; i++) {
+		const struct cfg_mem *r = &vm->mem[i];
+		if (check_one_region(c, vm, i, e))
+			return -1;
+		for (unsigned j = 0; j < i; j++)
+			if (overlaps(r->ipa, r->size, vm->mem[j].ipa, vm->mem[j].size)) {
+				sb_printf(report(e, vm, "memory", (int)i, &m),
+					  "its ipa range overlaps memory[%u] of this VM", j);
+				return -1;
+			}
+		/* Physical memory belongs to one VM (and one region) only. */
+		for (unsigned w = 0; w <= v; w++) {
+			const struct cfg_vm *o = &c->vms[w];
+			for (unsigned j = 0; j < (w == v ? i : o->nmem); j++) {
+				if (!overlaps(r->pa, r->size, o->mem[j].pa, o->mem[j].size))
+					continue;
+				sb_printf(report(e, vm, "memory", (int)i, &m),
+					  "overlaps memory[%u] of vm %s (pa %llx + %llx)", j,
+					  o->name, (unsigned long long)o->mem[j].pa,
+					  (unsigned long long)o->mem[j].size);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *const image_keys[3] = {"kernel", "initrd", "dtb"};
+
+/* An image occupies at least its first byte, so two at one address clash
+ * even when their sizes are unknown (cfgc --no-files). */
+static uint64_t image_span(const struct cfg_image *img)
+{
+	return img->size ? img->size : 1;
+}
+
+static int check_images(const struct cfg_vm *vm, struct cfg_error *e)
+{
+	const struct cfg_image *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
+	struct sbuf m;
+
+	for (unsigned i = 0; i < 3; i++) {
+		const struct cfg_image *im = img[i];
+		const char *key = image_keys[i];
+		unsigned r;
+
+		if (im->pa == 0 && im->size == 0) {
+			if (im == &vm->initrd)
+				continue; /* optional */
+			sb_printf(report(e, vm, key, -1, &m), "the VM has no %s image", key);
+			return -1;
+		}
+		for (r = 0; r < vm->nmem; r++)
+			if (contains(vm->mem[r].pa, vm->mem[r].size, im->pa, 1))
+				break;
+		if (r == vm->nmem) {
+			sb_printf(report(e, vm, key, -1, &m), "pa %llx is outside the VM's memory",
+				  (unsigned long long)im->pa);
+			return -1;
+		}
+		if (!contains(vm->mem[r].pa, vm->mem[r].size, im->pa, image_span(im))) {
+			sb_printf(report(e, vm, key, -1, &m),
+				  "does not fit: %llu bytes at %llx end past memory[%u] "
+				  "(pa %llx + %llx)",
+				  (unsigned long long)im->size, (unsigned long long)im->pa, r,
+				  (unsigned long long)vm->mem[r].pa,
+				  (unsigned long long)vm->mem[r].size);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (img[j]->pa == 0 && img[j]->size == 0)
+				continue;
+			if (overlaps(im->pa, image_span(im), img[j]->pa, image_span(img[j]))) {
+				sb_printf(report(e, vm, key, -1, &m),
+					  "overlaps the %s image (pa %llx + %llx)", image_keys[j],
+					  (unsigned long long)img[j]->pa,
+					  (unsigned long long)img[j]->size);
+				return -1;
+			}
+		}
+	}
+	if (vm->kernel.pa & (SZ_2M - 1))
+		return fail(e, vm, "kernel", -1, "the kernel must be loaded 2 MiB aligned");
+	if (vm->dtb.pa & 7)
+		return fail(e, vm, "dtb", -1, "the DTB must be loaded 8-byte aligned");
+	if (vm->dtb.size > DTB_MAX_SIZE) {
+		sb_printf(report(e, vm, "dtb", -1, &m), "the DTB is %llu bytes, more than 2 MiB",
+			  (unsigned long long)vm->dtb.size);
+		return -1;
+	}
+	return 0;
+}
+
+/* Index of the VM's memory region whose ipa range meets [ipa, ipa+size), or -1. */
+static int ipa_in_memory(const struct cfg_vm *vm, uint64_t ipa, uint64_t size)
+{
+	uint64_t base = ipa & ~(SZ_4K - 1);
+	uint64_t end = (ipa + size + SZ_4K - 1) & ~(SZ_4K - 1);
+
+	for (unsigned i = 0; i < vm->nmem; i++)
+		if (overlaps(base, end - base, vm->mem[i].ipa, vm->mem[i].size))
+			return (int)i;
+	return -1;
 }
 
 static int check_devices(const struct sys_config *c, unsigned v, const struct platform_dev *devs,
 			 unsigned ndevs, struct cfg_error *e)
 {
 	const struct cfg_vm *vm = &c->vms[v];
-	char msg[128];
+	struct sbuf m;
 
-	if (vm->ndevs > CFG_MAX_DEVS)
-		return fail(e, vm->name, "device", -1, "too many devices");
+	if (vm->ndevs > CFG_MAX_DEVS) {
+		sb_printf(report(e, vm, "device", -1, &m), "%u devices: at most %u are supported",
+			  vm->ndevs, CFG_MAX_DEVS);
+		return -1;
+	}
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		const struct cfg_passthrough *d = &vm->devs[i];
-		if (!find_dev(devs, ndevs, d->pa, d->size))
-			return fail(e, vm->name, "device", (int)i, "no such device on this board");
-		if (c->hv_disk.pa && same_page(d->pa, c->hv_disk.pa))
-			return fail(e, vm->name, "device", (int)i,
-				    "shares its page with the hypervisor's disk");
-		for (unsigned w = 0; w < c->nvms; w++) {
-			if (w == v)
+		const struct platform_dev *p = find_platform_dev(devs, ndevs, d->pa, d->size);
+		int r;
+
+		if (!p) {
+			sb_printf(report(e, vm, "device", (int)i, &m),
+				  "no device at %llx (size %llx) on this board",
+				  (unsigned long long)d->pa, (unsigned long long)d->size);
+			return -1;
+		}
+		if (!same_irqs(d, p)) {
+			sb_printf(report(e, vm, "device", (int)i, &m),
+				  "interrupts of %s differ from the board's device", p->name);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (vm->devs[j].pa == d->pa) {
+				sb_printf(report(e, vm, "device", (int)i, &m),
+					  "%s is given twice to this VM", p->name);
+				return -1;
+			}
+		r = ipa_in_memory(vm, d->pa, d->size);
+		if (r >= 0) {
+			sb_printf(report(e, vm, "device", (int)i, &m),
+				  "%s (mapped at ipa = pa) lies in this VM's memory[%d]", p->name,
+				  r);
+			return -1;
+		}
+		if ((c->hv_disk.pa || c->hv_disk.size) &&
+		    share_page(d->pa, d->size, c->hv_disk.pa, c->hv_disk.size)) {
+			sb_printf(report(e, vm, "device", (int)i, &m),
+				  "%s is, or shares a 4 KiB page with, the hypervisor's disk",
+				  p->name);
+			return -1;
+		}
+		/* Devices of earlier VMs; those of later VMs are checked from there. */
+		for (unsigned w = 0; w < v; w++) {
+			const struct cfg_vm *o = &c->vms[w];
+			for (unsigned j = 0; j < o->ndevs && j < CFG_MAX_DEVS; j++) {
+				const struct cfg_passthrough *od = &o->devs[j];
+				if (!share_page(d->pa, d->size, od->pa, od->size))
+					continue;
+				if (od->pa == d->pa)
+					sb_printf(report(e, vm, "device", (int)i, &m),
+						  "%s is given to two VMs: vm %s has it already",
+						  p->name, o->name);
+				else
+					sb_printf(report(e, vm, "device", (int)i, &m),
+						  "%s is given to two VMs: it shares a 4 KiB page "
+						  "with device[%u] of vm %s",
+						  p->name, j, o->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_blk(const struct sys_config *c, unsigned v, unsigned i, struct cfg_error *e)
+{
+	const struct cfg_vm *vm = &c->vms[v];
+	const struct cfg_virtio *d = &vm->virtio[i];
+	struct sbuf m;
+
+	if (d->backend == CFG_BLK_HV_DRIVER) {
+		if (!c->hv_disk.pa)
+			return fail(e, vm, "virtio", (int)i,
+				    "backend hv needs the hypervisor's disk (system: hv-disk)");
+		return 0;
+	}
+	if (d->backend != CFG_BLK_MEDIATED)
+		return fail(e, vm, "virtio", (int)i, "the backend must be mediated or hv");
+	if (d->sectors == 0)
+		return fail(e, vm, "virtio", (int)i, "a mediated disk needs a size");
+	if (d->disk >= MEDIATED_MAX_DISKS) {
+		sb_printf(report(e, vm, "virtio", (int)i, &m),
+			  "mediated disk %u: the MVM serves disks 0 to %u", d->disk,
+			  MEDIATED_MAX_DISKS - 1);
+		return -1;
+	}
+	for (unsigned w = 0; w <= v; w++) {
+		const struct cfg_vm *o = &c->vms[w];
+		for (unsigned j = 0; j < (w == v ? i : o->nvirtio); j++) {
+			const struct cfg_virtio *od = &o->virtio[j];
+			if (od->type != CFG_VIRTIO_BLK || od->backend != CFG_BLK_MEDIATED ||
+			    od->disk != d->disk)
 				continue;
-			for (unsigned j = 0; j < c->vms[w].ndevs; j++)
-				if (same_page(d->pa, c->vms[w].devs[j].pa)) {
-					snprintf(msg, sizeof(msg),
-						 "%s is (or shares a 4 KiB page with) a device of vm %s",
-						 d->name, c->vms[w].name);
-					return fail(e, vm->name, "device", (int)i, msg);
-				}
+			sb_printf(report(e, vm, "virtio", (int)i, &m),
+				  "mediated disk %u is used twice (also by virtio[%u] of vm %s)",
+				  d->disk, j, o->name);
+			return -1;
 		}
 	}
 	return 0;
@@ -183,71 +585,68 @@ static int check_devices(const struct sys_config *c, unsigned v, const struct pl
 static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error *e)
 {
 	const struct cfg_vm *vm = &c->vms[v];
+	struct sbuf m;
 
-	if (vm->nvirtio > CFG_MAX_VIRTIO)
-		return fail(e, vm->name, "virtio", -1, "too many virtio devices");
+	if (vm->nvirtio > CFG_MAX_VIRTIO) {
+		sb_printf(report(e, vm, "virtio", -1, &m),
+			  "%u virtio devices: at most %u are supported", vm->nvirtio,
+			  CFG_MAX_VIRTIO);
+		return -1;
+	}
 	for (unsigned i = 0; i < vm->nvirtio; i++) {
 		const struct cfg_virtio *d = &vm->virtio[i];
-		if (d->slot >= 32)
-			return fail(e, vm->name, "virtio", (int)i, "slot must be 0-31");
+		uint64_t ipa = virtio_slot_ipa(d->slot);
+		int r;
+
+		if (d->type != CFG_VIRTIO_BLK && d->type != CFG_VIRTIO_NET &&
+		    d->type != CFG_VIRTIO_CONSOLE)
+			return fail(e, vm, "virtio", (int)i, "unknown virtio device type");
+		if (d->slot >= VIRTIO_MMIO_SLOTS) {
+			sb_printf(report(e, vm, "virtio", (int)i, &m),
+				  "slot %u: the board has virtio-mmio slots 0 to %u", d->slot,
+				  VIRTIO_MMIO_SLOTS - 1);
+			return -1;
+		}
 		for (unsigned j = 0; j < i; j++)
-			if (vm->virtio[j].slot == d->slot)
-				return fail(e, vm->name, "virtio", (int)i, "slot used twice");
-		for (unsigned j = 0; j < vm->ndevs; j++)
-			if (same_page(vm->devs[j].pa, 0x0a000000ULL + d->slot * 0x200ULL))
-				return fail(e, vm->name, "virtio", (int)i,
-					    "slot shares a page with a passthrough device");
-		if (d->type != CFG_VIRTIO_BLK)
-			continue;
-		if (d->backend == CFG_BLK_HV_DRIVER && !c->hv_disk.pa)
-			return fail(e, vm->name, "virtio", (int)i,
-				    "backend hv needs a hypervisor disk (system: hv-disk)");
-		if (d->backend == CFG_BLK_MEDIATED && (d->sectors == 0 || d->disk >= 8))
-			return fail(e, vm->name, "virtio", (int)i,
-				    "a mediated disk needs a capacity and an index 0-7");
-		for (unsigned w = 0; w <= v; w++)
-			for (unsigned j = 0; j < (w == v ? i : c->vms[w].nvirtio); j++) {
-				const struct cfg_virtio *o = &c->vms[w].virtio[j];
-				if (o->type == CFG_VIRTIO_BLK && o->backend == d->backend &&
-				    o->disk == d->disk && d->backend == CFG_BLK_MEDIATED)
-					return fail(e, vm->name, "virtio", (int)i,
-						    "mediated disk index used twice");
+			if (vm->virtio[j].slot == d->slot) {
+				sb_printf(report(e, vm, "virtio", (int)i, &m),
+					  "slot %u is used twice in this VM", d->slot);
+				return -1;
 			}
+		for (unsigned j = 0; j < vm->ndevs; j++)
+			if (share_page(ipa, VIRTIO_MMIO_STRIDE, vm->devs[j].pa, vm->devs[j].size)) {
+				sb_printf(report(e, vm, "virtio", (int)i, &m),
+					  "slot %u shares a 4 KiB page with device[%u] of this VM",
+					  d->slot, j);
+				return -1;
+			}
+		r = ipa_in_memory(vm, ipa, VIRTIO_MMIO_STRIDE);
+		if (r >= 0) {
+			sb_printf(report(e, vm, "virtio", (int)i, &m),
+				  "slot %u (ipa %llx) lies in this VM's memory[%d]", d->slot,
+				  (unsigned long long)ipa, r);
+			return -1;
+		}
+		if (d->read_only > 1)
+			return fail(e, vm, "virtio", (int)i, "read_only must be 0 or 1");
+		if (d->type == CFG_VIRTIO_BLK && check_blk(c, v, i, e))
+			return -1;
 	}
 	return 0;
 }
 
-int config_check(const struct sys_config *c, const struct platform_dev *devs, unsigned ndevs,
-		 struct cfg_error *e)
+int config_check(const struct sys_config *cfg, const struct platform_dev *devs, unsigned ndevs,
+		 struct cfg_error *err)
 {
-	unsigned mvms = 0;
-
-	if (c->ram_size == 0 || wraps(c->ram_base, c->ram_size))
-		return fail(e, NULL, "ram", -1, "empty or overflowing");
-	if (c->hv_size == 0 || c->hv_base < c->ram_base ||
-	    c->hv_base + c->hv_size > c->ram_base + c->ram_size)
-		return fail(e, NULL, "hypervisor", -1, "must lie inside RAM");
-	if (c->ncpus == 0 || c->ncpus > CFG_MAX_CPUS)
-		return fail(e, NULL, "cpus", -1, "1 to 8 physical CPUs");
-	if (c->nvms == 0 || c->nvms > CFG_MAX_VMS)
-		return fail(e, NULL, "vms", -1, "1 to 8 VMs are needed");
-	if (c->hv_disk.pa && !find_dev(devs, ndevs, c->hv_disk.pa, c->hv_disk.size))
-		return fail(e, NULL, "hv-disk", -1, "no such device on this board");
-	for (unsigned v = 0; v < c->nvms; v++) {
-		const struct cfg_vm *vm = &c->vms[v];
-		if (!vm->name[0])
-			return fail(e, NULL, "vms", (int)v, "a VM needs a name");
-		for (unsigned w = 0; w < v; w++)
-			if (streq(vm->name, c->vms[w].name))
-				return fail(e, vm->name, "name", -1, "two VMs have this name");
-		if (vm->role != VM_ROLE_MVM && vm->role != VM_ROLE_GVM)
-			return fail(e, vm->name, "role", -1, "must be mvm or gvm");
-		mvms += vm->role == VM_ROLE_MVM;
-		if (check_cpus(c, v, e) || check_memory(c, v, e) || check_images(vm, e) ||
-		    check_devices(c, v, devs, ndevs, e) || check_virtio(c, v, e))
+	if (check_system(cfg, devs, ndevs, err) || check_vm_identities(cfg, err))
+		return -1;
+	/* Memory first for every VM: images and devices are placed relative to it. */
+	for (unsigned v = 0; v < cfg->nvms; v++)
+		if (check_cpus(cfg, v, err) || check_memory(cfg, v, err))
 			return -1;
-	}
-	if (mvms != 1)
-		return fail(e, NULL, "vms", -1, "exactly one VM must have role = mvm");
+	for (unsigned v = 0; v < cfg->nvms; v++)
+		if (check_images(&cfg->vms[v], err) || check_devices(cfg, v, devs, ndevs, err) ||
+		    check_virtio(cfg, v, err))
+			return -1;
 	return 0;
 }

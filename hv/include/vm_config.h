@@ -92,7 +92,8 @@ struct platform_dev {
 	const char *name;
 	uint64_t pa;
 	uint64_t size;
-	uint32_t irq; /* GIC INTID */
+	uint32_t irqs[CFG_MAX_IRQS]; /* GIC INTIDs */
+	uint32_t nirqs;
 };
 
 /* Error report of a validation: which VM/field is wrong and why. */

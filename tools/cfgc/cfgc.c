@@ -1,16 +1,28 @@
 /* cfgc: the sysHyper configuration compiler.
  *
- *   cfgc [-D VAR=value]... [--no-files] -o OUT.c [-q QEMU_ARGS] CONFIG.cfg
+ *   cfgc [-D VAR=value]... [--no-files] [-o OUT.c] [-q QEMU_ARGS] CONFIG.cfg
  *
- * Parses the configuration (see configs/qemu-virt.cfg), measures the image
- * files, resolves device names against the board's list, runs the same
- * checks the hypervisor runs at boot (hv/core/config_check.c), and writes
- * the C definition of `sys_config` plus QEMU's loader arguments. Every
- * error is one line: FILE:LINE: FIELD: message. */
+ * Parses a configuration (the format is described at the top of
+ * configs/qemu-virt.cfg), measures the image files, resolves device names
+ * against the board's list (hv/platform/qemu-virt/devices.c), runs the
+ * checks the hypervisor runs again at boot (hv/core/config_check.c), and
+ * writes the C definition of `sys_config` (-o) and QEMU's loader arguments,
+ * one per line (-q). Without -o and -q it only checks.
+ *
+ * Image paths are used as written: relative ones are relative to the
+ * directory cfgc runs in. --no-files skips measuring them (sizes are 0),
+ * for checking a configuration whose images are not built.
+ *
+ * Every error is one line, FILE:LINE: FIELD: message, and the exit status
+ * is 1; a usage error exits with 2. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,31 +33,44 @@
 extern const struct platform_dev platform_devs[];
 extern const unsigned platform_ndevs;
 
-#define MAX_LINE 512
-#define MAX_DEFS 16
-#define MAX_FIELDS 256
+#define MAX_LINE 1024
+#define MAX_PATH 512
+#define MAX_DEFS 32
+#define MAX_LOCS 512
+#define FIELD_LEN sizeof(((struct cfg_error *)0)->field)
+
+enum image_kind { IMG_KERNEL, IMG_INITRD, IMG_DTB, IMG_COUNT };
+static const char *const image_keys[IMG_COUNT] = {"kernel", "initrd", "dtb"};
 
 static const char *cfg_path;
-static int lineno;
-static bool check_files = true;
-static const char *defs[MAX_DEFS][2];
-static int ndefs;
+static bool measure_files = true;
+static struct {
+	const char *name, *value;
+} defs[MAX_DEFS];
+static unsigned ndefs;
 
 static struct sys_config cfg;
-static char image_paths[CFG_MAX_VMS][3][256];
+static char image_path[CFG_MAX_VMS][IMG_COUNT][MAX_PATH];
 
-/* Where each field was given, to point errors from config_check at a line. */
+/* Where each field was given: config_check's errors name a field, and
+ * they are reported at the line that set it. */
 static struct {
-	char field[48];
+	char field[FIELD_LEN];
 	int line;
-} fields[MAX_FIELDS];
-static int nfields;
+} locs[MAX_LOCS];
+static unsigned nlocs;
+static int system_line;          /* line of [system], 0: none yet */
+static int vm_line[CFG_MAX_VMS]; /* line of each [vm NAME] */
+static int last_line = 1;
 
-static void __attribute__((noreturn, format(printf, 2, 3))) die(const char *field, const char *fmt, ...)
+/* ---------------------------------------------------------------- errors */
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+die_at(int line, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: %s: ", cfg_path, lineno, field);
+	fprintf(stderr, "%s:%d: %s: ", cfg_path, line, field);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -53,441 +78,772 @@ static void __attribute__((noreturn, format(printf, 2, 3))) die(const char *fiel
 	exit(1);
 }
 
-static void remember(const char *field)
+static void __attribute__((noreturn)) usage(const char *why)
 {
-	if (nfields < MAX_FIELDS) {
-		snprintf(fields[nfields].field, sizeof(fields[0].field), "%s", field);
-		fields[nfields++].line = lineno;
+	if (why)
+		fprintf(stderr, "cfgc: %s\n", why);
+	fprintf(stderr, "usage: cfgc [-D VAR=value]... [--no-files] [-o OUT.c] [-q QEMU_ARGS] "
+			"CONFIG.cfg\n");
+	exit(2);
+}
+
+/* The line that set `field`, or -1. */
+static int loc_find(const char *field)
+{
+	for (unsigned i = 0; i < nlocs; i++)
+		if (!strcmp(locs[i].field, field))
+			return locs[i].line;
+	return -1;
+}
+
+static void loc_add(const char *field, int line)
+{
+	if (nlocs < MAX_LOCS) {
+		snprintf(locs[nlocs].field, sizeof(locs[nlocs].field), "%s", field);
+		locs[nlocs++].line = line;
 	}
 }
+
+/* Best line for a field named by config_check: the line that set it; for
+ * "vm X: memory" the first memory line; else the section's header. */
+static int line_of_field(const char *field)
+{
+	char prefix[FIELD_LEN + 1];
+	int line = loc_find(field);
+
+	if (line > 0)
+		return line;
+	snprintf(prefix, sizeof(prefix), "%s[", field);
+	for (unsigned i = 0; i < nlocs; i++)
+		if (!strncmp(locs[i].field, prefix, strlen(prefix)))
+			return locs[i].line;
+	for (unsigned v = 0; v < cfg.nvms; v++) {
+		size_t n = strlen(cfg.vms[v].name);
+		if (!strncmp(field, "vm ", 3) && !strncmp(field + 3, cfg.vms[v].name, n) &&
+		    field[3 + n] == ':')
+			return vm_line[v];
+	}
+	return system_line ? system_line : 1;
+}
+
+/* ---------------------------------------------------------------- lexing */
 
 static char *trim(char *s)
 {
+	char *end;
+
 	while (isspace((unsigned char)*s))
 		s++;
-	char *end = s + strlen(s);
+	end = s + strlen(s);
 	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = 0;
+		*--end = '\0';
 	return s;
 }
 
-/* ${VAR} from -D definitions. */
-static void substitute(const char *in, char *out, size_t size, const char *field)
+/* Decimal or 0x-hex, optionally followed by K, M or G (binary multiples). */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	unsigned base = 10, shift = 0, digits = 0;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++) {
+		unsigned d;
+		if (isdigit((unsigned char)*s))
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && isxdigit((unsigned char)*s))
+			d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+		digits++;
+	}
+	if (!digits)
+		return false;
+	switch (toupper((unsigned char)*s)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	}
+	if (shift)
+		s++;
+	if (*s || v > (UINT64_MAX >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static uint64_t number(const char *s, int line, const char *field)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v))
+		die_at(line, field, "bad number '%s' (decimal or 0x-hex, optional K/M/G)", s);
+	return v;
+}
+
+static uint32_t number32(const char *s, int line, const char *field)
+{
+	uint64_t v = number(s, line, field);
+
+	if (v > UINT32_MAX)
+		die_at(line, field, "number '%s' is too large", s);
+	return (uint32_t)v;
+}
+
+/* Replaces each ${VAR} of `in` by its -D value. */
+static void substitute(const char *in, char *out, size_t size, int line, const char *field)
 {
 	size_t n = 0;
 
-	while (*in && n + 1 < size) {
+	while (*in) {
+		const char *piece = in;
+		size_t len = 1;
+
 		if (in[0] == '$' && in[1] == '{') {
-			const char *end = strchr(in, '}');
+			const char *end = strchr(in + 2, '}');
+			size_t nlen;
+			unsigned i;
+
 			if (!end)
-				die(field, "unterminated ${...}");
-			size_t len = (size_t)(end - in - 2);
-			int i;
-			for (i = 0; i < ndefs; i++)
-				if (strlen(defs[i][0]) == len && !strncmp(defs[i][0], in + 2, len))
+				die_at(line, field, "unterminated ${");
+			nlen = (size_t)(end - in - 2);
+			for (i = ndefs; i-- > 0;) /* the last -D of a name wins */
+				if (strlen(defs[i].name) == nlen &&
+				    !strncmp(defs[i].name, in + 2, nlen))
 					break;
-			if (i == ndefs)
-				die(field, "${%.*s} is not defined (cfgc -D %.*s=...)", (int)len, in + 2,
-				    (int)len, in + 2);
-			n += (size_t)snprintf(out + n, size - n, "%s", defs[i][1]);
+			if (i == (unsigned)-1)
+				die_at(line, field,
+				       "${%.*s} is not defined (give cfgc -D %.*s=...)", (int)nlen,
+				       in + 2, (int)nlen, in + 2);
+			piece = defs[i].value;
+			len = strlen(piece);
 			in = end + 1;
 		} else {
-			out[n++] = *in++;
+			in++;
 		}
+		if (n + len >= size)
+			die_at(line, field, "value too long after substitution");
+		memcpy(out + n, piece, len);
+		n += len;
 	}
-	out[n < size ? n : size - 1] = 0;
+	out[n] = '\0';
 }
 
-static uint64_t number(const char *s, const char *field)
+/* "BASE + SIZE[ rest]": returns the rest (maybe ""). */
+static char *base_plus_size(char *v, uint64_t *base, uint64_t *size, int line, const char *field,
+			    const char *syntax)
 {
-	char *end;
+	char *plus = strchr(v, '+'), *b, *s, *e;
 
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (end == s || errno)
-		die(field, "'%s' is not a number", s);
-	unsigned shift = 0;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	}
-	if (*trim(end))
-		die(field, "'%s' is not a number", s);
-	if (shift && v > (~0ULL >> shift))
-		die(field, "'%s' is too large", s);
-	return (uint64_t)v << shift;
-}
-
-/* "BASE + SIZE" -> base, size; returns the rest after SIZE. */
-static char *base_plus_size(char *v, uint64_t *base, uint64_t *size, const char *field)
-{
-	char *plus = strchr(v, '+');
 	if (!plus)
-		die(field, "expected 'BASE + SIZE'");
-	*plus = 0;
-	*base = number(trim(v), field);
-	char *rest = trim(plus + 1);
-	char *sp = rest;
-	while (*sp && !isspace((unsigned char)*sp))
-		sp++;
-	char *after = *sp ? sp + 1 : sp;
-	*sp = 0;
-	*size = number(rest, field);
-	return trim(after);
+		die_at(line, field, "expected '%s'", syntax);
+	*plus = '\0';
+	b = trim(v);
+	s = trim(plus + 1);
+	for (e = s; *e && !isspace((unsigned char)*e);)
+		e++;
+	if (*e)
+		*e++ = '\0';
+	if (!*b || !*s)
+		die_at(line, field, "expected '%s'", syntax);
+	*base = number(b, line, field);
+	*size = number(s, line, field);
+	return trim(e);
 }
 
-static void parse_system(const char *key, char *v)
+static const struct platform_dev *platform_lookup(const char *name)
 {
-	char field[48];
+	for (unsigned i = 0; i < platform_ndevs; i++)
+		if (!strcmp(platform_devs[i].name, name))
+			return &platform_devs[i];
+	return NULL;
+}
 
-	snprintf(field, sizeof(field), "system: %s", key);
-	remember(field);
+static void passthrough_from(struct cfg_passthrough *d, const struct platform_dev *p)
+{
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	d->pa = p->pa;
+	d->size = p->size;
+	d->nirqs = p->nirqs;
+	for (unsigned i = 0; i < p->nirqs && i < CFG_MAX_IRQS; i++)
+		d->irqs[i] = p->irqs[i];
+}
+
+static const struct platform_dev *device_by_name(const char *v, int line, const char *field)
+{
+	const struct platform_dev *p = platform_lookup(v);
+
+	if (!p)
+		die_at(line, field, "unknown device '%s' (known: virtio-mmio0..31, pl031, pl061)",
+		       v);
+	return p;
+}
+
+/* ---------------------------------------------------------------- [system] */
+
+static void system_key(const char *key, char *v, int line, const char *field)
+{
 	if (!strcmp(key, "ram")) {
-		if (*base_plus_size(v, &cfg.ram_base, &cfg.ram_size, field))
-			die(field, "unexpected text after the size");
+		if (*base_plus_size(v, &cfg.ram_base, &cfg.ram_size, line, field, "BASE + SIZE"))
+			die_at(line, field, "expected 'BASE + SIZE'");
 	} else if (!strcmp(key, "hypervisor")) {
-		if (*base_plus_size(v, &cfg.hv_base, &cfg.hv_size, field))
-			die(field, "unexpected text after the size");
+		if (*base_plus_size(v, &cfg.hv_base, &cfg.hv_size, line, field, "BASE + SIZE"))
+			die_at(line, field, "expected 'BASE + SIZE'");
 	} else if (!strcmp(key, "cpus")) {
-		cfg.ncpus = (uint32_t)number(v, field);
+		cfg.ncpus = number32(v, line, field);
 	} else if (!strcmp(key, "hv-disk")) {
-		unsigned i;
-		for (i = 0; i < platform_ndevs; i++)
-			if (!strcmp(platform_devs[i].name, v))
-				break;
-		if (i == platform_ndevs)
-			die(field, "no device '%s' on this board", v);
-		snprintf(cfg.hv_disk.name, sizeof(cfg.hv_disk.name), "%s", v);
-		cfg.hv_disk.pa = platform_devs[i].pa;
-		cfg.hv_disk.size = platform_devs[i].size;
-		cfg.hv_disk.irqs[0] = platform_devs[i].irq;
-		cfg.hv_disk.nirqs = 1;
-	} else {
-		die(field, "unknown key (known: ram, hypervisor, cpus, hv-disk)");
+		passthrough_from(&cfg.hv_disk, device_by_name(v, line, field));
 	}
 }
 
-static void parse_image(struct cfg_vm *vm, unsigned vi, int which, char *v, const char *field)
-{
-	struct cfg_image *img = which == 0 ? &vm->kernel : which == 1 ? &vm->initrd : &vm->dtb;
-	char *at = strchr(v, '@');
+/* ---------------------------------------------------------------- [vm NAME] */
 
-	if (!at)
-		die(field, "expected 'PATH @ ADDRESS'");
-	*at = 0;
-	char *path = trim(v);
-	img->pa = number(trim(at + 1), field);
-	snprintf(image_paths[vi][which], sizeof(image_paths[0][0]), "%s", path);
-	if (check_files) {
-		struct stat st;
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
-			die(field, "image file '%s' is missing", path);
-		img->size = (uint64_t)st.st_size;
-	}
-}
-
-static void parse_cpus(struct cfg_vm *vm, char *v, const char *field)
+static void vm_cpus(struct cfg_vm *vm, char *v, int line, const char *field)
 {
 	for (char *tok = strtok(v, " \t,"); tok; tok = strtok(NULL, " \t,")) {
 		if (vm->ncpus >= CFG_MAX_CPUS)
-			die(field, "at most %d CPUs", CFG_MAX_CPUS);
-		vm->cpus[vm->ncpus++] = (uint32_t)number(tok, field);
+			die_at(line, field, "at most %d CPUs per VM", CFG_MAX_CPUS);
+		vm->cpus[vm->ncpus++] = number32(tok, line, field);
 	}
+	if (!vm->ncpus)
+		die_at(line, field, "expected a list of physical CPUs");
 }
 
-static void parse_memory(struct cfg_vm *vm, char *v, const char *field)
+static void vm_memory(struct cfg_vm *vm, char *v, int line, const char *field)
 {
+	static const char syntax[] = "IPA + SIZE [at PA]";
 	struct cfg_mem *m;
+	char *rest;
 
 	if (vm->nmem >= CFG_MAX_MEM)
-		die(field, "at most %d memory regions", CFG_MAX_MEM);
+		die_at(line, field, "at most %d memory regions per VM", CFG_MAX_MEM);
 	m = &vm->mem[vm->nmem++];
-	char *rest = base_plus_size(v, &m->ipa, &m->size, field);
+	rest = base_plus_size(v, &m->ipa, &m->size, line, field, syntax);
 	m->pa = m->ipa;
-	if (!strncmp(rest, "at ", 3))
-		m->pa = number(trim(rest + 3), field);
-	else if (*rest)
-		die(field, "expected 'IPA + SIZE [at PA]'");
+	if (!*rest)
+		return;
+	if (strncmp(rest, "at", 2) || !isspace((unsigned char)rest[2]))
+		die_at(line, field, "expected '%s'", syntax);
+	m->pa = number(trim(rest + 2), line, field);
 }
 
-static void parse_device(struct cfg_vm *vm, const char *v, const char *field)
+static void vm_image(unsigned vi, enum image_kind kind, char *v, int line, const char *field)
 {
-	unsigned i;
+	struct cfg_vm *vm = &cfg.vms[vi];
+	struct cfg_image *images[IMG_COUNT] = {&vm->kernel, &vm->initrd, &vm->dtb};
+	struct cfg_image *img = images[kind];
+	char *at = strrchr(v, '@'), *path;
+	struct stat st;
 
+	if (!at)
+		die_at(line, field, "expected 'PATH @ ADDRESS'");
+	*at = '\0';
+	path = trim(v);
+	if (!*path)
+		die_at(line, field, "expected 'PATH @ ADDRESS'");
+	if (strlen(path) >= MAX_PATH)
+		die_at(line, field, "path longer than %d characters", MAX_PATH - 1);
+	img->pa = number(trim(at + 1), line, field);
+	snprintf(image_path[vi][kind], MAX_PATH, "%s", path);
+	if (!measure_files)
+		return;
+	if (stat(path, &st))
+		die_at(line, field, "cannot read image file '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		die_at(line, field, "image file '%s' is not a regular file", path);
+	img->size = (uint64_t)st.st_size;
+}
+
+static void vm_device(struct cfg_vm *vm, char *v, int line, const char *field)
+{
 	if (vm->ndevs >= CFG_MAX_DEVS)
-		die(field, "at most %d devices", CFG_MAX_DEVS);
-	for (i = 0; i < platform_ndevs; i++)
-		if (!strcmp(platform_devs[i].name, v))
-			break;
-	if (i == platform_ndevs)
-		die(field, "no device '%s' on this board", v);
-	struct cfg_passthrough *d = &vm->devs[vm->ndevs++];
-	snprintf(d->name, sizeof(d->name), "%s", v);
-	d->pa = platform_devs[i].pa;
-	d->size = platform_devs[i].size;
-	d->irqs[0] = platform_devs[i].irq;
-	d->nirqs = 1;
+		die_at(line, field, "at most %d devices per VM", CFG_MAX_DEVS);
+	passthrough_from(&vm->devs[vm->ndevs++], device_by_name(v, line, field));
 }
 
-/* virtio-blk = SLOT mediated disk=N size=S [ro] | SLOT hv [size=S] [ro] */
-static void parse_virtio_blk(struct cfg_vm *vm, char *v, const char *field)
+/* virtio-blk = SLOT mediated disk=N size=SIZE [ro]  |  SLOT hv [size=SIZE] [ro] */
+static void vm_virtio_blk(struct cfg_vm *vm, char *v, int line, const char *field)
 {
+	static const char syntax[] = "SLOT mediated disk=N size=SIZE [ro]' or 'SLOT hv [size=SIZE] "
+				     "[ro]";
+	bool have_disk = false, have_size = false;
+	struct cfg_virtio *d;
+	char *tok;
+
 	if (vm->nvirtio >= CFG_MAX_VIRTIO)
-		die(field, "at most %d virtio devices", CFG_MAX_VIRTIO);
-	struct cfg_virtio *d = &vm->virtio[vm->nvirtio++];
+		die_at(line, field, "at most %d virtio devices per VM", CFG_MAX_VIRTIO);
+	d = &vm->virtio[vm->nvirtio++];
 	d->type = CFG_VIRTIO_BLK;
-	char *tok = strtok(v, " \t");
+	tok = strtok(v, " \t");
 	if (!tok)
-		die(field, "expected 'SLOT mediated|hv [disk=N] [size=S] [ro]'");
-	d->slot = (uint32_t)number(tok, field);
+		die_at(line, field, "expected '%s'", syntax);
+	d->slot = number32(tok, line, field);
 	tok = strtok(NULL, " \t");
 	if (tok && !strcmp(tok, "mediated"))
 		d->backend = CFG_BLK_MEDIATED;
 	else if (tok && !strcmp(tok, "hv"))
 		d->backend = CFG_BLK_HV_DRIVER;
 	else
-		die(field, "backend must be 'mediated' or 'hv'");
+		die_at(line, field, "expected '%s'", syntax);
 	while ((tok = strtok(NULL, " \t"))) {
-		if (!strncmp(tok, "disk=", 5))
-			d->disk = (uint32_t)number(tok + 5, field);
-		else if (!strncmp(tok, "size=", 5))
-			d->sectors = number(tok + 5, field) / 512;
-		else if (!strcmp(tok, "ro"))
+		if (!strncmp(tok, "disk=", 5) && d->backend == CFG_BLK_MEDIATED && !have_disk) {
+			d->disk = number32(tok + 5, line, field);
+			have_disk = true;
+		} else if (!strncmp(tok, "size=", 5) && !have_size) {
+			uint64_t bytes = number(tok + 5, line, field);
+			if (bytes % 512)
+				die_at(line, field, "size must be a multiple of 512 bytes");
+			d->sectors = bytes / 512;
+			have_size = true;
+		} else if (!strcmp(tok, "ro") && !d->read_only) {
 			d->read_only = 1;
-		else
-			die(field, "unknown option '%s'", tok);
+		} else {
+			die_at(line, field, "unexpected '%s': expected '%s'", tok, syntax);
+		}
 	}
+	if (d->backend == CFG_BLK_MEDIATED && (!have_disk || !have_size))
+		die_at(line, field, "a mediated disk needs disk=N and size=SIZE");
 }
 
-static void parse_vm(unsigned vi, const char *key, char *v)
+static void vm_key(unsigned vi, const char *key, char *v, int line, const char *field)
 {
 	struct cfg_vm *vm = &cfg.vms[vi];
-	char field[48];
-	int idx = !strcmp(key, "memory")   ? (int)vm->nmem
-		  : !strcmp(key, "device") ? (int)vm->ndevs
-		  : !strcmp(key, "virtio-blk") ? (int)vm->nvirtio
-					       : -1;
 
-	if (idx >= 0)
-		snprintf(field, sizeof(field), "vm %s: %s[%d]", vm->name,
-			 !strcmp(key, "virtio-blk") ? "virtio" : key, idx);
-	else
-		snprintf(field, sizeof(field), "vm %s: %s", vm->name, key);
-	remember(field);
 	if (!strcmp(key, "role")) {
 		if (!strcmp(v, "mvm"))
 			vm->role = VM_ROLE_MVM;
 		else if (!strcmp(v, "gvm"))
 			vm->role = VM_ROLE_GVM;
 		else
-			die(field, "must be mvm or gvm");
+			die_at(line, field, "role must be mvm or gvm, not '%s'", v);
 	} else if (!strcmp(key, "cpus")) {
-		parse_cpus(vm, v, field);
+		vm_cpus(vm, v, line, field);
 	} else if (!strcmp(key, "memory")) {
-		parse_memory(vm, v, field);
+		vm_memory(vm, v, line, field);
 	} else if (!strcmp(key, "kernel")) {
-		parse_image(vm, vi, 0, v, field);
+		vm_image(vi, IMG_KERNEL, v, line, field);
 	} else if (!strcmp(key, "initrd")) {
-		parse_image(vm, vi, 1, v, field);
+		vm_image(vi, IMG_INITRD, v, line, field);
 	} else if (!strcmp(key, "dtb")) {
-		parse_image(vm, vi, 2, v, field);
+		vm_image(vi, IMG_DTB, v, line, field);
 	} else if (!strcmp(key, "device")) {
-		parse_device(vm, v, field);
+		vm_device(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-blk")) {
-		parse_virtio_blk(vm, v, field);
-	} else {
-		die(field, "unknown key (known: role, cpus, memory, kernel, initrd, dtb, device, "
-			   "virtio-blk)");
+		vm_virtio_blk(vm, v, line, field);
 	}
 }
 
-static void parse_file(FILE *f)
-{
-	char raw[MAX_LINE], line[MAX_LINE];
-	int vm = -1; /* -2: [system] */
-	bool seen_key[CFG_MAX_VMS + 1][8] = {{0}};
-	static const char *const once[] = {"role", "cpus", "kernel", "initrd", "dtb",
-					   "ram",  "hypervisor", "hv-disk"};
+/* ---------------------------------------------------------------- the file */
 
-	while (fgets(raw, sizeof(raw), f)) {
-		lineno++;
-		char *hash = strchr(raw, '#');
+static const char *const system_keys[] = {"ram", "hypervisor", "cpus", "hv-disk", NULL};
+static const char *const system_required[] = {"ram", "hypervisor", "cpus", NULL};
+static const char *const vm_keys[] = {
+	"role", "cpus", "memory", "kernel", "initrd", "dtb", "device", "virtio-blk", NULL,
+};
+static const char *const vm_required[] = {"role", "cpus", "memory", "kernel", "dtb", NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+static void known_keys(char *buf, size_t size, const char *const *list)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; *list && n < size; list++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", *list);
+}
+
+static bool valid_vm_name(const char *s)
+{
+	if (!*s || strlen(s) >= CFG_NAME_LEN)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+/* Current section: -1 none, -2 [system], else the VM index. */
+#define SEC_NONE (-1)
+#define SEC_SYSTEM (-2)
+
+static int section_header(char *s, int line)
+{
+	char *close = strchr(s, ']'), *inner;
+
+	if (!close || trim(close + 1)[0])
+		die_at(line, "syntax", "expected '[system]' or '[vm NAME]'");
+	*close = '\0';
+	inner = trim(s + 1);
+	if (!strcmp(inner, "system")) {
+		if (system_line)
+			die_at(line, "syntax",
+			       "a second [system] section (the first is on line %d)", system_line);
+		system_line = line;
+		return SEC_SYSTEM;
+	}
+	if (!strncmp(inner, "vm", 2) && isspace((unsigned char)inner[2])) {
+		char *name = trim(inner + 2);
+		char field[FIELD_LEN];
+		if (!valid_vm_name(name))
+			die_at(line, "syntax",
+			       "bad VM name '%s' (1 to %d letters, digits, '-', '_' or '.')", name,
+			       CFG_NAME_LEN - 1);
+		snprintf(field, sizeof(field), "vm %s: name", name);
+		for (unsigned v = 0; v < cfg.nvms; v++)
+			if (!strcmp(cfg.vms[v].name, name))
+				die_at(line, field, "a VM named '%s' is already defined on line %d",
+				       name, vm_line[v]);
+		if (cfg.nvms >= CFG_MAX_VMS)
+			die_at(line, "syntax", "at most %d VMs", CFG_MAX_VMS);
+		snprintf(cfg.vms[cfg.nvms].name, CFG_NAME_LEN, "%s", name);
+		vm_line[cfg.nvms] = line;
+		loc_add(field, line);
+		return (int)cfg.nvms++;
+	}
+	die_at(line, "syntax", "unknown section '[%s]' (known: [system], [vm NAME])", inner);
+}
+
+/* The field config_check would name for `key` given now in the section. */
+static void field_for(char *field, size_t size, int sec, const char *key)
+{
+	if (sec == SEC_SYSTEM) {
+		snprintf(field, size, "system: %s", key);
+		return;
+	}
+	const struct cfg_vm *vm = &cfg.vms[sec];
+	if (!strcmp(key, "memory"))
+		snprintf(field, size, "vm %s: memory[%u]", vm->name, vm->nmem);
+	else if (!strcmp(key, "device"))
+		snprintf(field, size, "vm %s: device[%u]", vm->name, vm->ndevs);
+	else if (!strcmp(key, "virtio-blk"))
+		snprintf(field, size, "vm %s: virtio[%u]", vm->name, vm->nvirtio);
+	else
+		snprintf(field, size, "vm %s: %.24s", vm->name, key);
+}
+
+static void key_line(int sec, char *s, int line)
+{
+	char *eq = strchr(s, '='), *key, *raw;
+	char field[FIELD_LEN], value[MAX_LINE], known[128];
+	bool sys = sec == SEC_SYSTEM;
+	int first;
+
+	if (!eq)
+		die_at(line, "syntax", "expected 'key = value' or a [section]");
+	*eq = '\0';
+	key = trim(s);
+	raw = trim(eq + 1);
+	if (!*key)
+		die_at(line, "syntax", "missing key before '='");
+	if (sec == SEC_NONE)
+		die_at(line, "syntax", "'%s' outside a section: start with [system]", key);
+	field_for(field, sizeof(field), sec, key);
+	if (!in_list(sys ? system_keys : vm_keys, key)) {
+		known_keys(known, sizeof(known), sys ? system_keys : vm_keys);
+		die_at(line, field, "unknown key '%s' in [%s] (known: %s)", key,
+		       sys ? "system" : "vm", known);
+	}
+	first = loc_find(field);
+	if (first > 0)
+		die_at(line, field, "duplicate key '%s' (first given on line %d)", key, first);
+	if (!*raw)
+		die_at(line, field, "missing value");
+	loc_add(field, line);
+	substitute(raw, value, sizeof(value), line, field);
+	if (sys)
+		system_key(key, value, line, field);
+	else
+		vm_key((unsigned)sec, key, value, line, field);
+}
+
+static void parse(FILE *f)
+{
+	char buf[MAX_LINE + 2];
+	int line = 0, sec = SEC_NONE;
+
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t len = strlen(buf);
+		char *s, *hash;
+
+		line++;
+		if (len > MAX_LINE || (len == sizeof(buf) - 1 && buf[len - 1] != '\n'))
+			die_at(line, "syntax", "line longer than %d characters", MAX_LINE);
+		hash = strchr(buf, '#');
 		if (hash)
-			*hash = 0;
-		substitute(trim(raw), line, sizeof(line), "syntax");
-		char *s = trim(line);
+			*hash = '\0';
+		s = trim(buf);
 		if (!*s)
 			continue;
-		if (*s == '[') {
-			char name[CFG_NAME_LEN + 8];
-			if (!strcmp(s, "[system]")) {
-				vm = -2;
-			} else if (sscanf(s, "[vm %23[^]]]", name) == 1) {
-				if (cfg.nvms >= CFG_MAX_VMS)
-					die("syntax", "at most %d VMs", CFG_MAX_VMS);
-				if (strlen(name) >= CFG_NAME_LEN)
-					die("syntax", "VM name '%s' longer than %d", name,
-					    CFG_NAME_LEN - 1);
-				vm = (int)cfg.nvms++;
-				snprintf(cfg.vms[vm].name, CFG_NAME_LEN, "%s", name);
-			} else {
-				die("syntax", "unknown section '%s' (known: [system], [vm NAME])", s);
-			}
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq)
-			die("syntax", "expected 'key = value'");
-		*eq = 0;
-		char *key = trim(s), *val = trim(eq + 1);
-		if (vm == -1)
-			die(key, "key outside a section");
-		for (unsigned k = 0; k < 8; k++)
-			if (!strcmp(key, once[k])) {
-				if (seen_key[vm + 2 > 0 ? vm + 1 : 0][k])
-					die(key, "given twice");
-				seen_key[vm + 2 > 0 ? vm + 1 : 0][k] = true;
-			}
-		if (vm == -2)
-			parse_system(key, val);
+		if (*s == '[')
+			sec = section_header(s, line);
 		else
-			parse_vm((unsigned)vm, key, val);
+			key_line(sec, s, line);
 	}
+	if (ferror(f))
+		die_at(line, "syntax", "read error: %s", strerror(errno));
+	last_line = line > 0 ? line : 1;
 }
 
-static int line_of(const char *field)
+/* Keys a section cannot go without; reported at its header. */
+static void check_required(void)
 {
-	for (int i = 0; i < nfields; i++)
-		if (!strcmp(fields[i].field, field))
-			return fields[i].line;
-	/* "vm x: memory[2]" given on the line of "vm x: memory[2]"; else the section */
-	for (int i = nfields - 1; i >= 0; i--)
-		if (!strncmp(fields[i].field, field, strcspn(field, ":")))
-			return fields[i].line;
-	return lineno;
+	char field[FIELD_LEN];
+
+	if (!system_line)
+		die_at(last_line, "system", "the [system] section is missing");
+	for (const char *const *k = system_required; *k; k++) {
+		snprintf(field, sizeof(field), "system: %s", *k);
+		if (loc_find(field) < 0)
+			die_at(system_line, field, "missing required key '%s'", *k);
+	}
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		for (const char *const *k = vm_required; *k; k++) {
+			char indexed[FIELD_LEN + 4];
+			snprintf(field, sizeof(field), "vm %s: %s", cfg.vms[v].name, *k);
+			snprintf(indexed, sizeof(indexed), "%s[0]", field);
+			if (loc_find(field) < 0 && loc_find(indexed) < 0)
+				die_at(vm_line[v], field, "missing required key '%s'", *k);
+		}
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void c_string(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			fprintf(o, "\\%03o", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+static void c_passthrough(FILE *o, const struct cfg_passthrough *d)
+{
+	fputs("{.name = ", o);
+	c_string(o, d->name);
+	fprintf(o, ", .pa = 0x%" PRIx64 ", .size = 0x%" PRIx64 ", .irqs = {", d->pa, d->size);
+	for (unsigned i = 0; i < d->nirqs; i++)
+		fprintf(o, "%s%" PRIu32, i ? ", " : "", d->irqs[i]);
+	fprintf(o, "}, .nirqs = %" PRIu32 "}", d->nirqs);
+}
+
+static void c_image(FILE *o, const char *key, const struct cfg_image *img)
+{
+	fprintf(o, "\t\t\t.%s = {.pa = 0x%" PRIx64 ", .size = 0x%" PRIx64 "},\n", key, img->pa,
+		img->size);
+}
+
+static void c_vm(FILE *o, const struct cfg_vm *vm)
+{
+	fputs("\t\t{\n\t\t\t.name = ", o);
+	c_string(o, vm->name);
+	fprintf(o, ",\n\t\t\t.role = %s,\n",
+		vm->role == VM_ROLE_MVM ? "VM_ROLE_MVM" : "VM_ROLE_GVM");
+	fprintf(o, "\t\t\t.ncpus = %" PRIu32 ",\n\t\t\t.cpus = {", vm->ncpus);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		fprintf(o, "%s%" PRIu32, i ? ", " : "", vm->cpus[i]);
+	fprintf(o, "},\n\t\t\t.nmem = %" PRIu32 ",\n\t\t\t.mem = {\n", vm->nmem);
+	for (unsigned i = 0; i < vm->nmem; i++)
+		fprintf(o,
+			"\t\t\t\t{.ipa = 0x%" PRIx64 ", .pa = 0x%" PRIx64 ", .size = 0x%" PRIx64
+			"},\n",
+			vm->mem[i].ipa, vm->mem[i].pa, vm->mem[i].size);
+	fputs("\t\t\t},\n", o);
+	c_image(o, image_keys[IMG_KERNEL], &vm->kernel);
+	c_image(o, image_keys[IMG_INITRD], &vm->initrd);
+	c_image(o, image_keys[IMG_DTB], &vm->dtb);
+	fprintf(o, "\t\t\t.ndevs = %" PRIu32 ",\n", vm->ndevs);
+	if (vm->ndevs)
+		fputs("\t\t\t.devs = {\n", o);
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		fputs("\t\t\t\t", o);
+		c_passthrough(o, &vm->devs[i]);
+		fputs(i + 1 < vm->ndevs ? ",\n" : ",\n\t\t\t},\n", o);
+	}
+	fprintf(o, "\t\t\t.nvirtio = %" PRIu32 ",\n", vm->nvirtio);
+	if (vm->nvirtio)
+		fputs("\t\t\t.virtio = {\n", o);
+	for (unsigned i = 0; i < vm->nvirtio; i++) {
+		const struct cfg_virtio *d = &vm->virtio[i];
+		fprintf(o,
+			"\t\t\t\t{.type = %" PRIu32 ", .slot = %" PRIu32 ", .backend = %" PRIu32
+			", .disk = %" PRIu32 ", .sectors = %" PRIu64 ", .read_only = %" PRIu32
+			"},\n",
+			d->type, d->slot, d->backend, d->disk, d->sectors, d->read_only);
+	}
+	fputs(vm->nvirtio ? "\t\t\t},\n\t\t},\n" : "\t\t},\n", o);
 }
 
 static void write_c(FILE *o)
 {
-	fprintf(o, "/* Generated by tools/cfgc from %s: do not edit. */\n#include \"vm_config.h\"\n\n",
-		cfg_path);
-	fprintf(o, "const struct sys_config sys_config = {\n");
-	fprintf(o, "\t.ram_base = 0x%llx, .ram_size = 0x%llx,\n", (unsigned long long)cfg.ram_base,
-		(unsigned long long)cfg.ram_size);
-	fprintf(o, "\t.hv_base = 0x%llx, .hv_size = 0x%llx,\n", (unsigned long long)cfg.hv_base,
-		(unsigned long long)cfg.hv_size);
-	fprintf(o, "\t.ncpus = %u, .nvms = %u,\n", cfg.ncpus, cfg.nvms);
-	fprintf(o, "\t.hv_disk = {\"%s\", 0x%llx, 0x%llx, {%u}, %u},\n", cfg.hv_disk.name,
-		(unsigned long long)cfg.hv_disk.pa, (unsigned long long)cfg.hv_disk.size,
-		cfg.hv_disk.irqs[0], cfg.hv_disk.nirqs);
-	fprintf(o, "\t.vms = {\n");
-	for (unsigned v = 0; v < cfg.nvms; v++) {
-		const struct cfg_vm *vm = &cfg.vms[v];
-		fprintf(o, "\t\t{\n\t\t\t.name = \"%s\", .role = %u, .ncpus = %u, .cpus = {", vm->name,
-			vm->role, vm->ncpus);
-		for (unsigned i = 0; i < vm->ncpus; i++)
-			fprintf(o, "%s%u", i ? ", " : "", vm->cpus[i]);
-		fprintf(o, "},\n\t\t\t.nmem = %u, .mem = {", vm->nmem);
-		for (unsigned i = 0; i < vm->nmem; i++)
-			fprintf(o, "%s{0x%llx, 0x%llx, 0x%llx}", i ? ", " : "",
-				(unsigned long long)vm->mem[i].ipa, (unsigned long long)vm->mem[i].pa,
-				(unsigned long long)vm->mem[i].size);
-		fprintf(o, "},\n");
-		const struct cfg_image *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
-		static const char *const names[3] = {"kernel", "initrd", "dtb"};
-		for (unsigned i = 0; i < 3; i++)
-			fprintf(o, "\t\t\t.%s = {0x%llx, 0x%llx},\n", names[i],
-				(unsigned long long)img[i]->pa, (unsigned long long)img[i]->size);
-		fprintf(o, "\t\t\t.ndevs = %u, .devs = {", vm->ndevs);
-		for (unsigned i = 0; i < vm->ndevs; i++)
-			fprintf(o, "%s{\"%s\", 0x%llx, 0x%llx, {%u}, 1}", i ? ", " : "",
-				vm->devs[i].name, (unsigned long long)vm->devs[i].pa,
-				(unsigned long long)vm->devs[i].size, vm->devs[i].irqs[0]);
-		fprintf(o, "},\n\t\t\t.nvirtio = %u, .virtio = {", vm->nvirtio);
-		for (unsigned i = 0; i < vm->nvirtio; i++) {
-			const struct cfg_virtio *d = &vm->virtio[i];
-			fprintf(o, "%s{.type = %u, .slot = %u, .backend = %u, .disk = %u, "
-				   ".sectors = %llu, .read_only = %u}",
-				i ? ", " : "", d->type, d->slot, d->backend, d->disk,
-				(unsigned long long)d->sectors, d->read_only);
-		}
-		fprintf(o, "},\n\t\t},\n");
+	fputs("/* Generated by tools/cfgc from ", o);
+	for (const char *p = cfg_path; *p; p++) /* keep the comment closed */
+		fputc(p[0] == '*' && p[1] == '/' ? '_' : p[0], o);
+	fputs(": do not edit. */\n#include \"vm_config.h\"\n\n", o);
+	fputs("const struct sys_config sys_config = {\n", o);
+	fprintf(o, "\t.ram_base = 0x%" PRIx64 ",\n\t.ram_size = 0x%" PRIx64 ",\n", cfg.ram_base,
+		cfg.ram_size);
+	fprintf(o, "\t.hv_base = 0x%" PRIx64 ",\n\t.hv_size = 0x%" PRIx64 ",\n", cfg.hv_base,
+		cfg.hv_size);
+	fprintf(o, "\t.ncpus = %" PRIu32 ",\n", cfg.ncpus);
+	if (cfg.hv_disk.pa) {
+		fputs("\t.hv_disk = ", o);
+		c_passthrough(o, &cfg.hv_disk);
+		fputs(",\n", o);
 	}
-	fprintf(o, "\t},\n};\n");
+	fprintf(o, "\t.nvms = %" PRIu32 ",\n\t.vms = {\n", cfg.nvms);
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		c_vm(o, &cfg.vms[v]);
+	fputs("\t},\n};\n", o);
+}
+
+/* QEMU's option syntax: a ',' inside a value is written ",,". */
+static void qemu_value(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ',')
+			fputc(',', o);
+		fputc(*s, o);
+	}
 }
 
 static void write_qemu_args(FILE *o)
 {
 	for (unsigned v = 0; v < cfg.nvms; v++) {
 		const struct cfg_vm *vm = &cfg.vms[v];
-		const struct cfg_image *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
-		for (unsigned i = 0; i < 3; i++)
-			if (img[i]->pa && image_paths[v][i][0])
-				fprintf(o, "-device\nloader,file=%s,addr=0x%llx,force-raw=on\n",
-					image_paths[v][i], (unsigned long long)img[i]->pa);
+		const struct cfg_image *img[IMG_COUNT] = {&vm->kernel, &vm->initrd, &vm->dtb};
+		for (unsigned i = 0; i < IMG_COUNT; i++) {
+			if (!image_path[v][i][0])
+				continue;
+			fputs("-device\nloader,file=", o);
+			qemu_value(o, image_path[v][i]);
+			fprintf(o, ",addr=0x%" PRIx64 ",force-raw=on\n", img[i]->pa);
+		}
 	}
 }
 
-static void usage(void)
+/* Writes `path` through a temporary file, so a failed run leaves no half file. */
+static void write_file(const char *path, void (*fn)(FILE *))
 {
-	fprintf(stderr, "usage: cfgc [-D VAR=value]... [--no-files] -o OUT.c [-q QEMU_ARGS] "
-			"CONFIG.cfg\n");
-	exit(2);
+	size_t len = strlen(path) + 5;
+	char *tmp = malloc(len);
+	FILE *o;
+	int bad;
+
+	if (!tmp) {
+		fprintf(stderr, "cfgc: out of memory\n");
+		exit(1);
+	}
+	snprintf(tmp, len, "%s.tmp", path);
+	o = fopen(tmp, "w");
+	if (!o) {
+		fprintf(stderr, "cfgc: cannot write %s: %s\n", tmp, strerror(errno));
+		free(tmp);
+		exit(1);
+	}
+	fn(o);
+	bad = ferror(o);
+	bad |= fclose(o) != 0;
+	if (bad || rename(tmp, path)) {
+		fprintf(stderr, "cfgc: cannot write %s: %s\n", path, strerror(errno));
+		remove(tmp);
+		free(tmp);
+		exit(1);
+	}
+	free(tmp);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void define(char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		usage("-D needs VAR=value");
+	*eq = '\0';
+	for (const char *p = arg; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			usage("-D: a variable name is letters, digits and '_'");
+	if (ndefs >= MAX_DEFS)
+		usage("too many -D");
+	defs[ndefs].name = arg;
+	defs[ndefs++].value = eq + 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *out = NULL, *qemu = NULL;
+	struct cfg_error err;
+	FILE *f;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-D") && i + 1 < argc && ndefs < MAX_DEFS) {
-			char *eq = strchr(argv[++i], '=');
-			if (!eq)
-				usage();
-			*eq = 0;
-			defs[ndefs][0] = argv[i];
-			defs[ndefs++][1] = eq + 1;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "-q") && i + 1 < argc) {
-			qemu = argv[++i];
-		} else if (!strcmp(argv[i], "--no-files")) {
-			check_files = false;
-		} else if (argv[i][0] != '-' && !cfg_path) {
-			cfg_path = argv[i];
+		const char *a = argv[i];
+		if (!strcmp(a, "-D") || !strcmp(a, "-o") || !strcmp(a, "-q")) {
+			if (i + 1 >= argc)
+				usage("an option needs an argument");
+			if (a[1] == 'D')
+				define(argv[++i]);
+			else if (a[1] == 'o')
+				out = argv[++i];
+			else
+				qemu = argv[++i];
+		} else if (!strncmp(a, "-D", 2)) {
+			define(argv[i] + 2);
+		} else if (!strcmp(a, "--no-files")) {
+			measure_files = false;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(NULL);
+		} else if (a[0] == '-' && a[1]) {
+			usage("unknown option");
+		} else if (cfg_path) {
+			usage("one configuration file only");
 		} else {
-			usage();
+			cfg_path = a;
 		}
 	}
 	if (!cfg_path)
-		usage();
-	FILE *f = fopen(cfg_path, "r");
+		usage("no configuration file");
+
+	f = fopen(cfg_path, "r");
 	if (!f) {
-		fprintf(stderr, "%s: cannot open: %s\n", cfg_path, strerror(errno));
+		fprintf(stderr, "%s:0: file: cannot open: %s\n", cfg_path, strerror(errno));
 		return 1;
 	}
-	parse_file(f);
+	parse(f);
 	fclose(f);
+	check_required();
+	if (config_check(&cfg, platform_devs, platform_ndevs, &err))
+		die_at(line_of_field(err.field), err.field, "%s", err.msg);
 
-	struct cfg_error err;
-	if (config_check(&cfg, platform_devs, platform_ndevs, &err)) {
-		lineno = line_of(err.field);
-		die(err.field, "%s", err.msg);
-	}
-	if (out) {
-		FILE *o = fopen(out, "w");
-		if (!o)
-			die("output", "cannot write %s", out);
-		write_c(o);
-		fclose(o);
-	}
-	if (qemu) {
-		FILE *o = fopen(qemu, "w");
-		if (!o)
-			die("output", "cannot write %s", qemu);
-		write_qemu_args(o);
-		fclose(o);
-	}
+	if (out)
+		write_file(out, write_c);
+	if (qemu)
+		write_file(qemu, write_qemu_args);
 	return 0;
 }
