@@ -72,7 +72,7 @@ $(HV_BUILD)/config.o: $(HV_BUILD)/config.c
 	$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
 
 $(HV_ELF): $(HV_OBJS) $(HV_BUILD)/config.o hv/platform/qemu-virt/linker.ld
-	$(CROSS)gcc $(HV_CFLAGS) -Wl,--no-warn-rwx-segments -T hv/platform/qemu-virt/linker.ld -o $@ $(HV_OBJS) \
+	$(CROSS)gcc $(HV_CFLAGS) -Wl,--no-warn-rwx-segments -Wl,--build-id=none -T hv/platform/qemu-virt/linker.ld -o $@ $(HV_OBJS) \
 		$(HV_BUILD)/config.o -lgcc
 
 .PHONY: hv

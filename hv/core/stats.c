@@ -22,12 +22,15 @@ static void print_vcpu(const struct vm *vm, const struct vcpu *v)
 	       (unsigned long)(timer_ticks_to_us(s->guest_ticks) / 1000));
 }
 
+void vdevs_print_stats(void);
+
 void stats_print_all(void)
 {
 	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs injected, time in guest\n");
 	for (unsigned i = 0; i < nvms; i++)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);
+	vdevs_print_stats();
 }
 
 void vm_list_print(void)

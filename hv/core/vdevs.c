@@ -48,3 +48,18 @@ int vm_create_virtio(struct vm *vm)
 	}
 	return 0;
 }
+
+void vdevs_print_stats(void)
+{
+	for (unsigned i = 0; i < nblks; i++) {
+		const struct virtio_blk *b = &blks[i];
+		printk("%s/virtio-blk@slot%u %s: requests %lu read %lu KiB written %lu KiB errors %lu "
+		       "notifies %lu irqs %lu\n",
+		       b->vdev.vm->name, (unsigned)((b->vdev.base - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE),
+		       b->backend == &blk_hv_backend ? "hv" : "mediated", (unsigned long)b->reqs,
+		       (unsigned long)(b->bytes_read >> 10), (unsigned long)(b->bytes_written >> 10),
+		       (unsigned long)b->errors, (unsigned long)b->vdev.notifies,
+		       (unsigned long)b->vdev.irqs);
+	}
+	mediated_print_stats();
+}

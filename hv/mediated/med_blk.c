@@ -263,6 +263,13 @@ int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_
 	}
 }
 
+void mediated_print_stats(void)
+{
+	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",
+	       (unsigned long)med.kicks, (unsigned long)med.irqs_to_mvm,
+	       (unsigned long)med.completions);
+}
+
 static void reset(struct virtio_blk *blk)
 {
 	(void)blk; /* requests in flight complete into a queue that is no longer ready */
