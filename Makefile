@@ -154,6 +154,10 @@ system-test: $(HOST_STAMP)
 	@$(MAKE) -s GIC=3 $(QEMU_DEPS:$(HV_BUILD)%=$(BUILD)/gicv3%)
 	python3 tests/system/test_hv.py
 
+.PHONY: bench
+bench: $(QEMU_DEPS)
+	python3 scripts/bench.py
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)

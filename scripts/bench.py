@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""make bench: the same workloads natively (Debian's kernel straight on QEMU
+with the real virtio disk) and through sysHyper (the MVM on the passed-through
+disk, GVM 1 on its mediated disk), in one run, 3 repetitions each; prints
+min/median/max, the ratio to native, boot times, and the hypervisor's
+counters per request. QEMU's wall clock is noisy: compare ratios."""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+import harness  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+ESC = "\x1d"
+# (name, fio arguments, metric): metric is 'bw' (MB/s) or 'iops'
+JOBS = [
+    ("seq-read 1M", "--rw=read --bs=1M --size=32M --iodepth=4", "read_bw"),
+    ("seq-write 1M", "--rw=write --bs=1M --size=32M --iodepth=4", "write_bw"),
+    ("rand-read 4K qd1", "--rw=randread --bs=4k --size=32M --iodepth=1 --runtime=5 --time_based",
+     "read_iops"),
+    ("rand-read 4K qd32", "--rw=randread --bs=4k --size=32M --iodepth=32 --runtime=5 --time_based",
+     "read_iops"),
+]
+
+
+def fio(con, dev, offset, args):
+    cmd = (f"fio --name=b --filename={dev} --offset={offset} --direct=1 --ioengine=libaio "
+           f"{args} --output-format=terse --terse-version=3 2>&1 | grep '^3;'")
+    out, rc = con.run(cmd, 300)
+    if rc != 0:
+        raise RuntimeError(f"fio failed on {dev}: {out}")
+    f = out.strip().split("\n")[-1].split(";")
+    return {"read_bw": int(f[6]) / 1024, "read_iops": int(f[7]),
+            "write_bw": int(f[47]) / 1024, "write_iops": int(f[48])}
+
+
+def run_jobs(con, dev, offset, label, results):
+    for name, args, metric in JOBS:
+        for _ in range(REPS):
+            results.setdefault((label, name), []).append(fio(con, dev, offset, args)[metric])
+
+
+def native(results):
+    cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu", "cortex-a57", "-smp", "2",
+           "-m", "1G", "-nographic", "-no-reboot",
+           "-kernel", os.path.join(BUILD, "guest", "Image"),
+           "-initrd", os.path.join(BUILD, "mvm", "initramfs.cpio.gz"),
+           "-append", "console=ttyAMA0 rdinit=/init quiet loglevel=4",
+           "-global", "virtio-mmio.force-legacy=false",
+           "-drive", f"file={BUILD}/disk.img,if=none,format=raw,id=d0",
+           "-device", "virtio-blk-device,drive=d0",
+           "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+    start = time.monotonic()
+    con = harness.Console(cmd, os.path.join(BUILD, "logs", "bench-native.log"))
+    try:
+        con.expect(r"syshyper: mvm user space ready", 300)
+        results[("boot", "native")] = [time.monotonic() - start]
+        run_jobs(con, "/dev/vda", "192M", "native", results)
+    finally:
+        con.close()
+
+
+def stats(con):
+    con.send(ESC + "s")
+    con.expect(r"^\[hv\] mediated: kicks (\d+), service interrupts to the MVM (\d+), "
+               r"completions (\d+)$", 30)
+    text = con.tail(30)
+    gvm1 = {k: int(v) for k, v in re.findall(r"(dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)",
+            [l for l in text.split("\n") if l.startswith("[hv] gvm1/0")][-1])}
+    blk = re.findall(r"gvm1/virtio-blk@slot31 mediated: requests (\d+)", text)[-1]
+    med = re.findall(r"mediated: kicks (\d+), service interrupts to the MVM (\d+)", text)[-1]
+    return sum(gvm1.values()), int(blk), int(med[1])
+
+
+def focus(con, n, name):
+    con.send(ESC + str(n))
+    con.expect(rf"console input now goes to {name}$", 10)
+
+
+def hypervisor(results):
+    start = time.monotonic()
+    con = harness.Console([os.path.join(ROOT, "scripts", "qemu.sh"), "3"],
+                          os.path.join(BUILD, "logs", "bench-hv.log"))
+    try:
+        con.expect(r"^\[mvm\] syshyper: mvm user space ready", 300)
+        results[("boot", "mvm")] = [time.monotonic() - start]
+        con.expect(r"^\[gvm1\] syshyper: gvm user space ready", 300)
+        run_jobs(con, "/dev/vda", "192M", "mvm", results)
+        focus(con, 1, "gvm1")
+        traps0, reqs0, irqs0 = stats(con)
+        run_jobs(con, "/dev/vda", "0", "gvm1", results)
+        traps1, reqs1, irqs1 = stats(con)
+        n = max(reqs1 - reqs0, 1)
+        results[("per-request", "gvm1 traps")] = [(traps1 - traps0) / n]
+        results[("per-request", "MVM interrupts")] = [(irqs1 - irqs0) / n]
+        focus(con, 0, "mvm")
+        con.send_line("poweroff -f")
+        con.wait_exit(60)
+    finally:
+        con.close()
+
+
+def row(name, unit, values, base=None):
+    v = sorted(values)
+    med = statistics.median(v)
+    ratio = f"{med / statistics.median(base):6.2f}" if base else "      "
+    return f"{name:<22} {unit:<6} {v[0]:10.1f} {med:10.1f} {v[-1]:10.1f}  {ratio}"
+
+
+def main():
+    results = {}
+    native(results)
+    hypervisor(results)
+    print("\nsysHyper bench (QEMU TCG; ratios are medians over native, same run)")
+    print(f"{'workload':<22} {'unit':<6} {'min':>10} {'median':>10} {'max':>10}  ratio")
+    for name, _, metric in JOBS:
+        unit = "MB/s" if metric.endswith("bw") else "IOPS"
+        base = results[("native", name)]
+        print(row(f"{name} native", unit, base))
+        print(row(f"{name} MVM", unit, results[("mvm", name)], base))
+        print(row(f"{name} GVM", unit, results[("gvm1", name)], base))
+    print(row("boot native", "s", results[("boot", "native")]))
+    print(row("boot MVM (under hv)", "s", results[("boot", "mvm")], results[("boot", "native")]))
+    print(f"GVM traps per request:          {results[('per-request', 'gvm1 traps')][0]:.2f}")
+    print(f"MVM interrupts per request:     {results[('per-request', 'MVM interrupts')][0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
