@@ -38,7 +38,7 @@ SCRIPT ?=
 SCRIPT_STAMP := $(BUILD)/gvm/script.stamp
 GVM_DTBS := $(foreach g,gvm1 gvm2,$(BUILD)/gvm/$(g)-gicv2.dtb $(BUILD)/gvm/$(g)-gicv3.dtb)
 HV_DISK := $(BUILD)/hvdisk.img
-MVM_TOOLS :=
+MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper
 MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS) $(GVM_INITRDS) $(GVM_DTBS)
 
 # ---------------------------------------------------------------- EL2 image
@@ -86,6 +86,15 @@ $(KERNEL): $(GUEST_STAMP)
 $(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*) $(MVM_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
+
+# The MVM's side: kernel module (against the Debian headers) and tools.
+$(BUILD)/mvm/syshyper.ko: mvm/kmod/syshyper.c mvm/kmod/Kbuild $(wildcard include/syshyper/*.h) \
+		$(GUEST_STAMP)
+	mvm/kmod/build.sh $(BUILD)/mvm
+
+$(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper &: mvm/daemon/syshyperd.c mvm/cli/syshyper.c \
+		$(wildcard include/syshyper/*.h) | $(HOST_STAMP)
+	mvm/daemon/build.sh $(BUILD)/mvm
 
 # Rebuilds GVM 1's image when SCRIPT (its name or its content) changes.
 $(SCRIPT_STAMP): FORCE

@@ -17,6 +17,7 @@
 #include "print.h"
 #include "spinlock.h"
 #include "syshyper/hypercall.h"
+#include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 #include "vgic.h"
 #include "vm.h"
@@ -32,14 +33,6 @@ static struct {
 	bool busy[MED_MAX_SLOTS];
 	uint64_t kicks, irqs_to_mvm, completions;
 } med;
-
-#ifdef __aarch64__
-#define wmb() __asm__ volatile("dmb ishst" ::: "memory")
-#define rmb() __asm__ volatile("dmb ishld" ::: "memory")
-#else
-#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#endif
 
 static struct vm *find_mvm(void)
 {
@@ -92,9 +85,8 @@ static void queue_slot(unsigned s)
 	slot->tag = s;
 	if (r->type == VIRTIO_BLK_T_OUT)
 		blk_req_copy_out(r, MED_SLOT_DATA_PTR(a, s));
-	a->req_ring[a->req_prod % MED_MAX_SLOTS] = s;
-	wmb(); /* slot and ring entry before the index that publishes them */
-	a->req_prod++;
+	/* never full: at most MED_MAX_SLOTS slots are busy */
+	med_ring_push(a->req_ring, &a->req_prod, a->req_cons, MED_MAX_SLOTS, s);
 }
 
 /* Moves requests of kicked disks into free slots; lock held. */
@@ -162,17 +154,19 @@ static int64_t complete(void)
 	int64_t ret = HC_OK;
 
 	spin_lock(&med.lock);
-	while (a && a->cmp_cons != READ_ONCE(a->cmp_prod)) {
-		if ((uint32_t)(a->cmp_prod - a->cmp_cons) > MED_MAX_SLOTS) {
-			printk("mediated: completion ring index corrupt (prod %u cons %u)\n",
-			       a->cmp_prod, a->cmp_cons);
+	for (uint32_t s; a;) {
+		int r = med_ring_pop(a->cmp_ring, READ_ONCE(a->cmp_prod), &a->cmp_cons,
+				     MED_MAX_SLOTS, &s);
+		if (r == MED_RING_EMPTY)
+			break;
+		if (r == MED_RING_CORRUPT) {
+			printk("mediated: completion ring corrupt (prod %u cons %u)\n", a->cmp_prod,
+			       a->cmp_cons);
+			a->cmp_cons = a->cmp_prod;
 			ret = HC_ERR_INVALID;
 			break;
 		}
-		rmb();
-		uint32_t s = a->cmp_ring[a->cmp_cons % MED_MAX_SLOTS];
-		a->cmp_cons++;
-		if (s >= MED_MAX_SLOTS || !med.busy[s]) {
+		if (!med.busy[s]) {
 			printk("mediated: MVM completed slot %u that is not in flight\n", s);
 			ret = HC_ERR_INVALID;
 			continue;
@@ -203,7 +197,7 @@ static void init_header(struct med_area *a)
 		a->disks[d].read_only = b->read_only;
 		a->disks[d].valid = 1;
 	}
-	wmb();
+	MED_WMB();
 	a->magic = MED_MAGIC;
 }
 

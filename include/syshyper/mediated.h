@@ -30,10 +30,6 @@
 #include <linux/types.h>
 #else
 #include <stdint.h>
-typedef uint8_t __u8;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-typedef int32_t __s32;
 #endif
 
 /* x1 = physical address of the area, x2 = its size in bytes */
@@ -65,44 +61,44 @@ enum med_req_type {
 enum med_status { MED_S_OK = 0, MED_S_IOERR = 1, MED_S_UNSUPP = 2 };
 
 struct med_slot {
-	__u32 disk;   /* index in disks[] */
-	__u32 type;   /* enum med_req_type */
-	__u64 sector; /* in 512-byte sectors */
-	__u32 len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
-	__s32 status; /* enum med_status, set by the MVM */
-	__u64 tag;    /* the hypervisor's; the MVM leaves it alone */
+	uint32_t disk;   /* index in disks[] */
+	uint32_t type;   /* enum med_req_type */
+	uint64_t sector; /* in 512-byte sectors */
+	uint32_t len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
+	int32_t status; /* enum med_status, set by the MVM */
+	uint64_t tag;    /* the hypervisor's; the MVM leaves it alone */
 };
 
 /* Filled by the hypervisor from its configuration, for the daemon to check
  * against its own (which file backs which disk is the MVM's business). */
 struct med_disk {
 	char name[16]; /* "gvm1.vda" */
-	__u64 sectors;
-	__u32 read_only;
-	__u32 valid;
+	uint64_t sectors;
+	uint32_t read_only;
+	uint32_t valid;
 };
 
 struct med_area {
-	__u32 magic;
-	__u32 version;
-	__u32 nslots;
-	__u32 slot_data_size;
-	__u32 data_offset; /* of slot 0's data, from the start of the area */
-	__u32 ndisks;
-	__u32 pad[2];
-	volatile __u32 req_prod; /* hypervisor */
-	volatile __u32 req_cons; /* MVM */
-	volatile __u32 cmp_prod; /* MVM */
-	volatile __u32 cmp_cons; /* hypervisor */
-	__u32 req_ring[MED_MAX_SLOTS];
-	__u32 cmp_ring[MED_MAX_SLOTS];
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nslots;
+	uint32_t slot_data_size;
+	uint32_t data_offset; /* of slot 0's data, from the start of the area */
+	uint32_t ndisks;
+	uint32_t pad[2];
+	volatile uint32_t req_prod; /* hypervisor */
+	volatile uint32_t req_cons; /* MVM */
+	volatile uint32_t cmp_prod; /* MVM */
+	volatile uint32_t cmp_cons; /* hypervisor */
+	uint32_t req_ring[MED_MAX_SLOTS];
+	uint32_t cmp_ring[MED_MAX_SLOTS];
 	struct med_slot slots[MED_MAX_SLOTS];
 	struct med_disk disks[MED_MAX_DISKS];
 	/* counters the MVM's tools may show */
-	__u64 kicks_to_mvm, completions_hvc;
+	uint64_t kicks_to_mvm, completions_hvc;
 };
 
 #define MED_SLOT_DATA_PTR(area, i)                                                                 \
-	((__u8 *)(area) + (area)->data_offset + (__u64)(i) * (area)->slot_data_size)
+	((uint8_t *)(area) + (area)->data_offset + (uint64_t)(i) * (area)->slot_data_size)
 
 #endif

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sysHyper MVM kernel module: the MVM's door to the hypervisor.
+ *
+ * It allocates the mediated block area and registers it by hypercall,
+ * counts the hypervisor's service interrupts, and gives user space
+ * /dev/syshyper: mmap of the area, read()/poll() that wait for the next
+ * interrupt, and ioctls for the completion/resync hypercalls and the
+ * information hypercalls of the CLI. */
+#include <linux/arm-smccc.h>
+#include <linux/fs.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "syshyper/hypercall.h"
+#include "syshyper/ioctl.h"
+#include "syshyper/mediated.h"
+
+static void *area;
+static phys_addr_t area_pa;
+static void *info_page;
+static atomic64_t irq_count;
+static DECLARE_WAIT_QUEUE_HEAD(irq_wait);
+static DEFINE_MUTEX(info_lock);
+
+static void hvc(struct syshyper_hvc *c)
+{
+	struct arm_smccc_res res;
+
+	arm_smccc_1_1_hvc(c->x[0], c->x[1], c->x[2], c->x[3], &res);
+	c->x[0] = res.a0;
+	c->x[1] = res.a1;
+	c->x[2] = res.a2;
+	c->x[3] = res.a3;
+}
+
+static long hvc_simple(unsigned long fid)
+{
+	struct syshyper_hvc c = { .x = { fid } };
+
+	hvc(&c);
+	return (long)c.x[0];
+}
+
+static irqreturn_t service_irq(int irq, void *dev)
+{
+	atomic64_inc(&irq_count);
+	wake_up_interruptible(&irq_wait);
+	return IRQ_HANDLED;
+}
+
+/* Each open file remembers the interrupt count it last returned. */
+static int dev_open(struct inode *inode, struct file *f)
+{
+	u64 *seen = kmalloc(sizeof(*seen), GFP_KERNEL);
+
+	if (!seen)
+		return -ENOMEM;
+	*seen = 0;
+	f->private_data = seen;
+	return 0;
+}
+
+static int dev_release(struct inode *inode, struct file *f)
+{
+	kfree(f->private_data);
+	return 0;
+}
+
+static ssize_t dev_read(struct file *f, char __user *buf, size_t len, loff_t *off)
+{
+	u64 *seen = f->private_data, now;
+	int err;
+
+	if (len < sizeof(now))
+		return -EINVAL;
+	err = wait_event_interruptible(irq_wait, (u64)atomic64_read(&irq_count) != *seen);
+	if (err)
+		return err;
+	now = atomic64_read(&irq_count);
+	*seen = now;
+	return copy_to_user(buf, &now, sizeof(now)) ? -EFAULT : sizeof(now);
+}
+
+static __poll_t dev_poll(struct file *f, poll_table *wait)
+{
+	u64 *seen = f->private_data;
+
+	poll_wait(f, &irq_wait, wait);
+	return (u64)atomic64_read(&irq_count) != *seen ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static int dev_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	unsigned long size = vma->vm_end - vma->vm_start;
+
+	if (vma->vm_pgoff || size > MED_AREA_SIZE)
+		return -EINVAL;
+	return remap_pfn_range(vma, vma->vm_start, area_pa >> PAGE_SHIFT, size, vma->vm_page_prot);
+}
+
+static long ioctl_hvc(void __user *arg)
+{
+	struct syshyper_hvc c;
+	long ret = 0;
+
+	if (copy_from_user(&c, arg, sizeof(c)))
+		return -EFAULT;
+	if ((c.x[0] & 0xffff0000UL) != HC_FID(0) || c.x[0] == HC_MED_REGISTER)
+		return -EPERM;
+	if (c.x[0] != HC_VM_INFO) {
+		hvc(&c);
+		return copy_to_user(arg, &c, sizeof(c)) ? -EFAULT : 0;
+	}
+	mutex_lock(&info_lock);
+	c.x[2] = virt_to_phys(info_page);
+	hvc(&c);
+	if ((long)c.x[0] == HC_OK &&
+	    copy_to_user((void __user *)(uintptr_t)c.buf, info_page, sizeof(struct hc_vm_info)))
+		ret = -EFAULT;
+	mutex_unlock(&info_lock);
+	if (!ret && copy_to_user(arg, &c, sizeof(c)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case SYSHYPER_IOC_COMPLETE:
+		return hvc_simple(HC_MED_COMPLETE) == HC_OK ? 0 : -EIO;
+	case SYSHYPER_IOC_RESYNC:
+		return hvc_simple(HC_MED_RESYNC) == HC_OK ? 0 : -EIO;
+	case SYSHYPER_IOC_HVC:
+		return ioctl_hvc((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations dev_fops = {
+	.owner = THIS_MODULE,
+	.open = dev_open,
+	.release = dev_release,
+	.read = dev_read,
+	.poll = dev_poll,
+	.mmap = dev_mmap,
+	.unlocked_ioctl = dev_ioctl,
+};
+
+static struct miscdevice misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "syshyper",
+	.fops = &dev_fops,
+};
+
+static int syshyper_probe(struct platform_device *pdev)
+{
+	struct syshyper_hvc c;
+	int irq, err;
+
+	irq = platform_get_irq(pdev, 0);
+	if (irq < 0)
+		return irq;
+	area = alloc_pages_exact(MED_AREA_SIZE, GFP_KERNEL | __GFP_ZERO);
+	info_page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!area || !info_page) {
+		err = -ENOMEM;
+		goto free;
+	}
+	area_pa = virt_to_phys(area);
+	err = devm_request_irq(&pdev->dev, irq, service_irq, 0, "syshyper", NULL);
+	if (err)
+		goto free;
+	c = (struct syshyper_hvc){ .x = { HC_MED_REGISTER, area_pa, MED_AREA_SIZE } };
+	hvc(&c);
+	if ((long)c.x[0] != HC_OK) {
+		dev_err(&pdev->dev, "the hypervisor refused the mediated area (%ld)\n",
+			(long)c.x[0]);
+		err = -EIO;
+		goto free;
+	}
+	err = misc_register(&misc);
+	if (err)
+		goto free;
+	dev_info(&pdev->dev, "mediated area at %pa, irq %d\n", &area_pa, irq);
+	return 0;
+free:
+	if (area)
+		free_pages_exact(area, MED_AREA_SIZE);
+	if (info_page)
+		free_page((unsigned long)info_page);
+	area = info_page = NULL;
+	return err;
+}
+
+static int syshyper_remove(struct platform_device *pdev)
+{
+	misc_deregister(&misc);
+	/* the hypervisor keeps the area registered: it stays allocated */
+	return 0;
+}
+
+static const struct of_device_id syshyper_of_match[] = {
+	{ .compatible = "syshyper,hypervisor" },
+	{},
+};
+MODULE_DEVICE_TABLE(of, syshyper_of_match);
+
+static struct platform_driver syshyper_driver = {
+	.probe = syshyper_probe,
+	.remove = syshyper_remove,
+	.driver = {
+		.name = "syshyper",
+		.of_match_table = syshyper_of_match,
+	},
+};
+module_platform_driver(syshyper_driver);
+
+MODULE_DESCRIPTION("sysHyper MVM interface: mediated block area and hypercalls");
+MODULE_LICENSE("GPL");
