@@ -4,8 +4,10 @@ drive the guests' shells through the console multiplexer.
 
 Each scenario asserts on what the guests print. A failure prints the end of
 the console log; the suite ends with 'N passed, N failed'."""
+import hashlib
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -115,13 +117,89 @@ def mediated_disk_scenario():
     assert con.wait_exit(60) == 0
     with open(os.path.join(BUILD, "disk.img"), "rb") as f:
         f.seek(off * MIB)
-        import hashlib
         host = hashlib.sha256(f.read(64 * MIB)).hexdigest()
     assert host == sums[0], "the host's disk image does not hold what the GVM wrote"
 
 
+def bg(cmd, name):
+    """A shell command run in the background, its status in /tmp/NAME.rc."""
+    return f"( {cmd} ) > /tmp/{name}.log 2>&1; echo $? > /tmp/{name}.rc &"
+
+
+def wait_bg(con, vm, name, timeout):
+    out, rc = run_in(con, vm, f"while [ ! -e /tmp/{name}.rc ]; do sleep 1; done; "
+                     f"cat /tmp/{name}.log; exit $(cat /tmp/{name}.rc)", timeout)
+    return out, rc
+
+
+def two_gvms_and_errors_scenario():
+    """Both GVMs write their own disks at once and verify; a read-only disk
+    refuses writes with an I/O error; reads past the end fail cleanly."""
+    con = boot_all(2, "two-gvms")
+    job = ("dd if=/dev/urandom of=/tmp/p bs=1M count=16 2>/dev/null && "
+           "dd if=/tmp/p of=/dev/vda bs=1M 2>/dev/null && sync && "
+           "echo 3 > /proc/sys/vm/drop_caches && "
+           "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum)\" ]"
+           " && echo verified")
+    for vm in ("gvm1", "gvm2"):
+        out, rc = run_in(con, vm, bg(job, "w"))
+        assert rc == 0, f"{vm}: could not start the writer: {out!r}"
+    for vm in ("gvm1", "gvm2"):
+        out, rc = wait_bg(con, vm, "w", 600)
+        assert rc == 0 and "verified" in out, f"{vm}: concurrent write/verify failed: {out!r}"
+    # read-only disk (gvm2's vdb, served by the hypervisor's driver)
+    out, rc = run_in(con, "gvm2", "cat /sys/block/vdb/ro; blockdev --setrw /dev/vdb; "
+                     "dd if=/dev/zero of=/dev/vdb bs=4k count=1 oflag=direct")
+    assert out.split("\n")[0].strip() == "1", f"vdb not read-only: {out!r}"
+    assert rc != 0 and re.search(r"I/O error|Input/output error|Operation not permitted|"
+                                 r"Read-only|Permission denied", out), f"write to a read-only disk: {out!r}"
+    # past the end: the guest is told, nothing hangs
+    out, rc = run_in(con, "gvm1", "dd if=/dev/vda of=/dev/null bs=512 skip=131072 count=8 "
+                     "2>&1; dd if=/dev/vda of=/dev/null bs=512 skip=131071 count=1 2>&1")
+    assert "0+0 records in" in out and "1+0 records in" in out, f"read past the end: {out!r}"
+    out, rc = run_in(con, "gvm2", "head -c 512 /dev/vdb | wc -c")
+    assert rc == 0 and out.strip() == "512", f"hypervisor-served disk unreadable: {out!r}"
+
+
+def daemon_killed_scenario():
+    """The MVM's daemon is killed while a GVM writes; the hypervisor stays up,
+    a restarted daemon gets the requests in flight again, and every byte the
+    guest was told is written reaches the backing store."""
+    con = boot_all(3, "daemon-kill")
+    out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/p bs=1M count=24 2>/dev/null; "
+                     + bg("dd if=/tmp/p of=/dev/vda bs=64k oflag=direct 2>&1", "w"))
+    assert rc == 0, out
+    out, rc = run_in(con, "mvm", "sleep 2; killall syshyperd; sleep 3; "
+                     "pidof syshyperd || echo no-daemon")
+    assert "no-daemon" in out, f"daemon still running: {out!r}"
+    out, rc = run_in(con, "mvm", "syshyperd /etc/syshyper/disks.conf > /tmp/d.log 2>&1 & "
+                     "sleep 1; echo restarted")
+    out, rc = wait_bg(con, "gvm1", "w", 600)
+    assert rc == 0, f"write after the daemon restart failed: {out!r}"
+    out, rc = run_in(con, "gvm1", "sha256sum < /tmp/p; sync")
+    want = out.split()[0]
+    out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={GVM_DISK_OFFSET['gvm1']} "
+                     "count=24 2>/dev/null | sha256sum", 300)
+    assert out.split()[0] == want, "the backing store lacks data the guest was told is written"
+
+
+def script_scenario():
+    """make run SCRIPT=...: the script runs in GVM 1 and its status is make's."""
+    script = os.path.join(BUILD, "test-script.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\necho \"hello from $(hostname) with $(nproc) cpu\"\n"
+                "test -b /dev/vda && echo disk-ok\nexit 7\n")
+    log = os.path.join(BUILD, "logs", "script.log")
+    with open(log, "w") as out:
+        status = subprocess.call(["make", "-s", "run", f"SCRIPT={script}"], cwd=ROOT,
+                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 timeout=900)
+    text = open(log).read()
+    assert status == 7, f"make run exited {status}, expected the script's 7:\n{text[-3000:]}"
+    assert "[gvm1] disk-ok" in text and "[gvm1] hello from" in text, text[-3000:]
+
+
 if __name__ == "__main__":
-    scenarios = [mvm_scenario(3), mvm_scenario(2)]
-    if os.path.exists(os.path.join(BUILD, "mvm", "syshyperd")):
-        scenarios += [mediated_disk_scenario]
-    sys.exit(harness.main(scenarios))
+    sys.exit(harness.main([mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario,
+                           two_gvms_and_errors_scenario, daemon_killed_scenario,
+                           script_scenario]))
