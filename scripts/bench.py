@@ -29,10 +29,10 @@ JOBS = [
 ]
 
 
-def fio(con, dev, offset, args):
+def fio(con, dev, offset, args, vm=None):
     cmd = (f"fio --name=b --filename={dev} --offset={offset} --direct=1 --ioengine=libaio "
            f"{args} --output-format=terse --terse-version=3 2>&1 | grep '^3;'")
-    out, rc = con.run(cmd, 300)
+    out, rc = con.run(cmd, 300, vm=vm)
     if rc != 0:
         raise RuntimeError(f"fio failed on {dev}: {out}")
     f = out.strip().split("\n")[-1].split(";")
@@ -40,10 +40,10 @@ def fio(con, dev, offset, args):
             "write_bw": int(f[47]) / 1024, "write_iops": int(f[48])}
 
 
-def run_jobs(con, dev, offset, label, results):
+def run_jobs(con, dev, offset, label, results, vm=None):
     for name, args, metric in JOBS:
         for _ in range(REPS):
-            results.setdefault((label, name), []).append(fio(con, dev, offset, args)[metric])
+            results.setdefault((label, name), []).append(fio(con, dev, offset, args, vm)[metric])
 
 
 def native(results):
@@ -90,11 +90,11 @@ def hypervisor(results):
     try:
         con.expect(r"^\[mvm\] syshyper: mvm user space ready", 300)
         results[("boot", "mvm")] = [time.monotonic() - start]
-        con.expect(r"^\[gvm1\] syshyper: gvm user space ready", 300)
-        run_jobs(con, "/dev/vda", "192M", "mvm", results)
+        con.expect(r"^\[gvm1\] syshyper: gvm user space ready", 300, anywhere=True)
+        run_jobs(con, "/dev/vda", "192M", "mvm", results, "mvm")
         focus(con, 1, "gvm1")
         traps0, reqs0, irqs0 = stats(con)
-        run_jobs(con, "/dev/vda", "0", "gvm1", results)
+        run_jobs(con, "/dev/vda", "0", "gvm1", results, "gvm1")
         traps1, reqs1, irqs1 = stats(con)
         n = max(reqs1 - reqs0, 1)
         results[("per-request", "gvm1 traps")] = [(traps1 - traps0) / n]

@@ -9,7 +9,7 @@
 
 uint64_t vm_vtcr(void);
 
-#define GUEST_HCR                                                                                  \
+#define GUEST_HCR \
 	(HCR_VM | HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO | HCR_TSC | HCR_TWI | HCR_FB | HCR_BSU_IS)
 
 struct vcpu *current_vcpu(void)

@@ -68,8 +68,7 @@ static uint64_t *next_table(uint64_t *entry)
 	return table;
 }
 
-static int map_one(struct s2_table *t, ipa_t ipa, paddr_t pa, unsigned leaf_level,
-		   uint64_t attrs)
+static int map_one(struct s2_table *t, ipa_t ipa, paddr_t pa, unsigned leaf_level, uint64_t attrs)
 {
 	uint64_t *table = t->root;
 
@@ -132,8 +131,8 @@ uint64_t s2_vtcr(const struct s2_table *t, unsigned parange)
 {
 	uint64_t sl0 = t->start_level == 0 ? 2 : 1;
 
-	return (64 - t->ipa_bits) | (sl0 << 6) | (1UL << 8) /* IRGN0 WBWA */
-	       | (1UL << 10)                                  /* ORGN0 WBWA */
-	       | (3UL << 12)                                  /* inner shareable */
+	return (64 - t->ipa_bits) | (sl0 << 6) | (1UL << 8)               /* IRGN0 WBWA */
+	       | (1UL << 10)                                              /* ORGN0 WBWA */
+	       | (3UL << 12)                                              /* inner shareable */
 	       | ((uint64_t)(parange > 5 ? 5 : parange) << 16) | BIT(31); /* RES1 */
 }

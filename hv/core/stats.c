@@ -4,8 +4,8 @@
 #include "stats.h"
 #include "vm.h"
 
-const char *const trap_cause_names[TRAP_NR] = {"dabt", "hvc", "smc", "wfx", "sysreg", "irq",
-						"other"};
+const char *const trap_cause_names[TRAP_NR] = {"dabt",   "hvc", "smc",  "wfx",
+					       "sysreg", "irq", "other"};
 
 static void print_vcpu(const struct vm *vm, const struct vcpu *v)
 {
@@ -26,7 +26,8 @@ void vdevs_print_stats(void);
 
 void stats_print_all(void)
 {
-	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs injected, time in guest\n");
+	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs injected, time in "
+	       "guest\n");
 	for (unsigned i = 0; i < nvms; i++)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);

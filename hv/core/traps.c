@@ -12,7 +12,7 @@
 #define HPFAR_FIPA(h) (((h)&0x00000ffffffffff0UL) << 8)
 
 /* ISS of a trapped MSR/MRS: Op0, Op2, Op1, CRn, Rt, CRm, direction (1 = read) */
-#define SYSREG_ISS(op0, op1, crn, crm, op2)                                                        \
+#define SYSREG_ISS(op0, op1, crn, crm, op2) \
 	(((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
 #define SYSREG_ISS_MASK SYSREG_ISS(3, 7, 15, 15, 7)
 #define ICC_SGI1R_EL1_ISS SYSREG_ISS(3, 0, 12, 11, 5)
@@ -40,8 +40,9 @@ static struct mmio_region *find_mmio(struct vm *vm, ipa_t ipa)
  * stop that vCPU; the rest of the system goes on. */
 static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char *what, uint64_t a)
 {
-	printk("vm %s: vCPU %u stopped: %s 0x%lx at pc 0x%lx (esr 0x%lx)\n", vcpu->vm->name, vcpu->id,
-	       what, (unsigned long)a, (unsigned long)vcpu->regs.elr, (unsigned long)vcpu->regs.esr);
+	printk("vm %s: vCPU %u stopped: %s 0x%lx at pc 0x%lx (esr 0x%lx)\n", vcpu->vm->name,
+	       vcpu->id, what, (unsigned long)a, (unsigned long)vcpu->regs.elr,
+	       (unsigned long)vcpu->regs.esr);
 	vcpu_halt(vcpu);
 }
 

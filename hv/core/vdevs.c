@@ -41,8 +41,8 @@ int vm_create_virtio(struct vm *vm)
 		const struct cfg_virtio *c = &vm->cfg->virtio[i];
 		int err = c->type == CFG_VIRTIO_BLK ? create_blk(vm, c) : -1;
 		if (err) {
-			printk("vm %s: virtio device %u (slot %u) could not be created\n", vm->name, i,
-			       c->slot);
+			printk("vm %s: virtio device %u (slot %u) could not be created\n", vm->name,
+			       i, c->slot);
 			return -1;
 		}
 	}
@@ -53,13 +53,15 @@ void vdevs_print_stats(void)
 {
 	for (unsigned i = 0; i < nblks; i++) {
 		const struct virtio_blk *b = &blks[i];
-		printk("%s/virtio-blk@slot%u %s: requests %lu read %lu KiB written %lu KiB errors %lu "
+		printk("%s/virtio-blk@slot%u %s: requests %lu read %lu KiB written %lu KiB errors "
+		       "%lu "
 		       "notifies %lu irqs %lu\n",
-		       b->vdev.vm->name, (unsigned)((b->vdev.base - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE),
+		       b->vdev.vm->name,
+		       (unsigned)((b->vdev.base - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE),
 		       b->backend == &blk_hv_backend ? "hv" : "mediated", (unsigned long)b->reqs,
-		       (unsigned long)(b->bytes_read >> 10), (unsigned long)(b->bytes_written >> 10),
-		       (unsigned long)b->errors, (unsigned long)b->vdev.notifies,
-		       (unsigned long)b->vdev.irqs);
+		       (unsigned long)(b->bytes_read >> 10),
+		       (unsigned long)(b->bytes_written >> 10), (unsigned long)b->errors,
+		       (unsigned long)b->vdev.notifies, (unsigned long)b->vdev.irqs);
 	}
 	mediated_print_stats();
 }

@@ -215,8 +215,7 @@ void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t value)
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
-		bool hit = all_others ? t != vcpu
-				      : (!aff123 && i < 16 && (value & (1u << i)));
+		bool hit = all_others ? t != vcpu : (!aff123 && i < 16 && (value & (1u << i)));
 		if (hit)
 			vgic_inject(vm, t, intid);
 	}

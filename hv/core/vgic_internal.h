@@ -10,8 +10,7 @@ bool vgic_set_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid,
 int vgic_mmio_register(struct vm *vm);
 /* Register emulation entry points (also used by the unit tests). */
 uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width);
-void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width,
-		     uint64_t val);
+void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width, uint64_t val);
 uint64_t vgic_redist_read(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned width);
 void vgic_redist_write(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned width, uint64_t val);
 #endif

@@ -18,7 +18,8 @@ static void odd_access(struct vm *vm, const char *what, uint32_t off)
 {
 	if (!vm->vgic.warned) {
 		vm->vgic.warned = true;
-		printk("vm %s: vGIC: %s at offset 0x%x ignored (logged once)\n", vm->name, what, off);
+		printk("vm %s: vGIC: %s at offset 0x%x ignored (logged once)\n", vm->name, what,
+		       off);
 	}
 }
 
@@ -43,7 +44,7 @@ static uint32_t bank_read(struct vm *vm, struct vcpu *vcpu, enum bank b, uint32_
 		struct virq *q = vgic_virq(vm, vcpu, first + i);
 		if (!q)
 			break;
-		bool bit = b == B_GROUP                         ? q->group1
+		bool bit = b == B_GROUP                             ? q->group1
 			   : b == B_SET_ENABLE || b == B_CLR_ENABLE ? q->enabled
 			   : b == B_SET_PEND || b == B_CLR_PEND     ? q->pending || q->in_lr
 								    : q->active;
@@ -193,8 +194,8 @@ static uint32_t typer(struct vm *vm)
 static bool banks_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width,
 		       uint64_t *val)
 {
-	static const uint32_t base[] = {GICD_IGROUPR,  GICD_ISENABLER, GICD_ICENABLER, GICD_ISPENDR,
-					GICD_ICPENDR,  GICD_ISACTIVER, GICD_ICACTIVER};
+	static const uint32_t base[] = {GICD_IGROUPR, GICD_ISENABLER, GICD_ICENABLER, GICD_ISPENDR,
+					GICD_ICPENDR, GICD_ISACTIVER, GICD_ICACTIVER};
 
 	for (unsigned b = 0; b < ARRAY_SIZE(base); b++) {
 		if (off >= base[b] && off < base[b] + 0x80) {
@@ -216,8 +217,8 @@ static bool banks_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned 
 static bool banks_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width,
 			uint64_t val, struct vcpu **kick)
 {
-	static const uint32_t base[] = {GICD_IGROUPR,  GICD_ISENABLER, GICD_ICENABLER, GICD_ISPENDR,
-					GICD_ICPENDR,  GICD_ISACTIVER, GICD_ICACTIVER};
+	static const uint32_t base[] = {GICD_IGROUPR, GICD_ISENABLER, GICD_ICENABLER, GICD_ISPENDR,
+					GICD_ICPENDR, GICD_ISACTIVER, GICD_ICACTIVER};
 
 	for (unsigned b = 0; b < ARRAY_SIZE(base); b++) {
 		if (off >= base[b] && off < base[b] + 0x80) {

@@ -149,7 +149,8 @@ int vms_create_all(void)
 			return -1;
 		}
 		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s)\n",
-		       vms[i].name, vms[i].ncpus, (unsigned long)(sys_config.vms[i].mem[0].size >> 20),
+		       vms[i].name, vms[i].ncpus,
+		       (unsigned long)(sys_config.vms[i].mem[0].size >> 20),
 		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio);
 	}
 	return 0;

@@ -298,7 +298,8 @@ int dt_for_each_child(const void *fdt, int node, const char *prefix,
 		if (tok < 0 || tok == FDT_END)
 			return count;
 		if (tok == FDT_BEGIN_NODE) {
-			if (depth == 0 && strncmp((const char *)v.base + payload, prefix, plen) == 0) {
+			if (depth == 0 &&
+			    strncmp((const char *)v.base + payload, prefix, plen) == 0) {
 				fn(fdt, (int)here, arg);
 				count++;
 			}

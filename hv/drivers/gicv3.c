@@ -165,44 +165,92 @@ static void v3_set_level(uint32_t intid, bool level)
 static uint64_t lr_read_raw(unsigned i)
 {
 	switch (i) {
-	case 0: return read_sysreg(LR_ENC(0));
-	case 1: return read_sysreg(LR_ENC(1));
-	case 2: return read_sysreg(LR_ENC(2));
-	case 3: return read_sysreg(LR_ENC(3));
-	case 4: return read_sysreg(LR_ENC(4));
-	case 5: return read_sysreg(LR_ENC(5));
-	case 6: return read_sysreg(LR_ENC(6));
-	case 7: return read_sysreg(LR_ENC(7));
-	case 8: return read_sysreg(LR_ENC_HI(0));
-	case 9: return read_sysreg(LR_ENC_HI(1));
-	case 10: return read_sysreg(LR_ENC_HI(2));
-	case 11: return read_sysreg(LR_ENC_HI(3));
-	case 12: return read_sysreg(LR_ENC_HI(4));
-	case 13: return read_sysreg(LR_ENC_HI(5));
-	case 14: return read_sysreg(LR_ENC_HI(6));
-	default: return read_sysreg(LR_ENC_HI(7));
+	case 0:
+		return read_sysreg(LR_ENC(0));
+	case 1:
+		return read_sysreg(LR_ENC(1));
+	case 2:
+		return read_sysreg(LR_ENC(2));
+	case 3:
+		return read_sysreg(LR_ENC(3));
+	case 4:
+		return read_sysreg(LR_ENC(4));
+	case 5:
+		return read_sysreg(LR_ENC(5));
+	case 6:
+		return read_sysreg(LR_ENC(6));
+	case 7:
+		return read_sysreg(LR_ENC(7));
+	case 8:
+		return read_sysreg(LR_ENC_HI(0));
+	case 9:
+		return read_sysreg(LR_ENC_HI(1));
+	case 10:
+		return read_sysreg(LR_ENC_HI(2));
+	case 11:
+		return read_sysreg(LR_ENC_HI(3));
+	case 12:
+		return read_sysreg(LR_ENC_HI(4));
+	case 13:
+		return read_sysreg(LR_ENC_HI(5));
+	case 14:
+		return read_sysreg(LR_ENC_HI(6));
+	default:
+		return read_sysreg(LR_ENC_HI(7));
 	}
 }
 
 static void lr_write_raw(unsigned i, uint64_t v)
 {
 	switch (i) {
-	case 0: write_sysreg(LR_ENC(0), v); break;
-	case 1: write_sysreg(LR_ENC(1), v); break;
-	case 2: write_sysreg(LR_ENC(2), v); break;
-	case 3: write_sysreg(LR_ENC(3), v); break;
-	case 4: write_sysreg(LR_ENC(4), v); break;
-	case 5: write_sysreg(LR_ENC(5), v); break;
-	case 6: write_sysreg(LR_ENC(6), v); break;
-	case 7: write_sysreg(LR_ENC(7), v); break;
-	case 8: write_sysreg(LR_ENC_HI(0), v); break;
-	case 9: write_sysreg(LR_ENC_HI(1), v); break;
-	case 10: write_sysreg(LR_ENC_HI(2), v); break;
-	case 11: write_sysreg(LR_ENC_HI(3), v); break;
-	case 12: write_sysreg(LR_ENC_HI(4), v); break;
-	case 13: write_sysreg(LR_ENC_HI(5), v); break;
-	case 14: write_sysreg(LR_ENC_HI(6), v); break;
-	default: write_sysreg(LR_ENC_HI(7), v); break;
+	case 0:
+		write_sysreg(LR_ENC(0), v);
+		break;
+	case 1:
+		write_sysreg(LR_ENC(1), v);
+		break;
+	case 2:
+		write_sysreg(LR_ENC(2), v);
+		break;
+	case 3:
+		write_sysreg(LR_ENC(3), v);
+		break;
+	case 4:
+		write_sysreg(LR_ENC(4), v);
+		break;
+	case 5:
+		write_sysreg(LR_ENC(5), v);
+		break;
+	case 6:
+		write_sysreg(LR_ENC(6), v);
+		break;
+	case 7:
+		write_sysreg(LR_ENC(7), v);
+		break;
+	case 8:
+		write_sysreg(LR_ENC_HI(0), v);
+		break;
+	case 9:
+		write_sysreg(LR_ENC_HI(1), v);
+		break;
+	case 10:
+		write_sysreg(LR_ENC_HI(2), v);
+		break;
+	case 11:
+		write_sysreg(LR_ENC_HI(3), v);
+		break;
+	case 12:
+		write_sysreg(LR_ENC_HI(4), v);
+		break;
+	case 13:
+		write_sysreg(LR_ENC_HI(5), v);
+		break;
+	case 14:
+		write_sysreg(LR_ENC_HI(6), v);
+		break;
+	default:
+		write_sysreg(LR_ENC_HI(7), v);
+		break;
 	}
 }
 

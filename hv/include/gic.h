@@ -17,10 +17,10 @@
 
 /* Physical SGIs the hypervisor sends between its CPUs. */
 enum hv_ipi {
-	IPI_KICK = 0,     /* re-evaluate the vCPU's pending virtual interrupts */
-	IPI_VCPU_ON = 1,  /* a vCPU was given to this CPU (PSCI CPU_ON) */
-	IPI_WORK = 2,     /* per-CPU work queue (mediated I/O etc.) */
-	IPI_STOP = 3,     /* stop the vCPU running here */
+	IPI_KICK = 0,    /* re-evaluate the vCPU's pending virtual interrupts */
+	IPI_VCPU_ON = 1, /* a vCPU was given to this CPU (PSCI CPU_ON) */
+	IPI_WORK = 2,    /* per-CPU work queue (mediated I/O etc.) */
+	IPI_STOP = 3,    /* stop the vCPU running here */
 };
 
 struct gic_info {

@@ -7,8 +7,8 @@
 struct vcpu;
 
 struct mmio_access {
-	ipa_t addr;      /* faulting IPA */
-	unsigned width;  /* bytes: 1, 2, 4 or 8 */
+	ipa_t addr;     /* faulting IPA */
+	unsigned width; /* bytes: 1, 2, 4 or 8 */
 	bool write;
 	bool sign_extend; /* loads only: sign-extend into the register */
 	bool reg64;       /* destination/source is an X register (SF) */

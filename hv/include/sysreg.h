@@ -5,16 +5,16 @@
 
 #define read_sysreg(r) __read_sysreg(r) /* expands encodings given as macros */
 #define write_sysreg(r, v) __write_sysreg(r, v)
-#define __read_sysreg(r)                                                                           \
-	({                                                                                         \
-		uint64_t __v;                                                                      \
-		__asm__ volatile("mrs %0, " #r : "=r"(__v));                                       \
-		__v;                                                                               \
+#define __read_sysreg(r)                                     \
+	({                                                   \
+		uint64_t __v;                                \
+		__asm__ volatile("mrs %0, " #r : "=r"(__v)); \
+		__v;                                         \
 	})
-#define __write_sysreg(r, v)                                                                       \
-	do {                                                                                       \
-		uint64_t __v = (uint64_t)(v);                                                      \
-		__asm__ volatile("msr " #r ", %0" : : "r"(__v));                                   \
+#define __write_sysreg(r, v)                                     \
+	do {                                                     \
+		uint64_t __v = (uint64_t)(v);                    \
+		__asm__ volatile("msr " #r ", %0" : : "r"(__v)); \
 	} while (0)
 #define isb() __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")

@@ -18,9 +18,9 @@ struct trap_frame {
 
 /* EL1 system registers, saved when a vCPU leaves its CPU. */
 struct el1_context {
-	uint64_t sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr, tpidr, tpidrro,
-		tpidr_el0, sp_el0, sp_el1, elr, spsr, esr, far, afsr0, afsr1, par, cpacr, csselr,
-		cntkctl, cntv_ctl, cntv_cval, mdscr;
+	uint64_t sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr, tpidr, tpidrro, tpidr_el0,
+		sp_el0, sp_el1, elr, spsr, esr, far, afsr0, afsr1, par, cpacr, csselr, cntkctl,
+		cntv_ctl, cntv_cval, mdscr;
 };
 
 struct fp_context {
@@ -47,7 +47,7 @@ struct vcpu {
 void vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t x0);
 void vcpu_save_el1(struct el1_context *c);
 void vcpu_restore_el1(const struct el1_context *c);
-void fp_save(struct fp_context *c);    /* entry.S */
+void fp_save(struct fp_context *c); /* entry.S */
 void fp_restore(const struct fp_context *c);
 /* Enters the guest with `vcpu`'s frame; returns only via the trap path. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);

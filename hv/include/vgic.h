@@ -29,8 +29,8 @@ struct vgic_dist {
 	struct virq spi[VGIC_NR_IRQS - GIC_NR_PRIV];
 	uint64_t irouter[VGIC_NR_IRQS - GIC_NR_PRIV]; /* v3: as written by the guest */
 	uint8_t itargets[VGIC_NR_IRQS - GIC_NR_PRIV]; /* v2: as written by the guest */
-	uint64_t hw_owned[VGIC_BITMAP_WORDS];          /* SPIs that are passthrough */
-	bool warned;                                   /* one log line for odd accesses */
+	uint64_t hw_owned[VGIC_BITMAP_WORDS];         /* SPIs that are passthrough */
+	bool warned;                                  /* one log line for odd accesses */
 };
 
 struct vgic_cpu {

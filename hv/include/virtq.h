@@ -34,7 +34,7 @@ struct guest_mem {
 void *guest_ptr(const struct guest_mem *mem, ipa_t ipa, uint64_t len);
 
 struct virtq {
-	uint16_t num;   /* size the driver chose (power of 2, <= VIRTQ_MAX_SIZE) */
+	uint16_t num; /* size the driver chose (power of 2, <= VIRTQ_MAX_SIZE) */
 	bool ready;
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;  /* VIRTIO_F_INDIRECT_DESC negotiated */

@@ -104,8 +104,8 @@ struct cfg_error {
 
 /* Returns 0 if `cfg` is consistent, else fills `err` and returns -1.
  * `devs`/`ndevs` list what the platform has; no libc needed. */
-int config_check(const struct sys_config *cfg, const struct platform_dev *devs,
-		 unsigned ndevs, struct cfg_error *err);
+int config_check(const struct sys_config *cfg, const struct platform_dev *devs, unsigned ndevs,
+		 struct cfg_error *err);
 
 extern const struct sys_config sys_config;
 

@@ -73,12 +73,12 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			out_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, false,
-				   width, pad);
+			out_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10,
+				   false, width, pad);
 			break;
 		case 'x':
-			out_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, false,
-				   width, pad);
+			out_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16,
+				   false, width, pad);
 			break;
 		case 'p':
 			out(&o, '0');

@@ -192,7 +192,8 @@ static void init_header(struct med_area *a)
 		struct virtio_blk *b = med.disks[d];
 		if (!b)
 			continue;
-		memcpy(a->disks[d].name, b->name, MIN(strlen(b->name), sizeof(a->disks[d].name) - 1));
+		memcpy(a->disks[d].name, b->name,
+		       MIN(strlen(b->name), sizeof(a->disks[d].name) - 1));
 		a->disks[d].sectors = b->sectors;
 		a->disks[d].read_only = b->read_only;
 		a->disks[d].valid = 1;
@@ -210,7 +211,8 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	spin_lock(&med.lock);
 	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
 		if (med.busy[s]) /* a new area: requests in flight start over */
-			med.busy[s] = false, virtio_blk_complete(&med.req[s], VIRTIO_BLK_S_IOERR, 0);
+			med.busy[s] = false,
+			virtio_blk_complete(&med.req[s], VIRTIO_BLK_S_IOERR, 0);
 	med.mvm = vcpu->vm;
 	init_header(a);
 	med.area = a;

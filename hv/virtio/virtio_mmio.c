@@ -33,7 +33,7 @@
 #define CONFIG 0x100
 #define WINDOW 0x200
 
-#define MAGIC_VALUE 0x74726976 /* "virt" */
+#define MAGIC_VALUE 0x74726976     /* "virt" */
 #define VENDOR_SYSHYPER 0x48535953 /* "SYSH" */
 
 static struct virtq *selected_queue(struct virtio_dev *dev)
@@ -254,7 +254,8 @@ static bool config_access(struct virtio_dev *dev, struct mmio_access *acc, uint3
 		if (dev->ops->config_write)
 			dev->ops->config_write(dev, off, acc->width, (uint32_t)acc->value);
 	} else {
-		acc->value = dev->ops->config_read ? dev->ops->config_read(dev, off, acc->width) : 0;
+		acc->value =
+			dev->ops->config_read ? dev->ops->config_read(dev, off, acc->width) : 0;
 	}
 	return true;
 }
@@ -296,7 +297,8 @@ int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32
 	dev->priv = priv;
 	for (unsigned i = 0; i < vm->cfg->nmem; i++) {
 		const struct cfg_mem *m = &vm->cfg->mem[i];
-		dev->regions[i] = (struct guest_region){m->ipa, m->size, (uint8_t *)(uintptr_t)m->pa};
+		dev->regions[i] =
+			(struct guest_region){m->ipa, m->size, (uint8_t *)(uintptr_t)m->pa};
 	}
 	dev->mem = (struct guest_mem){dev->regions, vm->cfg->nmem};
 	device_reset(dev);

@@ -49,8 +49,8 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem)
 	return VQ_OK;
 }
 
-static int add_buf(struct virtq_chain *c, const struct guest_mem *mem, uint64_t addr,
-		   uint32_t len, bool writable)
+static int add_buf(struct virtq_chain *c, const struct guest_mem *mem, uint64_t addr, uint32_t len,
+		   bool writable)
 {
 	if (c->nbufs >= VIRTQ_MAX_SEGS)
 		return VQ_ERR_SEGS;

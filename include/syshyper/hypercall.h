@@ -34,7 +34,7 @@
 struct hc_vm_info {
 	char name[HC_NAME_LEN];
 	unsigned long long ncpus;
-	unsigned long long state;     /* 0 stopped, 1 running */
+	unsigned long long state; /* 0 stopped, 1 running */
 	unsigned long long mem_bytes;
 	unsigned long long traps[HC_TRAP_CAUSES]; /* summed over vCPUs, by cause */
 	unsigned long long mmio_reads, mmio_writes, hypercalls, irqs_injected;

@@ -15,7 +15,12 @@
 #define MED_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #endif
 
-enum med_ring_result { MED_RING_OK = 0, MED_RING_EMPTY = 1, MED_RING_FULL = 2, MED_RING_CORRUPT = -1 };
+enum med_ring_result {
+	MED_RING_OK = 0,
+	MED_RING_EMPTY = 1,
+	MED_RING_FULL = 2,
+	MED_RING_CORRUPT = -1
+};
 
 /* Entries waiting between a producer and a consumer index. */
 static inline uint32_t med_ring_count(uint32_t prod, uint32_t cons)
@@ -24,8 +29,8 @@ static inline uint32_t med_ring_count(uint32_t prod, uint32_t cons)
 }
 
 /* Appends `slot`; the entry is visible before the index that publishes it. */
-static inline int med_ring_push(volatile uint32_t *ring, volatile uint32_t *prod, uint32_t cons, uint32_t n,
-				uint32_t slot)
+static inline int med_ring_push(volatile uint32_t *ring, volatile uint32_t *prod, uint32_t cons,
+				uint32_t n, uint32_t slot)
 {
 	uint32_t p = *prod;
 
@@ -38,8 +43,8 @@ static inline int med_ring_push(volatile uint32_t *ring, volatile uint32_t *prod
 }
 
 /* Takes the oldest entry into *slot. */
-static inline int med_ring_pop(volatile uint32_t *ring, uint32_t prod, volatile uint32_t *cons, uint32_t n,
-			       uint32_t *slot)
+static inline int med_ring_pop(volatile uint32_t *ring, uint32_t prod, volatile uint32_t *cons,
+			       uint32_t n, uint32_t *slot)
 {
 	uint32_t c = *cons;
 

@@ -42,10 +42,10 @@
 
 #define MED_MAGIC 0x4d454453u /* "SDEM" */
 #define MED_VERSION 1
-#define MED_AREA_SIZE (4u << 20)   /* what the module allocates */
-#define MED_HDR_SIZE (64u << 10)   /* header + rings + disk table */
-#define MED_SLOT_DATA (64u << 10)  /* data bytes per slot = max request */
-#define MED_MAX_SLOTS 62           /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
+#define MED_AREA_SIZE (4u << 20)  /* what the module allocates */
+#define MED_HDR_SIZE (64u << 10)  /* header + rings + disk table */
+#define MED_SLOT_DATA (64u << 10) /* data bytes per slot = max request */
+#define MED_MAX_SLOTS 62          /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
 #define MED_MAX_DISKS 8
 #define MED_SECTOR 512
 
@@ -65,7 +65,7 @@ struct med_slot {
 	uint32_t type;   /* enum med_req_type */
 	uint64_t sector; /* in 512-byte sectors */
 	uint32_t len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
-	int32_t status; /* enum med_status, set by the MVM */
+	int32_t status;  /* enum med_status, set by the MVM */
 	uint64_t tag;    /* the hypervisor's; the MVM leaves it alone */
 };
 
@@ -98,7 +98,7 @@ struct med_area {
 	uint64_t kicks_to_mvm, completions_hvc;
 };
 
-#define MED_SLOT_DATA_PTR(area, i)                                                                 \
+#define MED_SLOT_DATA_PTR(area, i) \
 	((uint8_t *)(area) + (area)->data_offset + (uint64_t)(i) * (area)->slot_data_size)
 
 #endif

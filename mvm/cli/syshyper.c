@@ -14,8 +14,8 @@
 #include "syshyper/hypercall.h"
 #include "syshyper/ioctl.h"
 
-static const char *const causes[HC_TRAP_CAUSES] = {"dabt", "hvc", "smc", "wfx", "sysreg", "irq",
-						    "other"};
+static const char *const causes[HC_TRAP_CAUSES] = {"dabt",   "hvc", "smc",  "wfx",
+						   "sysreg", "irq", "other"};
 
 static int hv_call(int fd, struct syshyper_hvc *c)
 {
@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 			if (vm_info(fd, (unsigned)i, &info))
 				return 1;
 			printf("%-3d %-16s %-8s %5llu %8llu\n", i, info.name,
-			       info.state ? "running" : "stopped", info.ncpus, info.mem_bytes >> 20);
+			       info.state ? "running" : "stopped", info.ncpus,
+			       info.mem_bytes >> 20);
 		}
 	} else if (!strcmp(cmd, "stats")) {
 		for (int i = 0; i < n; i++) {

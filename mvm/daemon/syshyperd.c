@@ -89,7 +89,8 @@ static void load_config(const char *path)
 		b->read_only = 0;
 		while (sscanf(line + pos, "%31s%n", opt, &n) == 1) {
 			pos += n;
-			if (!strcmp(opt, "offset") && sscanf(line + pos, "%llu%n", &b->offset, &n) == 1)
+			if (!strcmp(opt, "offset") &&
+			    sscanf(line + pos, "%llu%n", &b->offset, &n) == 1)
 				pos += n;
 			else if (!strcmp(opt, "ro"))
 				b->read_only = 1;
@@ -187,7 +188,7 @@ static int serve(struct med_slot *s, unsigned char *data)
 	case MED_REQ_DISCARD:
 	case MED_REQ_WRITE_ZEROES:
 		return zero_range(b, off, s->len, s->type == MED_REQ_DISCARD) ? MED_S_IOERR
-									     : MED_S_OK;
+									      : MED_S_OK;
 	default:
 		return MED_S_UNSUPP;
 	}

@@ -51,15 +51,16 @@ class Console:
         with self.cond:
             self.cond.notify_all()
 
-    def expect(self, pattern, timeout):
-        """Waits for `pattern` after what earlier calls consumed; returns the match."""
+    def expect(self, pattern, timeout, anywhere=False):
+        """Waits for `pattern` after what earlier calls consumed (anywhere: in
+        all output so far, for lines whose order against others is free)."""
         rx = re.compile(pattern, re.M)
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                m = rx.search(self.buf, self.pos)
+                m = rx.search(self.buf, 0 if anywhere else self.pos)
                 if m:
-                    self.pos = m.end()
+                    self.pos = max(self.pos, m.end())
                     return m
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -79,8 +80,9 @@ class Console:
     def send_line(self, line):
         self.send(line + "\n")
 
-    def run(self, cmd, timeout=60):
-        """Runs a shell command in the focused VM; returns (output, status)."""
+    def run(self, cmd, timeout=60, vm=None):
+        """Runs a shell command in the focused VM; returns (output, status).
+        With `vm`, only that VM's console lines count as output."""
         self.seq += 1
         tag = f"SH{self.seq}x{os.getpid()}"
         # markers are assembled by the shell, so the echoed command never matches
@@ -90,10 +92,14 @@ class Console:
         end = self.expect(rf"^(?:\[[\w-]+\] )?{tag}-rc=(\d+)$", timeout)
         with self.cond:
             chunk = self.buf[begin.end():end.start()]
-        lines = [PREFIX.sub("", l, count=1) if l.startswith("[") else l
-                 for l in chunk.split("\n")]
-        out = "\n".join(l for l in lines if not l.startswith("[hv]")).strip("\n")
-        return out, int(end.group(1))
+        keep = []
+        for line in chunk.split("\n"):
+            m = PREFIX.match(line)
+            source = m.group(0)[1:-2] if m else None
+            if source == "hv" or (vm and source and source != vm):
+                continue
+            keep.append(line[m.end():] if m else line)
+        return "\n".join(keep).strip("\n"), int(end.group(1))
 
     def wait_exit(self, timeout):
         try:

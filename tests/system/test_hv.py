@@ -46,13 +46,13 @@ def trap_counts(con):
 
 
 def check_mvm(con):
-    out, rc = con.run("nproc", 30)
+    out, rc = con.run("nproc", 30, vm="mvm")
     assert rc == 0 and out.strip() == "2", f"nproc printed {out!r}"
-    out, rc = con.run("dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum", 120)
+    out, rc = con.run("dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum", 120, vm="mvm")
     assert rc == 0 and out.split()[0] == disk_sha(), f"disk checksum {out!r}"
-    out, rc = con.run("cat /sys/class/net/eth0/address", 30)
+    out, rc = con.run("cat /sys/class/net/eth0/address", 30, vm="mvm")
     assert rc == 0 and re.search(r"([0-9a-f]{2}:){5}", out), f"eth0: {out!r}"
-    out, rc = con.run("a=$(date +%s); sleep 2; b=$(date +%s); echo $((b-a))", 60)
+    out, rc = con.run("a=$(date +%s); sleep 2; b=$(date +%s); echo $((b-a))", 60, vm="mvm")
     assert rc == 0 and out.strip() in ("2", "3"), f"sleep 2 took {out!r} s by the MVM's clock"
 
 
@@ -85,13 +85,13 @@ def focus(con, vm):
 def boot_all(gic, name):
     con = boot(gic, name)
     for vm in ("gvm1", "gvm2"):
-        con.expect(rf"^\[{vm}\] syshyper: gvm user space ready", BOOT_TIMEOUT)
+        con.expect(rf"^\[{vm}\] syshyper: gvm user space ready", BOOT_TIMEOUT, anywhere=True)
     return con
 
 
 def run_in(con, vm, cmd, timeout=120):
     focus(con, vm)
-    return con.run(cmd, timeout)
+    return con.run(cmd, timeout, vm=vm)
 
 
 def mediated_disk_scenario():

@@ -39,9 +39,11 @@ static void test_wrap_around(void **state)
 	(void)state;
 	for (uint32_t round = 0; round < 5; round++) {
 		for (uint32_t i = 0; i < N; i++)
-			assert_int_equal(med_ring_push(r.entries, &r.prod, r.cons, N, i), MED_RING_OK);
+			assert_int_equal(med_ring_push(r.entries, &r.prod, r.cons, N, i),
+					 MED_RING_OK);
 		for (uint32_t i = 0; i < N; i++) {
-			assert_int_equal(med_ring_pop(r.entries, r.prod, &r.cons, N, &s), MED_RING_OK);
+			assert_int_equal(med_ring_pop(r.entries, r.prod, &r.cons, N, &s),
+					 MED_RING_OK);
 			assert_int_equal(s, i);
 		}
 	}
@@ -60,13 +62,15 @@ static void test_out_of_order_completion(void **state)
 	for (uint32_t i = 0; i < N; i++)
 		med_ring_push(req.entries, &req.prod, req.cons, N, i);
 	for (uint32_t i = 0; i < N; i++) {
-		assert_int_equal(med_ring_pop(req.entries, req.prod, &req.cons, N, &s), MED_RING_OK);
+		assert_int_equal(med_ring_pop(req.entries, req.prod, &req.cons, N, &s),
+				 MED_RING_OK);
 		assert_int_equal(s, i);
 	}
 	for (uint32_t i = 0; i < N; i++)
 		med_ring_push(cmp.entries, &cmp.prod, cmp.cons, N, order[i]);
 	for (uint32_t i = 0; i < N; i++) {
-		assert_int_equal(med_ring_pop(cmp.entries, cmp.prod, &cmp.cons, N, &s), MED_RING_OK);
+		assert_int_equal(med_ring_pop(cmp.entries, cmp.prod, &cmp.cons, N, &s),
+				 MED_RING_OK);
 		assert_int_equal(s, order[i]);
 		assert_false(seen & (1u << s));
 		seen |= 1u << s;

@@ -42,9 +42,9 @@ static void test_start_level_and_vtcr(void **state)
 	(void)state;
 	assert_int_equal(s2_init(&t40, 40), 0);
 	assert_int_equal(t40.start_level, 0);
-	assert_int_equal(s2_vtcr(&t40, 2) & 0x3f, 24);      /* T0SZ */
-	assert_int_equal((s2_vtcr(&t40, 2) >> 6) & 3, 2);   /* SL0: level 0 */
-	assert_int_equal((s2_vtcr(&t40, 2) >> 16) & 7, 2);  /* PS */
+	assert_int_equal(s2_vtcr(&t40, 2) & 0x3f, 24);     /* T0SZ */
+	assert_int_equal((s2_vtcr(&t40, 2) >> 6) & 3, 2);  /* SL0: level 0 */
+	assert_int_equal((s2_vtcr(&t40, 2) >> 16) & 7, 2); /* PS */
 	assert_int_equal(s2_init(&t36, 36), 0);
 	assert_int_equal(t36.start_level, 1);
 	assert_int_equal((s2_vtcr(&t36, 1) >> 6) & 3, 1);

@@ -33,7 +33,8 @@ void mmu_enable_el2(void)
 	uint64_t tcr = TCR_T0SZ | (1UL << 8) | (1UL << 10) | (3UL << 12) |
 		       ((parange > 5 ? 5 : parange) << 16) | BIT(23) | BIT(31);
 
-	write_sysreg(mair_el2, (0xffUL << (8 * MAIR_NORMAL_IDX)) | (0x04UL << (8 * MAIR_DEVICE_IDX)));
+	write_sysreg(mair_el2,
+		     (0xffUL << (8 * MAIR_NORMAL_IDX)) | (0x04UL << (8 * MAIR_DEVICE_IDX)));
 	write_sysreg(tcr_el2, tcr);
 	write_sysreg(ttbr0_el2, (uint64_t)l1_table);
 	dsb(sy);
