@@ -123,7 +123,7 @@ def mediated_disk_scenario():
 
 def bg(cmd, name):
     """A shell command run in the background, its status in /tmp/NAME.rc."""
-    return f"( {cmd} ) > /tmp/{name}.log 2>&1; echo $? > /tmp/{name}.rc &"
+    return f"rm -f /tmp/{name}.rc; ( ( {cmd} ) > /tmp/{name}.log 2>&1; echo $? > /tmp/{name}.rc ) & :"
 
 
 def wait_bg(con, vm, name, timeout):
