@@ -582,6 +582,30 @@ static int check_blk(const struct sys_config *c, unsigned v, unsigned i, struct 
 	return 0;
 }
 
+/* A switch port's MAC: unicast, not zero, unique in the system. */
+static int check_net(const struct sys_config *c, unsigned v, unsigned i, struct cfg_error *e)
+{
+	const struct cfg_vm *vm = &c->vms[v];
+	const uint8_t *mac = vm->virtio[i].mac;
+	struct sbuf m;
+
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return fail(e, vm, "virtio", (int)i, "the MAC must be a non-zero unicast address");
+	for (unsigned w = 0; w <= v; w++) {
+		const struct cfg_vm *o = &c->vms[w];
+		for (unsigned j = 0; j < (w == v ? i : o->nvirtio); j++) {
+			const uint8_t *om = o->virtio[j].mac;
+			if (o->virtio[j].type != CFG_VIRTIO_NET || om[0] != mac[0] || om[1] != mac[1] ||
+			    om[2] != mac[2] || om[3] != mac[3] || om[4] != mac[4] || om[5] != mac[5])
+				continue;
+			sb_printf(report(e, vm, "virtio", (int)i, &m),
+				  "MAC already used by virtio[%u] of vm %s", j, o->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error *e)
 {
 	const struct cfg_vm *vm = &c->vms[v];
@@ -630,6 +654,8 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 		if (d->read_only > 1)
 			return fail(e, vm, "virtio", (int)i, "read_only must be 0 or 1");
 		if (d->type == CFG_VIRTIO_BLK && check_blk(c, v, i, e))
+			return -1;
+		if (d->type == CFG_VIRTIO_NET && check_net(c, v, i, e))
 			return -1;
 	}
 	return 0;

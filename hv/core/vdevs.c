@@ -3,6 +3,7 @@
 #include "mediated.h"
 #include "print.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
 #include "vm.h"
 
 #define VIRTIO_MMIO_BASE 0x0a000000UL
@@ -12,6 +13,18 @@
 
 static struct virtio_blk blks[MAX_BLK];
 static unsigned nblks;
+static struct virtio_net nets[NET_MAX_PORTS];
+static unsigned nnets;
+
+/* The MVM's port is the switch's uplink: it bridges to the real NIC. */
+static int create_net(struct vm *vm, const struct cfg_virtio *c)
+{
+	if (nnets >= NET_MAX_PORTS || c->slot >= 32)
+		return -1;
+	return virtio_net_create(&nets[nnets++], vm,
+				 VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE,
+				 VIRTIO_MMIO_INTID0 + c->slot, c->mac, vm->cfg->role == VM_ROLE_MVM);
+}
 
 static int create_blk(struct vm *vm, const struct cfg_virtio *c)
 {
@@ -39,7 +52,9 @@ int vm_create_virtio(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg->nvirtio; i++) {
 		const struct cfg_virtio *c = &vm->cfg->virtio[i];
-		int err = c->type == CFG_VIRTIO_BLK ? create_blk(vm, c) : -1;
+		int err = c->type == CFG_VIRTIO_BLK   ? create_blk(vm, c)
+			  : c->type == CFG_VIRTIO_NET ? create_net(vm, c)
+						      : -1;
 		if (err) {
 			printk("vm %s: virtio device %u (slot %u) could not be created\n", vm->name,
 			       i, c->slot);
@@ -64,4 +79,5 @@ void vdevs_print_stats(void)
 		       (unsigned long)b->vdev.notifies, (unsigned long)b->vdev.irqs);
 	}
 	mediated_print_stats();
+	virtio_net_print_stats();
 }

@@ -417,6 +417,33 @@ static void vm_virtio_blk(struct cfg_vm *vm, char *v, int line, const char *fiel
 		die_at(line, field, "a mediated disk needs disk=N and size=SIZE");
 }
 
+/* virtio-net = SLOT mac=XX:XX:XX:XX:XX:XX */
+static void vm_virtio_net(struct cfg_vm *vm, char *v, int line, const char *field)
+{
+	struct cfg_virtio *d;
+	char *tok;
+	unsigned m[6];
+	char tail;
+
+	if (vm->nvirtio >= CFG_MAX_VIRTIO)
+		die_at(line, field, "at most %d virtio devices per VM", CFG_MAX_VIRTIO);
+	d = &vm->virtio[vm->nvirtio++];
+	d->type = CFG_VIRTIO_NET;
+	tok = strtok(v, " \t");
+	if (!tok)
+		die_at(line, field, "expected 'SLOT mac=XX:XX:XX:XX:XX:XX'");
+	d->slot = number32(tok, line, field);
+	tok = strtok(NULL, " \t");
+	if (!tok || strncmp(tok, "mac=", 4) ||
+	    sscanf(tok + 4, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+		   &tail) != 6)
+		die_at(line, field, "expected 'SLOT mac=XX:XX:XX:XX:XX:XX'");
+	for (unsigned i = 0; i < 6; i++)
+		d->mac[i] = (uint8_t)m[i];
+	if ((tok = strtok(NULL, " \t")))
+		die_at(line, field, "unexpected '%s'", tok);
+}
+
 static void vm_key(unsigned vi, const char *key, char *v, int line, const char *field)
 {
 	struct cfg_vm *vm = &cfg.vms[vi];
@@ -442,6 +469,8 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 		vm_device(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-blk")) {
 		vm_virtio_blk(vm, v, line, field);
+	} else if (!strcmp(key, "virtio-net")) {
+		vm_virtio_net(vm, v, line, field);
 	}
 }
 
@@ -450,7 +479,7 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 static const char *const system_keys[] = {"ram", "hypervisor", "cpus", "hv-disk", NULL};
 static const char *const system_required[] = {"ram", "hypervisor", "cpus", NULL};
 static const char *const vm_keys[] = {
-	"role", "cpus", "memory", "kernel", "initrd", "dtb", "device", "virtio-blk", NULL,
+	"role", "cpus", "memory", "kernel", "initrd", "dtb", "device", "virtio-blk", "virtio-net", NULL,
 };
 static const char *const vm_required[] = {"role", "cpus", "memory", "kernel", "dtb", NULL};
 
@@ -534,7 +563,7 @@ static void field_for(char *field, size_t size, int sec, const char *key)
 		snprintf(field, size, "vm %s: memory[%u]", vm->name, vm->nmem);
 	else if (!strcmp(key, "device"))
 		snprintf(field, size, "vm %s: device[%u]", vm->name, vm->ndevs);
-	else if (!strcmp(key, "virtio-blk"))
+	else if (!strcmp(key, "virtio-blk") || !strcmp(key, "virtio-net"))
 		snprintf(field, size, "vm %s: virtio[%u]", vm->name, vm->nvirtio);
 	else
 		snprintf(field, size, "vm %s: %.24s", vm->name, key);
@@ -693,8 +722,9 @@ static void c_vm(FILE *o, const struct cfg_vm *vm)
 		fprintf(o,
 			"\t\t\t\t{.type = %" PRIu32 ", .slot = %" PRIu32 ", .backend = %" PRIu32
 			", .disk = %" PRIu32 ", .sectors = %" PRIu64 ", .read_only = %" PRIu32
-			"},\n",
-			d->type, d->slot, d->backend, d->disk, d->sectors, d->read_only);
+			", .mac = {%u, %u, %u, %u, %u, %u}},\n",
+			d->type, d->slot, d->backend, d->disk, d->sectors, d->read_only, d->mac[0],
+			d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5]);
 	}
 	fputs(vm->nvirtio ? "\t\t\t},\n\t\t},\n" : "\t\t},\n", o);
 }
