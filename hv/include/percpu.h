@@ -21,8 +21,12 @@ struct pcpu {
 extern struct pcpu pcpus[MAX_PCPUS];
 extern unsigned nr_pcpus;
 
+#ifdef HOST_UNIT_TEST
+struct pcpu *this_cpu(void); /* provided by the test */
+#else
 static inline struct pcpu *this_cpu(void)
 {
 	return (struct pcpu *)read_sysreg(tpidr_el2);
 }
+#endif
 #endif

@@ -183,6 +183,55 @@ def daemon_killed_scenario():
     assert out.split()[0] == want, "the backing store lacks data the guest was told is written"
 
 
+def network_scenario():
+    """GVMs talk through the hypervisor's switch, and to the outside through
+    the MVM's bridge: pings, a 16 MiB TCP transfer GVM1 -> GVM2, and a file
+    fetched from a server on the host's loopback (QEMU's 10.0.2.2)."""
+    import http.server
+    import socketserver
+    import threading
+
+    www = os.path.join(BUILD, "www")
+    os.makedirs(www, exist_ok=True)
+    blob = os.urandom(4 << 20)
+    with open(os.path.join(www, "blob"), "wb") as f:
+        f.write(blob)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=www, **kw)
+
+        def log_message(self, *a):
+            pass
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), Quiet)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        con = boot_all(3, "network")
+        out, rc = run_in(con, "gvm1", "ping -c 3 10.0.2.22 && ping -c 3 10.0.2.15")
+        assert rc == 0 and "3 packets received" in out, f"ping GVM2/MVM: {out!r}"
+        out, rc = run_in(con, "gvm2", "mkdir -p /tmp/www && dd if=/dev/urandom "
+                         "of=/tmp/www/f bs=1M count=16 2>/dev/null && sha256sum < /tmp/www/f "
+                         "&& httpd -p 8080 -h /tmp/www")
+        assert rc == 0, out
+        want = out.split()[0]
+        start = time.monotonic()
+        out, rc = run_in(con, "gvm1", "wget -q -O /tmp/f http://10.0.2.22:8080/f && "
+                         "sha256sum < /tmp/f", 600)
+        assert rc == 0 and out.split()[0] == want, f"16 MiB GVM1->GVM2 over TCP: {out!r}"
+        harness.note(f"16 MiB over TCP GVM2 -> GVM1 in {time.monotonic() - start:.1f} s")
+        out, rc = run_in(con, "gvm1", f"wget -q -O /tmp/blob http://10.0.2.2:{port}/blob && "
+                         "sha256sum < /tmp/blob", 300)
+        assert rc == 0 and out.split()[0] == hashlib.sha256(blob).hexdigest(), \
+            f"file from the host through the MVM's bridge: {out!r}"
+        focus(con, "mvm")
+        con.send(ESC + "s")
+        con.expect(r"^\[hv\] gvm1/net port 1: tx [1-9]\d* frames", 30)
+    finally:
+        server.shutdown()
+
+
 def script_scenario():
     """make run SCRIPT=...: the script runs in GVM 1 and its status is make's."""
     script = os.path.join(BUILD, "test-script.sh")
@@ -202,4 +251,4 @@ def script_scenario():
 if __name__ == "__main__":
     sys.exit(harness.main([mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario,
                            two_gvms_and_errors_scenario, daemon_killed_scenario,
-                           script_scenario]))
+                           network_scenario, script_scenario]))

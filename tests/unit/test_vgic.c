@@ -1,0 +1,254 @@
+/* vGIC state logic against stubbed hardware: distributor and redistributor
+ * register semantics, SPI routing, SGIs, list-register filling with
+ * overflow into the pending set, passthrough SPIs, hostile offsets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "percpu.h"
+#include "vgic_internal.h"
+#include "vm.h"
+#include "../../hv/drivers/gic_regs.h"
+
+/* ---- stubs of the hardware and the rest of the hypervisor ---- */
+struct gic_info gic;
+struct vm vms[CFG_MAX_VMS];
+unsigned nvms;
+static struct pcpu cpu0;
+static struct gic_lr lrs[16];
+static bool underflow;
+static uint32_t hw_enabled[32], sgis_sent;
+static unsigned routed_to[1024];
+static int mmio_regions, mapped;
+
+struct pcpu *this_cpu(void) { return &cpu0; }
+void printk(const char *fmt, ...) { (void)fmt; }
+void gic_enable(uint32_t intid, bool on)
+{
+	if (on)
+		hw_enabled[intid / 32] |= 1u << (intid % 32);
+	else
+		hw_enabled[intid / 32] &= ~(1u << (intid % 32));
+}
+void gic_route_spi(uint32_t intid, unsigned pcpu) { routed_to[intid] = pcpu; }
+void gic_set_level(uint32_t intid, bool level) { (void)intid, (void)level; }
+void gic_send_sgi(unsigned pcpu, unsigned sgi) { (void)pcpu, (void)sgi; sgis_sent++; }
+void gic_deactivate(uint32_t intid) { (void)intid; }
+void gich_write_lr(unsigned i, const struct gic_lr *lr) { lrs[i] = *lr; }
+void gich_read_lr(unsigned i, struct gic_lr *lr) { *lr = lrs[i]; }
+void gich_set_underflow_irq(bool on) { underflow = on; }
+int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void *d)
+{
+	(void)vm, (void)b, (void)s, (void)f, (void)d;
+	mmio_regions++;
+	return 0;
+}
+int vm_map(struct vm *vm, ipa_t i, paddr_t p, uint64_t s, bool dev)
+{
+	(void)vm, (void)i, (void)p, (void)s, (void)dev;
+	mapped++;
+	return 0;
+}
+
+static struct vm *vm;
+static struct cfg_vm cfg;
+
+static int setup_v(int version)
+{
+	memset(vms, 0, sizeof(vms));
+	memset(lrs, 0, sizeof(lrs));
+	memset(hw_enabled, 0, sizeof(hw_enabled));
+	underflow = false;
+	sgis_sent = 0;
+	mmio_regions = mapped = 0;
+	gic = (struct gic_info){.version = version, .nr_lrs = 4};
+	vm = &vms[0];
+	vm->cfg = &cfg;
+	vm->ncpus = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		vm->vcpus[i] = (struct vcpu){.vm = vm, .id = i, .pcpu = i, .vmpidr = i};
+		vm->vcpus[i].state = VCPU_RUNNING;
+	}
+	cpu0.id = 0;
+	assert_int_equal(vgic_init_vm(vm), 0);
+	vgic_init_vcpu(&vm->vcpus[0]);
+	vgic_init_vcpu(&vm->vcpus[1]);
+	return 0;
+}
+
+static int setup3(void **state)
+{
+	(void)state;
+	return setup_v(3);
+}
+
+static int setup2(void **state)
+{
+	(void)state;
+	return setup_v(2);
+}
+
+static void test_registers_v3(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	assert_int_equal(mmio_regions, 2); /* GICD and GICR */
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_PIDR2, 4), 0x3b);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_TYPER, 4) & 0x1f, VGIC_NR_IRQS / 32 - 1);
+	/* enable SPI 40, read back, disable */
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 1u << 8);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISENABLER + 4, 4), 1u << 8);
+	vgic_dist_write(vm, v0, GICD_ICENABLER + 4, 4, 1u << 8);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISENABLER + 4, 4), 0);
+	/* priorities by byte and by word */
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 41, 1, 0x80);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 40, 4) >> 8 & 0xff, 0x80);
+	/* private INTIDs are RAZ/WI in the GICD with affinity routing */
+	vgic_dist_write(vm, v0, GICD_ISENABLER, 4, ~0u);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISENABLER, 4), 0);
+	/* redistributor of vCPU 1: affinity and Last */
+	uint64_t typer = vgic_redist_read(vm, &vm->vcpus[1], GICR_TYPER, 8);
+	assert_int_equal(typer >> 32, 1);
+	assert_true(typer & GICR_TYPER_LAST);
+	assert_false(vgic_redist_read(vm, v0, GICR_TYPER, 8) & GICR_TYPER_LAST);
+}
+
+static void test_spi_routing_and_delivery(void **state)
+{
+	struct vcpu *v1 = &vm->vcpus[1];
+	(void)state;
+	vgic_dist_write(vm, NULL, GICD_IROUTER + 8 * 40, 8, 1); /* Aff0 = 1 */
+	vgic_dist_write(vm, NULL, GICD_ISENABLER + 4, 4, 1u << 8);
+	vgic_inject(vm, NULL, 40);
+	assert_true(v1->vgic.pending[0] & (1ULL << 40));
+	assert_false(vm->vcpus[0].vgic.pending[0] & (1ULL << 40));
+	assert_int_equal(sgis_sent, 1); /* vCPU 1 runs on another CPU: kicked */
+	vgic_sync(v1);
+	assert_int_equal(lrs[0].vintid, 40);
+	assert_int_equal(lrs[0].state, LR_STATE_PENDING);
+	assert_true(lrs[0].group1);
+	/* the guest took and finished it: the list register empties */
+	lrs[0].state = LR_STATE_INVALID;
+	vgic_sync(v1);
+	assert_false(v1->vgic.lr_used & 1);
+}
+
+static void test_disabled_interrupt_waits(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	vgic_inject(vm, v0, 27); /* PPI not enabled yet */
+	vgic_sync(v0);
+	assert_int_equal(v0->vgic.lr_used, 0);
+	vgic_redist_write(vm, v0, GICR_SGI_BASE + GICD_ISENABLER, 4, 1u << 27);
+	vgic_sync(v0);
+	assert_int_equal(lrs[0].vintid, 27);
+}
+
+static void test_overflow_sets_underflow_irq(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	vgic_redist_write(vm, v0, GICR_SGI_BASE + GICD_ISENABLER, 4, 0xffff);
+	for (uint32_t sgi = 0; sgi < 6; sgi++)
+		vgic_inject(vm, v0, sgi);
+	vgic_sync(v0);
+	assert_int_equal(v0->vgic.lr_used, 0xf); /* 4 list registers */
+	assert_true(underflow);
+	for (unsigned i = 0; i < 4; i++)
+		lrs[i].state = LR_STATE_INVALID;
+	vgic_sync(v0);
+	assert_false(underflow);
+	assert_int_equal(v0->vgic.lr_used, 0x3);
+}
+
+static void test_sgi1r_targets(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	vgic_sgi1r_write(v0, (3ULL << 24) | 0x2); /* SGI 3 to vCPU 1 */
+	assert_true(v1->vgic.pending[0] & (1ULL << 3));
+	assert_false(v0->vgic.pending[0] & (1ULL << 3));
+	vgic_sgi1r_write(v1, (5ULL << 24) | (1ULL << 40)); /* IRM: all but self */
+	assert_true(v0->vgic.pending[0] & (1ULL << 5));
+	assert_false(v1->vgic.pending[0] & (1ULL << 5));
+	vgic_sgi1r_write(v0, (6ULL << 24) | (1ULL << 16) | 0x1); /* Aff1 = 1: nobody */
+	assert_false(v0->vgic.pending[0] & (1ULL << 6));
+}
+
+static void test_passthrough_spi(void **state)
+{
+	(void)state;
+	vgic_assign_hw_irq(vm, 79);
+	assert_true(vgic_is_hw_spi(vm, 79));
+	vgic_dist_write(vm, NULL, GICD_IROUTER + 8 * 79, 8, 1);
+	assert_int_equal(routed_to[79], 1);
+	vgic_dist_write(vm, NULL, GICD_ISENABLER + 8, 4, 1u << 15);
+	assert_true(hw_enabled[2] & (1u << 15));
+	/* emulated SPIs never touch the hardware */
+	vgic_dist_write(vm, NULL, GICD_ISENABLER + 4, 4, 1u << 8);
+	assert_false(hw_enabled[1] & (1u << 8));
+	/* a guest cannot make a passthrough SPI pending by hand */
+	vgic_dist_write(vm, NULL, GICD_ISPENDR + 8, 4, 1u << 15);
+	assert_false(vm->vcpus[1].vgic.pending[1] & (1ULL << 15));
+}
+
+static void test_hostile_values(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	/* beyond the INTIDs the VM has: read as zero, writes ignored */
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 0x7c, 4, ~0u);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISENABLER + 0x7c, 4), 0);
+	vgic_dist_write(vm, v0, GICD_IROUTER + 8 * 1000, 8, 1);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IROUTER + 8 * 1000, 8), 0);
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 1020, 4, ~0u);
+	vgic_dist_write(vm, v0, 0xfff0, 4, 1);
+	vgic_inject(vm, NULL, 5000);
+	vgic_inject(vm, NULL, 5); /* private INTID without a vCPU */
+	vgic_sgi1r_write(v0, ~0ULL);
+	/* routing to a vCPU that does not exist falls back to vCPU 0 */
+	vgic_dist_write(vm, NULL, GICD_IROUTER + 8 * 41, 8, 7);
+	vgic_dist_write(vm, NULL, GICD_ISENABLER + 4, 4, 1u << 9);
+	vgic_inject(vm, NULL, 41);
+	assert_true(v0->vgic.pending[0] & (1ULL << 41));
+}
+
+static void test_v2_targets_and_sgir(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	assert_int_equal(mapped, 1); /* GICV mapped as the guest's GICC */
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_TYPER, 4) >> 5 & 7, 1); /* 2 CPUs */
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR, 1), 2);       /* banked */
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 40, 1, 0x2);
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 1u << 8);
+	vgic_inject(vm, NULL, 40);
+	assert_true(v1->vgic.pending[0] & (1ULL << 40));
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (1u << 24) | 7); /* all but self */
+	assert_true(v1->vgic.pending[0] & (1ULL << 7));
+	assert_false(v0->vgic.pending[0] & (1ULL << 7));
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (2u << 24) | 9); /* self */
+	assert_true(v0->vgic.pending[0] & (1ULL << 9));
+	vgic_dist_write(vm, v0, GICD_ISENABLER, 4, 1u << 9);
+	vgic_sync(v0);
+	assert_int_equal(lrs[0].vintid, 9);
+	assert_false(lrs[0].group1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_registers_v3, setup3),
+		cmocka_unit_test_setup(test_spi_routing_and_delivery, setup3),
+		cmocka_unit_test_setup(test_disabled_interrupt_waits, setup3),
+		cmocka_unit_test_setup(test_overflow_sets_underflow_irq, setup3),
+		cmocka_unit_test_setup(test_sgi1r_targets, setup3),
+		cmocka_unit_test_setup(test_passthrough_spi, setup3),
+		cmocka_unit_test_setup(test_hostile_values, setup3),
+		cmocka_unit_test_setup(test_v2_targets_and_sgir, setup2),
+	};
+	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
+}
