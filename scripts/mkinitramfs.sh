@@ -1,98 +1,198 @@
 #!/usr/bin/env bash
-# Builds a VM's initramfs: busybox, the Debian kernel modules the VM needs
-# (with their dependencies, in load order), the shared /init, and for the
-# MVM the sysHyper kernel module and tools when they are built.
-#   scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [extra-file:dest ...]
+# Builds the initramfs of a sysHyper Linux VM (gzip'd newc cpio):
+#   /bin/busybox           applet links are made by /init at boot
+#   /init, /etc/role       the shared first process (mvm/initramfs/init)
+#   /lib/modules/NAME.ko   the Debian modules the role needs, with their
+#   /etc/modules             dependencies from modules.dep, in load order
+#   /usr/bin/fio, iperf3   with the shared libraries they need (WITH_TOOLS=0
+#                          leaves them out)
+#   for the MVM: the sysHyper module, daemon, CLI and disks.conf when built
+#
+#   scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...]
+# SRC:DEST adds a file (made executable), e.g. a script as etc/autorun.sh.
+# EXTRA_MODULES="a b" adds modules. Needs scripts/fetch-guest.sh first.
 set -eu
-out=$1 role=$2
-shift 2
 cd "$(dirname "$0")/.."
-guest=.cache/guest
-kver=$(cat $guest/KVER)
-moddir=$guest/root/lib/modules/$kver
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+GUEST=.cache/guest
+ROOT=$GUEST/root
+CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+MVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console bridge stp llc tun"
+GVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console"
+TOOLS="usr/bin/fio usr/bin/iperf3"
 
-case $role in
-mvm) wanted="virtio_mmio virtio_blk virtio_net bridge tun" ;;
-gvm) wanted="virtio_mmio virtio_blk virtio_net virtio_console" ;;
-*) echo "mkinitramfs: role must be mvm or gvm" >&2; exit 1 ;;
-esac
-
-# Modules in dependency order (deps first), from each module's own
-# "depends=" (Debian's package ships no modules.dep: depmod runs at install).
-declare -A path_of=() seen=()
-while read -r f; do
-	n=$(basename "$f" | sed 's/\.ko.*//; s/-/_/g')
-	path_of[$n]=${f#"$moddir"/}
-done < <(find "$moddir/kernel" -name '*.ko*')
-module_deps() {
-	case $1 in
-	*.xz) xz -dc "$1" ;;
-	*) cat "$1" ;;
-	esac | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
+die() {
+	echo "mkinitramfs: $*" >&2
+	exit 1
 }
-order=()
-add_module() {
-	local name=${1//-/_} path d
-	path=${path_of[$name]:-}
-	[ -n "$path" ] || return 0 # built in
-	[ -z "${seen[$name]:-}" ] || return 0
-	seen[$name]=1
-	for d in $(module_deps "$moddir/$path"); do add_module "$d"; done
-	order+=("$name:$path")
-}
-for m in $wanted; do add_module "$m"; done
 
-mkdir -p "$work"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules,etc/syshyper}
-cp $guest/root/bin/busybox "$work/bin/"
-cp mvm/initramfs/init "$work/init"
-chmod +x "$work/init"
-echo "$role" > "$work/etc/role"
-: > "$work/etc/modules"
-for entry in "${order[@]}"; do
-	name=${entry%%:*} path=${entry#*:}
-	case $path in
-	*.xz) xz -dc "$moddir/$path" > "$work/lib/modules/$name.ko" ;;
-	*) cp "$moddir/$path" "$work/lib/modules/$name.ko" ;;
-	esac
-	echo "$name" >> "$work/etc/modules"
-done
-if [ "$role" = mvm ]; then
-	for f in build/mvm/syshyper.ko; do [ -e "$f" ] && cp "$f" "$work/lib/modules/"; done
-	for f in build/mvm/syshyperd build/mvm/syshyper; do [ -e "$f" ] && cp "$f" "$work/bin/"; done
-	cp mvm/initramfs/disks.conf "$work/etc/syshyper/disks.conf" 2>/dev/null || true
-fi
-# Dynamic tools (fio, iperf3) with the closure of their NEEDED libraries.
-add_tool() {
-	local bin=$1 todo lib f
-	mkdir -p "$work/usr/bin" "$work/lib/aarch64-linux-gnu"
-	cp "$guest/root/$bin" "$work/$bin"
-	ln -sf aarch64-linux-gnu/ld-linux-aarch64.so.1 "$work/lib/ld-linux-aarch64.so.1"
-	todo=$(readelf -d "$guest/root/$bin" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
-	while [ -n "$todo" ]; do
+usage() {
+	die "usage: scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...]"
+}
+
+# ---------------------------------------------------------------- modules
+declare -A MOD_PATH=() MOD_DEPS=() LOADED=()
+ORDER=()
+
+load_modules_dep() {
+	local path deps name
+	[ -s "$MODDIR/modules.dep" ] || die "$MODDIR/modules.dep missing: run scripts/fetch-guest.sh"
+	while IFS=: read -r path deps; do
+		name=${path##*/}
+		name=${name%%.ko*}
+		MOD_PATH[${name//-/_}]=$path
+		MOD_DEPS[$path]=$deps
+	done <"$MODDIR/modules.dep"
+}
+
+is_builtin() { # name
+	grep -qE "/${1//_/[-_]}\.ko\$" "$MODDIR/modules.builtin"
+}
+
+add_path() { # module path in modules.dep: dependencies first
+	local d
+	[ -z "${LOADED[$1]:-}" ] || return 0
+	LOADED[$1]=1
+	for d in ${MOD_DEPS[$1]}; do add_path "$d"; done
+	ORDER+=("$1")
+}
+
+add_module() { # name
+	local name=${1//-/_}
+	if [ -n "${MOD_PATH[$name]:-}" ]; then
+		add_path "${MOD_PATH[$name]}"
+	elif is_builtin "$name"; then
+		BUILTIN="$BUILTIN $name"
+	else
+		die "kernel $KVER has no module $name"
+	fi
+}
+
+copy_modules() {
+	local path name
+	mkdir -p "$WORK/lib/modules"
+	: >"$WORK/etc/modules"
+	for path in "${ORDER[@]}"; do
+		name=${path##*/}
+		name=${name%%.ko*}
+		case $path in
+		*.xz) xz -dc "$MODDIR/$path" >"$WORK/lib/modules/$name.ko" ;;
+		*.zst) zstd -qdc "$MODDIR/$path" >"$WORK/lib/modules/$name.ko" ;;
+		*) cp "$MODDIR/$path" "$WORK/lib/modules/$name.ko" ;;
+		esac
+		echo "$name" >>"$WORK/etc/modules"
+	done
+}
+
+# ---------------------------------------------------------------- tools
+declare -A LIB_AT=()
+
+index_libraries() {
+	local f
+	while read -r f; do
+		[ -n "${LIB_AT[${f##*/}]:-}" ] || LIB_AT[${f##*/}]=$f
+	done < <(find "$ROOT/lib/aarch64-linux-gnu" "$ROOT/usr/lib/aarch64-linux-gnu" \
+		-name '*.so*' \( -type f -o -type l \) 2>/dev/null | sort)
+}
+
+needed_of() { # elf file
+	"${CROSS_COMPILE}readelf" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+}
+
+# Copies an arm64 program and the closure of the libraries it needs.
+add_tool() { # path under the guest root
+	local bin=$1 todo lib interp
+	[ -f "$ROOT/$bin" ] || die "$bin missing in $ROOT: run scripts/fetch-guest.sh"
+	mkdir -p "$WORK/$(dirname "$bin")" "$WORK/lib/aarch64-linux-gnu"
+	cp "$ROOT/$bin" "$WORK/$bin"
+	interp=$("${CROSS_COMPILE}readelf" -l "$ROOT/$bin" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
+	todo="$(needed_of "$ROOT/$bin") ${interp##*/}"
+	while [ -n "${todo// /}" ]; do
 		set -- $todo
 		lib=$1
 		shift
 		todo="$*"
-		[ -e "$work/lib/aarch64-linux-gnu/$lib" ] && continue
-		f=$(find "$guest/root/lib/aarch64-linux-gnu" "$guest/root/usr/lib/aarch64-linux-gnu" \
-			-name "$lib" | head -n1)
-		[ -n "$f" ] || { echo "mkinitramfs: $bin needs $lib, not found" >&2; exit 1; }
-		cp -L "$f" "$work/lib/aarch64-linux-gnu/$lib"
-		todo="$todo $(readelf -d "$f" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')"
+		[ ! -e "$WORK/lib/aarch64-linux-gnu/$lib" ] || continue
+		[ -n "${LIB_AT[$lib]:-}" ] || die "$bin needs $lib, which no fetched package has"
+		cp -L "${LIB_AT[$lib]}" "$WORK/lib/aarch64-linux-gnu/$lib"
+		todo="$todo $(needed_of "${LIB_AT[$lib]}")"
 	done
+	# the loader by the path the program names (/lib/ld-linux-aarch64.so.1)
+	if [ -n "$interp" ] && [ ! -e "$WORK$interp" ]; then
+		ln -s "aarch64-linux-gnu/${interp##*/}" "$WORK$interp"
+	fi
 }
-if [ "${WITH_TOOLS:-1}" = 1 ]; then
-	add_tool usr/bin/fio
-	add_tool usr/bin/iperf3
-fi
 
-for extra in "$@"; do # src:dest pairs (e.g. a user's script as /etc/autorun.sh)
-	mkdir -p "$work/$(dirname "${extra#*:}")"
-	cp "${extra%%:*}" "$work/${extra#*:}"
-	chmod +x "$work/${extra#*:}"
-done
-mkdir -p "$(dirname "$out")"
-(cd "$work" && find . | sort | cpio -o -H newc --quiet | gzip -6) > "$out"
-echo "mkinitramfs: $out ($role, $(du -k "$out" | cut -f1) KiB, modules: $(tr '\n' ' ' < "$work/etc/modules"))"
+# ---------------------------------------------------------------- image
+stage_base() {
+	mkdir -p "$WORK"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin}
+	cp "$ROOT/bin/busybox" "$WORK/bin/busybox"
+	cp mvm/initramfs/init "$WORK/init"
+	chmod 755 "$WORK/init"
+	echo "$ROLE" >"$WORK/etc/role"
+}
+
+# The MVM's own pieces, when they are built (make builds them first).
+stage_mvm_extras() {
+	local f
+	[ "$ROLE" = mvm ] || return 0
+	for f in build/mvm/syshyper.ko; do [ ! -e "$f" ] || cp "$f" "$WORK/lib/modules/"; done
+	for f in build/mvm/syshyperd build/mvm/syshyper; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done
+	if [ -e mvm/initramfs/disks.conf ]; then
+		mkdir -p "$WORK/etc/syshyper"
+		cp mvm/initramfs/disks.conf "$WORK/etc/syshyper/disks.conf"
+	fi
+}
+
+stage_extra() { # SRC:DEST
+	local src=${1%%:*} dest=${1#*:}
+	[ "$src" != "$1" ] && [ -n "$dest" ] || die "extra file '$1' is not SRC:DEST"
+	[ -f "$src" ] || die "extra file $src not found"
+	mkdir -p "$WORK/$(dirname "$dest")"
+	cp "$src" "$WORK/$dest"
+	chmod 755 "$WORK/$dest"
+}
+
+# Same input, same bytes: fixed times and owners, sorted names, no gzip name.
+write_archive() {
+	find "$WORK" -exec touch -h -d @0 {} +
+	(cd "$WORK" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -6 -n) >"$OUT.tmp.$$" ||
+		die "could not write $OUT"
+	mv "$OUT.tmp.$$" "$OUT"
+}
+
+main() {
+	local m extra mib tools="no fio/iperf3"
+	[ $# -ge 2 ] || usage
+	OUT=$1 ROLE=$2
+	shift 2
+	case $ROLE in
+	mvm) MODULES=$MVM_MODULES ;;
+	gvm) MODULES=$GVM_MODULES ;;
+	*) usage ;;
+	esac
+	[ -s $GUEST/KVER ] || die "no guest kernel in $GUEST: run scripts/fetch-guest.sh"
+	KVER=$(cat $GUEST/KVER)
+	MODDIR=$ROOT/lib/modules/$KVER
+	BUILTIN=""
+	WORK=$(mktemp -d)
+	trap 'rm -rf "$WORK"' EXIT
+	mkdir -p "$(dirname "$OUT")"
+
+	load_modules_dep
+	for m in $MODULES ${EXTRA_MODULES:-}; do add_module "$m"; done
+	stage_base
+	copy_modules
+	stage_mvm_extras
+	if [ "${WITH_TOOLS:-1}" = 1 ]; then
+		index_libraries
+		for m in $TOOLS; do add_tool "$m"; done
+		tools="fio/iperf3"
+	fi
+	for extra in "$@"; do stage_extra "$extra"; done
+	write_archive
+	mib=$(awk -v b="$(stat -c %s "$OUT")" 'BEGIN { printf "%.1f", b / 1048576 }')
+	echo "mkinitramfs: $OUT ($ROLE, $mib MiB, $tools, modules: $(echo $(cat "$WORK/etc/modules"))${BUILTIN:+; built in:$BUILTIN})"
+}
+
+main "$@"

@@ -3,10 +3,19 @@
 Console runs a command (QEMU with the console on stdio), collects its output
 in a thread (and in a log file), and lets a test wait for patterns, send
 lines and run shell commands in the focused VM with their exit status.
-Lines may carry the hypervisor's per-VM prefix ("[mvm] "); run() strips it.
-main() runs scenarios and prints 'N passed, N failed'."""
+Every Console has a lifetime after which QEMU is killed.
+
+Under the hypervisor each console line carries a per-VM prefix ("[mvm] ");
+run() strips it, and expect(..., strip_prefix=True) lets a pattern that
+starts with ^ match with or without one.
+
+A test file lists scenarios (plain functions, or @scenario) and calls
+main(): it prints 'PASS name' or 'FAIL name: reason' with the end of the
+console log, then 'N passed, N failed', and returns 1 if any failed."""
+import ctypes
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -14,46 +23,111 @@ import time
 import traceback
 
 PREFIX = re.compile(r"^\[[\w-]+\] ", re.M)
+OPTIONAL_PREFIX = r"(?:\[[\w-]+\] )?"
+KERNEL_LINE = re.compile(r"^\[ *\d+\.\d+\] ")  # printk with its time stamp
+# Kills a QEMU run that is still going after this long (seconds).
+DEFAULT_LIFETIME = float(os.environ.get("SYSHYPER_QEMU_TIMEOUT", "7200"))
 
 
 class ConsoleError(AssertionError):
     pass
 
 
+def _die_with_parent():
+    """In the child: get SIGKILL when the harness dies (Linux), so a killed
+    test run leaves no QEMU behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def allow_prefix(pattern):
+    """Lets a pattern anchored at a line start (^) also match after a
+    per-VM prefix such as '[gvm1] '."""
+    if pattern.startswith("^"):
+        return "^" + OPTIONAL_PREFIX + pattern[1:]
+    return pattern
+
+
 class Console:
-    def __init__(self, cmd, log_path, cwd=None, echo=None):
+    def __init__(self, cmd, log_path, cwd=None, echo=None, strip_prefix=False,
+                 lifetime=DEFAULT_LIFETIME, env=None):
         self.echo = echo  # a stream that also gets the output as it comes
-        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        self.strip_prefix = strip_prefix  # expect()'s default
+        self.lifetime = lifetime
+        log_dir = os.path.dirname(log_path)
+        if log_dir:
+            os.makedirs(log_dir, exist_ok=True)
         self.log_path = log_path
         self.log = open(log_path, "w", encoding="utf-8", errors="replace")
-        self.proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.buf = ""
         self.pos = 0  # expect() consumes up to here
-        self.cond = threading.Condition()
         self.seq = 0
-        threading.Thread(target=self._reader, daemon=True).start()
+        self.eof = False
+        self.expired = False
+        self.cond = threading.Condition()
+        self.started = time.monotonic()
+        # (create a Console in a thread that outlives it: see _die_with_parent)
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
+        self.reader = threading.Thread(target=self._reader, daemon=True)
+        self.reader.start()
+        self.timer = threading.Timer(lifetime, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
 
+    # ------------------------------------------------------------ output
     def _reader(self):
         while True:
             data = self.proc.stdout.read1(4096)
             if not data:
                 break
             text = data.decode("utf-8", "replace").replace("\r", "")
-            self.log.write(text)
-            self.log.flush()
+            with self.cond:
+                self.buf += text
+                if not self.log.closed:
+                    self.log.write(text)
+                    self.log.flush()
+                self.cond.notify_all()
             if self.echo:
                 self.echo.write(text)
                 self.echo.flush()
-            with self.cond:
-                self.buf += text
-                self.cond.notify_all()
         with self.cond:
+            self.eof = True
             self.cond.notify_all()
 
-    def expect(self, pattern, timeout, anywhere=False):
-        """Waits for `pattern` after what earlier calls consumed (anywhere: in
-        all output so far, for lines whose order against others is free)."""
+    def _expire(self):
+        if self.proc.poll() is None:
+            self.expired = True
+            self.proc.kill()
+
+    def elapsed(self):
+        """Seconds since QEMU was started."""
+        return time.monotonic() - self.started
+
+    def _context(self):
+        lines = [l for l in self.buf.split("\n") if l.strip()]
+        return " | ".join(l[-100:] for l in lines[-3:])
+
+    def _gone(self):
+        """Why the process cannot produce more output, or None."""
+        status = self.proc.poll()
+        if not self.eof or status is None:
+            return None
+        if self.expired:
+            return f"QEMU killed after its lifetime of {self.lifetime:.0f} s"
+        return f"QEMU exited with status {status}"
+
+    def expect(self, pattern, timeout, anywhere=False, strip_prefix=None):
+        """Waits for `pattern` (a regex, ^ and $ match at line ends) after what
+        earlier calls consumed, or in all output so far with `anywhere` (for
+        lines whose order against others is free); returns the match.
+        strip_prefix (default: the Console's) accepts a per-VM prefix before
+        a pattern that starts with ^."""
+        if strip_prefix if strip_prefix is not None else self.strip_prefix:
+            pattern = allow_prefix(pattern)
         rx = re.compile(pattern, re.M)
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -62,34 +136,46 @@ class Console:
                 if m:
                     self.pos = max(self.pos, m.end())
                     return m
+                gone = self._gone()
+                if gone:
+                    raise ConsoleError(f"{gone} while waiting for {pattern!r}; "
+                                       f"last output: {self._context()}")
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ConsoleError(f"timed out after {timeout} s waiting for {pattern!r}")
-                if self.proc.poll() is not None and not self._pending_output():
-                    raise ConsoleError(f"QEMU exited ({self.proc.returncode}) while waiting "
-                                       f"for {pattern!r}")
+                    raise ConsoleError(f"timed out after {timeout} s waiting for {pattern!r}; "
+                                       f"last output: {self._context()}")
                 self.cond.wait(min(left, 1.0))
 
-    def _pending_output(self):
-        return False
+    def tail(self, n=150):
+        """The last n lines of output."""
+        with self.cond:
+            return "\n".join(self.buf.split("\n")[-n:])
 
+    # ------------------------------------------------------------ input
     def send(self, text):
-        self.proc.stdin.write(text.encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise ConsoleError(f"cannot send {text!r}: QEMU is gone") from None
 
     def send_line(self, line):
         self.send(line + "\n")
 
-    def run(self, cmd, timeout=60, vm=None):
-        """Runs a shell command in the focused VM; returns (output, status).
-        With `vm`, only that VM's console lines count as output."""
+    def run(self, cmd, timeout=60, vm=None, keep_kernel=False):
+        """Runs a shell command in the focused VM and returns (output, status).
+        The command runs in a subshell (so 'exit N' gives status N and its
+        cd or variables do not last); output is what it printed between two
+        markers, without per-VM prefixes, the hypervisor's lines and (unless
+        keep_kernel, e.g. for dmesg) kernel messages that the console
+        interleaves. With `vm`, only that VM's lines count."""
         self.seq += 1
         tag = f"SH{self.seq}x{os.getpid()}"
-        # markers are assembled by the shell, so the echoed command never matches
-        self.send_line(f"echo \"{tag[:2]}\"\"{tag[2:]}-begin\"; {cmd}; "
+        # the shell assembles the markers, so the echoed command never matches
+        self.send_line(f"echo \"{tag[:2]}\"\"{tag[2:]}-begin\"; ( {cmd}\n); "
                        f"echo \"{tag[:2]}\"\"{tag[2:]}-rc=$?\"")
-        begin = self.expect(rf"^(?:\[[\w-]+\] )?{tag}-begin$", timeout)
-        end = self.expect(rf"^(?:\[[\w-]+\] )?{tag}-rc=(\d+)$", timeout)
+        begin = self.expect(rf"^{OPTIONAL_PREFIX}{tag}-begin$", timeout)
+        end = self.expect(rf"^{OPTIONAL_PREFIX}{tag}-rc=(\d+)$", timeout)
         with self.cond:
             chunk = self.buf[begin.end():end.start()]
         keep = []
@@ -98,29 +184,45 @@ class Console:
             source = m.group(0)[1:-2] if m else None
             if source == "hv" or (vm and source and source != vm):
                 continue
-            keep.append(line[m.end():] if m else line)
+            line = line[m.end():] if m else line
+            if keep_kernel or not KERNEL_LINE.match(line):
+                keep.append(line)
         return "\n".join(keep).strip("\n"), int(end.group(1))
 
+    # ------------------------------------------------------------ end
     def wait_exit(self, timeout):
+        """Waits for QEMU to end by itself; returns its exit status."""
         try:
-            return self.proc.wait(timeout)
+            status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise ConsoleError(f"QEMU still running {timeout} s after the request to stop")
-
-    def tail(self, n=150):
-        with self.cond:
-            return "\n".join(self.buf.split("\n")[-n:])
+            raise ConsoleError(f"QEMU still running {timeout} s after the request to stop; "
+                               f"last output: {self._context()}") from None
+        self.reader.join(2)
+        return status
 
     def close(self):
+        """Kills QEMU if it still runs; returns its exit status."""
+        self.timer.cancel()
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
+        status = self.proc.wait()
+        self.reader.join(2)
+        with self.cond:
+            self.log.close()
+        return status
 
 
+# ---------------------------------------------------------------- runner
+_registry = []
 _notes = []
-_current = []
+_current = []  # consoles of the running scenario
+_shared = []  # consoles kept across scenarios
+
+
+def scenario(fn):
+    """Registers a scenario for main() (in definition order)."""
+    _registry.append(fn)
+    return fn
 
 
 def note(text):
@@ -128,35 +230,51 @@ def note(text):
     _notes.append(text)
 
 
-def track(con):
-    """Registers a console so a failure prints its log."""
-    _current.append(con)
+def track(con, shared=False):
+    """Registers a console: a failure prints its log's end. A scenario's
+    console is closed when it ends; a shared one when main() ends."""
+    (_shared if shared else _current).append(con)
     return con
 
 
-def main(scenarios):
+def _report_failure(name, e):
+    print(f"FAIL {name}: {e}", flush=True)
+    if not isinstance(e, AssertionError):
+        traceback.print_exc(file=sys.stdout)
+    for con in _current + _shared:
+        print(f"--- last lines of {con.log_path} ---")
+        print(con.tail())
+        print("---", flush=True)
+
+
+def main(scenarios=None, argv=None):
+    """Runs the given scenarios, or the registered ones of which the command
+    line's words (argv) select those whose name contains one; returns 0 if
+    all passed, else 1."""
+    if scenarios is None:
+        names = sys.argv[1:] if argv is None else argv
+        scenarios = [s for s in _registry if not names or any(n in s.__name__ for n in names)]
     passed = failed = 0
-    for s in scenarios:
-        _notes.clear()
-        _current.clear()
-        start = time.monotonic()
-        try:
-            s()
-            passed += 1
-            print(f"PASS {s.__name__} ({time.monotonic() - start:.0f} s)", flush=True)
-        except Exception as e:  # noqa: BLE001 - any failure fails the scenario
-            failed += 1
-            print(f"FAIL {s.__name__}: {e}", flush=True)
-            if not isinstance(e, AssertionError):
-                traceback.print_exc()
-            for con in _current:
-                print(f"--- last lines of {con.log_path} ---")
-                print(con.tail())
-                print("---")
-        finally:
-            for con in _current:
-                con.close()
-        for n in _notes:
-            print(f"  {n}", flush=True)
+    try:
+        for s in scenarios:
+            _notes.clear()
+            _current.clear()
+            start = time.monotonic()
+            try:
+                s()
+                passed += 1
+                print(f"PASS {s.__name__} ({time.monotonic() - start:.0f} s)", flush=True)
+            except Exception as e:  # noqa: BLE001 - any failure fails the scenario
+                failed += 1
+                _report_failure(s.__name__, e)
+            finally:
+                for con in _current:
+                    con.close()
+            for n in _notes:
+                print(f"  {n}", flush=True)
+    finally:
+        for con in _shared:
+            con.close()
+        _shared.clear()
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0

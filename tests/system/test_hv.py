@@ -128,7 +128,7 @@ def bg(cmd, name):
 
 def wait_bg(con, vm, name, timeout):
     out, rc = run_in(con, vm, f"while [ ! -e /tmp/{name}.rc ]; do sleep 1; done; "
-                     f"cat /tmp/{name}.log; exit $(cat /tmp/{name}.rc)", timeout)
+                     f"cat /tmp/{name}.log; (exit $(cat /tmp/{name}.rc))", timeout)
     return out, rc
 
 
@@ -166,12 +166,13 @@ def daemon_killed_scenario():
     a restarted daemon gets the requests in flight again, and every byte the
     guest was told is written reaches the backing store."""
     con = boot_all(3, "daemon-kill")
-    out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/p bs=1M count=24 2>/dev/null; "
+    out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/p bs=1M count=32 2>/dev/null; "
                      + bg("dd if=/tmp/p of=/dev/vda bs=64k oflag=direct 2>&1", "w"))
     assert rc == 0, out
-    out, rc = run_in(con, "mvm", "sleep 2; killall syshyperd; sleep 3; "
-                     "pidof syshyperd || echo no-daemon")
+    out, rc = run_in(con, "mvm", "killall syshyperd; sleep 2; pidof syshyperd || echo no-daemon")
     assert "no-daemon" in out, f"daemon still running: {out!r}"
+    out, rc = run_in(con, "gvm1", "[ ! -e /tmp/w.rc ] && echo still-writing")
+    assert "still-writing" in out, "the writer finished before the daemon was killed"
     out, rc = run_in(con, "mvm", "syshyperd /etc/syshyper/disks.conf > /tmp/d.log 2>&1 & "
                      "sleep 1; echo restarted")
     out, rc = wait_bg(con, "gvm1", "w", 600)
@@ -179,7 +180,7 @@ def daemon_killed_scenario():
     out, rc = run_in(con, "gvm1", "sha256sum < /tmp/p; sync")
     want = out.split()[0]
     out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={GVM_DISK_OFFSET['gvm1']} "
-                     "count=24 2>/dev/null | sha256sum", 300)
+                     "count=32 2>/dev/null | sha256sum", 300)
     assert out.split()[0] == want, "the backing store lacks data the guest was told is written"
 
 
@@ -233,7 +234,8 @@ def network_scenario():
 
 
 def script_scenario():
-    """make run SCRIPT=...: the script runs in GVM 1 and its status is make's."""
+    """make run SCRIPT=...: the script runs in GVM 1 and its status reaches the
+    caller (make itself can only exit 0 or 2: it reports 'Error 7')."""
     script = os.path.join(BUILD, "test-script.sh")
     with open(script, "w") as f:
         f.write("#!/bin/sh\necho \"hello from $(hostname) with $(nproc) cpu\"\n"
@@ -244,11 +246,14 @@ def script_scenario():
                                  stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  timeout=900)
     text = open(log).read()
-    assert status == 7, f"make run exited {status}, expected the script's 7:\n{text[-3000:]}"
+    assert status != 0 and "exited with status 7" in text and "Error 7" in text, \
+        f"make run exited {status}, the script's status 7 was expected:\n{text[-3000:]}"
     assert "[gvm1] disk-ok" in text and "[gvm1] hello from" in text, text[-3000:]
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main([mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario,
-                           two_gvms_and_errors_scenario, daemon_killed_scenario,
-                           network_scenario, script_scenario]))
+    ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario,
+           two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
+           script_scenario]
+    chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]
+    sys.exit(harness.main(chosen))
