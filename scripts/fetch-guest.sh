@@ -90,7 +90,7 @@ resolve_abi() {
 	[ -n "$headers" ] || die "no linux-headers-arm64 in the package lists"
 	abi=$(comm -12 <(echo "$images") <(echo "$headers") | sort -V | tail -n1)
 	[ -n "$abi" ] ||
-		die "linux-image-arm64 ($(echo $images)) and linux-headers-arm64 ($(echo $headers)) share no kernel ABI"
+		die "linux-image-arm64 ($(tr '\n' ' ' <<<"$images")) and linux-headers-arm64 ($(tr '\n' ' ' <<<"$headers")) share no kernel ABI"
 	echo "$abi"
 }
 
@@ -118,7 +118,7 @@ library_closure() {
 		done
 		todo=$next
 	done
-	echo $seen
+	echo "${seen# }"
 }
 
 # ---------------------------------------------------------------- download
@@ -145,7 +145,7 @@ download_all() { # abi
 	download "$HOST_ARCH" "$kbuild"
 	# shellcheck disable=SC2086 # word lists
 	libs=$(library_closure $TOOLS)
-	say "downloading $(echo $libs | wc -w) library packages for $TOOLS (libc6 included)"
+	say "downloading $(wc -w <<<"$libs") library packages for $TOOLS (libc6 included)"
 	# shellcheck disable=SC2086
 	download arm64 $libs
 	rm -rf "$GUEST/debs"
@@ -156,7 +156,7 @@ download_all() { # abi
 # Each tree is unpacked next to the old one and then swapped in.
 unpack_all() {
 	local deb root=$GUEST/root.new kb=$KBUILD.new
-	say "unpacking $(ls "$GUEST/debs" | wc -l) packages"
+	say "unpacking $(find "$GUEST/debs" -name '*.deb' | wc -l) packages"
 	rm -rf "$root" "$kb"
 	mkdir -p "$root" "$kb"
 	for deb in "$GUEST"/debs/*.deb; do
@@ -223,6 +223,11 @@ patch_headers() { # kver
 	done
 }
 
+first_build_error() { # log
+	{ grep -E 'not found|No such file|error:' "$1" || grep -E 'Error|error' "$1" || tail -n1 "$1"; } |
+		head -n1 | cut -c1-200
+}
+
 # Builds a trivial module in a temporary directory: the headers, the host
 # tools and the cross compiler work together, and the version magic fits.
 verify_kbuild() { # kver
@@ -241,7 +246,7 @@ verify_kbuild() { # kver
 	echo 'obj-m := hello.o' >"$dir/Kbuild"
 	if ! make -C "$KBUILD/usr/src/linux-headers-$kver" M="$dir" ARCH=arm64 \
 		CROSS_COMPILE="$CROSS_COMPILE" modules >"$log" 2>&1; then
-		die "building a test module against the headers failed: $(grep -m1 -iE 'error|no such' "$log") (log: $log)"
+		die "building a test module against the headers failed: $(first_build_error "$log") (log: $log)"
 	fi
 	magic=$(strings "$dir/hello.ko" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')
 	[ "$magic" = "$kver" ] || die "test module's vermagic '$magic' is not '$kver' ($dir)"
@@ -286,6 +291,7 @@ main() {
 		did=1
 	fi
 	if [ -n "$did" ]; then
+		touch "$STAMP"
 		say "done: kernel $kver, Image $(du -h "$GUEST/Image" | cut -f1), $(du -sh "$GUEST/debs" | cut -f1) of packages"
 	else
 		say "up to date (kernel $kver in .cache/guest)"

@@ -107,6 +107,7 @@ add_tool() { # path under the guest root
 	interp=$("${CROSS_COMPILE}readelf" -l "$ROOT/$bin" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
 	todo="$(needed_of "$ROOT/$bin") ${interp##*/}"
 	while [ -n "${todo// /}" ]; do
+		# shellcheck disable=SC2086 # a word list
 		set -- $todo
 		lib=$1
 		shift
@@ -135,7 +136,7 @@ stage_base() {
 stage_mvm_extras() {
 	local f
 	[ "$ROLE" = mvm ] || return 0
-	for f in build/mvm/syshyper.ko; do [ ! -e "$f" ] || cp "$f" "$WORK/lib/modules/"; done
+	[ ! -e build/mvm/syshyper.ko ] || cp build/mvm/syshyper.ko "$WORK/lib/modules/"
 	for f in build/mvm/syshyperd build/mvm/syshyper; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done
 	if [ -e mvm/initramfs/disks.conf ]; then
 		mkdir -p "$WORK/etc/syshyper"
@@ -192,7 +193,7 @@ main() {
 	for extra in "$@"; do stage_extra "$extra"; done
 	write_archive
 	mib=$(awk -v b="$(stat -c %s "$OUT")" 'BEGIN { printf "%.1f", b / 1048576 }')
-	echo "mkinitramfs: $OUT ($ROLE, $mib MiB, $tools, modules: $(echo $(cat "$WORK/etc/modules"))${BUILTIN:+; built in:$BUILTIN})"
+	echo "mkinitramfs: $OUT ($ROLE, $mib MiB, $tools, modules: $(paste -sd' ' "$WORK/etc/modules")${BUILTIN:+; built in:$BUILTIN})"
 }
 
 main "$@"

@@ -3,6 +3,7 @@
 #include "mediated.h"
 #include "print.h"
 #include "virtio_blk.h"
+#include "virtio_console.h"
 #include "virtio_net.h"
 #include "vm.h"
 
@@ -15,6 +16,18 @@ static struct virtio_blk blks[MAX_BLK];
 static unsigned nblks;
 static struct virtio_net nets[NET_MAX_PORTS];
 static unsigned nnets;
+
+static struct virtio_console consoles[CFG_MAX_VMS];
+static unsigned nconsoles;
+
+static int create_console(struct vm *vm, const struct cfg_virtio *c)
+{
+	if (nconsoles >= CFG_MAX_VMS || c->slot >= 32)
+		return -1;
+	return virtio_console_create(&consoles[nconsoles++], vm,
+				     VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE,
+				     VIRTIO_MMIO_INTID0 + c->slot);
+}
 
 /* The MVM's port is the switch's uplink: it bridges to the real NIC. */
 static int create_net(struct vm *vm, const struct cfg_virtio *c)
@@ -54,7 +67,8 @@ int vm_create_virtio(struct vm *vm)
 		const struct cfg_virtio *c = &vm->cfg->virtio[i];
 		int err = c->type == CFG_VIRTIO_BLK   ? create_blk(vm, c)
 			  : c->type == CFG_VIRTIO_NET ? create_net(vm, c)
-						      : -1;
+			  : c->type == CFG_VIRTIO_CONSOLE ? create_console(vm, c)
+							  : -1;
 		if (err) {
 			printk("vm %s: virtio device %u (slot %u) could not be created\n", vm->name,
 			       i, c->slot);

@@ -33,13 +33,17 @@ class ConsoleError(AssertionError):
     pass
 
 
+try:  # looked up here: the forked child only makes the call
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
 def _die_with_parent():
     """In the child: get SIGKILL when the harness dies (Linux), so a killed
     test run leaves no QEMU behind."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    if _prctl:
+        _prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
 def allow_prefix(pattern):

@@ -186,8 +186,9 @@ def daemon_killed_scenario():
 
 def network_scenario():
     """GVMs talk through the hypervisor's switch, and to the outside through
-    the MVM's bridge: pings, a 16 MiB TCP transfer GVM1 -> GVM2, and a file
-    fetched from a server on the host's loopback (QEMU's 10.0.2.2)."""
+    the MVM's bridge: pings, a 16 MiB TCP transfer between the GVMs, a file
+    fetched from a server on the host's loopback (QEMU's 10.0.2.2), a DHCP
+    lease from QEMU's network; and a GVM's hvc0 reaches the console."""
     import http.server
     import socketserver
     import threading
@@ -226,6 +227,11 @@ def network_scenario():
                          "sha256sum < /tmp/blob", 300)
         assert rc == 0 and out.split()[0] == hashlib.sha256(blob).hexdigest(), \
             f"file from the host through the MVM's bridge: {out!r}"
+        out, rc = run_in(con, "gvm2", "udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1")
+        assert rc == 0 and re.search(r"lease of 10\.0\.2\.\d+ obtained", out), \
+            f"DHCP through the MVM's bridge: {out!r}"
+        run_in(con, "gvm1", "echo \"hvc0-\"\"works\" > /dev/hvc0")
+        con.expect(r"^\[gvm1\] hvc0-works$", 30, anywhere=True)
         focus(con, "mvm")
         con.send(ESC + "s")
         con.expect(r"^\[hv\] gvm1/net port 1: tx [1-9]\d* frames", 30)

@@ -471,6 +471,13 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 		vm_virtio_blk(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-net")) {
 		vm_virtio_net(vm, v, line, field);
+	} else if (!strcmp(key, "virtio-console")) {
+		struct cfg_virtio *d;
+		if (vm->nvirtio >= CFG_MAX_VIRTIO)
+			die_at(line, field, "at most %d virtio devices per VM", CFG_MAX_VIRTIO);
+		d = &vm->virtio[vm->nvirtio++];
+		d->type = CFG_VIRTIO_CONSOLE;
+		d->slot = number32(v, line, field);
 	}
 }
 
@@ -479,7 +486,8 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 static const char *const system_keys[] = {"ram", "hypervisor", "cpus", "hv-disk", NULL};
 static const char *const system_required[] = {"ram", "hypervisor", "cpus", NULL};
 static const char *const vm_keys[] = {
-	"role", "cpus", "memory", "kernel", "initrd", "dtb", "device", "virtio-blk", "virtio-net", NULL,
+	"role", "cpus", "memory", "kernel", "initrd", "dtb", "device", "virtio-blk", "virtio-net",
+	"virtio-console", NULL,
 };
 static const char *const vm_required[] = {"role", "cpus", "memory", "kernel", "dtb", NULL};
 
@@ -563,7 +571,7 @@ static void field_for(char *field, size_t size, int sec, const char *key)
 		snprintf(field, size, "vm %s: memory[%u]", vm->name, vm->nmem);
 	else if (!strcmp(key, "device"))
 		snprintf(field, size, "vm %s: device[%u]", vm->name, vm->ndevs);
-	else if (!strcmp(key, "virtio-blk") || !strcmp(key, "virtio-net"))
+	else if (!strncmp(key, "virtio-", 7))
 		snprintf(field, size, "vm %s: virtio[%u]", vm->name, vm->nvirtio);
 	else
 		snprintf(field, size, "vm %s: %.24s", vm->name, key);
