@@ -46,6 +46,41 @@ def run_jobs(con, dev, offset, label, results, vm=None):
             results.setdefault((label, name), []).append(fio(con, dev, offset, args, vm)[metric])
 
 
+IPERF_PORT = 5299
+
+
+def host_iperf_server():
+    """An iperf3 server on the host's loopback: QEMU's 10.0.2.2 from inside."""
+    return subprocess.Popen(["iperf3", "-s", "-p", str(IPERF_PORT)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def iperf(con, server, vm=None, port=5201):
+    out, rc = con.run(f"iperf3 -c {server} -p {port} -t 4 -f m 2>&1 | grep receiver", 120, vm=vm)
+    m = re.search(r"([\d.]+) Mbits/sec", out)
+    if rc != 0 or not m:
+        raise RuntimeError(f"iperf3 to {server} failed: {out}")
+    return float(m.group(1))
+
+
+def ping_ms(con, target, vm=None):
+    out, rc = con.run(f"ping -c 5 {target} | tail -1", 60, vm=vm)
+    m = re.search(r"= [\d.]+/([\d.]+)/", out)
+    if rc != 0 or not m:
+        raise RuntimeError(f"ping {target} failed: {out}")
+    return float(m.group(1))
+
+
+def net_jobs(con, results):
+    for _ in range(REPS):
+        results.setdefault(("net", "GVM->GVM"), []).append(iperf(con, "10.0.2.22", "gvm1"))
+        results.setdefault(("net", "GVM->MVM"), []).append(iperf(con, "10.0.2.15", "gvm1"))
+        results.setdefault(("net", "GVM->outside"), []).append(
+            iperf(con, "10.0.2.2", "gvm1", IPERF_PORT))
+        results.setdefault(("ping", "GVM->GVM"), []).append(ping_ms(con, "10.0.2.22", "gvm1"))
+        results.setdefault(("ping", "GVM->outside"), []).append(ping_ms(con, "10.0.2.2", "gvm1"))
+
+
 def native(results):
     cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu", "cortex-a57", "-smp", "2",
            "-m", "1G", "-nographic", "-no-reboot",
@@ -62,6 +97,11 @@ def native(results):
         con.expect(r"syshyper: mvm user space ready", 300)
         results[("boot", "native")] = [time.monotonic() - start]
         run_jobs(con, "/dev/vda", "192M", "native", results)
+        con.run("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0", 30)
+        for _ in range(REPS):
+            results.setdefault(("net", "native->outside"), []).append(
+                iperf(con, "10.0.2.2", None, IPERF_PORT))
+            results.setdefault(("ping", "native->outside"), []).append(ping_ms(con, "10.0.2.2"))
     finally:
         con.close()
 
@@ -99,6 +139,12 @@ def hypervisor(results):
         n = max(reqs1 - reqs0, 1)
         results[("per-request", "gvm1 traps")] = [(traps1 - traps0) / n]
         results[("per-request", "MVM interrupts")] = [(irqs1 - irqs0) / n]
+        focus(con, 2, "gvm2")
+        con.run("iperf3 -s -D", 30, vm="gvm2")
+        focus(con, 0, "mvm")
+        con.run("iperf3 -s -D", 30, vm="mvm")
+        focus(con, 1, "gvm1")
+        net_jobs(con, results)
         focus(con, 0, "mvm")
         con.send_line("poweroff -f")
         con.wait_exit(60)
@@ -115,8 +161,12 @@ def row(name, unit, values, base=None):
 
 def main():
     results = {}
-    native(results)
-    hypervisor(results)
+    server = host_iperf_server()
+    try:
+        native(results)
+        hypervisor(results)
+    finally:
+        server.kill()
     print("\nsysHyper bench (QEMU TCG; ratios are medians over native, same run)")
     print(f"{'workload':<22} {'unit':<6} {'min':>10} {'median':>10} {'max':>10}  ratio")
     for name, _, metric in JOBS:
@@ -125,6 +175,14 @@ def main():
         print(row(f"{name} native", unit, base))
         print(row(f"{name} MVM", unit, results[("mvm", name)], base))
         print(row(f"{name} GVM", unit, results[("gvm1", name)], base))
+    base = results[("net", "native->outside")]
+    print(row("iperf3 native->outside", "Mbit/s", base))
+    for path in ("GVM->outside", "GVM->GVM", "GVM->MVM"):
+        print(row(f"iperf3 {path}", "Mbit/s", results[("net", path)], base))
+    base = results[("ping", "native->outside")]
+    print(row("ping native->outside", "ms", base))
+    for path in ("GVM->outside", "GVM->GVM"):
+        print(row(f"ping {path}", "ms", results[("ping", path)], base))
     print(row("boot native", "s", results[("boot", "native")]))
     print(row("boot MVM (under hv)", "s", results[("boot", "mvm")], results[("boot", "native")]))
     print(f"GVM traps per request:          {results[('per-request', 'gvm1 traps')][0]:.2f}")

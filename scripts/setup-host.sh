@@ -22,6 +22,7 @@ libclang-rt-dev        clang's libFuzzer and sanitizer run-times
 gcc                    host unit tests, configuration compiler
 make                   the build
 python3                disk images, system tests
+iperf3                 make bench: the server on the host side of QEMU's network
 "
 
 say() { echo "setup: $*"; }
