@@ -2,34 +2,37 @@
 #include <stdarg.h>
 
 #include "console.h"
+#include "lib.h"
 #include "print.h"
 #include "sysreg.h"
 
-void printk(const char *fmt, ...)
+static void vprintk(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[256];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	console_write(CONSOLE_HV, prefix, strlen(prefix));
+	console_write(CONSOLE_HV, buf, (size_t)n);
+}
+
+void printk(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vprintk("", fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	console_write(CONSOLE_HV, buf, (size_t)n);
 }
 
 void panic(const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vprintk("PANIC: ", fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	console_write(CONSOLE_HV, "PANIC: ", 7);
-	console_write(CONSOLE_HV, buf, (size_t)n);
 	for (;;)
 		wfi();
 }

@@ -66,6 +66,12 @@ int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32
 		       const struct virtio_dev_ops *ops, void *priv);
 /* Raises the used-buffer interrupt if the driver wants one for queue q. */
 void virtio_notify_used(struct virtio_dev *dev, unsigned q);
+/* Takes the next chain of queue q under the device lock: VQ_OK, VQ_EMPTY
+ * (also for a queue that is not ready), or an error, after which the device
+ * has been put in DEVICE_NEEDS_RESET. */
+int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
+/* Returns a chain to queue q (if the queue is still live). */
+void virtio_queue_push(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written);
 /* A guest error: logs it, sets DEVICE_NEEDS_RESET and interrupts. */
 void virtio_device_error(struct virtio_dev *dev, const char *what);
 #endif

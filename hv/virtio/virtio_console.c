@@ -14,25 +14,17 @@ static void handle_tx(struct virtio_console *con)
 	struct virtio_dev *d = &con->vdev;
 	struct virtq_chain c;
 
-	for (;;) {
-		spin_lock(&d->lock);
-		int r = d->vq[Q_TX].ready ? virtq_pop(&d->vq[Q_TX], &d->mem, &c) : VQ_EMPTY;
-		spin_unlock(&d->lock);
-		if (r == VQ_EMPTY)
-			break;
-		if (r < 0) {
-			virtio_device_error(d, virtq_strerror(r));
-			return;
-		}
+	int r;
+
+	while ((r = virtio_queue_pop(d, Q_TX, &c)) == VQ_OK) {
 		for (unsigned i = 0; i < c.nreadable; i++) {
 			console_write((int)d->vm->id, (const char *)c.bufs[i].hva, c.bufs[i].len);
 			con->bytes_out += c.bufs[i].len;
 		}
-		spin_lock(&d->lock);
-		if (d->vq[Q_TX].ready)
-			virtq_push(&d->vq[Q_TX], c.head, 0);
-		spin_unlock(&d->lock);
+		virtio_queue_push(d, Q_TX, c.head, 0);
 	}
+	if (r < 0)
+		return;
 	virtio_notify_used(d, Q_TX);
 }
 

@@ -65,6 +65,24 @@ void virtio_device_error(struct virtio_dev *dev, const char *what)
 	raise_irq(dev, VIRTIO_INT_CONFIG);
 }
 
+int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain)
+{
+	spin_lock(&dev->lock);
+	int r = dev->vq[q].ready ? virtq_pop(&dev->vq[q], &dev->mem, chain) : VQ_EMPTY;
+	spin_unlock(&dev->lock);
+	if (r < 0)
+		virtio_device_error(dev, virtq_strerror(r));
+	return r;
+}
+
+void virtio_queue_push(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written)
+{
+	spin_lock(&dev->lock);
+	if (dev->vq[q].ready)
+		virtq_push(&dev->vq[q], head, written);
+	spin_unlock(&dev->lock);
+}
+
 static void device_reset(struct virtio_dev *dev)
 {
 	dev->status = 0;

@@ -152,22 +152,14 @@ static void handle_tx(struct virtio_net *net)
 	struct virtio_dev *d = &net->vdev;
 	struct virtq_chain tx;
 
-	for (;;) {
-		spin_lock(&d->lock);
-		int r = d->vq[Q_TX].ready ? virtq_pop(&d->vq[Q_TX], &d->mem, &tx) : VQ_EMPTY;
-		spin_unlock(&d->lock);
-		if (r == VQ_EMPTY)
-			break;
-		if (r < 0) {
-			virtio_device_error(d, virtq_strerror(r));
-			return;
-		}
+	int r;
+
+	while ((r = virtio_queue_pop(d, Q_TX, &tx)) == VQ_OK) {
 		send_frame(net, &tx);
-		spin_lock(&d->lock);
-		if (d->vq[Q_TX].ready)
-			virtq_push(&d->vq[Q_TX], tx.head, 0);
-		spin_unlock(&d->lock);
+		virtio_queue_push(d, Q_TX, tx.head, 0);
 	}
+	if (r < 0)
+		return;
 	virtio_notify_used(d, Q_TX);
 }
 
@@ -205,23 +197,19 @@ static void handle_ctrl(struct virtio_net *net)
 	struct virtio_dev *d = &net->vdev;
 	struct virtq_chain c;
 
-	for (;;) {
-		spin_lock(&d->lock);
-		int r = d->vq[Q_CTRL].ready ? virtq_pop(&d->vq[Q_CTRL], &d->mem, &c) : VQ_EMPTY;
-		spin_unlock(&d->lock);
-		if (r == VQ_EMPTY)
-			break;
-		if (r < 0 || c.nbufs == c.nreadable) {
-			virtio_device_error(d, r < 0 ? virtq_strerror(r) : "control without ack byte");
+	int r;
+
+	while ((r = virtio_queue_pop(d, Q_CTRL, &c)) == VQ_OK) {
+		if (c.nbufs == c.nreadable) {
+			virtio_device_error(d, "control command without an ack byte");
 			return;
 		}
 		struct virtq_buf *ack = &c.bufs[c.nbufs - 1];
 		ack->hva[ack->len - 1] = ctrl_command(net, &c);
-		spin_lock(&d->lock);
-		if (d->vq[Q_CTRL].ready)
-			virtq_push(&d->vq[Q_CTRL], c.head, 1);
-		spin_unlock(&d->lock);
+		virtio_queue_push(d, Q_CTRL, c.head, 1);
 	}
+	if (r < 0)
+		return;
 	virtio_notify_used(d, Q_CTRL);
 }
 
