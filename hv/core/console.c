@@ -16,13 +16,18 @@ static bool mid_line; /* last_source has an unfinished line */
 static int focus;     /* VM index that receives input */
 static bool escaped;
 
-static struct {
+struct sink {
 	console_sink_fn fn;
 	void *dev;
-} sinks[CFG_MAX_VMS];
+};
+/* Each VM's input goes to its PL011, or to its hvc0 once toggled (Ctrl-] c). */
+static struct sink uart_sinks[CFG_MAX_VMS], hvc_sinks[CFG_MAX_VMS];
+static bool to_hvc[CFG_MAX_VMS];
 
 static const char *source_name(int source)
 {
+	if (source >= CONSOLE_HVC(0))
+		source -= CONSOLE_HVC(0);
 	if (source == CONSOLE_HV || source >= (int)nvms)
 		return "hv";
 	return vms[source].name;
@@ -82,16 +87,34 @@ void console_init(void)
 
 void console_attach(int vm_id, console_sink_fn fn, void *dev)
 {
-	if (vm_id < 0 || vm_id >= CFG_MAX_VMS)
-		return;
-	sinks[vm_id].fn = fn;
-	sinks[vm_id].dev = dev;
+	if (vm_id >= 0 && vm_id < CFG_MAX_VMS)
+		uart_sinks[vm_id] = (struct sink){fn, dev};
+}
+
+void console_attach_hvc(int vm_id, console_sink_fn fn, void *dev)
+{
+	if (vm_id >= 0 && vm_id < CFG_MAX_VMS)
+		hvc_sinks[vm_id] = (struct sink){fn, dev};
 }
 
 static void deliver(char c)
 {
-	if (focus < CFG_MAX_VMS && sinks[focus].fn)
-		sinks[focus].fn(sinks[focus].dev, c);
+	if (focus >= CFG_MAX_VMS)
+		return;
+	struct sink *s = to_hvc[focus] ? &hvc_sinks[focus] : &uart_sinks[focus];
+	if (s->fn)
+		s->fn(s->dev, c);
+}
+
+static void toggle_hvc(void)
+{
+	if (focus >= (int)nvms || !hvc_sinks[focus].fn) {
+		printk("console: %s has no hvc0\n", vms[focus].name);
+		return;
+	}
+	to_hvc[focus] = !to_hvc[focus];
+	printk("console input of %s now goes to %s\n", vms[focus].name,
+	       to_hvc[focus] ? "hvc0" : "its PL011 (ttyAMA0)");
 }
 
 static void escape_command(char c)
@@ -103,11 +126,13 @@ static void escape_command(char c)
 		stats_print_all();
 	} else if (c == 'l') {
 		vm_list_print();
+	} else if (c == 'c') {
+		toggle_hvc();
 	} else if (c == CONSOLE_ESCAPE) {
 		deliver(c);
 	} else {
 		printk("console: Ctrl-] then: 0-%u focus a VM, s statistics, l list VMs, "
-		       "Ctrl-] a literal Ctrl-]\n",
+		       "c input to hvc0/ttyAMA0, Ctrl-] a literal Ctrl-]\n",
 		       nvms ? nvms - 1 : 0);
 	}
 }

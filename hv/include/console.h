@@ -2,12 +2,16 @@
  * log share the one physical UART, each line prefixed with its source's
  * name; input goes to the VM that has the focus. Ctrl-] is the escape key:
  * Ctrl-] then a digit gives the focus to that VM, 's' prints statistics,
- * 'l' lists VMs, '?' helps, Ctrl-] again sends a literal Ctrl-]. */
+ * 'l' lists VMs, 'c' moves the VM's input between its PL011 and its hvc0,
+ * '?' helps, Ctrl-] again sends a literal Ctrl-]. */
 #ifndef CONSOLE_H
 #define CONSOLE_H
 #include "types.h"
 
 #define CONSOLE_HV (-1) /* the hypervisor's own output */
+/* A VM's second stream (hvc0): the same prefix, but its own lines, so the
+ * two never share one. */
+#define CONSOLE_HVC(vm_id) (64 + (vm_id))
 #define CONSOLE_ESCAPE 0x1d
 
 void console_init(void);
@@ -18,4 +22,6 @@ void console_input(char c);
 /* Sink for a VM's console input (set by its console device). */
 typedef void (*console_sink_fn)(void *dev, char c);
 void console_attach(int vm_id, console_sink_fn fn, void *dev);
+/* The VM's virtio-console: takes the input instead after Ctrl-] c. */
+void console_attach_hvc(int vm_id, console_sink_fn fn, void *dev);
 #endif

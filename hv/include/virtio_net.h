@@ -2,6 +2,7 @@
  * switch (netswitch.h). */
 #ifndef VIRTIO_NET_H
 #define VIRTIO_NET_H
+#include "net_ctrl.h"
 #include "netswitch.h"
 #include "virtio_mmio.h"
 
@@ -9,7 +10,7 @@ struct virtio_net {
 	struct virtio_dev vdev;
 	uint8_t mac[ETH_ALEN];
 	int port; /* index in the switch */
-	bool promisc, allmulti;
+	struct net_rx_mode rx_mode;
 };
 
 int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_t irq,

@@ -90,4 +90,7 @@ bool virtq_needs_interrupt(struct virtq *vq);
 /* Tells the driver whether to notify (used->flags / avail_event). */
 void virtq_set_notify(struct virtq *vq, bool enable);
 const char *virtq_strerror(int err);
+/* Copies `len` bytes from byte `skip` of the chain's driver-written part
+ * (stops early if the chain is shorter). */
+void virtq_chain_read(const struct virtq_chain *c, uint32_t skip, uint8_t *dst, uint32_t len);
 #endif

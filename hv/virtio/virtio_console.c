@@ -1,6 +1,6 @@
 /* virtio-console (see virtio_console.h): the transmit queue's bytes go to
- * the console multiplexer; input stays with the VM's PL011 (its shell's
- * terminal), so the receive queue only holds the driver's buffers. */
+ * the console multiplexer; typed input reaches the receive queue when the
+ * VM's input is toggled to hvc0 (Ctrl-] c), else it stays with the PL011. */
 #include "virtio_console.h"
 
 #include "console.h"
@@ -18,7 +18,8 @@ static void handle_tx(struct virtio_console *con)
 
 	while ((r = virtio_queue_pop(d, Q_TX, &c)) == VQ_OK) {
 		for (unsigned i = 0; i < c.nreadable; i++) {
-			console_write((int)d->vm->id, (const char *)c.bufs[i].hva, c.bufs[i].len);
+			console_write(CONSOLE_HVC((int)d->vm->id), (const char *)c.bufs[i].hva,
+				      c.bufs[i].len);
 			con->bytes_out += c.bufs[i].len;
 		}
 		virtio_queue_push(d, Q_TX, c.head, 0);
@@ -26,6 +27,25 @@ static void handle_tx(struct virtio_console *con)
 	if (r < 0)
 		return;
 	virtio_notify_used(d, Q_TX);
+}
+
+/* One typed character into the driver's next receive buffer; without a
+ * buffer it is dropped (a terminal with nobody reading). */
+static void input(void *opaque, char ch)
+{
+	struct virtio_console *con = opaque;
+	struct virtio_dev *d = &con->vdev;
+	struct virtq_chain c;
+
+	if (!(d->status & VIRTIO_STATUS_DRIVER_OK) || virtio_queue_pop(d, Q_RX, &c) != VQ_OK)
+		return;
+	if (c.nbufs == c.nreadable) {
+		virtio_device_error(d, "receive buffer is not device-writable");
+		return;
+	}
+	c.bufs[c.nreadable].hva[0] = (uint8_t)ch;
+	virtio_queue_push(d, Q_RX, c.head, 1);
+	virtio_notify_used(d, Q_RX);
 }
 
 static void notify(struct virtio_dev *dev, unsigned q)
@@ -44,12 +64,14 @@ int virtio_console_create(struct virtio_console *con, struct vm *vm, ipa_t base,
 {
 	static const struct virtio_dev_ops ops = {
 		.device_id = 3,
-		.features = VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_INDIRECT_DESC,
+		.features =
+			VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_INDIRECT_DESC,
 		.nqueues = 2,
 		.config_size = 12,
 		.config_read = config_read,
 		.notify = notify,
 	};
 
+	console_attach_hvc((int)vm->id, input, con);
 	return virtio_mmio_create(&con->vdev, vm, base, irq, &ops, con);
 }

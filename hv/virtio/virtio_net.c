@@ -6,6 +6,8 @@
  * port's lock, so two VMs sending to each other cannot deadlock. */
 #include "virtio_net.h"
 
+#include "net_ctrl.h"
+
 #include "lib.h"
 #include "print.h"
 #include "vm.h"
@@ -23,8 +25,6 @@
 #define ETH_HLEN 14
 #define MTU 1500
 #define MAX_FRAME (MTU + ETH_HLEN + 4) /* room for a VLAN tag */
-#define CTRL_OK 0
-#define CTRL_ERR 1
 
 static struct netswitch sw;
 static spinlock_t sw_lock = SPINLOCK_INIT; /* port table changes only */
@@ -41,30 +41,13 @@ static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 	uint32_t v = 0;
 
 	memcpy(cfg, net->mac, ETH_ALEN);
-	cfg[6] = 1;  /* status: link up */
-	cfg[8] = 1;  /* max_virtqueue_pairs */
+	cfg[6] = 1; /* status: link up */
+	cfg[8] = 1; /* max_virtqueue_pairs */
 	cfg[10] = MTU & 0xff;
 	cfg[11] = MTU >> 8;
 	for (unsigned i = 0; i < len && off + i < sizeof(cfg); i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);
 	return v;
-}
-
-/* Copies `len` bytes starting at byte `skip` of chain `c`'s readable part. */
-static void chain_read(const struct virtq_chain *c, uint32_t skip, uint8_t *dst, uint32_t len)
-{
-	for (unsigned i = 0; i < c->nreadable && len; i++) {
-		uint32_t blen = c->bufs[i].len;
-		if (skip >= blen) {
-			skip -= blen;
-			continue;
-		}
-		uint32_t n = MIN(blen - skip, len);
-		memcpy(dst, c->bufs[i].hva + skip, n);
-		dst += n;
-		len -= n;
-		skip = 0;
-	}
 }
 
 /* Copies the frame (TX chain after its header) into the receiver's RX chain
@@ -89,7 +72,7 @@ static uint32_t copy_frame(const struct virtq_chain *tx, uint32_t frame_len,
 			room -= n;
 		}
 		uint32_t n = MIN(room, total - done);
-		chain_read(tx, src_off, dst, n);
+		virtq_chain_read(tx, src_off, dst, n);
 		src_off += n;
 		done += n;
 	}
@@ -136,7 +119,7 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 		return;
 	}
 	uint32_t frame_len = (uint32_t)tx->readable_len - HDR_LEN;
-	chain_read(tx, HDR_LEN, eth, ETH_HLEN);
+	virtq_chain_read(tx, HDR_LEN, eth, ETH_HLEN);
 	st->tx_frames++;
 	st->tx_bytes += frame_len;
 	uint32_t ports = netswitch_route(&sw, (unsigned)src->port, eth);
@@ -163,35 +146,6 @@ static void handle_tx(struct virtio_net *net)
 	virtio_notify_used(d, Q_TX);
 }
 
-/* Control queue: RX mode (promiscuous, all-multicast) and MAC table. */
-static uint8_t ctrl_command(struct virtio_net *net, const struct virtq_chain *c)
-{
-	uint8_t cmd[2 + 8];
-	uint32_t len = (uint32_t)c->readable_len;
-
-	if (len < 2)
-		return CTRL_ERR;
-	chain_read(c, 0, cmd, MIN(len, (uint32_t)sizeof(cmd)));
-	if (cmd[0] == 0 && (cmd[1] == 0 || cmd[1] == 1) && len == 3) { /* RX_PROMISC/ALLMULTI */
-		if (cmd[1] == 0)
-			net->promisc = cmd[2];
-		else
-			net->allmulti = cmd[2];
-		return CTRL_OK;
-	}
-	if (cmd[0] == 1 && cmd[1] == 0 && len >= 10) { /* MAC_TABLE_SET: two tables */
-		uint32_t n1, n2;
-		chain_read(c, 2, (uint8_t *)&n1, 4);
-		if (n1 > 64 || len < 2 + 4 + 6 * n1 + 4)
-			return CTRL_ERR;
-		chain_read(c, 2 + 4 + 6 * n1, (uint8_t *)&n2, 4);
-		return n2 <= 64 && len == 2 + 4 + 6 * n1 + 4 + 6 * n2 ? CTRL_OK : CTRL_ERR;
-	}
-	if (cmd[0] == 1 && cmd[1] == 1 && len == 8) /* MAC_ADDR_SET: only its own */
-		return memcmp(cmd + 2, net->mac, ETH_ALEN) ? CTRL_ERR : CTRL_OK;
-	return CTRL_ERR;
-}
-
 static void handle_ctrl(struct virtio_net *net)
 {
 	struct virtio_dev *d = &net->vdev;
@@ -205,7 +159,7 @@ static void handle_ctrl(struct virtio_net *net)
 			return;
 		}
 		struct virtq_buf *ack = &c.bufs[c.nbufs - 1];
-		ack->hva[ack->len - 1] = ctrl_command(net, &c);
+		ack->hva[ack->len - 1] = net_ctrl_command(&net->rx_mode, net->mac, &c);
 		virtio_queue_push(d, Q_CTRL, c.head, 1);
 	}
 	if (r < 0)

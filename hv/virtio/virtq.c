@@ -164,6 +164,23 @@ void virtq_set_notify(struct virtq *vq, bool enable)
 	mb();
 }
 
+void virtq_chain_read(const struct virtq_chain *c, uint32_t skip, uint8_t *dst, uint32_t len)
+{
+	for (unsigned i = 0; i < c->nreadable && len; i++) {
+		uint32_t blen = c->bufs[i].len;
+		if (skip >= blen) {
+			skip -= blen;
+			continue;
+		}
+		uint32_t n = blen - skip < len ? blen - skip : len;
+		for (uint32_t k = 0; k < n; k++)
+			dst[k] = c->bufs[i].hva[skip + k];
+		dst += n;
+		len -= n;
+		skip = 0;
+	}
+}
+
 const char *virtq_strerror(int err)
 {
 	switch (err) {

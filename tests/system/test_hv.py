@@ -232,6 +232,12 @@ def network_scenario():
             f"DHCP through the MVM's bridge: {out!r}"
         run_in(con, "gvm1", "echo \"hvc0-\"\"works\" > /dev/hvc0")
         con.expect(r"^\[gvm1\] hvc0-works$", 30, anywhere=True)
+        con.send(ESC + "c")  # gvm1's input to its hvc0, where a second shell runs
+        con.expect(r"^\[hv\] console input of gvm1 now goes to hvc0$", 10)
+        out, rc = con.run("tty", 30, vm="gvm1")
+        assert rc == 0 and out.strip() == "/dev/hvc0", f"input through hvc0: {out!r}"
+        con.send(ESC + "c")
+        con.expect(r"^\[hv\] console input of gvm1 now goes to its PL011", 10)
         focus(con, "mvm")
         con.send(ESC + "s")
         con.expect(r"^\[hv\] gvm1/net port 1: tx [1-9]\d* frames", 30)
