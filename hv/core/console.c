@@ -67,11 +67,50 @@ static void put_locked(int source, char c)
 	uart_putc(c);
 }
 
+/* The hypervisor's log waits while a VM is in the middle of a line, so it
+ * does not cut that line in two (tools read the console line by line); it
+ * goes out at the VM's next line end, on the next key typed, or when the
+ * buffer is full. */
+static char held[1024];
+static size_t nheld;
+
+static void flush_held_locked(void)
+{
+	for (size_t i = 0; i < nheld; i++)
+		put_locked(CONSOLE_HV, held[i]);
+	nheld = 0;
+}
+
+static bool hold_locked(int source, const char *s, size_t n)
+{
+	if (source != CONSOLE_HV || !mid_line || last_source == CONSOLE_HV ||
+	    nheld + n > sizeof(held))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		held[nheld++] = s[i];
+	return true;
+}
+
 void console_write(int source, const char *s, size_t n)
 {
 	spin_lock(&out_lock);
-	while (n--)
-		put_locked(source, *s++);
+	if (!hold_locked(source, s, n)) {
+		if (source == CONSOLE_HV)
+			flush_held_locked();
+		while (n--) {
+			char c = *s++;
+			put_locked(source, c);
+			if (c == '\n' && nheld)
+				flush_held_locked();
+		}
+	}
+	spin_unlock(&out_lock);
+}
+
+void console_flush(void)
+{
+	spin_lock(&out_lock);
+	flush_held_locked();
 	spin_unlock(&out_lock);
 }
 
@@ -139,9 +178,11 @@ static void escape_command(char c)
 
 void console_input(char c)
 {
+	console_flush();
 	if (escaped) {
 		escaped = false;
 		escape_command(c);
+		console_flush(); /* what the operator asked for, at once */
 	} else if (c == CONSOLE_ESCAPE) {
 		escaped = true;
 	} else {

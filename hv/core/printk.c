@@ -33,6 +33,7 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintk("PANIC: ", fmt, ap);
 	va_end(ap);
+	console_flush();
 	for (;;)
 		wfi();
 }

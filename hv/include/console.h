@@ -17,6 +17,8 @@
 void console_init(void);
 void console_write(int source, const char *s, size_t n);
 void console_putc(int source, char c);
+/* Writes out hypervisor log held back while a VM was mid-line. */
+void console_flush(void);
 /* Called from the physical UART's interrupt with each received byte. */
 void console_input(char c);
 /* Sink for a VM's console input (set by its console device). */
