@@ -92,7 +92,8 @@ $(BUILD)/mvm/syshyper.ko: mvm/kmod/syshyper.c mvm/kmod/Kbuild $(wildcard include
 		$(GUEST_STAMP)
 	mvm/kmod/build.sh $(BUILD)/mvm
 
-$(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper &: mvm/daemon/syshyperd.c mvm/cli/syshyper.c \
+$(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper $(BUILD)/mvm/ethflood &: mvm/daemon/syshyperd.c \
+		mvm/cli/syshyper.c mvm/tools/ethflood.c mvm/daemon/build.sh \
 		$(wildcard include/syshyper/*.h) | $(HOST_STAMP)
 	mvm/daemon/build.sh $(BUILD)/mvm
 
@@ -104,11 +105,12 @@ $(SCRIPT_STAMP): FORCE
 FORCE:
 
 $(BUILD)/gvm/gvm1-initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
-		$(SCRIPT_STAMP)
+		$(SCRIPT_STAMP) $(BUILD)/mvm/ethflood
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm $(if $(SCRIPT),$(SCRIPT):etc/autorun.sh)
 
-$(BUILD)/gvm/gvm2-initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init
+$(BUILD)/gvm/gvm2-initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
+		$(BUILD)/mvm/ethflood
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm
 

@@ -135,6 +135,7 @@ stage_base() {
 # The MVM's own pieces, when they are built (make builds them first).
 stage_mvm_extras() {
 	local f
+	[ ! -e build/mvm/ethflood ] || cp build/mvm/ethflood "$WORK/bin/"
 	[ "$ROLE" = mvm ] || return 0
 	[ ! -e build/mvm/syshyper.ko ] || cp build/mvm/syshyper.ko "$WORK/lib/modules/"
 	for f in build/mvm/syshyperd build/mvm/syshyper; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done

@@ -227,6 +227,17 @@ def network_scenario():
                          "sha256sum < /tmp/blob", 300)
         assert rc == 0 and out.split()[0] == hashlib.sha256(blob).hexdigest(), \
             f"file from the host through the MVM's bridge: {out!r}"
+        # gvm2 floods broadcast frames; gvm1 and the MVM keep exchanging data
+        out, rc = run_in(con, "gvm2", bg("ethflood eth0 25", "flood"))
+        assert rc == 0, out
+        out, rc = run_in(con, "gvm1", "sleep 2; ping -c 5 10.0.2.15 && wget -q -O /tmp/b2 "
+                         f"http://10.0.2.2:{port}/blob && sha256sum < /tmp/b2", 300)
+        assert rc == 0 and "5 packets received" in out and \
+            hashlib.sha256(blob).hexdigest() in out, f"traffic during a broadcast flood: {out!r}"
+        out, rc = wait_bg(con, "gvm2", "flood", 120)
+        m = re.search(r"ethflood: (\d+) frames", out)
+        assert rc == 0 and m and int(m.group(1)) > 1000, f"the flood did not happen: {out!r}"
+        harness.note(f"broadcast flood of {m.group(1)} frames while GVM1 and the MVM talked")
         out, rc = run_in(con, "gvm2", "udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1")
         assert rc == 0 and re.search(r"lease of 10\.0\.2\.\d+ obtained", out), \
             f"DHCP through the MVM's bridge: {out!r}"
