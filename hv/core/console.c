@@ -44,8 +44,9 @@ static void put_prefix(int source)
 	uart_putc(' ');
 }
 
-/* One character from `source`; out_lock held. A line interrupted by another
- * source is ended first, so every line on the UART has one owner. */
+/* One character from `source`; out_lock held. A line left unfinished by
+ * another source (a flushed prompt) is ended first, so every line on the
+ * UART has one owner. */
 static void put_locked(int source, char c)
 {
 	if (mid_line && source != last_source) {
@@ -67,42 +68,54 @@ static void put_locked(int source, char c)
 	uart_putc(c);
 }
 
-/* The hypervisor's log waits while a VM is in the middle of a line, so it
- * does not cut that line in two (tools read the console line by line); it
- * goes out at the VM's next line end, on the next key typed, or when the
- * buffer is full. */
-static char held[1024];
-static size_t nheld;
+/* Each source's output is collected into whole lines, so VMs writing at
+ * the same time never cut each other's lines (tools read the console line
+ * by line). An unfinished line (a shell prompt) goes out on the next
+ * hypervisor tick, on the next key typed, or when its buffer fills. */
+#define LINE_MAX 160
+#define NSOURCES (1 + 2 * CFG_MAX_VMS)
 
-static void flush_held_locked(void)
+struct line {
+	char buf[LINE_MAX];
+	unsigned len;
+};
+static struct line lines[NSOURCES];
+
+static struct line *line_of(int source)
 {
-	for (size_t i = 0; i < nheld; i++)
-		put_locked(CONSOLE_HV, held[i]);
-	nheld = 0;
+	if (source >= CONSOLE_HVC(0) && source < CONSOLE_HVC(CFG_MAX_VMS))
+		return &lines[1 + CFG_MAX_VMS + (source - CONSOLE_HVC(0))];
+	if (source >= 0 && source < CFG_MAX_VMS)
+		return &lines[1 + source];
+	return &lines[0];
 }
 
-static bool hold_locked(int source, const char *s, size_t n)
+static void emit_locked(int source, struct line *l)
 {
-	if (source != CONSOLE_HV || !mid_line || last_source == CONSOLE_HV ||
-	    nheld + n > sizeof(held))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		held[nheld++] = s[i];
-	return true;
+	for (unsigned i = 0; i < l->len; i++)
+		put_locked(source, l->buf[i]);
+	l->len = 0;
+}
+
+static int source_of(unsigned idx)
+{
+	if (idx == 0)
+		return CONSOLE_HV;
+	return idx <= CFG_MAX_VMS ? (int)idx - 1 : CONSOLE_HVC((int)(idx - 1 - CFG_MAX_VMS));
 }
 
 void console_write(int source, const char *s, size_t n)
 {
+	struct line *l = line_of(source);
+
 	spin_lock(&out_lock);
-	if (!hold_locked(source, s, n)) {
-		if (source == CONSOLE_HV)
-			flush_held_locked();
-		while (n--) {
-			char c = *s++;
-			put_locked(source, c);
-			if (c == '\n' && nheld)
-				flush_held_locked();
-		}
+	while (n--) {
+		char c = *s++;
+		if (c == '\r')
+			continue; /* put_locked ends lines with \r\n */
+		l->buf[l->len++] = c;
+		if (c == '\n' || l->len == LINE_MAX)
+			emit_locked(source, l);
 	}
 	spin_unlock(&out_lock);
 }
@@ -110,7 +123,9 @@ void console_write(int source, const char *s, size_t n)
 void console_flush(void)
 {
 	spin_lock(&out_lock);
-	flush_held_locked();
+	for (unsigned i = 0; i < NSOURCES; i++)
+		if (lines[i].len)
+			emit_locked(source_of(i), &lines[i]);
 	spin_unlock(&out_lock);
 }
 

@@ -15,6 +15,8 @@ static void vprintk(const char *prefix, const char *fmt, va_list ap)
 		n = sizeof(buf) - 1;
 	console_write(CONSOLE_HV, prefix, strlen(prefix));
 	console_write(CONSOLE_HV, buf, (size_t)n);
+	if (n && buf[n - 1] != '\n')
+		console_flush();
 }
 
 void printk(const char *fmt, ...)

@@ -17,7 +17,7 @@
 void console_init(void);
 void console_write(int source, const char *s, size_t n);
 void console_putc(int source, char c);
-/* Writes out hypervisor log held back while a VM was mid-line. */
+/* Writes out every source's unfinished line. */
 void console_flush(void);
 /* Called from the physical UART's interrupt with each received byte. */
 void console_input(char c);

@@ -2,11 +2,12 @@
  * gives the hypervisor its own periodic tick, independent of the guests'
  * virtual timers. */
 #include "arch.h"
+#include "console.h"
 #include "gic.h"
 #include "sysreg.h"
 
 #define CTL_ENABLE BIT(0)
-#define HV_TICK_MS 1000
+#define HV_TICK_MS 50 /* also how late a VM's unfinished line (a prompt) shows */
 
 uint64_t timer_freq(void)
 {
@@ -31,8 +32,10 @@ void hv_timer_init(void)
 	hv_timer_arm_ms(HV_TICK_MS);
 }
 
-/* The tick only re-arms today; it is where watchdogs and time-slicing hook. */
+/* The tick writes out unfinished console lines; watchdogs and
+ * time-slicing would hook here too. */
 void hv_timer_irq(void)
 {
 	hv_timer_arm_ms(HV_TICK_MS);
+	console_flush();
 }
