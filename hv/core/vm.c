@@ -65,12 +65,18 @@ struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 
 void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
 {
+	return guest_ptr(&vm->mem, ipa, len);
+}
+
+/* EL2 maps all RAM 1:1, so a region's host pointer is its physical address. */
+static void init_guest_mem(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->cfg->nmem; i++) {
 		const struct cfg_mem *m = &vm->cfg->mem[i];
-		if (ipa >= m->ipa && len <= m->size && ipa - m->ipa <= m->size - len)
-			return (void *)(uintptr_t)(m->pa + (ipa - m->ipa));
+		vm->regions[i] =
+			(struct guest_region){m->ipa, m->size, (uint8_t *)(uintptr_t)m->pa};
 	}
-	return NULL;
+	vm->mem = (struct guest_mem){vm->regions, vm->cfg->nmem};
 }
 
 /* The IPA at which the VM sees physical address `pa` of its memory. */
@@ -124,6 +130,7 @@ static int vm_create(unsigned id, const struct cfg_vm *cfg)
 	vm->cfg = cfg;
 	vm->id = id;
 	vm->name = cfg->name;
+	init_guest_mem(vm);
 	if (s2_init(&s2[id], s2_ipa_bits_from_parange(parange)))
 		return -1;
 	vm->s2_root = (paddr_t)(uintptr_t)s2[id].root;

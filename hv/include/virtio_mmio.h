@@ -56,8 +56,7 @@ struct virtio_dev {
 	uint32_t config_generation;
 	uint32_t reset_count; /* completions from before a reset are dropped */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
-	struct guest_region regions[CFG_MAX_MEM];
-	struct guest_mem mem;
+	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
 };
 

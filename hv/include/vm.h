@@ -6,6 +6,7 @@
 #include "types.h"
 #include "vcpu.h"
 #include "vgic.h"
+#include "virtq.h"
 #include "vm_config.h"
 
 #define VM_MAX_MMIO 16
@@ -21,6 +22,9 @@ struct vm {
 	volatile int state;
 	unsigned ncpus;
 	struct vcpu vcpus[CFG_MAX_CPUS];
+	/* its RAM as the hypervisor reaches it (IPA ranges -> pointers) */
+	struct guest_region regions[CFG_MAX_MEM];
+	struct guest_mem mem;
 	paddr_t s2_root;
 	uint64_t vttbr;
 	unsigned nmmio;

@@ -220,7 +220,7 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req)
 
 	for (;;) {
 		spin_lock(&dev->lock);
-		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], &dev->mem, &req->chain)
+		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], dev->mem, &req->chain)
 					 : VQ_EMPTY;
 		req->reset_count = dev->reset_count;
 		spin_unlock(&dev->lock);

@@ -68,7 +68,7 @@ void virtio_device_error(struct virtio_dev *dev, const char *what)
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain)
 {
 	spin_lock(&dev->lock);
-	int r = dev->vq[q].ready ? virtq_pop(&dev->vq[q], &dev->mem, chain) : VQ_EMPTY;
+	int r = dev->vq[q].ready ? virtq_pop(&dev->vq[q], dev->mem, chain) : VQ_EMPTY;
 	spin_unlock(&dev->lock);
 	if (r < 0)
 		virtio_device_error(dev, virtq_strerror(r));
@@ -128,7 +128,7 @@ static void queue_ready(struct virtio_dev *dev, struct virtq *vq, uint32_t v)
 	}
 	vq->event_idx = dev->driver_features & VIRTIO_F_RING_EVENT_IDX;
 	vq->indirect = dev->driver_features & VIRTIO_F_RING_INDIRECT_DESC;
-	int err = virtq_enable(vq, &dev->mem);
+	int err = virtq_enable(vq, dev->mem);
 	if (err)
 		virtio_device_error(dev, virtq_strerror(err));
 }
@@ -313,12 +313,7 @@ int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32
 	dev->ops = ops;
 	dev->features |= ops->features;
 	dev->priv = priv;
-	for (unsigned i = 0; i < vm->cfg->nmem; i++) {
-		const struct cfg_mem *m = &vm->cfg->mem[i];
-		dev->regions[i] =
-			(struct guest_region){m->ipa, m->size, (uint8_t *)(uintptr_t)m->pa};
-	}
-	dev->mem = (struct guest_mem){dev->regions, vm->cfg->nmem};
+	dev->mem = &vm->mem;
 	device_reset(dev);
 	return vm_register_mmio(vm, base, WINDOW, virtio_mmio_access, dev);
 }

@@ -89,7 +89,7 @@ static void deliver(struct virtio_net *dst, const struct virtq_chain *tx, uint32
 
 	spin_lock(&d->lock);
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
-		r = virtq_pop(&d->vq[Q_RX], &d->mem, &rx);
+		r = virtq_pop(&d->vq[Q_RX], d->mem, &rx);
 	if (r == VQ_OK) {
 		written = copy_frame(tx, frame_len, &rx);
 		virtq_push(&d->vq[Q_RX], rx.head, written);
