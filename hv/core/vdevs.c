@@ -17,6 +17,17 @@ static unsigned nblks;
 static struct virtio_net nets[NET_MAX_PORTS];
 static unsigned nnets;
 
+/* A virtio-mmio slot's register window and interrupt on this board. */
+static ipa_t slot_base(const struct cfg_virtio *c)
+{
+	return VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE;
+}
+
+static uint32_t slot_irq(const struct cfg_virtio *c)
+{
+	return VIRTIO_MMIO_INTID0 + c->slot;
+}
+
 static struct virtio_console consoles[CFG_MAX_VMS];
 static unsigned nconsoles;
 
@@ -24,9 +35,7 @@ static int create_console(struct vm *vm, const struct cfg_virtio *c)
 {
 	if (nconsoles >= CFG_MAX_VMS || c->slot >= 32)
 		return -1;
-	return virtio_console_create(&consoles[nconsoles++], vm,
-				     VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE,
-				     VIRTIO_MMIO_INTID0 + c->slot);
+	return virtio_console_create(&consoles[nconsoles++], vm, slot_base(c), slot_irq(c));
 }
 
 /* The MVM's port is the switch's uplink: it bridges to the real NIC. */
@@ -34,9 +43,8 @@ static int create_net(struct vm *vm, const struct cfg_virtio *c)
 {
 	if (nnets >= NET_MAX_PORTS || c->slot >= 32)
 		return -1;
-	return virtio_net_create(&nets[nnets++], vm,
-				 VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE,
-				 VIRTIO_MMIO_INTID0 + c->slot, c->mac, vm->cfg->role == VM_ROLE_MVM);
+	return virtio_net_create(&nets[nnets++], vm, slot_base(c), slot_irq(c), c->mac,
+				 vm->cfg->role == VM_ROLE_MVM);
 }
 
 static int create_blk(struct vm *vm, const struct cfg_virtio *c)
@@ -53,9 +61,8 @@ static int create_blk(struct vm *vm, const struct cfg_virtio *c)
 		sectors = sectors ? MIN(sectors, real) : real;
 	}
 	struct virtio_blk *blk = &blks[nblks++];
-	ipa_t base = VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE;
 
-	if (virtio_blk_create(blk, vm, base, VIRTIO_MMIO_INTID0 + c->slot, sectors, c->read_only,
+	if (virtio_blk_create(blk, vm, slot_base(c), slot_irq(c), sectors, c->read_only,
 			      hv ? &blk_hv_backend : &mediated_blk_backend))
 		return -1;
 	return hv ? 0 : mediated_add_disk(blk, c->disk);
@@ -65,8 +72,8 @@ int vm_create_virtio(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg->nvirtio; i++) {
 		const struct cfg_virtio *c = &vm->cfg->virtio[i];
-		int err = c->type == CFG_VIRTIO_BLK   ? create_blk(vm, c)
-			  : c->type == CFG_VIRTIO_NET ? create_net(vm, c)
+		int err = c->type == CFG_VIRTIO_BLK       ? create_blk(vm, c)
+			  : c->type == CFG_VIRTIO_NET     ? create_net(vm, c)
 			  : c->type == CFG_VIRTIO_CONSOLE ? create_console(vm, c)
 							  : -1;
 		if (err) {
