@@ -178,28 +178,54 @@ int dt_find_compatible(const void *fdt, int start, const char *compat)
 	}
 }
 
-/* Offset of the child of `node` named `name` (up to `len` chars), or -1. */
-static int child_named(const struct fdt_view *v, int node, const char *name, size_t len)
-{
-	uint32_t off = (uint32_t)node, payload;
-	int depth = 0;
+/* Walks the direct children of one node. */
+struct child_cursor {
+	uint32_t off;
+	int depth;
+};
 
-	if (next_token(v, &off, &payload) != FDT_BEGIN_NODE)
-		return -1;
+static int children_start(const struct fdt_view *v, int node, struct child_cursor *c)
+{
+	uint32_t payload;
+
+	c->off = (uint32_t)node;
+	c->depth = 0;
+	return node >= 0 && next_token(v, &c->off, &payload) == FDT_BEGIN_NODE ? 0 : -1;
+}
+
+/* Offset of the next child (its name in *name), or -1 at the end or on a
+ * malformed blob. */
+static int next_child(const struct fdt_view *v, struct child_cursor *c, const char **name)
+{
 	for (;;) {
-		uint32_t here = off;
-		int tok = next_token(v, &off, &payload);
+		uint32_t here = c->off, payload;
+		int tok = next_token(v, &c->off, &payload);
 		if (tok < 0 || tok == FDT_END)
 			return -1;
 		if (tok == FDT_BEGIN_NODE) {
-			const char *n = (const char *)v->base + payload;
-			if (depth == 0 && strncmp(n, name, len) == 0 && n[len] == 0)
+			if (c->depth++ == 0) {
+				*name = (const char *)v->base + payload;
 				return (int)here;
-			depth++;
-		} else if (tok == FDT_END_NODE && depth-- == 0) {
+			}
+		} else if (tok == FDT_END_NODE && c->depth-- == 0) {
 			return -1;
 		}
 	}
+}
+
+/* Offset of the child of `node` named `name` (up to `len` chars), or -1. */
+static int child_named(const struct fdt_view *v, int node, const char *name, size_t len)
+{
+	struct child_cursor c;
+	const char *n;
+	int child;
+
+	if (children_start(v, node, &c))
+		return -1;
+	while ((child = next_child(v, &c, &n)) >= 0)
+		if (strncmp(n, name, len) == 0 && n[len] == 0)
+			return child;
+	return -1;
 }
 
 int dt_path_offset(const void *fdt, const char *path)
@@ -286,26 +312,18 @@ int dt_for_each_child(const void *fdt, int node, const char *prefix,
 		      void (*fn)(const void *fdt, int child, void *arg), void *arg)
 {
 	struct fdt_view v;
-	uint32_t off = (uint32_t)node, payload;
-	int depth = 0, count = 0;
+	struct child_cursor c;
+	const char *n;
+	int child, count = 0;
 	size_t plen = strlen(prefix);
 
-	if (node < 0 || view(fdt, &v) || next_token(&v, &off, &payload) != FDT_BEGIN_NODE)
+	if (view(fdt, &v) || children_start(&v, node, &c))
 		return -1;
-	for (;;) {
-		uint32_t here = off;
-		int tok = next_token(&v, &off, &payload);
-		if (tok < 0 || tok == FDT_END)
-			return count;
-		if (tok == FDT_BEGIN_NODE) {
-			if (depth == 0 &&
-			    strncmp((const char *)v.base + payload, prefix, plen) == 0) {
-				fn(fdt, (int)here, arg);
-				count++;
-			}
-			depth++;
-		} else if (tok == FDT_END_NODE && depth-- == 0) {
-			return count;
+	while ((child = next_child(&v, &c, &n)) >= 0) {
+		if (strncmp(n, prefix, plen) == 0) {
+			fn(fdt, child, arg);
+			count++;
 		}
 	}
+	return count;
 }
