@@ -25,6 +25,9 @@ import traceback
 PREFIX = re.compile(r"^\[[\w-]+\] ", re.M)
 OPTIONAL_PREFIX = r"(?:\[[\w-]+\] )?"
 KERNEL_LINE = re.compile(r"^\[ *\d+\.\d+\] ")  # printk with its time stamp
+# An idle shell's prompt (busybox ash, with its cursor query) from a VM's other
+# terminal (hvc0) may land between the markers of a command run on ttyAMA0.
+PROMPT_LINE = re.compile(r"^/\S* # (\x1b\[6n)?$")
 # Kills a QEMU run that is still going after this long (seconds).
 DEFAULT_LIFETIME = float(os.environ.get("SYSHYPER_QEMU_TIMEOUT", "7200"))
 
@@ -189,6 +192,8 @@ class Console:
             if source == "hv" or (vm and source and source != vm):
                 continue
             line = line[m.end():] if m else line
+            if PROMPT_LINE.match(line):
+                continue
             if keep_kernel or not KERNEL_LINE.match(line):
                 keep.append(line)
         return "\n".join(keep).strip("\n"), int(end.group(1))
