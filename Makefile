@@ -165,6 +165,12 @@ system-test: $(HOST_STAMP)
 	@$(MAKE) -s GIC=3 $(QEMU_DEPS:$(HV_BUILD)%=$(BUILD)/gicv3%)
 	python3 tests/system/test_hv.py
 
+# libFuzzer on everything a guest or the MVM side can feed, for longer than
+# make test does (FUZZ_SECONDS per harness).
+.PHONY: fuzz
+fuzz: $(HOST_STAMP)
+	@$(MAKE) -s -C tests/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),300)
+
 .PHONY: bench
 bench: $(QEMU_DEPS)
 	python3 scripts/bench.py

@@ -109,7 +109,7 @@ static void handle_sysreg(struct vcpu *vcpu)
 	if ((iss & SYSREG_ISS_MASK) == ICC_SGI1R_EL1_ISS && !read) {
 		vgic_sgi1r_write(vcpu, get_reg(vcpu, rt));
 	} else {
-		printk("vm %s: trapped system register (iss 0x%lx) reads as zero\n", vcpu->vm->name,
+		vm_log(vcpu->vm, LOG_SYSREG, "trapped system register (iss 0x%lx) reads as zero\n",
 		       (unsigned long)iss);
 		if (read)
 			set_reg(vcpu, rt, 0);

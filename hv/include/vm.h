@@ -3,6 +3,7 @@
 #ifndef VM_H
 #define VM_H
 #include "mmio.h"
+#include "ratelimit.h"
 #include "types.h"
 #include "vcpu.h"
 #include "vgic.h"
@@ -31,6 +32,7 @@ struct vm {
 	struct mmio_region mmio[VM_MAX_MMIO];
 	struct vgic_dist vgic;
 	struct vuart *vuart;
+	struct log_limit log_limits[LOG_CAUSES]; /* see vm_log() */
 };
 
 extern struct vm vms[CFG_MAX_VMS];

@@ -57,7 +57,7 @@ void virtio_notify_used(struct virtio_dev *dev, unsigned q)
 void virtio_device_error(struct virtio_dev *dev, const char *what)
 {
 	dev->errors++;
-	printk("vm %s: virtio device %u at 0x%lx: %s: device needs reset\n", dev->vm->name,
+	vm_log(dev->vm, LOG_VIRTIO, "virtio device %u at 0x%lx: %s: device needs reset\n",
 	       dev->ops->device_id, (unsigned long)dev->base, what);
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned q = 0; q < dev->ops->nqueues; q++)
