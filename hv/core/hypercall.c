@@ -43,11 +43,14 @@ static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t index, ipa_t buf)
 	return HC_OK;
 }
 
-bool hypercall_handle(struct vcpu *vcpu, uint64_t fid)
+/* `x0` as the guest left it: the function id is its low 32 bits (SMCCC's
+ * w0), whatever bits 63:32 hold. */
+bool hypercall_handle(struct vcpu *vcpu, uint64_t x0)
 {
+	uint32_t fid = hc_function_id(x0);
 	uint64_t *x = vcpu->regs.x;
 
-	if ((fid & 0xffff0000UL) != HC_FID(0))
+	if (!hc_is_syshyper(fid))
 		return false;
 	if (!caller_is_mvm(vcpu)) {
 		x[0] = (uint64_t)HC_ERR_DENIED;

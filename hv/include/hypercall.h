@@ -3,6 +3,6 @@
 #define HV_HYPERCALL_H
 #include "types.h"
 struct vcpu;
-/* false if `fid` is not a sysHyper hypercall */
-bool hypercall_handle(struct vcpu *vcpu, uint64_t fid);
+/* false if x0 (its low 32 bits, SMCCC's w0) is not a sysHyper hypercall */
+bool hypercall_handle(struct vcpu *vcpu, uint64_t x0);
 #endif

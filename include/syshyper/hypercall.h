@@ -18,6 +18,38 @@
 
 #define HC_ABI_VERSION 0x00010000UL
 
+/* SMCCC function ids are 32 bits: w0. Bits 63:32 of x0 are not part of the
+ * id (arm_smccc_1_1_hvc passes only the low 32 bits), so every decision is
+ * taken on this value and nothing else. */
+static inline unsigned int hc_function_id(unsigned long long x0)
+{
+	return (unsigned int)x0;
+}
+
+/* A sysHyper call: fast call, SMC64, owner 6, bits 23:16 zero. */
+static inline int hc_is_syshyper(unsigned int fid)
+{
+	return (fid & 0xffff0000u) == HC_FID(0);
+}
+
+/* Whether MVM user space may make the call `x0` through /dev/syshyper:
+ * an explicit allow-list, on the exact 32-bit id the module passes on (an
+ * x0 with any of bits 63:32 set is refused rather than truncated). The
+ * mediated calls have their own ioctls; HC_MED_REGISTER is the module's. */
+static inline int hc_user_allowed(unsigned long long x0)
+{
+	if (x0 >> 32)
+		return 0;
+	switch (hc_function_id(x0)) {
+	case HC_VERSION:
+	case HC_VM_COUNT:
+	case HC_VM_INFO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The interrupt (GIC INTID, an SPI no board device uses) the hypervisor
  * injects into the MVM when mediated requests wait; the MVM's device tree
  * names it in its "syshyper,hypervisor" node. */

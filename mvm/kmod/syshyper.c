@@ -114,14 +114,16 @@ static long ioctl_hvc(void __user *arg)
 
 	if (copy_from_user(&c, arg, sizeof(c)))
 		return -EFAULT;
-	if ((c.x[0] & 0xffff0000UL) != HC_FID(0) || c.x[0] == HC_MED_REGISTER)
+	/* decided on exactly the 32-bit id the HVC passes on */
+	if (!hc_user_allowed(c.x[0]))
 		return -EPERM;
+	c.x[0] = hc_function_id(c.x[0]);
 	if (c.x[0] != HC_VM_INFO) {
 		hvc(&c);
 		return copy_to_user(arg, &c, sizeof(c)) ? -EFAULT : 0;
 	}
 	mutex_lock(&info_lock);
-	c.x[2] = virt_to_phys(info_page);
+	c.x[2] = virt_to_phys(info_page); /* never an address user space chose */
 	hvc(&c);
 	if ((long)c.x[0] == HC_OK &&
 	    copy_to_user((void __user *)(uintptr_t)c.buf, info_page, sizeof(struct hc_vm_info)))
