@@ -41,8 +41,27 @@ static void kick(struct vcpu *target)
 		gic_send_sgi(target->pcpu, IPI_KICK);
 }
 
-/* Marks intid pending for `target`; lock held. Returns whether to kick. */
-bool vgic_set_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid, bool hw)
+/* GICv2 keeps an SGI pending per sender; GICv3 (affinity routing) does not. */
+static bool v2_sgi(uint32_t intid)
+{
+	return gic.version == 2 && intid < 16;
+}
+
+static void set_waiting(struct vcpu *vcpu, uint32_t intid, bool on)
+{
+	if (on)
+		vcpu->vgic.pending[intid / 64] |= 1ULL << (intid % 64);
+	else
+		vcpu->vgic.pending[intid / 64] &= ~(1ULL << (intid % 64));
+}
+
+/* The list registers of `vcpu` are this CPU's (we run on its CPU). */
+bool vgic_lrs_here(const struct vcpu *vcpu)
+{
+	return vcpu && this_cpu()->vcpu == vcpu;
+}
+
+static bool mark_pending(struct vm *vm, struct vcpu *target, uint32_t intid, bool hw)
 {
 	struct virq *v = vgic_virq(vm, target, intid);
 
@@ -50,9 +69,106 @@ bool vgic_set_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid,
 		return false;
 	v->pending = 1;
 	v->hw = hw;
-	target->vgic.pending[intid / 64] |= 1ULL << (intid % 64);
+	set_waiting(target, intid, true);
 	target->stats.irqs_injected++;
 	return v->enabled;
+}
+
+/* Marks intid pending for `target`; lock held. Returns whether to kick. */
+bool vgic_set_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid, bool hw)
+{
+	if (v2_sgi(intid))
+		return vgic_set_sgi_pending_locked(vm, target, intid, target->id);
+	return mark_pending(vm, target, intid, hw);
+}
+
+/* SGI `intid` from vCPU `source`; lock held. Returns whether to kick. */
+bool vgic_set_sgi_pending_locked(struct vm *vm, struct vcpu *target, uint32_t intid,
+				 unsigned source)
+{
+	if (intid >= 16 || source >= 8)
+		return false;
+	if (gic.version == 2)
+		target->vgic.sgi_sources[intid] |= (uint8_t)(1u << source);
+	return mark_pending(vm, target, intid, false);
+}
+
+/* Finds the list register holding `intid` for `vcpu`; -1 if none. */
+static int lr_find(struct vcpu *vcpu, uint32_t intid, struct gic_lr *lr)
+{
+	for (unsigned i = 0; i < gic.nr_lrs; i++) {
+		if (!(vcpu->vgic.lr_used & (1u << i)))
+			continue;
+		gich_read_lr(i, lr);
+		if (lr->vintid == intid)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void lr_release(struct vcpu *vcpu, struct virq *v, unsigned idx)
+{
+	struct gic_lr empty = {0};
+
+	gich_write_lr(idx, &empty);
+	vcpu->vgic.lr_used &= ~(1u << idx);
+	v->in_lr = 0;
+	v->lr_state = LR_STATE_INVALID;
+}
+
+/* Takes the pending state of `intid` back out of this CPU's list register
+ * (its active state stays). A linked physical interrupt is deactivated so
+ * that it can fire again. Lock held. */
+static void lr_unpend(struct vcpu *vcpu, struct virq *v, uint32_t intid)
+{
+	struct gic_lr lr;
+	int idx = lr_find(vcpu, intid, &lr);
+
+	if (idx < 0 || !(lr.state & LR_STATE_PENDING))
+		return;
+	if (lr.hw) {
+		gic_deactivate(lr.pintid);
+		lr_release(vcpu, v, (unsigned)idx);
+		return;
+	}
+	lr.state &= (uint8_t)~LR_STATE_PENDING;
+	if (lr.state == LR_STATE_INVALID) {
+		lr_release(vcpu, v, (unsigned)idx);
+		return;
+	}
+	lr.eoi = false;
+	gich_write_lr((unsigned)idx, &lr);
+	v->lr_state = lr.state;
+}
+
+/* The guest cleared the pending state of `intid` (ICPENDR); lock held. */
+void vgic_clear_pending_locked(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	struct virq *v = vgic_virq(vm, vcpu, intid);
+
+	if (!v)
+		return;
+	v->pending = 0;
+	if (vcpu && intid < 16)
+		vcpu->vgic.sgi_sources[intid] = 0;
+	if (vcpu)
+		set_waiting(vcpu, intid, false);
+	if (v->in_lr && vgic_lrs_here(vcpu))
+		lr_unpend(vcpu, v, intid);
+}
+
+/* GICv2 GICD_CPENDSGIR: forgets SGI `intid` from `senders`; lock held. */
+void vgic_clear_sgi_sources_locked(struct vcpu *vcpu, uint32_t intid, uint8_t senders)
+{
+	struct virq *v = &vcpu->vgic.priv[intid & 15];
+	uint8_t *sources = &vcpu->vgic.sgi_sources[intid & 15];
+
+	*sources &= (uint8_t)~senders;
+	v->pending = *sources != 0;
+	set_waiting(vcpu, intid & 15, v->pending);
+	if (v->in_lr && (v->lr_state & LR_STATE_PENDING) && (senders & (1u << v->lr_source)) &&
+	    vgic_lrs_here(vcpu))
+		lr_unpend(vcpu, v, intid & 15);
 }
 
 static void inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid, bool hw)
@@ -77,7 +193,51 @@ void vgic_inject_hw(struct vcpu *vcpu, uint32_t intid)
 	inject(vcpu->vm, vcpu, intid, true);
 }
 
-/* Takes back list registers the guest has finished with; lock held. */
+/* A GICv2 SGI in a list register while more are pending for it: the same
+ * sender folds into the entry, other senders wait for the guest's EOI
+ * (maintenance interrupt) and their own entry. Returns whether `lr`
+ * changed. */
+static bool fold_sgi_sources(struct vcpu *vcpu, struct virq *v, struct gic_lr *lr)
+{
+	uint8_t *sources = &vcpu->vgic.sgi_sources[lr->vintid];
+	uint8_t same = (uint8_t)(1u << lr->source);
+	bool changed = false;
+
+	if (*sources & same) {
+		*sources &= (uint8_t)~same;
+		if (lr->state == LR_STATE_ACTIVE) {
+			lr->state = LR_STATE_PENDING_ACTIVE;
+			changed = true;
+		}
+	}
+	if (*sources && !lr->eoi) {
+		lr->eoi = true;
+		changed = true;
+	}
+	v->pending = *sources != 0;
+	set_waiting(vcpu, lr->vintid, v->pending);
+	return changed;
+}
+
+/* Folds a re-raised interrupt into its list register entry: pending again
+ * if the guest is handling it, one interrupt if it still waits. */
+static bool fold_pending(struct vcpu *vcpu, struct virq *v, struct gic_lr *lr)
+{
+	bool changed = false;
+
+	if (!v->pending)
+		return false;
+	if (lr->state == LR_STATE_ACTIVE) {
+		lr->state = LR_STATE_PENDING_ACTIVE;
+		changed = true;
+	}
+	v->pending = 0;
+	set_waiting(vcpu, lr->vintid, false);
+	return changed;
+}
+
+/* Reads back the list registers (state the guest changed) and takes back
+ * those it has finished with; lock held, on the vCPU's CPU. */
 static void reap_lrs(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -91,17 +251,44 @@ static void reap_lrs(struct vcpu *vcpu)
 		if (!v)
 			continue;
 		v->active = (lr.state & LR_STATE_ACTIVE) != 0;
+		v->lr_state = lr.state & 3;
+		v->lr_source = lr.source & 7;
 		if (lr.state == LR_STATE_INVALID) {
+			if (lr.eoi) /* clear the EOI maintenance condition */
+				lr_release(vcpu, v, i);
 			v->in_lr = 0;
 			vcpu->vgic.lr_used &= ~(1u << i);
-		} else if (v->pending && !lr.hw && lr.state == LR_STATE_ACTIVE) {
-			/* re-raised while the guest handles it: pending again */
-			lr.state = LR_STATE_PENDING_ACTIVE;
+			continue;
+		}
+		if (lr.hw)
+			continue;
+		bool changed = v2_sgi(lr.vintid) ? fold_sgi_sources(vcpu, v, &lr)
+						 : fold_pending(vcpu, v, &lr);
+		if (changed) {
 			gich_write_lr(i, &lr);
-			v->pending = 0;
-			vcpu->vgic.pending[lr.vintid / 64] &= ~(1ULL << (lr.vintid % 64));
+			v->lr_state = lr.state & 3;
 		}
 	}
+}
+
+void vgic_refresh_locked(struct vcpu *vcpu)
+{
+	if (vgic_lrs_here(vcpu))
+		reap_lrs(vcpu);
+}
+
+/* The lowest sender of a GICv2 SGI goes into `lr`; returns whether other
+ * senders still wait (then the guest's EOI brings us back). */
+static bool take_sgi_source(struct vcpu *vcpu, uint32_t intid, struct gic_lr *lr)
+{
+	uint8_t *sources = &vcpu->vgic.sgi_sources[intid];
+
+	if (!*sources)
+		return false; /* made pending without a sender: show itself */
+	lr->source = (uint8_t)__builtin_ctz(*sources);
+	*sources &= (uint8_t)(*sources - 1);
+	lr->eoi = *sources != 0;
+	return lr->eoi;
 }
 
 static int free_lr(struct vcpu *vcpu)
@@ -137,15 +324,19 @@ static bool fill_lrs(struct vcpu *vcpu)
 				.vintid = intid,
 				.pintid = intid,
 				.priority = v->priority,
-				.state = LR_STATE_PENDING,
+				.state = v->active && !v->hw ? LR_STATE_PENDING_ACTIVE
+							     : LR_STATE_PENDING,
 				.hw = v->hw,
 				.group1 = gic.version == 3,
 			};
+			bool more = v2_sgi(intid) && take_sgi_source(vcpu, intid, &lr);
 			gich_write_lr((unsigned)lr_idx, &lr);
 			vcpu->vgic.lr_used |= 1u << lr_idx;
 			v->in_lr = 1;
-			v->pending = 0;
-			vcpu->vgic.pending[w] &= ~(1ULL << b);
+			v->lr_state = lr.state;
+			v->lr_source = lr.source & 7;
+			v->pending = more;
+			set_waiting(vcpu, intid, more);
 		}
 	}
 	return waiting;
@@ -190,6 +381,8 @@ void vgic_init_vcpu(struct vcpu *vcpu)
 	}
 	for (unsigned w = 0; w < VGIC_BITMAP_WORDS; w++)
 		vcpu->vgic.pending[w] = 0;
+	for (unsigned i = 0; i < 16; i++)
+		vcpu->vgic.sgi_sources[i] = 0;
 	vcpu->vgic.lr_used = 0;
 	vcpu->vgic.redist_waker = 0;
 	spin_unlock(&vcpu->vm->vgic.lock);

@@ -11,6 +11,8 @@
 #define GUEST_GICC 0x08010000UL
 #define GUEST_GICR 0x080a0000UL
 #define GICV_SIZE 0x2000UL
+#define GICD_CPENDSGIR 0xf10 /* GICv2: a byte per SGI, a bit per sender */
+#define GICD_SPENDSGIR 0xf20
 
 enum bank { B_GROUP, B_SET_ENABLE, B_CLR_ENABLE, B_SET_PEND, B_CLR_PEND, B_SET_ACT, B_CLR_ACT };
 
@@ -44,9 +46,10 @@ static uint32_t bank_read(struct vm *vm, struct vcpu *vcpu, enum bank b, uint32_
 		struct virq *q = vgic_virq(vm, vcpu, first + i);
 		if (!q)
 			break;
+		bool in_lr_pending = q->in_lr && (q->lr_state & LR_STATE_PENDING);
 		bool bit = b == B_GROUP                             ? q->group1
 			   : b == B_SET_ENABLE || b == B_CLR_ENABLE ? q->enabled
-			   : b == B_SET_PEND || b == B_CLR_PEND     ? q->pending || q->in_lr
+			   : b == B_SET_PEND || b == B_CLR_PEND     ? q->pending || in_lr_pending
 								    : q->active;
 		v |= (uint32_t)bit << i;
 	}
@@ -71,6 +74,8 @@ static struct vcpu *bank_write(struct vm *vm, struct vcpu *vcpu, enum bank b, ui
 		}
 		if (!bit)
 			continue;
+		if (gic.version == 2 && intid < 16 && (b == B_SET_PEND || b == B_CLR_PEND))
+			continue; /* GICv2: SGIs by GICD_SPENDSGIR/CPENDSGIR only */
 		struct vcpu *target = vgic_target(vm, vcpu, intid);
 		switch (b) {
 		case B_SET_ENABLE:
@@ -89,7 +94,8 @@ static struct vcpu *bank_write(struct vm *vm, struct vcpu *vcpu, enum bank b, ui
 				kick = target;
 			break;
 		case B_CLR_PEND:
-			q->pending = 0;
+			if (!vgic_is_hw_spi(vm, intid))
+				vgic_clear_pending_locked(vm, target, intid);
 			break;
 		case B_SET_ACT:
 			q->active = 1;
@@ -166,17 +172,61 @@ static void cfg_write(struct vm *vm, struct vcpu *vcpu, uint32_t first, uint32_t
 	}
 }
 
-/* GICv2 GICD_SGIR. */
+static void kick_other(struct vcpu *self, struct vcpu *t)
+{
+	if (t != self && t->state == VCPU_RUNNING)
+		gic_send_sgi(t->pcpu, IPI_KICK);
+}
+
+/* GICv2 GICD_SGIR: filter 0 = the target list, 1 = all but the sender,
+ * 2 = the sender only, 3 = reserved (nobody). */
 static void sgir_write(struct vm *vm, struct vcpu *vcpu, uint32_t val)
 {
 	uint32_t intid = val & 0xf, filter = (val >> 24) & 3, list = (val >> 16) & 0xff;
 
+	if (!vcpu || filter == 3)
+		return;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 		bool hit = filter == 0 ? (list >> i) & 1 : filter == 1 ? t != vcpu : t == vcpu;
-		if (hit && vgic_set_pending_locked(vm, t, intid, false) && t != vcpu &&
-		    t->state == VCPU_RUNNING)
-			gic_send_sgi(t->pcpu, IPI_KICK);
+		if (hit && vgic_set_sgi_pending_locked(vm, t, intid, vcpu->id))
+			kick_other(vcpu, t);
+	}
+}
+
+static uint8_t vm_cpu_mask(const struct vm *vm)
+{
+	return (uint8_t)((1u << vm->ncpus) - 1);
+}
+
+/* GICv2 GICD_SPENDSGIR/CPENDSGIR of the accessing vCPU: which senders'
+ * SGIs are pending, including one waiting in a list register. */
+static uint64_t pendsgir_read(struct vcpu *vcpu, uint32_t sgi, unsigned width)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < width && sgi + i < 16; i++) {
+		struct virq *q = &vcpu->vgic.priv[sgi + i];
+		uint8_t byte = vcpu->vgic.sgi_sources[sgi + i];
+		if (q->in_lr && (q->lr_state & LR_STATE_PENDING))
+			byte |= (uint8_t)(1u << q->lr_source);
+		v |= (uint64_t)byte << (8 * i);
+	}
+	return v;
+}
+
+static void pendsgir_write(struct vm *vm, struct vcpu *vcpu, uint32_t sgi, unsigned width,
+			   uint64_t val, bool set)
+{
+	/* the accessing vCPU is the target: it picks them up on its way back */
+	for (unsigned i = 0; i < width && sgi + i < 16; i++) {
+		uint32_t intid = sgi + i;
+		uint8_t bits = (uint8_t)(val >> (8 * i)) & vm_cpu_mask(vm);
+		for (unsigned src = 0; set && src < vm->ncpus; src++)
+			if (bits & (1u << src))
+				vgic_set_sgi_pending_locked(vm, vcpu, intid, src);
+		if (!set && bits)
+			vgic_clear_sgi_sources_locked(vcpu, intid, bits);
 	}
 }
 
@@ -253,8 +303,11 @@ uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned
 
 	if (private_in_gicd(off))
 		return 0;
+	vgic_refresh_locked(vcpu);
 	if (banks_read(vm, vcpu, off, width, &v))
 		return v;
+	if (gic.version == 2 && vcpu && off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 16)
+		return pendsgir_read(vcpu, off & 0xf, width);
 	if (gic.version == 2 && off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400)
 		return bytes_read(vm, vcpu, off - GICD_ITARGETSR, width, true);
 	if (gic.version == 3 && off >= GICD_IROUTER + 8 * GIC_NR_PRIV &&
@@ -302,6 +355,7 @@ void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned wi
 
 	if (private_in_gicd(off))
 		return;
+	vgic_refresh_locked(vcpu);
 	if (banks_write(vm, vcpu, off, width, val, &kick)) {
 		if (kick && kick != vcpu && kick->state == VCPU_RUNNING)
 			gic_send_sgi(kick->pcpu, IPI_KICK);
@@ -316,6 +370,8 @@ void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned wi
 		vm->vgic.ctlr = (uint32_t)val & 3;
 	} else if (off == GICD_SGIR && gic.version == 2) {
 		sgir_write(vm, vcpu, (uint32_t)val);
+	} else if (gic.version == 2 && vcpu && off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 16) {
+		pendsgir_write(vm, vcpu, off & 0xf, width, val, off >= GICD_SPENDSGIR);
 	} else {
 		odd_access(vm, "write to an unemulated distributor register", off);
 	}
@@ -327,6 +383,7 @@ uint64_t vgic_redist_read(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned
 
 	if (off >= GICR_SGI_BASE) {
 		off -= GICR_SGI_BASE;
+		vgic_refresh_locked(rd);
 		if (off < GICD_IPRIORITYR + 32 || (off >= GICD_ICFGR && off < GICD_ICFGR + 8))
 			if (banks_read(vm, rd, off, width, &v))
 				return v;
@@ -357,6 +414,7 @@ void vgic_redist_write(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned wi
 
 	if (off >= GICR_SGI_BASE) {
 		off -= GICR_SGI_BASE;
+		vgic_refresh_locked(rd);
 		if (off < GICD_IPRIORITYR + 32 || (off >= GICD_ICFGR && off < GICD_ICFGR + 8))
 			banks_write(vm, rd, off, width, val, &kick);
 		if (kick && kick->state == VCPU_RUNNING && kick->pcpu != rd->pcpu)

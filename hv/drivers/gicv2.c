@@ -11,6 +11,8 @@
 #define LR_STATE_SHIFT 28
 #define LR_PRIO_SHIFT 23 /* 5 bits: priority >> 3 */
 #define LR_PID_SHIFT 10
+#define LR_EOI BIT(19)    /* without HW: maintenance interrupt on EOI */
+#define LR_CPUID_SHIFT 10 /* without HW: an SGI's source CPU (GICV_IAR 12:10) */
 
 static volatile uint8_t *gicd, *gicc, *gich;
 static uint8_t cpu_mask[MAX_PCPUS]; /* GICD_ITARGETSR bit of each CPU */
@@ -112,6 +114,8 @@ static void v2_write_lr(unsigned idx, const struct gic_lr *lr)
 
 	if (lr->hw)
 		v |= LR_HW | (lr->pintid & 0x3ff) << LR_PID_SHIFT;
+	else
+		v |= (uint32_t)(lr->source & 7) << LR_CPUID_SHIFT | (lr->eoi ? LR_EOI : 0);
 	w32(gich, GICH_LR0 + 4 * idx, v);
 }
 
@@ -125,6 +129,8 @@ static void v2_read_lr(unsigned idx, struct gic_lr *lr)
 	lr->priority = (uint8_t)(((v >> LR_PRIO_SHIFT) & 0x1f) << 3);
 	lr->state = (v >> LR_STATE_SHIFT) & 3;
 	lr->group1 = v & LR_GRP1;
+	lr->source = lr->hw ? 0 : (uint8_t)((v >> LR_CPUID_SHIFT) & 7);
+	lr->eoi = !lr->hw && (v & LR_EOI);
 }
 
 static uint64_t v2_elrsr(void)

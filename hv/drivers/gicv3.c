@@ -261,6 +261,8 @@ static void v3_write_lr(unsigned idx, const struct gic_lr *lr)
 
 	if (lr->hw)
 		v |= BIT(61) | (uint64_t)(lr->pintid & 0x1fff) << 32;
+	else if (lr->eoi)
+		v |= BIT(41); /* maintenance interrupt on EOI */
 	lr_write_raw(idx, v);
 }
 
@@ -274,6 +276,8 @@ static void v3_read_lr(unsigned idx, struct gic_lr *lr)
 	lr->state = (uint8_t)(v >> 62);
 	lr->hw = v & BIT(61);
 	lr->group1 = v & BIT(60);
+	lr->source = 0;
+	lr->eoi = !lr->hw && (v & BIT(41));
 }
 
 static uint64_t v3_elrsr(void)

@@ -52,6 +52,8 @@ struct gic_lr {
 	uint8_t state; /* LR_STATE_* */
 	bool hw;
 	bool group1;
+	uint8_t source; /* GICv2 SGIs without hw: the sending CPU, shown in GICV_IAR */
+	bool eoi;       /* without hw: maintenance interrupt when the guest EOIs it */
 };
 #define LR_STATE_INVALID 0
 #define LR_STATE_PENDING 1

@@ -18,7 +18,8 @@ struct vcpu;
 struct virq {
 	uint8_t priority;
 	uint8_t enabled : 1, pending : 1, active : 1, edge : 1, hw : 1, in_lr : 1, group1 : 1;
-	uint8_t target; /* SPIs: the vCPU the guest routed it to */
+	uint8_t lr_state : 2, lr_source : 3; /* in_lr: its list register when last read */
+	uint8_t target;                      /* SPIs: the vCPU the guest routed it to */
 };
 
 #define VGIC_BITMAP_WORDS (VGIC_NR_IRQS / 64)
@@ -36,7 +37,8 @@ struct vgic_dist {
 struct vgic_cpu {
 	struct virq priv[GIC_NR_PRIV];
 	uint64_t pending[VGIC_BITMAP_WORDS]; /* INTIDs waiting for a list register */
-	uint32_t lr_used;                    /* list registers holding our entries */
+	uint8_t sgi_sources[16]; /* GICv2: senders (a bit per vCPU) of each pending SGI */
+	uint32_t lr_used;        /* list registers holding our entries */
 	uint32_t redist_waker;
 	struct gich_state hw; /* saved virtual interface state while descheduled */
 };

@@ -23,8 +23,14 @@ static uint32_t hw_enabled[32], sgis_sent;
 static unsigned routed_to[1024];
 static int mmio_regions, mapped;
 
-struct pcpu *this_cpu(void) { return &cpu0; }
-void printk(const char *fmt, ...) { (void)fmt; }
+struct pcpu *this_cpu(void)
+{
+	return &cpu0;
+}
+void printk(const char *fmt, ...)
+{
+	(void)fmt;
+}
 void gic_enable(uint32_t intid, bool on)
 {
 	if (on)
@@ -32,13 +38,35 @@ void gic_enable(uint32_t intid, bool on)
 	else
 		hw_enabled[intid / 32] &= ~(1u << (intid % 32));
 }
-void gic_route_spi(uint32_t intid, unsigned pcpu) { routed_to[intid] = pcpu; }
-void gic_set_level(uint32_t intid, bool level) { (void)intid, (void)level; }
-void gic_send_sgi(unsigned pcpu, unsigned sgi) { (void)pcpu, (void)sgi; sgis_sent++; }
-void gic_deactivate(uint32_t intid) { (void)intid; }
-void gich_write_lr(unsigned i, const struct gic_lr *lr) { lrs[i] = *lr; }
-void gich_read_lr(unsigned i, struct gic_lr *lr) { *lr = lrs[i]; }
-void gich_set_underflow_irq(bool on) { underflow = on; }
+void gic_route_spi(uint32_t intid, unsigned pcpu)
+{
+	routed_to[intid] = pcpu;
+}
+void gic_set_level(uint32_t intid, bool level)
+{
+	(void)intid, (void)level;
+}
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	(void)pcpu, (void)sgi;
+	sgis_sent++;
+}
+void gic_deactivate(uint32_t intid)
+{
+	(void)intid;
+}
+void gich_write_lr(unsigned i, const struct gic_lr *lr)
+{
+	lrs[i] = *lr;
+}
+void gich_read_lr(unsigned i, struct gic_lr *lr)
+{
+	*lr = lrs[i];
+}
+void gich_set_underflow_irq(bool on)
+{
+	underflow = on;
+}
 int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void *d)
 {
 	(void)vm, (void)b, (void)s, (void)f, (void)d;
@@ -72,6 +100,7 @@ static int setup_v(int version)
 		vm->vcpus[i].state = VCPU_RUNNING;
 	}
 	cpu0.id = 0;
+	cpu0.vcpu = &vm->vcpus[0]; /* the list registers are vCPU 0's */
 	assert_int_equal(vgic_init_vm(vm), 0);
 	vgic_init_vcpu(&vm->vcpus[0]);
 	vgic_init_vcpu(&vm->vcpus[1]);
@@ -222,7 +251,7 @@ static void test_v2_targets_and_sgir(void **state)
 	(void)state;
 	assert_int_equal(mapped, 1); /* GICV mapped as the guest's GICC */
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_TYPER, 4) >> 5 & 7, 1); /* 2 CPUs */
-	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR, 1), 2);       /* banked */
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR, 1), 2);      /* banked */
 	vgic_dist_write(vm, v0, GICD_ITARGETSR + 40, 1, 0x2);
 	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 1u << 8);
 	vgic_inject(vm, NULL, 40);
@@ -238,6 +267,158 @@ static void test_v2_targets_and_sgir(void **state)
 	assert_false(lrs[0].group1);
 }
 
+/* The list register of `intid`, or NULL. */
+static struct gic_lr *lr_of(uint32_t intid)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (lrs[i].state != LR_STATE_INVALID && lrs[i].vintid == intid)
+			return &lrs[i];
+	return NULL;
+}
+
+/* The guest acknowledged and finished whatever is in the list registers. */
+static void guest_eois_all(void)
+{
+	for (unsigned i = 0; i < 4; i++)
+		lrs[i].state = LR_STATE_INVALID;
+}
+
+static void v2_enable_sgis(struct vcpu *v)
+{
+	vgic_dist_write(vm, v, GICD_ISENABLER, 4, 0xffff);
+}
+
+/* GICv2: GICV_IAR's CPUID (the list register's bits 12:10) names the
+ * sender of an SGI, whichever way it was sent. */
+static void test_v2_sgi_source(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	v2_enable_sgis(v0);
+	v2_enable_sgis(v1);
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (2u << 24) | 3); /* self */
+	vgic_sync(v1);
+	assert_non_null(lr_of(3));
+	assert_int_equal(lr_of(3)->source, 1);
+	guest_eois_all();
+	vgic_sync(v1);
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 4); /* list: CPU 0 */
+	vgic_sync(v0);
+	assert_int_equal(lr_of(4)->source, 1);
+	assert_false(v1->vgic.pending[0] & (1ULL << 4));
+	guest_eois_all();
+	vgic_sync(v0);
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (1u << 24) | 6); /* all but self */
+	vgic_sync(v0);
+	assert_int_equal(lr_of(6)->source, 1);
+	guest_eois_all();
+	vgic_sync(v0);
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (0x3u << 16) | 7); /* list: both */
+	vgic_sync(v0);
+	assert_int_equal(lr_of(7)->source, 0);
+	guest_eois_all();
+	vgic_sync(v1);
+	assert_int_equal(lr_of(7)->source, 0);
+	/* filter 3 is reserved: nobody */
+	guest_eois_all();
+	vgic_sync(v1);
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (3u << 24) | (0x3u << 16) | 8);
+	assert_false(v0->vgic.pending[0] & (1ULL << 8));
+	assert_false(v1->vgic.pending[0] & (1ULL << 8));
+	/* list bits of CPUs the VM does not have reach nobody */
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (0xfcu << 16) | 9);
+	assert_false(v0->vgic.pending[0] & (1ULL << 9));
+	assert_false(v1->vgic.pending[0] & (1ULL << 9));
+}
+
+/* One SGI pending per (source, target): two senders give two deliveries,
+ * the second after the guest's EOI of the first (maintenance on EOI); the
+ * same sender twice gives one. */
+static void test_v2_sgi_per_source_pending(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	v2_enable_sgis(v0);
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (2u << 24) | 5);   /* from 0 */
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5); /* from 1 */
+	vgic_sync(v0);
+	struct gic_lr *lr = lr_of(5);
+	assert_non_null(lr);
+	assert_int_equal(lr->source, 0);
+	assert_true(lr->eoi); /* another source waits: exit on the guest's EOI */
+	guest_eois_all();
+	vgic_sync(v0);
+	lr = lr_of(5);
+	assert_non_null(lr);
+	assert_int_equal(lr->source, 1);
+	assert_false(lr->eoi);
+	guest_eois_all();
+	vgic_sync(v0);
+	assert_null(lr_of(5));
+	/* the same sender twice before delivery: one interrupt */
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5);
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5);
+	vgic_sync(v0);
+	assert_int_equal(lr_of(5)->source, 1);
+	assert_false(lr_of(5)->eoi);
+	/* ... and again while that one is still pending in its list register */
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5);
+	vgic_sync(v0);
+	guest_eois_all();
+	vgic_sync(v0);
+	assert_null(lr_of(5));
+	/* re-sent while the guest handles it (active): pending and active */
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5);
+	vgic_sync(v0);
+	lr_of(5)->state = LR_STATE_ACTIVE;
+	vgic_dist_write(vm, v1, GICD_SGIR, 4, (0x1u << 16) | 5);
+	vgic_sync(v0);
+	assert_int_equal(lr_of(5)->state, LR_STATE_PENDING_ACTIVE);
+	assert_int_equal(lr_of(5)->source, 1);
+	/* another sender while active: waits for the EOI */
+	vgic_dist_write(vm, v0, GICD_SGIR, 4, (2u << 24) | 5);
+	vgic_sync(v0);
+	assert_true(lr_of(5)->eoi);
+	assert_int_equal(lr_of(5)->source, 1);
+}
+
+#define GICD_CPENDSGIR 0xf10
+#define GICD_SPENDSGIR 0xf20
+
+/* GICD_SPENDSGIR/CPENDSGIR: a byte per SGI, a bit per source, banked per
+ * CPU; GICD_ISPENDR/ICPENDR cannot set or clear SGIs on GICv2. */
+static void test_v2_sgi_pending_registers(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	vgic_dist_write(vm, v0, GICD_SPENDSGIR, 1, 0x2);            /* SGI 0 from CPU 1 */
+	vgic_dist_write(vm, v0, GICD_SPENDSGIR + 4, 4, 0x03000000); /* SGI 7 from 0 and 1 */
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR, 4), 0x2);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR + 7, 1), 0x3);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_CPENDSGIR + 4, 4), 0x03000000);
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_SPENDSGIR, 4), 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISPENDR, 4), (1u << 0) | (1u << 7));
+	/* sources the VM does not have are ignored */
+	vgic_dist_write(vm, v0, GICD_SPENDSGIR + 1, 1, 0xfc);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR + 1, 1), 0);
+	vgic_dist_write(vm, v0, GICD_CPENDSGIR + 7, 1, 0x1);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR + 4, 4), 0x02000000);
+	/* GICD_ICPENDR0/ISPENDR0 SGI bits are WI on GICv2 */
+	vgic_dist_write(vm, v0, GICD_ICPENDR, 4, 0xffff);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISPENDR, 4), (1u << 0) | (1u << 7));
+	vgic_dist_write(vm, v1, GICD_ISPENDR, 4, 0xffff);
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ISPENDR, 4), 0);
+	/* delivered with its source, and then no longer pending */
+	v2_enable_sgis(v0);
+	vgic_sync(v0);
+	assert_int_equal(lr_of(0)->source, 1);
+	assert_int_equal(lr_of(7)->source, 1);
+	guest_eois_all();
+	vgic_sync(v0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR, 4), 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR + 4, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +430,9 @@ int main(void)
 		cmocka_unit_test_setup(test_passthrough_spi, setup3),
 		cmocka_unit_test_setup(test_hostile_values, setup3),
 		cmocka_unit_test_setup(test_v2_targets_and_sgir, setup2),
+		cmocka_unit_test_setup(test_v2_sgi_source, setup2),
+		cmocka_unit_test_setup(test_v2_sgi_per_source_pending, setup2),
+		cmocka_unit_test_setup(test_v2_sgi_pending_registers, setup2),
 	};
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
 }
