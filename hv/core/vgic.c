@@ -271,6 +271,56 @@ static void reap_lrs(struct vcpu *vcpu)
 	}
 }
 
+/* SPI `intid` now goes to vCPU `to`; a pending one that still waits for a
+ * list register moves along. Lock held. Returns the vCPU to kick, if any. */
+struct vcpu *vgic_retarget_locked(struct vm *vm, uint32_t intid, unsigned to)
+{
+	struct virq *v = vgic_virq(vm, NULL, intid);
+
+	if (!v || intid < GIC_NR_PRIV)
+		return NULL;
+	struct vcpu *old = vgic_target(vm, NULL, intid);
+	v->target = (uint8_t)(to < vm->ncpus ? to : 0);
+	struct vcpu *now = vgic_target(vm, NULL, intid);
+	if (old == now || !v->pending || !(old->vgic.pending[intid / 64] & (1ULL << (intid % 64))))
+		return NULL;
+	set_waiting(old, intid, false);
+	set_waiting(now, intid, true);
+	return v->enabled ? now : NULL;
+}
+
+/* ISACTIVER/ICACTIVER: an entry in this CPU's list registers changes with
+ * it; a linked physical interrupt deactivated by the guest is deactivated.
+ * Lock held. */
+void vgic_set_active_locked(struct vm *vm, struct vcpu *vcpu, uint32_t intid, bool on)
+{
+	struct virq *v = vgic_virq(vm, vcpu, intid);
+	struct gic_lr lr;
+
+	if (!v)
+		return;
+	v->active = on;
+	if (!v->in_lr || !vgic_lrs_here(vcpu))
+		return;
+	int idx = lr_find(vcpu, intid, &lr);
+	if (idx < 0)
+		return;
+	if (lr.hw) { /* pending or active, never both */
+		if (!on && lr.state == LR_STATE_ACTIVE) {
+			gic_deactivate(lr.pintid);
+			lr_release(vcpu, v, (unsigned)idx);
+		}
+		return;
+	}
+	lr.state = on ? lr.state | LR_STATE_ACTIVE : lr.state & (uint8_t)~LR_STATE_ACTIVE;
+	if (lr.state == LR_STATE_INVALID) {
+		lr_release(vcpu, v, (unsigned)idx);
+		return;
+	}
+	gich_write_lr((unsigned)idx, &lr);
+	v->lr_state = lr.state;
+}
+
 void vgic_refresh_locked(struct vcpu *vcpu)
 {
 	if (vgic_lrs_here(vcpu))

@@ -3,6 +3,8 @@
 #define VGIC_INTERNAL_H
 #include "vgic.h"
 
+#define VGIC_PRIO_MASK 0xf8 /* 5 priority bits, as the virtual CPU interface */
+
 struct virq *vgic_virq(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
 bool vgic_is_hw_spi(const struct vm *vm, uint32_t intid);
 struct vcpu *vgic_target(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
@@ -12,6 +14,8 @@ bool vgic_set_sgi_pending_locked(struct vm *vm, struct vcpu *target, uint32_t in
 void vgic_clear_pending_locked(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
 void vgic_clear_sgi_sources_locked(struct vcpu *vcpu, uint32_t intid, uint8_t senders);
 bool vgic_lrs_here(const struct vcpu *vcpu);
+struct vcpu *vgic_retarget_locked(struct vm *vm, uint32_t intid, unsigned to);
+void vgic_set_active_locked(struct vm *vm, struct vcpu *vcpu, uint32_t intid, bool on);
 void vgic_refresh_locked(struct vcpu *vcpu);
 int vgic_mmio_register(struct vm *vm);
 /* Register emulation entry points (also used by the unit tests). */

@@ -98,10 +98,8 @@ static struct vcpu *bank_write(struct vm *vm, struct vcpu *vcpu, enum bank b, ui
 				vgic_clear_pending_locked(vm, target, intid);
 			break;
 		case B_SET_ACT:
-			q->active = 1;
-			break;
 		case B_CLR_ACT:
-			q->active = 0;
+			vgic_set_active_locked(vm, vcpu, intid, b == B_SET_ACT);
 			break;
 		default:
 			break;
@@ -128,9 +126,20 @@ static uint64_t bytes_read(struct vm *vm, struct vcpu *vcpu, uint32_t first, uns
 	return v;
 }
 
-static void bytes_write(struct vm *vm, struct vcpu *vcpu, uint32_t first, unsigned width,
-			uint64_t val, bool targets)
+static uint8_t vm_cpu_mask(const struct vm *vm)
 {
+	return (uint8_t)((1u << vm->ncpus) - 1);
+}
+
+/* IPRIORITYR or (GICv2) ITARGETSR bytes. Priorities keep the 5 bits the
+ * virtual CPU interface implements; target bits of CPUs the VM does not
+ * have read as zero, SGI/PPI targets are read-only. Returns a vCPU to kick
+ * when a pending SPI moved to it. */
+static struct vcpu *bytes_write(struct vm *vm, struct vcpu *vcpu, uint32_t first, unsigned width,
+				uint64_t val, bool targets)
+{
+	struct vcpu *kick = NULL;
+
 	for (unsigned i = 0; i < width; i++) {
 		uint32_t intid = first + i;
 		struct virq *q = vgic_virq(vm, vcpu, intid);
@@ -138,13 +147,17 @@ static void bytes_write(struct vm *vm, struct vcpu *vcpu, uint32_t first, unsign
 		if (!q)
 			break;
 		if (!targets) {
-			q->priority = byte;
+			q->priority = byte & VGIC_PRIO_MASK;
 		} else if (intid >= GIC_NR_PRIV) {
+			byte &= vm_cpu_mask(vm);
 			vm->vgic.itargets[intid - GIC_NR_PRIV] = byte;
-			q->target = byte ? (uint8_t)__builtin_ctz(byte) : 0;
+			struct vcpu *moved = vgic_retarget_locked(
+				vm, intid, byte ? (unsigned)__builtin_ctz(byte) : 0);
+			kick = moved ? moved : kick;
 			hw_route(vm, intid, q);
 		}
 	}
+	return kick;
 }
 
 static uint32_t cfg_read(struct vm *vm, struct vcpu *vcpu, uint32_t first)
@@ -164,8 +177,8 @@ static void cfg_write(struct vm *vm, struct vcpu *vcpu, uint32_t first, uint32_t
 	for (uint32_t i = 0; i < 16; i++) {
 		uint32_t intid = first + i;
 		struct virq *q = vgic_virq(vm, vcpu, intid);
-		if (!q || intid < 16)
-			continue; /* SGIs are always edge */
+		if (!q || intid < GIC_NR_PRIV)
+			continue; /* SGIs are edge, PPIs (the timers) level: read-only */
 		q->edge = (val >> (2 * i + 1)) & 1;
 		if (vgic_is_hw_spi(vm, intid))
 			gic_set_level(intid, !q->edge);
@@ -192,11 +205,6 @@ static void sgir_write(struct vm *vm, struct vcpu *vcpu, uint32_t val)
 		if (hit && vgic_set_sgi_pending_locked(vm, t, intid, vcpu->id))
 			kick_other(vcpu, t);
 	}
-}
-
-static uint8_t vm_cpu_mask(const struct vm *vm)
-{
-	return (uint8_t)((1u << vm->ncpus) - 1);
 }
 
 /* GICv2 GICD_SPENDSGIR/CPENDSGIR of the accessing vCPU: which senders'
@@ -278,7 +286,7 @@ static bool banks_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned
 		}
 	}
 	if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 0x400) {
-		bytes_write(vm, vcpu, off - GICD_IPRIORITYR, width, val, false);
+		*kick = bytes_write(vm, vcpu, off - GICD_IPRIORITYR, width, val, false);
 		return true;
 	}
 	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
@@ -332,7 +340,7 @@ uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned
 	}
 }
 
-static void irouter_write(struct vm *vm, uint32_t off, unsigned width, uint64_t val)
+static struct vcpu *irouter_write(struct vm *vm, uint32_t off, unsigned width, uint64_t val)
 {
 	uint32_t intid = (off - GICD_IROUTER) / 8;
 	uint64_t *r = &vm->vgic.irouter[intid - GIC_NR_PRIV];
@@ -345,8 +353,10 @@ static void irouter_write(struct vm *vm, uint32_t off, unsigned width, uint64_t 
 		*r = (*r & ~0xffffffffULL) | (uint32_t)val;
 	struct virq *q = vgic_virq(vm, NULL, intid);
 	uint64_t aff0 = *r & 0xff;
-	q->target = (*r & (1ULL << 31)) || aff0 >= vm->ncpus ? 0 : (uint8_t)aff0;
+	struct vcpu *moved = vgic_retarget_locked(
+		vm, intid, (*r & (1ULL << 31)) || aff0 >= vm->ncpus ? 0 : aff0);
 	hw_route(vm, intid, q);
+	return moved;
 }
 
 void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width, uint64_t val)
@@ -362,10 +372,14 @@ void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned wi
 		return;
 	}
 	if (gic.version == 2 && off >= GICD_ITARGETSR && off < GICD_ITARGETSR + 0x400) {
-		bytes_write(vm, vcpu, off - GICD_ITARGETSR, width, val, true);
+		kick = bytes_write(vm, vcpu, off - GICD_ITARGETSR, width, val, true);
+		if (kick)
+			kick_other(vcpu, kick);
 	} else if (gic.version == 3 && off >= GICD_IROUTER + 8 * GIC_NR_PRIV &&
 		   off < GICD_IROUTER + 8 * VGIC_NR_IRQS) {
-		irouter_write(vm, off, width, val);
+		kick = irouter_write(vm, off, width, val);
+		if (kick)
+			kick_other(vcpu, kick);
 	} else if (off == GICD_CTLR) {
 		vm->vgic.ctlr = (uint32_t)val & 3;
 	} else if (off == GICD_SGIR && gic.version == 2) {

@@ -419,6 +419,163 @@ static void test_v2_sgi_pending_registers(void **state)
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_SPENDSGIR + 4, 4), 0);
 }
 
+/* GICv2 ITARGETSR: bits of CPUs the VM lacks are masked, values read back
+ * by byte and by word, SGI/PPI bytes read as the reader's own bit and
+ * ignore writes; a pending SPI follows its new target. */
+static void test_v2_itargetsr(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 40, 1, 0xff);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ITARGETSR + 40, 1), 0x3);
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 44, 4, 0x02010302);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ITARGETSR + 44, 4), 0x02010302);
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR + 45, 1), 0x03);
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 46, 1, 0x02);
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 47, 1, 0x0c); /* CPUs 2, 3: none here */
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ITARGETSR + 44, 4), 0x00020302);
+	/* private: the reader's own bit, writes ignored */
+	vgic_dist_write(vm, v1, GICD_ITARGETSR + 27, 1, 0x1);
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR + 27, 1), 0x2);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ITARGETSR + 28, 4), 0x01010101);
+	assert_int_equal(vgic_dist_read(vm, v1, GICD_ITARGETSR, 4), 0x02020202);
+	/* routing follows: SPI 46 goes to vCPU 1, then moves with its target */
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 1u << 14);
+	vgic_inject(vm, NULL, 46);
+	assert_true(v1->vgic.pending[0] & (1ULL << 46));
+	vgic_dist_write(vm, v0, GICD_ITARGETSR + 46, 1, 0x01);
+	assert_false(v1->vgic.pending[0] & (1ULL << 46));
+	assert_true(v0->vgic.pending[0] & (1ULL << 46));
+}
+
+/* Priorities by byte and word, with the 5 bits the virtual CPU interface
+ * implements; ICFGR: SGIs edge and PPIs level, read-only; SPIs writable. */
+static void test_priority_and_config(int version)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	uint32_t spi_cfg = version == 3 ? GICD_ICFGR + 8 : GICD_ICFGR + 8;
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 41, 1, 0xff);
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 42, 1, 0x10);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 40, 4), 0xa010f8a0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 41, 1), 0xf8);
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 44, 4, 0x11223344);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 47, 1), 0x10);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 44, 4), 0x10203040);
+	/* SPI 33 level -> edge */
+	assert_int_equal(vgic_dist_read(vm, v0, spi_cfg, 4), 0);
+	vgic_dist_write(vm, v0, spi_cfg, 4, 0xffffffff);
+	assert_int_equal(vgic_dist_read(vm, v0, spi_cfg, 4), 0xaaaaaaaa);
+	/* private configuration: SGIs edge, PPIs level, both read-only */
+	uint32_t cfg0 = version == 3 ? GICR_SGI_BASE + GICD_ICFGR : GICD_ICFGR;
+	uint64_t (*rd)(struct vm *, struct vcpu *, uint32_t, unsigned) =
+		version == 3 ? vgic_redist_read : vgic_dist_read;
+	void (*wr)(struct vm *, struct vcpu *, uint32_t, unsigned, uint64_t) =
+		version == 3 ? vgic_redist_write : vgic_dist_write;
+	wr(vm, v0, cfg0, 4, 0);
+	wr(vm, v0, cfg0 + 4, 4, 0xffffffff);
+	assert_int_equal(rd(vm, v0, cfg0, 4), 0xaaaaaaaa);
+	assert_int_equal(rd(vm, v0, cfg0 + 4, 4), 0);
+	/* private priorities by byte */
+	uint32_t prio0 = version == 3 ? GICR_SGI_BASE + GICD_IPRIORITYR : GICD_IPRIORITYR;
+	wr(vm, v0, prio0 + 27, 1, 0x40);
+	assert_int_equal(rd(vm, v0, prio0 + 27, 1), 0x40);
+	assert_int_equal(rd(vm, v0, prio0 + 24, 4), 0x40a0a0a0);
+}
+
+static void test_priority_and_config_v2(void **state)
+{
+	(void)state;
+	test_priority_and_config(2);
+}
+
+static void test_priority_and_config_v3(void **state)
+{
+	(void)state;
+	test_priority_and_config(3);
+}
+
+/* Read-only identification registers ignore writes. */
+static void test_id_registers_read_only(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	uint64_t typer = vgic_dist_read(vm, v0, GICD_TYPER, 4);
+	uint64_t iidr = vgic_dist_read(vm, v0, GICD_IIDR, 4);
+	vgic_dist_write(vm, v0, GICD_TYPER, 4, ~0u);
+	vgic_dist_write(vm, v0, GICD_IIDR, 4, 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_TYPER, 4), typer);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IIDR, 4), iidr);
+	assert_int_equal(typer & 0x1f, VGIC_NR_IRQS / 32 - 1);
+	if (gic.version == 2)
+		assert_int_equal(typer >> 5 & 7, vm->ncpus - 1);
+}
+
+/* Active state: set, read back, cleared, by the ISACTIVER/ICACTIVER
+ * registers and from the list register the guest acknowledged. */
+static void test_active_state(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	uint32_t base = gic.version == 3 ? GICR_SGI_BASE : 0;
+	uint64_t (*rd)(struct vm *, struct vcpu *, uint32_t, unsigned) =
+		gic.version == 3 ? vgic_redist_read : vgic_dist_read;
+	void (*wr)(struct vm *, struct vcpu *, uint32_t, unsigned, uint64_t) =
+		gic.version == 3 ? vgic_redist_write : vgic_dist_write;
+	/* an SPI: set and clear by register */
+	vgic_dist_write(vm, v0, GICD_ISACTIVER + 4, 4, 1u << 10);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISACTIVER + 4, 4), 1u << 10);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ICACTIVER + 4, 4), 1u << 10);
+	vgic_dist_write(vm, v0, GICD_ICACTIVER + 4, 4, 1u << 10);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISACTIVER + 4, 4), 0);
+	/* a PPI the guest acknowledged: active, not pending */
+	wr(vm, v0, base + GICD_ISENABLER, 4, 1u << 20);
+	vgic_inject(vm, v0, 20);
+	vgic_sync(v0);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 1u << 20);
+	lr_of(20)->state = LR_STATE_ACTIVE; /* the guest read IAR */
+	assert_int_equal(rd(vm, v0, base + GICD_ISACTIVER, 4), 1u << 20);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 0);
+	/* the guest deactivates it by ICACTIVER instead of EOI */
+	wr(vm, v0, base + GICD_ICACTIVER, 4, 1u << 20);
+	assert_null(lr_of(20));
+	assert_int_equal(rd(vm, v0, base + GICD_ISACTIVER, 4), 0);
+	/* made active while pending: pending and active in the list register */
+	vgic_inject(vm, v0, 20);
+	vgic_sync(v0);
+	wr(vm, v0, base + GICD_ISACTIVER, 4, 1u << 20);
+	assert_int_equal(lr_of(20)->state, LR_STATE_PENDING_ACTIVE);
+	/* ICPENDR takes the pending part back */
+	wr(vm, v0, base + GICD_ICPENDR, 4, 1u << 20);
+	assert_int_equal(lr_of(20)->state, LR_STATE_ACTIVE);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 0);
+}
+
+/* GICv3 redistributor identification: processor number, affinity, Last,
+ * and GICR_WAKER's ProcessorSleep/ChildrenAsleep handshake. */
+static void test_redist_properties(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+	(void)state;
+	uint64_t t0 = vgic_redist_read(vm, v0, GICR_TYPER, 8);
+	uint64_t t1 = vgic_redist_read(vm, v1, GICR_TYPER, 8);
+	assert_int_equal(t0 >> 8 & 0xffff, 0);
+	assert_int_equal(t1 >> 8 & 0xffff, 1);
+	assert_int_equal(t1 >> 32, 1);
+	assert_false(t0 & GICR_TYPER_LAST);
+	assert_true(t1 & GICR_TYPER_LAST);
+	assert_int_equal(vgic_redist_read(vm, v1, GICR_TYPER, 4), (uint32_t)t1);
+	assert_int_equal(vgic_redist_read(vm, v1, GICR_TYPER + 4, 4), 1);
+	vgic_redist_write(vm, v1, GICR_TYPER, 8, 0);
+	assert_int_equal(vgic_redist_read(vm, v1, GICR_TYPER, 8), t1);
+	assert_int_equal(vgic_redist_read(vm, v0, GICR_WAKER, 4), 0);
+	vgic_redist_write(vm, v0, GICR_WAKER, 4, GICR_WAKER_SLEEP);
+	assert_int_equal(vgic_redist_read(vm, v0, GICR_WAKER, 4),
+			 GICR_WAKER_SLEEP | GICR_WAKER_ASLEEP);
+	vgic_redist_write(vm, v0, GICR_WAKER, 4, 0);
+	assert_int_equal(vgic_redist_read(vm, v0, GICR_WAKER, 4), 0);
+	assert_int_equal(vgic_redist_read(vm, v0, GICR_PIDR2, 4) >> 4 & 0xf, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +590,14 @@ int main(void)
 		cmocka_unit_test_setup(test_v2_sgi_source, setup2),
 		cmocka_unit_test_setup(test_v2_sgi_per_source_pending, setup2),
 		cmocka_unit_test_setup(test_v2_sgi_pending_registers, setup2),
+		cmocka_unit_test_setup(test_v2_itargetsr, setup2),
+		cmocka_unit_test_setup(test_priority_and_config_v2, setup2),
+		cmocka_unit_test_setup(test_priority_and_config_v3, setup3),
+		cmocka_unit_test_setup(test_id_registers_read_only, setup2),
+		cmocka_unit_test_setup(test_id_registers_read_only, setup3),
+		cmocka_unit_test_setup(test_active_state, setup2),
+		cmocka_unit_test_setup(test_active_state, setup3),
+		cmocka_unit_test_setup(test_redist_properties, setup3),
 	};
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
 }
