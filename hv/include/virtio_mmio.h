@@ -63,14 +63,24 @@ struct virtio_dev {
 /* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
 		       const struct virtio_dev_ops *ops, void *priv);
-/* Raises the used-buffer interrupt if the driver wants one for queue q. */
+/* The functions below take dev->lock themselves (call them without it),
+ * except the _locked ones; interrupt bookkeeping always runs under it. */
+/* Raises the used-buffer interrupt if the driver wants one for queue q (a
+ * queue that is not ready, e.g. reset meanwhile, gets none). */
 void virtio_notify_used(struct virtio_dev *dev, unsigned q);
 /* Takes the next chain of queue q under the device lock: VQ_OK, VQ_EMPTY
  * (also for a queue that is not ready), or an error, after which the device
- * has been put in DEVICE_NEEDS_RESET. */
+ * has been put in DEVICE_NEEDS_RESET. The chain remembers the device's
+ * reset count. */
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
-/* Returns a chain to queue q (if the queue is still live). */
-void virtio_queue_push(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written);
-/* A guest error: logs it, sets DEVICE_NEEDS_RESET and interrupts. */
+/* Returns a chain to queue q, unless the queue was reset since the chain was
+ * taken (or is not ready): then it is not the driver's any more. */
+void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,
+		       uint32_t written);
+/* A guest error: logs it (rate-limited), sets DEVICE_NEEDS_RESET, stops the
+ * queues and interrupts. */
 void virtio_device_error(struct virtio_dev *dev, const char *what);
+/* The same with dev->lock already held (e.g. right after a virtq_pop that
+ * failed, so the error is the queue's that failed, not a reset one's). */
+void virtio_device_error_locked(struct virtio_dev *dev, const char *what);
 #endif

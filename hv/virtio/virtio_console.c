@@ -22,7 +22,7 @@ static void handle_tx(struct virtio_console *con)
 				      c.bufs[i].len);
 			con->bytes_out += c.bufs[i].len;
 		}
-		virtio_queue_push(d, Q_TX, c.head, 0);
+		virtio_queue_push(d, Q_TX, &c, 0);
 	}
 	if (r < 0)
 		return;
@@ -44,7 +44,7 @@ static void input(void *opaque, char ch)
 		return;
 	}
 	c.bufs[c.nreadable].hva[0] = (uint8_t)ch;
-	virtio_queue_push(d, Q_RX, c.head, 1);
+	virtio_queue_push(d, Q_RX, &c, 1);
 	virtio_notify_used(d, Q_RX);
 }
 

@@ -41,20 +41,28 @@ static struct virtq *selected_queue(struct virtio_dev *dev)
 	return dev->queue_sel < dev->ops->nqueues ? &dev->vq[dev->queue_sel] : NULL;
 }
 
-static void raise_irq(struct virtio_dev *dev, uint32_t why)
+/* Interrupt bookkeeping runs with dev->lock held, like every register
+ * access: a reset (which zeroes the queues and the ISR under that lock) is
+ * wholly before or after it, so no status update or interrupt is lost and
+ * no ring is read after the reset cleared it. */
+static void raise_irq_locked(struct virtio_dev *dev, uint32_t why)
 {
-	__atomic_or_fetch(&dev->isr, why, __ATOMIC_SEQ_CST);
+	dev->isr |= why;
 	dev->irqs++;
 	vgic_inject(dev->vm, NULL, dev->irq);
 }
 
 void virtio_notify_used(struct virtio_dev *dev, unsigned q)
 {
-	if (q < dev->ops->nqueues && virtq_needs_interrupt(&dev->vq[q]))
-		raise_irq(dev, VIRTIO_INT_USED);
+	if (q >= dev->ops->nqueues)
+		return;
+	spin_lock(&dev->lock);
+	if (dev->vq[q].ready && virtq_needs_interrupt(&dev->vq[q]))
+		raise_irq_locked(dev, VIRTIO_INT_USED);
+	spin_unlock(&dev->lock);
 }
 
-void virtio_device_error(struct virtio_dev *dev, const char *what)
+void virtio_device_error_locked(struct virtio_dev *dev, const char *what)
 {
 	dev->errors++;
 	vm_log(dev->vm, LOG_VIRTIO, "virtio device %u at 0x%lx: %s: device needs reset\n",
@@ -62,24 +70,40 @@ void virtio_device_error(struct virtio_dev *dev, const char *what)
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned q = 0; q < dev->ops->nqueues; q++)
 		dev->vq[q].ready = false;
-	raise_irq(dev, VIRTIO_INT_CONFIG);
+	raise_irq_locked(dev, VIRTIO_INT_CONFIG);
+}
+
+void virtio_device_error(struct virtio_dev *dev, const char *what)
+{
+	spin_lock(&dev->lock);
+	virtio_device_error_locked(dev, what);
+	spin_unlock(&dev->lock);
 }
 
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain)
 {
+	int r = VQ_EMPTY;
+
+	if (q >= dev->ops->nqueues)
+		return VQ_EMPTY;
 	spin_lock(&dev->lock);
-	int r = dev->vq[q].ready ? virtq_pop(&dev->vq[q], dev->mem, chain) : VQ_EMPTY;
+	if (dev->vq[q].ready)
+		r = virtq_pop(&dev->vq[q], dev->mem, chain);
+	chain->reset_count = dev->reset_count;
+	if (r < 0) /* the queue this chain came from, not one set up since */
+		virtio_device_error_locked(dev, virtq_strerror(r));
 	spin_unlock(&dev->lock);
-	if (r < 0)
-		virtio_device_error(dev, virtq_strerror(r));
 	return r;
 }
 
-void virtio_queue_push(struct virtio_dev *dev, unsigned q, uint16_t head, uint32_t written)
+void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,
+		       uint32_t written)
 {
+	if (q >= dev->ops->nqueues)
+		return;
 	spin_lock(&dev->lock);
-	if (dev->vq[q].ready)
-		virtq_push(&dev->vq[q], head, written);
+	if (dev->vq[q].ready && dev->reset_count == chain->reset_count)
+		virtq_push(&dev->vq[q], chain->head, written);
 	spin_unlock(&dev->lock);
 }
 
@@ -123,14 +147,14 @@ static void queue_ready(struct virtio_dev *dev, struct virtq *vq, uint32_t v)
 		return;
 	}
 	if (!(dev->status & VIRTIO_STATUS_FEATURES_OK)) {
-		virtio_device_error(dev, "queue enabled before FEATURES_OK");
+		virtio_device_error_locked(dev, "queue enabled before FEATURES_OK");
 		return;
 	}
 	vq->event_idx = dev->driver_features & VIRTIO_F_RING_EVENT_IDX;
 	vq->indirect = dev->driver_features & VIRTIO_F_RING_INDIRECT_DESC;
 	int err = virtq_enable(vq, dev->mem);
 	if (err)
-		virtio_device_error(dev, virtq_strerror(err));
+		virtio_device_error_locked(dev, virtq_strerror(err));
 }
 
 static void set_half(uint64_t *v, bool high, uint32_t val)
@@ -166,8 +190,10 @@ static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 		set_half(&vq->used_ipa, off == QUEUE_DEVICE_HIGH, v);
 		break;
 	case QUEUE_RESET:
-		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET))
+		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET)) {
 			*vq = (struct virtq){0};
+			dev->reset_count++; /* chains taken before are not returned */
+		}
 		break;
 	}
 }
@@ -218,7 +244,7 @@ static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
 			       ? 0
 			       : (uint32_t)(dev->features >> (32 * dev->dev_features_sel));
 	case INTERRUPT_STATUS:
-		return __atomic_load_n(&dev->isr, __ATOMIC_SEQ_CST);
+		return dev->isr;
 	case STATUS:
 		return dev->status;
 	case CONFIG_GENERATION:
@@ -253,7 +279,7 @@ static int reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 			return (int)v;
 		break;
 	case INTERRUPT_ACK:
-		__atomic_and_fetch(&dev->isr, ~v, __ATOMIC_SEQ_CST);
+		dev->isr &= ~v;
 		break;
 	case STATUS:
 		write_status(dev, v);
@@ -296,11 +322,11 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 	} else {
 		acc->value = reg_read(dev, off);
 	}
-	spin_unlock(&dev->lock);
-	if (notify >= 0) {
+	if (notify >= 0)
 		dev->notifies++;
+	spin_unlock(&dev->lock);
+	if (notify >= 0)
 		dev->ops->notify(dev, (unsigned)notify);
-	}
 	return ok;
 }
 

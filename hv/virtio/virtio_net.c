@@ -93,10 +93,10 @@ static void deliver(struct virtio_net *dst, const struct virtq_chain *tx, uint32
 	if (r == VQ_OK) {
 		written = copy_frame(tx, frame_len, &rx);
 		virtq_push(&d->vq[Q_RX], rx.head, written);
+	} else if (r < 0) {
+		virtio_device_error_locked(d, virtq_strerror(r));
 	}
 	spin_unlock(&d->lock);
-	if (r < 0)
-		virtio_device_error(d, virtq_strerror(r));
 	if (r != VQ_OK || !written) {
 		st->drop_no_buffer++;
 		if (r == VQ_OK)
@@ -139,7 +139,7 @@ static void handle_tx(struct virtio_net *net)
 
 	while ((r = virtio_queue_pop(d, Q_TX, &tx)) == VQ_OK) {
 		send_frame(net, &tx);
-		virtio_queue_push(d, Q_TX, tx.head, 0);
+		virtio_queue_push(d, Q_TX, &tx, 0);
 	}
 	if (r < 0)
 		return;
@@ -160,7 +160,7 @@ static void handle_ctrl(struct virtio_net *net)
 		}
 		struct virtq_buf *ack = &c.bufs[c.nbufs - 1];
 		ack->hva[ack->len - 1] = net_ctrl_command(&net->rx_mode, net->mac, &c);
-		virtio_queue_push(d, Q_CTRL, c.head, 1);
+		virtio_queue_push(d, Q_CTRL, &c, 1);
 	}
 	if (r < 0)
 		return;

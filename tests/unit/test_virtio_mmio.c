@@ -1,0 +1,443 @@
+/* The virtio-mmio transport against a guest-memory model: interrupt
+ * bookkeeping and device errors are serialised with the guest's register
+ * accesses (a reset zeroes the queues under the device lock), so a reset
+ * in the middle neither loses a status update nor lets the bookkeeping
+ * read a ring that is gone; hostile register values. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "virtio_mmio.h"
+#include "vm.h"
+
+/* ---- stubs of the rest of the hypervisor ---- */
+static mmio_handler_fn handler;
+static void *handler_dev;
+static volatile unsigned injected, logged;
+
+void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	(void)vm, (void)vcpu, (void)intid;
+	__atomic_add_fetch(&injected, 1, __ATOMIC_SEQ_CST);
+}
+void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
+{
+	(void)vm, (void)cause, (void)fmt;
+	__atomic_add_fetch(&logged, 1, __ATOMIC_SEQ_CST);
+}
+int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void *d)
+{
+	(void)vm, (void)b, (void)s;
+	handler = f;
+	handler_dev = d;
+	return 0;
+}
+
+/* ---- a device with two queues over one page-aligned RAM region ---- */
+#define BASE 0x0a000000ULL
+#define RAM_IPA 0x40000000ULL
+#define RAM_SIZE (64 * 1024)
+#define QSIZE 8
+#define DESC_IPA(q) (RAM_IPA + 0x1000 * (1 + 3 * (q)))
+#define AVAIL_IPA(q) (DESC_IPA(q) + 0x1000)
+#define USED_IPA(q) (DESC_IPA(q) + 0x2000)
+#define DATA_IPA (RAM_IPA + 0x8000)
+
+static struct vm vm;
+static struct guest_region region;
+static uint8_t *ram;
+static struct virtio_dev dev;
+static unsigned notified[VIRTIO_MAX_QUEUES];
+
+static void notify(struct virtio_dev *d, unsigned q)
+{
+	(void)d;
+	notified[q]++;
+}
+
+static const struct virtio_dev_ops ops = {
+	.device_id = 42,
+	.features = VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_RESET,
+	.nqueues = 2,
+	.config_size = 8,
+	.notify = notify,
+};
+
+static void *hva(uint64_t ipa)
+{
+	return ram + (ipa - RAM_IPA);
+}
+
+static bool mmio(uint64_t off, unsigned width, bool write, uint64_t *value)
+{
+	struct mmio_access acc = {.addr = BASE + off, .width = width, .write = write};
+
+	if (write)
+		acc.value = *value;
+	bool ok = handler(NULL, &acc, handler_dev);
+	if (!write)
+		*value = acc.value;
+	return ok;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	uint64_t x = v;
+	assert_true(mmio(off, 4, true, &x));
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint64_t x = 0;
+	assert_true(mmio(off, 4, false, &x));
+	return (uint32_t)x;
+}
+
+static bool checking = true; /* the stress test's resetter does not assert */
+
+static void setup_queue(unsigned q)
+{
+	wr(0x030, q); /* QueueSel */
+	wr(0x038, QSIZE);
+	wr(0x080, (uint32_t)DESC_IPA(q));
+	wr(0x084, 0);
+	wr(0x090, (uint32_t)AVAIL_IPA(q));
+	wr(0x094, 0);
+	wr(0x0a0, (uint32_t)USED_IPA(q));
+	wr(0x0a4, 0);
+	wr(0x044, 1); /* QueueReady */
+	if (checking)
+		assert_int_equal(rd(0x044), 1);
+}
+
+/* Driver initialisation as Linux does it; features: low word, high word. */
+static void bring_up(uint32_t features_lo)
+{
+	wr(0x070, 0);
+	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(0x024, 0);
+	wr(0x020, features_lo);
+	wr(0x024, 1);
+	wr(0x020, (uint32_t)((VIRTIO_F_VERSION_1 | VIRTIO_F_RING_RESET) >> 32));
+	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	if (checking)
+		assert_true(rd(0x070) & VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0);
+	setup_queue(1);
+	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+			  VIRTIO_STATUS_DRIVER_OK);
+}
+
+/* The driver offers descriptor `i` of queue q (one 64-byte readable buffer). */
+static void offer(unsigned q, uint16_t i)
+{
+	struct virtq_desc *d = hva(DESC_IPA(q));
+	volatile uint16_t *avail = hva(AVAIL_IPA(q));
+
+	d[i] = (struct virtq_desc){.addr = DATA_IPA + 64 * i, .len = 64};
+	avail[2 + avail[1] % QSIZE] = i;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	avail[1]++;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ram != MAP_FAILED);
+	memset(&vm, 0, sizeof(vm));
+	memset(&dev, 0, sizeof(dev));
+	memset(notified, 0, sizeof(notified));
+	region = (struct guest_region){.ipa = RAM_IPA, .size = RAM_SIZE, .hva = ram};
+	vm.mem = (struct guest_mem){.regions = &region, .n = 1};
+	vm.name = "gvm";
+	assert_int_equal(virtio_mmio_create(&dev, &vm, BASE, 48, &ops, NULL), 0);
+	injected = logged = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	munmap(ram, RAM_SIZE);
+	return 0;
+}
+
+static void test_basic_round_trip(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	offer(0, 3);
+	wr(0x050, 0); /* QueueNotify */
+	assert_int_equal(notified[0], 1);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
+	assert_int_equal(c.head, 3);
+	virtio_queue_push(&dev, 0, &c, 0);
+	virtio_notify_used(&dev, 0);
+	assert_int_equal(injected, 1);
+	assert_int_equal(rd(0x060), VIRTIO_INT_USED);
+	wr(0x064, VIRTIO_INT_USED);
+	assert_int_equal(rd(0x060), 0);
+	volatile uint16_t *used = hva(USED_IPA(0));
+	assert_int_equal(used[1], 1);
+}
+
+/* ---- a register access in progress on another CPU: we hold the lock ---- */
+struct call {
+	void (*fn)(struct call *);
+	unsigned q;
+	volatile bool done;
+};
+
+static void *run_call(void *arg)
+{
+	struct call *c = arg;
+	c->fn(c);
+	__atomic_store_n(&c->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void call_notify_used(struct call *c)
+{
+	virtio_notify_used(&dev, c->q);
+}
+
+static void call_device_error(struct call *c)
+{
+	(void)c;
+	virtio_device_error(&dev, "test");
+}
+
+/* Starts `c` on another thread and gives it time to run to completion if
+ * nothing stops it. Returns whether it completed. */
+static bool start_and_wait(pthread_t *t, struct call *c)
+{
+	assert_int_equal(pthread_create(t, NULL, run_call, c), 0);
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return __atomic_load_n(&c->done, __ATOMIC_SEQ_CST);
+}
+
+/* Finding 7: virtio_notify_used raced with a reset that zeroes the queue;
+ * it read the avail ring through a pointer the reset had just cleared. Now
+ * it waits for the register access, then sees a queue that is not ready and
+ * touches no ring memory (the rings are unmapped here to prove it). */
+static void test_notify_used_during_reset(void **state)
+{
+	struct virtq_chain c;
+	pthread_t t;
+	struct call call = {.fn = call_notify_used, .q = 0};
+
+	(void)state;
+	bring_up(0);
+	offer(0, 1);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
+	virtio_queue_push(&dev, 0, &c, 0);
+
+	spin_lock(&dev.lock); /* a vCPU is in the middle of writing Status = 0 */
+	bool completed = start_and_wait(&t, &call);
+	/* what device_reset does, under the lock */
+	dev.status = 0;
+	dev.isr = 0;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		dev.vq[q] = (struct virtq){0};
+	assert_int_equal(mprotect(ram, RAM_SIZE, PROT_NONE), 0);
+	spin_unlock(&dev.lock);
+	pthread_join(t, NULL);
+	assert_int_equal(mprotect(ram, RAM_SIZE, PROT_READ | PROT_WRITE), 0);
+
+	assert_false(completed); /* it waited for the register access */
+	assert_int_equal(injected, 0);
+	assert_int_equal(dev.isr, 0);
+}
+
+/* Finding 7: a device error concurrent with a Status write was lost: the
+ * write's read-modify-write (keep NEEDS_RESET, take the driver's bits)
+ * overwrote the error's update. */
+static void test_device_error_during_status_write(void **state)
+{
+	pthread_t t;
+	struct call call = {.fn = call_device_error};
+
+	(void)state;
+	bring_up(0);
+	spin_lock(&dev.lock); /* write_status() on another CPU: */
+	uint32_t old = dev.status;
+	bool completed = start_and_wait(&t, &call);
+	dev.status = (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		      VIRTIO_STATUS_DRIVER_OK) |
+		     (old & VIRTIO_STATUS_NEEDS_RESET);
+	spin_unlock(&dev.lock);
+	pthread_join(t, NULL);
+
+	assert_false(completed);
+	assert_true(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_true(rd(0x060) & VIRTIO_INT_CONFIG);
+	assert_int_equal(rd(0x044), 0); /* queues stopped */
+	assert_int_equal(injected, 1);
+}
+
+/* A chain taken before a reset is not returned into the queue the driver
+ * set up afterwards (its head means nothing there). */
+static void test_push_after_reset_dropped(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	offer(1, 5);
+	assert_int_equal(virtio_queue_pop(&dev, 1, &c), VQ_OK);
+	bring_up(0); /* reset and the same queues again */
+	virtio_queue_push(&dev, 1, &c, 0);
+	volatile uint16_t *used = hva(USED_IPA(1));
+	assert_int_equal(used[1], 0);
+	virtio_notify_used(&dev, 1);
+	assert_int_equal(injected, 0);
+}
+
+/* The same for a per-queue reset (VIRTIO_F_RING_RESET). */
+static void test_push_after_queue_reset_dropped(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	offer(1, 2);
+	assert_int_equal(virtio_queue_pop(&dev, 1, &c), VQ_OK);
+	wr(0x030, 1);
+	wr(0x0c0, 1); /* QueueReset */
+	assert_int_equal(rd(0x044), 0);
+	memset(hva(USED_IPA(1)), 0, 0x1000);
+	setup_queue(1);
+	virtio_queue_push(&dev, 1, &c, 0);
+	volatile uint16_t *used = hva(USED_IPA(1));
+	assert_int_equal(used[1], 0);
+}
+
+/* A pop error puts the device in NEEDS_RESET once, with a config interrupt. */
+static void test_pop_error(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	volatile uint16_t *avail = hva(AVAIL_IPA(0));
+	avail[1] = QSIZE + 1; /* moved by more than the queue size */
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_ERR_AVAIL);
+	assert_true(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(0x060), VIRTIO_INT_CONFIG);
+	assert_int_equal(logged, 1);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_EMPTY); /* queue stopped */
+}
+
+/* Stress: a vCPU resets and re-initialises the device while another keeps
+ * completing and signalling. Under ASan any read through a cleared ring
+ * pointer is a crash. */
+static volatile bool stop;
+
+static void *resetter(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&stop, __ATOMIC_SEQ_CST)) {
+		bring_up(0);
+		memset(hva(AVAIL_IPA(0)), 0, 0x1000); /* a new driver's empty rings */
+	}
+	return NULL;
+}
+
+static void test_stress_notify_vs_reset(void **state)
+{
+	struct virtq_chain c;
+	pthread_t t;
+
+	(void)state;
+	bring_up(0);
+	stop = false;
+	checking = false;
+	assert_int_equal(pthread_create(&t, NULL, resetter, NULL), 0);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned i = 0;; i++) {
+		offer(0, (uint16_t)(i % QSIZE));
+		if (virtio_queue_pop(&dev, 0, &c) == VQ_OK)
+			virtio_queue_push(&dev, 0, &c, 0);
+		virtio_notify_used(&dev, 0);
+		virtio_notify_used(&dev, 1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= 1)
+			break;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(t, NULL);
+	checking = true;
+}
+
+/* ---- hostile register values ---- */
+static void test_hostile_registers(void **state)
+{
+	uint64_t x;
+
+	(void)state;
+	bring_up(0);
+	wr(0x030, 0xffffffffu); /* QueueSel beyond the queues: reads 0, writes ignored */
+	assert_int_equal(rd(0x034), 0);
+	wr(0x038, 16);
+	wr(0x030, 2);
+	assert_int_equal(rd(0x034), 0);
+	wr(0x014, 0xffffffffu); /* DeviceFeaturesSel */
+	assert_int_equal(rd(0x010), 0);
+	wr(0x050, 0xffffffffu); /* notify of a queue that does not exist */
+	wr(0x050, 2);
+	assert_int_equal(notified[0] + notified[1], 0);
+	/* QueueNum above the maximum or not a power of two: enabling fails */
+	wr(0x070, 0);
+	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(0x024, 1);
+	wr(0x020, (uint32_t)(VIRTIO_F_VERSION_1 >> 32));
+	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	wr(0x030, 0);
+	wr(0x038, 0x10000 + QSIZE); /* would narrow to QSIZE */
+	assert_int_equal(rd(0x038), 0);
+	wr(0x038, 6);
+	wr(0x080, (uint32_t)DESC_IPA(0));
+	wr(0x090, (uint32_t)AVAIL_IPA(0));
+	wr(0x0a0, (uint32_t)USED_IPA(0));
+	wr(0x044, 1);
+	assert_int_equal(rd(0x044), 0);
+	assert_true(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	/* config space: beyond its size, unaligned, 8 bytes, offset wrap */
+	x = 0;
+	assert_false(mmio(0x100 + 8, 4, false, &x));
+	assert_false(mmio(0x100 + 6, 4, false, &x));
+	assert_false(mmio(0x100, 8, false, &x));
+	assert_false(mmio(0x100 + 0xfc, 4, false, &x));
+	/* registers are 32-bit only */
+	assert_false(mmio(0x070, 8, false, &x));
+	assert_false(mmio(0x071, 1, false, &x));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_basic_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_used_during_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_error_during_status_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_push_after_reset_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_after_queue_reset_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pop_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stress_notify_vs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_registers, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
