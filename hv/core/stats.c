@@ -12,13 +12,16 @@ static void print_vcpu(const struct vm *vm, const struct vcpu *v)
 	const struct vcpu_stats *s = &v->stats;
 
 	printk("%s/%u cpu%u dabt %lu hvc %lu smc %lu wfx %lu sysreg %lu irq %lu other %lu | "
-	       "mmio r %lu w %lu hcalls %lu injected %lu guest %lu ms\n",
+	       "mmio r %lu w %lu decoded %lu hcalls %lu injected %lu aborts %lu undefs %lu "
+	       "guest %lu ms\n",
 	       vm->name, v->id, v->pcpu, (unsigned long)s->traps[TRAP_DABT],
 	       (unsigned long)s->traps[TRAP_HVC], (unsigned long)s->traps[TRAP_SMC],
 	       (unsigned long)s->traps[TRAP_WFI], (unsigned long)s->traps[TRAP_SYSREG],
 	       (unsigned long)s->traps[TRAP_IRQ], (unsigned long)s->traps[TRAP_OTHER],
 	       (unsigned long)s->mmio_reads, (unsigned long)s->mmio_writes,
-	       (unsigned long)s->hypercalls, (unsigned long)s->irqs_injected,
+	       (unsigned long)s->mmio_decoded, (unsigned long)s->hypercalls,
+	       (unsigned long)s->irqs_injected, (unsigned long)s->aborts_injected,
+	       (unsigned long)s->undefs_injected,
 	       (unsigned long)(timer_ticks_to_us(s->guest_ticks) / 1000));
 }
 
@@ -26,8 +29,8 @@ void vdevs_print_stats(void);
 
 void stats_print_all(void)
 {
-	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs injected, time in "
-	       "guest\n");
+	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs and exceptions "
+	       "injected, time in guest\n");
 	for (unsigned i = 0; i < nvms; i++)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);

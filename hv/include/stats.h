@@ -20,8 +20,11 @@ struct vcpu_stats {
 	uint64_t mmio_reads, mmio_writes;
 	uint64_t hypercalls;
 	uint64_t irqs_injected;
-	uint64_t guest_ticks; /* CNTPCT ticks spent in the guest */
-	uint64_t entered_at;  /* CNTPCT at the last guest entry */
+	uint64_t aborts_injected; /* external aborts for unmapped/refused accesses */
+	uint64_t undefs_injected; /* undefined instruction for traps not emulated */
+	uint64_t mmio_decoded;    /* MMIO without syndrome, emulated from the insn */
+	uint64_t guest_ticks;     /* CNTPCT ticks spent in the guest */
+	uint64_t entered_at;      /* CNTPCT at the last guest entry */
 };
 
 extern const char *const trap_cause_names[TRAP_NR];

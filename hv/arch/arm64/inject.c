@@ -1,0 +1,74 @@
+/* Exception injection into the vCPU running on this CPU. Its EL1 system
+ * registers are live on the CPU while it runs (vcpu_restore_el1 loads them
+ * once at start), so the *_EL1 registers are written directly and the trap
+ * frame is sent to the guest's vector. */
+#include "exc_inject.h"
+#include "ratelimit.h"
+#include "sysreg.h"
+#include "vm.h"
+
+/* at.S: AT S1E1R of `va`, PAR_EL1 preserved; returns the resulting PAR (bit
+ * 0 set if it faulted, also when the walk itself took an abort). */
+uint64_t guest_at_s1e1r(uint64_t va);
+
+#define PAR_F BIT(0)
+#define PAR_PA_MASK 0x000ffffffffff000UL
+
+static void inject(struct vcpu *vcpu, enum exc_kind kind, bool write, uint64_t far)
+{
+	struct exc_entry_in in = {.kind = kind,
+				  .write = write,
+				  .pc = vcpu->regs.elr,
+				  .pstate = vcpu->regs.spsr,
+				  .far = far,
+				  .vbar = read_sysreg(vbar_el1),
+				  .sctlr = read_sysreg(sctlr_el1)};
+	struct exc_entry_out out;
+
+	exc_entry_compute(&in, &out);
+	write_sysreg(esr_el1, out.esr);
+	if (out.set_far)
+		write_sysreg(far_el1, out.far);
+	write_sysreg(elr_el1, out.elr);
+	write_sysreg(spsr_el1, out.spsr);
+	vcpu->regs.elr = out.pc;
+	vcpu->regs.spsr = out.pstate;
+}
+
+void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far)
+{
+	vm_log(vcpu->vm, LOG_ABORT, "vCPU %u: %s abort injected: %s 0x%lx at pc 0x%lx\n", vcpu->id,
+	       instruction ? "prefetch" : "data",
+	       instruction ? "fetch"
+	       : write     ? "write"
+			   : "read",
+	       (unsigned long)far, (unsigned long)vcpu->regs.elr);
+	vcpu->stats.aborts_injected++;
+	inject(vcpu, instruction ? EXC_IABT : EXC_DABT, write, far);
+}
+
+void vcpu_inject_undef(struct vcpu *vcpu)
+{
+	vm_log(vcpu->vm, LOG_ABORT,
+	       "vCPU %u: undefined instruction injected at pc 0x%lx (esr 0x%lx)\n", vcpu->id,
+	       (unsigned long)vcpu->regs.elr, (unsigned long)vcpu->regs.esr);
+	vcpu->stats.undefs_injected++;
+	inject(vcpu, EXC_UNDEF, false, 0);
+}
+
+/* AT S1E1R gives the IPA of the guest's own stage-1 mapping; the IPA must
+ * then be the VM's RAM: never read a device page on the guest's behalf. */
+bool guest_fetch_insn(struct vcpu *vcpu, uint64_t va, uint32_t *insn)
+{
+	if (va & 3)
+		return false;
+	uint64_t par = guest_at_s1e1r(va);
+	if (par & PAR_F)
+		return false;
+	ipa_t ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+	const volatile uint32_t *p = vm_ipa_to_hva(vcpu->vm, ipa, 4);
+	if (!p)
+		return false;
+	*insn = *p;
+	return true;
+}

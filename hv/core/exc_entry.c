@@ -1,0 +1,67 @@
+/* Exception entry to AArch64 EL1, computed without touching the CPU (Arm
+ * ARM D1.10 "Exception entry"; the peers' inject_abt64 do the same). */
+#include "exc_inject.h"
+
+static uint64_t vector_offset(uint64_t pstate)
+{
+	if (pstate & PSR_AARCH32)
+		return VEC_LOWER_A32;
+	switch (pstate & PSR_MODE_MASK) {
+	case PSR_MODE_EL1T:
+		return VEC_CUR_SP0;
+	case PSR_MODE_EL1H:
+		return VEC_CUR_SPX;
+	default: /* EL0t */
+		return VEC_LOWER_A64;
+	}
+}
+
+static bool from_el1(uint64_t pstate)
+{
+	uint64_t m = pstate & PSR_MODE_MASK;
+
+	return !(pstate & PSR_AARCH32) && (m == PSR_MODE_EL1T || m == PSR_MODE_EL1H);
+}
+
+static uint64_t syndrome(const struct exc_entry_in *in)
+{
+	bool same = from_el1(in->pstate);
+
+	switch (in->kind) {
+	case EXC_DABT:
+		return (uint64_t)(same ? ESR_EC_DABT_SAME : ESR_EC_DABT_LOWER) << ESR_EC_SHIFT |
+		       ESR_IL | (in->write ? ESR_DABT_WNR : 0) | ESR_FSC_SEA;
+	case EXC_IABT:
+		return (uint64_t)(same ? ESR_EC_IABT_SAME : ESR_EC_IABT_LOWER) << ESR_EC_SHIFT |
+		       ESR_IL | ESR_FSC_SEA;
+	default:
+		return (uint64_t)ESR_EC_UNKNOWN << ESR_EC_SHIFT | ESR_IL;
+	}
+}
+
+/* PSTATE after entry: EL1h, DAIF masked, NZCV and DIT kept, PAN set when
+ * SCTLR_EL1.SPAN is 0 (else kept), SSBS from SCTLR_EL1.DSSBS, and SS, IL,
+ * UAO, BTYPE cleared. */
+static uint64_t entry_pstate(uint64_t old, uint64_t sctlr)
+{
+	uint64_t p = PSR_MODE_EL1H | PSR_D | PSR_A | PSR_I | PSR_F;
+
+	/* NZCV, PAN and DIT sit at the same bits in an AArch32 SPSR_ELx */
+	p |= old & (PSR_NZCV | PSR_PAN | PSR_DIT);
+	if (!(sctlr & SCTLR_SPAN))
+		p |= PSR_PAN;
+	if (sctlr & SCTLR_DSSBS)
+		p |= PSR_SSBS;
+	return p;
+}
+
+void exc_entry_compute(const struct exc_entry_in *in, struct exc_entry_out *out)
+{
+	out->esr = syndrome(in);
+	out->set_far = in->kind != EXC_UNDEF;
+	out->far = out->set_far ? in->far : 0;
+	out->elr = in->pc;
+	out->spsr = in->pstate;
+	out->pc = (in->vbar & ~0x7ffUL) + vector_offset(in->pstate);
+	out->pstate = entry_pstate(in->pstate, in->sctlr);
+}

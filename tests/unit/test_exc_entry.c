@@ -1,0 +1,117 @@
+/* Exception entry to a guest's EL1 (injected aborts, undefined
+ * instructions): vector offset by source mode, ESR fields, ELR/SPSR/FAR,
+ * and the PSTATE the guest resumes with. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "exc_inject.h"
+
+#define VBAR 0xffff800010010800UL
+#define SCTLR_RESET 0x30d00800UL /* SPAN (bit 23) set: PAN untouched */
+
+static struct exc_entry_out entry(enum exc_kind kind, bool write, uint64_t pstate, uint64_t sctlr)
+{
+	struct exc_entry_in in = {.kind = kind,
+				  .write = write,
+				  .pc = 0x40081234,
+				  .pstate = pstate,
+				  .far = 0x0a000ff8,
+				  .vbar = VBAR,
+				  .sctlr = sctlr};
+	struct exc_entry_out out;
+
+	exc_entry_compute(&in, &out);
+	return out;
+}
+
+static void test_vector_by_source_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(entry(EXC_DABT, false, PSR_MODE_EL1T, SCTLR_RESET).pc, VBAR + 0x000);
+	assert_int_equal(entry(EXC_DABT, false, PSR_MODE_EL1H, SCTLR_RESET).pc, VBAR + 0x200);
+	assert_int_equal(entry(EXC_DABT, false, PSR_MODE_EL0T, SCTLR_RESET).pc, VBAR + 0x400);
+	assert_int_equal(entry(EXC_DABT, false, PSR_AARCH32 | 0x10, SCTLR_RESET).pc, VBAR + 0x600);
+	/* VBAR_EL1 bits [10:0] are RES0: a guest's junk there is ignored */
+	struct exc_entry_in in = {.kind = EXC_IABT, .pstate = PSR_MODE_EL1H, .vbar = VBAR | 0x7ff};
+	struct exc_entry_out out;
+	exc_entry_compute(&in, &out);
+	assert_int_equal(out.pc, VBAR + 0x200);
+}
+
+static void test_data_abort_syndrome(void **state)
+{
+	(void)state;
+	/* from EL1: EC 0x25, IL, DFSC 0x10, WnR from the access */
+	struct exc_entry_out o = entry(EXC_DABT, true, PSR_MODE_EL1H, SCTLR_RESET);
+	assert_int_equal(o.esr, (0x25UL << 26) | (1UL << 25) | (1UL << 6) | 0x10);
+	o = entry(EXC_DABT, false, PSR_MODE_EL1T, SCTLR_RESET);
+	assert_int_equal(o.esr, (0x25UL << 26) | (1UL << 25) | 0x10);
+	/* from EL0 (AArch64 or AArch32): EC 0x24 */
+	o = entry(EXC_DABT, true, PSR_MODE_EL0T, SCTLR_RESET);
+	assert_int_equal(o.esr, (0x24UL << 26) | (1UL << 25) | (1UL << 6) | 0x10);
+	o = entry(EXC_DABT, false, PSR_AARCH32 | 0x10, SCTLR_RESET);
+	assert_int_equal(o.esr >> 26, 0x24);
+	assert_true(o.set_far);
+	assert_int_equal(o.far, 0x0a000ff8);
+}
+
+static void test_instruction_abort_and_undef(void **state)
+{
+	(void)state;
+	struct exc_entry_out o = entry(EXC_IABT, true, PSR_MODE_EL1H, SCTLR_RESET);
+	assert_int_equal(o.esr, (0x21UL << 26) | (1UL << 25) | 0x10); /* no WnR in an IABT */
+	o = entry(EXC_IABT, false, PSR_MODE_EL0T, SCTLR_RESET);
+	assert_int_equal(o.esr, (0x20UL << 26) | (1UL << 25) | 0x10);
+	assert_true(o.set_far);
+	o = entry(EXC_UNDEF, false, PSR_MODE_EL0T, SCTLR_RESET);
+	assert_int_equal(o.esr, 1UL << 25);
+	assert_false(o.set_far);
+	assert_int_equal(o.pc, VBAR + 0x400);
+}
+
+static void test_return_state_saved(void **state)
+{
+	(void)state;
+	uint64_t old = PSR_MODE_EL0T | (0xaUL << 28) | PSR_SS | PSR_IL | PSR_BTYPE;
+	struct exc_entry_out o = entry(EXC_DABT, false, old, SCTLR_RESET);
+	assert_int_equal(o.elr, 0x40081234); /* the faulting instruction, not the next */
+	assert_int_equal(o.spsr, old);       /* the whole old PSTATE */
+}
+
+static void test_entry_pstate(void **state)
+{
+	(void)state;
+	/* EL1h with D, A, I, F masked, whatever the guest had */
+	struct exc_entry_out o = entry(EXC_DABT, false, PSR_MODE_EL0T, SCTLR_RESET);
+	assert_int_equal(o.pstate, PSR_MODE_EL1H | PSR_D | PSR_A | PSR_I | PSR_F);
+	/* flags and DIT kept; SS, IL, BTYPE, UAO, SSBS cleared */
+	uint64_t old = PSR_MODE_EL1T | PSR_NZCV | PSR_DIT | PSR_SS | PSR_IL | PSR_BTYPE | PSR_UAO |
+		       PSR_SSBS;
+	o = entry(EXC_DABT, false, old, SCTLR_RESET);
+	assert_int_equal(o.pstate,
+			 PSR_MODE_EL1H | PSR_D | PSR_A | PSR_I | PSR_F | PSR_NZCV | PSR_DIT);
+	/* PAN: kept when SCTLR_EL1.SPAN = 1, set when SPAN = 0 */
+	o = entry(EXC_DABT, false, PSR_MODE_EL1H | PSR_PAN, SCTLR_RESET);
+	assert_true(o.pstate & PSR_PAN);
+	o = entry(EXC_DABT, false, PSR_MODE_EL1H, SCTLR_RESET);
+	assert_false(o.pstate & PSR_PAN);
+	o = entry(EXC_DABT, false, PSR_MODE_EL0T, SCTLR_RESET & ~SCTLR_SPAN);
+	assert_true(o.pstate & PSR_PAN);
+	/* SSBS from SCTLR_EL1.DSSBS */
+	o = entry(EXC_DABT, false, PSR_MODE_EL0T, SCTLR_RESET | SCTLR_DSSBS);
+	assert_true(o.pstate & PSR_SSBS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vector_by_source_mode),
+		cmocka_unit_test(test_data_abort_syndrome),
+		cmocka_unit_test(test_instruction_abort_and_undef),
+		cmocka_unit_test(test_return_state_saved),
+		cmocka_unit_test(test_entry_pstate),
+	};
+	return cmocka_run_group_tests_name("exc_entry", tests, NULL, NULL);
+}
