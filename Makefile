@@ -165,6 +165,9 @@ system-test: $(HOST_STAMP)
 	@$(MAKE) -s GIC=3 $(QEMU_DEPS:$(HV_BUILD)%=$(BUILD)/gicv3%)
 	python3 tests/system/test_hv.py
 
+# Bare-metal test guests and their test configurations (system-test prerequisites).
+include tests/guests/guests.mk
+
 # libFuzzer on everything a guest or the MVM side can feed, for longer than
 # make test does (FUZZ_SECONDS per harness).
 .PHONY: fuzz

@@ -7,7 +7,7 @@ set -eu
 gic=${1:-3}
 shift || true
 build=${BUILD:-build}
-hv=$build/gicv$gic
+hv=${HV_DIR:-$build/gicv$gic} # HV_DIR: a test configuration's image (tests/guests/guests.mk)
 for f in "$hv/syshyper.elf" "$hv/qemu-loader.args" "$build/disk.img" "$build/hvdisk.img"; do
 	[ -e "$f" ] || { echo "qemu.sh: $f is missing: run 'make run' or 'make GIC=$gic hv'" >&2; exit 1; }
 done

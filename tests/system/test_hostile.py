@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""System scenario of issue 7: a hostile bare-metal guest (tests/guests/hostile.c)
+in gvm2's place (configs/test-hostile.cfg) abuses every device, hypercall and
+fault path it has while the MVM and gvm1 run real workloads.
+
+The guest waits for a 'go' line on its console, then prints 'PASS <case>' or
+'FAIL <case>: why' per case and 'HOSTILE DONE <n> cases'. The scenario asserts that every
+case passed, that the hypervisor did not panic, and that the other VMs'
+workloads finished with verified data. The full console log stays in
+build/logs/hostile-gicv3.log.
+
+    python3 tests/system/test_hostile.py        (make test runs it from test_hv.py)
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "240"))
+# The guest's cases, from 'go' to 'HOSTILE DONE' (TCG, 2 host cores).
+HOSTILE_TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "420"))
+ESC = "\x1d"
+VM_INDEX = {"mvm": 0, "gvm1": 1, "hostile": 2}  # the order of configs/test-hostile.cfg
+HV_DIR = os.path.join(BUILD, "test-hostile-gicv3")
+CASE = re.compile(r"^\[hostile\] (PASS|FAIL) ([\w.-]+)(?::? ?(.*))?$", re.M)
+HV_DEATH = re.compile(r"PANIC|exception at EL2")
+
+
+def disk_sha():
+    with open(os.path.join(BUILD, "disk.img.sha256")) as f:
+        return f.read().split()[0]
+
+
+def focus(con, vm):
+    con.send(ESC + str(VM_INDEX[vm]))
+    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
+
+
+def run_in(con, vm, cmd, timeout=120):
+    focus(con, vm)
+    return con.run(cmd, timeout, vm=vm)
+
+
+def loop_job(body, name):
+    """Runs `body` (a shell snippet that fails on a mismatch) in a loop in the
+    background until /tmp/stop exists, at least once; the number of rounds
+    and the status land in /tmp/NAME.log and /tmp/NAME.rc."""
+    script = (f"n=0; while :; do {body} || exit $?; n=$((n+1)); "
+              f"[ -e /tmp/stop ] && break; done; echo \"{name}: $n verified rounds\"")
+    return (f"rm -f /tmp/stop /tmp/{name}.rc; ( ( {script} ) > /tmp/{name}.log 2>&1; "
+            f"echo $? > /tmp/{name}.rc ) & :")
+
+
+def stop_and_wait(con, vm, name, timeout):
+    return run_in(con, vm, f"touch /tmp/stop; while [ ! -e /tmp/{name}.rc ]; do sleep 1; done; "
+                  f"cat /tmp/{name}.log; (exit $(cat /tmp/{name}.rc))", timeout)
+
+
+# gvm1: 4 MiB of random data through its mediated disk, read back uncached,
+# then a ping to the MVM through the switch.
+GVM1_ROUND = ("dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null && "
+              "dd if=/tmp/p of=/dev/vda bs=1M seek=$((n % 8 * 4)) oflag=direct 2>/dev/null && "
+              "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M skip=$((n % 8 * 4)) count=4 "
+              "iflag=direct 2>/dev/null | sha256sum)\" ] && ping -c 1 -W 5 10.0.2.15 >/dev/null")
+
+
+def mvm_round():
+    # the MVM: its passed-through disk's pattern, and a ping to gvm1
+    return (f"[ \"$(dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum | cut -d' ' -f1)\" = "
+            f"\"{disk_sha()}\" ] && ping -c 1 -W 5 10.0.2.21 >/dev/null")
+
+
+def hostile_guest_scenario():
+    """The hostile guest runs every case while gvm1 and the MVM keep writing,
+    reading back and pinging; every case passes, the hypervisor lives, the
+    others' data is intact."""
+    for f in ("syshyper.elf", "qemu-loader.args"):
+        assert os.path.exists(os.path.join(HV_DIR, f)), f"{HV_DIR}/{f} missing: make test-configs"
+    cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), "3"]
+    log = os.path.join(BUILD, "logs", "hostile-gicv3.log")
+    con = harness.track(harness.Console(cmd, log, cwd=ROOT, env=dict(os.environ, HV_DIR=HV_DIR)))
+    con.expect(r"^\[hostile\] PASS boot$", BOOT_TIMEOUT, anywhere=True)
+    con.expect(r"^\[mvm\] syshyper: mvm user space ready", BOOT_TIMEOUT, anywhere=True)
+    con.expect(r"^\[gvm1\] syshyper: gvm user space ready", BOOT_TIMEOUT, anywhere=True)
+    con.expect(r"^\[hostile\] hostile: waiting for 'go'", 30, anywhere=True)
+    out, rc = run_in(con, "gvm1", loop_job(GVM1_ROUND, "gvm1work"))
+    assert rc == 0, f"gvm1: could not start its workload: {out!r}"
+    out, rc = run_in(con, "mvm", loop_job(mvm_round(), "mvmwork"))
+    assert rc == 0, f"mvm: could not start its workload: {out!r}"
+    focus(con, "hostile")
+    start = con.elapsed()
+    con.send_line("go")
+    try:
+        done = con.expect(r"^\[hostile\] HOSTILE DONE (\d+) cases$", HOSTILE_TIMEOUT)
+    finally:
+        with con.cond:
+            text = con.buf
+        cases = CASE.findall(text)
+        passed = [c[1] for c in cases if c[0] == "PASS"]
+        failed = [f"{c[1]}: {c[2]}" for c in cases if c[0] == "FAIL"]
+        harness.note(f"hostile guest: {len(passed)} cases passed, {len(failed)} failed, "
+                     f"{con.elapsed() - start:.0f} s")
+        for f in failed:
+            harness.note(f"FAIL {f}")
+    assert not HV_DEATH.search(text), \
+        f"the hypervisor died: {HV_DEATH.search(text).group(0)!r} (see {log})"
+    out, rc = stop_and_wait(con, "gvm1", "gvm1work", 300)
+    assert rc == 0 and "verified rounds" in out, f"gvm1's disk/ping workload failed: {out!r}"
+    harness.note(out.strip().split("\n")[-1])
+    out, rc = stop_and_wait(con, "mvm", "mvmwork", 300)
+    assert rc == 0 and "verified rounds" in out, f"the MVM's disk/ping workload failed: {out!r}"
+    harness.note(out.strip().split("\n")[-1])
+    assert not failed, f"hostile cases failed: {'; '.join(failed)}"
+    assert len(cases) == int(done.group(1)), \
+        f"the guest ran {done.group(1)} cases, {len(cases)} reported (a lost line?)"
+    con.send_line("poweroff -f")
+    assert con.wait_exit(60) == 0
+    with con.cond:
+        text = con.buf
+    assert not HV_DEATH.search(text), f"the hypervisor died at the end (see {log})"
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main([hostile_guest_scenario]))
