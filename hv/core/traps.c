@@ -1,10 +1,13 @@
 /* Synchronous exceptions from guests: MMIO emulation, hypercalls, PSCI,
  * WFI/WFE and trapped system registers. */
 #include "arch.h"
+#include "exc_inject.h"
 #include "gic.h"
 #include "hv.h"
 #include "hypercall.h"
+#include "insn_decode.h"
 #include "irq.h"
+#include "lib.h"
 #include "print.h"
 #include "sysreg.h"
 #include "vm.h"
@@ -36,8 +39,8 @@ static struct mmio_region *find_mmio(struct vm *vm, ipa_t ipa)
 	return NULL;
 }
 
-/* A guest access nothing handles: the guest is buggy or hostile. Log it and
- * stop that vCPU; the rest of the system goes on. */
+/* A guest access nothing handles and no exception can report (SError):
+ * log it and stop that vCPU; the rest of the system goes on. */
 static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char *what, uint64_t a)
 {
 	printk("vm %s: vCPU %u stopped: %s 0x%lx at pc 0x%lx (esr 0x%lx)\n", vcpu->vm->name,
@@ -46,29 +49,141 @@ static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char 
 	vcpu_halt(vcpu);
 }
 
-static void handle_dabt(struct vcpu *vcpu)
-{
-	ipa_t ipa = HPFAR_FIPA(vcpu->regs.hpfar) | (vcpu->regs.far & 0xfff);
-	struct mmio_access acc;
-	struct mmio_region *r = find_mmio(vcpu->vm, ipa);
+/* ---------------------------------------------------------------- data aborts
+ * A stage-2 data abort is emulated MMIO when it hits a device region of the
+ * VM; anything else (nothing mapped, an access the device refuses, an
+ * instruction that cannot be emulated) becomes a synchronous external
+ * abort in the guest's EL1, as hardware reports a bus error. */
 
-	if (!r)
-		guest_fault(vcpu, "access to unmapped IPA", ipa);
-	if (!mmio_decode(vcpu->regs.esr, ipa, &acc))
-		guest_fault(vcpu, "MMIO access without syndrome (pair/writeback) at", ipa);
+#define ISS_DABT_ISV BIT(24)
+#define ISS_DABT_CM BIT(8)
+#define ISS_DABT_S1PTW BIT(7)
+#define ISS_DABT_WNR BIT(6)
+#define ISS_FSC(iss) ((iss)&0x3f)
+#define FSC_TRANSLATION_L0 0x04 /* ..0x07: translation fault, levels 0-3 */
+
+static ipa_t fault_ipa(const struct vcpu *vcpu)
+{
+	return HPFAR_FIPA(vcpu->regs.hpfar) | (vcpu->regs.far & 0xfff);
+}
+
+static void dabt_inject(struct vcpu *vcpu, const char *why)
+{
+	vcpu_inject_abort(vcpu, false, vcpu->regs.esr & ISS_DABT_WNR, vcpu->regs.far,
+			  fault_ipa(vcpu), why);
+}
+
+/* One access through the VM's MMIO bus: false if no device takes it. */
+static bool mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	struct mmio_region *r = find_mmio(vcpu->vm, acc->addr);
+
+	if (!r || acc->width > r->size || acc->addr - r->base > r->size - acc->width)
+		return false;
+	if (acc->write)
+		vcpu->stats.mmio_writes++;
+	else
+		vcpu->stats.mmio_reads++;
+	return r->handler(vcpu, acc, r->dev);
+}
+
+/* ISV = 1: the syndrome names the register, width and direction. */
+static void emulate_with_syndrome(struct vcpu *vcpu, ipa_t ipa)
+{
+	struct mmio_access acc;
+
+	mmio_decode(vcpu->regs.esr, ipa, &acc);
 	if (acc.write) {
 		acc.value = get_reg(vcpu, acc.reg);
 		if (acc.width < 8)
 			acc.value &= (1UL << (acc.width * 8)) - 1;
-		vcpu->stats.mmio_writes++;
-	} else {
-		vcpu->stats.mmio_reads++;
 	}
-	if (!r->handler(vcpu, &acc, r->dev))
-		acc.value = 0; /* refused: reads as zero, write ignored */
+	if (!mmio_dispatch(vcpu, &acc)) {
+		dabt_inject(vcpu, "access refused by the device");
+		return;
+	}
 	if (!acc.write)
 		set_reg(vcpu, acc.reg, mmio_load_result(&acc, acc.value));
 	vcpu->regs.elr += 4;
+}
+
+/* ISV = 0 (write-back, pairs): decode the guest's instruction, fetched
+ * through its own translation, and emulate it as one or two accesses. */
+static void emulate_decoded(struct vcpu *vcpu, ipa_t ipa)
+{
+	struct mem_insn mi;
+	struct mmio_plan plan;
+	uint64_t regs[32];
+	uint32_t insn;
+
+	if (vcpu->regs.spsr & PSR_AARCH32) {
+		dabt_inject(vcpu, "AArch32 MMIO without syndrome");
+		return;
+	}
+	if (!guest_fetch_insn(vcpu, vcpu->regs.elr, &insn)) {
+		dabt_inject(vcpu, "MMIO without syndrome, instruction not readable");
+		return;
+	}
+	memcpy(regs, vcpu->regs.x, sizeof(vcpu->regs.x));
+	regs[31] = guest_sp(vcpu);
+	if (!insn_decode_mem(insn, &mi) || !mmio_plan_insn(&mi, regs, vcpu->regs.far, ipa, &plan)) {
+		vm_log(vcpu->vm, LOG_MMIO, "instruction 0x%08x at pc 0x%lx not emulated\n", insn,
+		       (unsigned long)vcpu->regs.elr);
+		dabt_inject(vcpu, "MMIO without syndrome, instruction not emulated");
+		return;
+	}
+	for (unsigned i = 0; i < plan.n; i++) {
+		if (!mmio_dispatch(vcpu, &plan.acc[i])) {
+			dabt_inject(vcpu, "access refused by the device");
+			return;
+		}
+	}
+	for (unsigned i = 0; i < plan.n; i++)
+		if (!plan.acc[i].write)
+			set_reg(vcpu, plan.acc[i].reg,
+				mmio_load_result(&plan.acc[i], plan.acc[i].value));
+	if (plan.writeback) {
+		if (mi.rn == INSN_REG_SP_OR_ZR)
+			guest_set_sp(vcpu, plan.new_base);
+		else
+			set_reg(vcpu, mi.rn, plan.new_base);
+	}
+	vcpu->stats.mmio_decoded++;
+	vcpu->regs.elr += 4;
+}
+
+static void handle_dabt(struct vcpu *vcpu)
+{
+	uint64_t iss = ESR_ISS(vcpu->regs.esr);
+	unsigned fsc = ISS_FSC(iss);
+
+	/* HPFAR holds the IPA for a stage-2 translation fault; anything else
+	 * (permission, address size, a guest page-table walk that hit a
+	 * device) is not an access to emulate */
+	if (fsc < FSC_TRANSLATION_L0 || fsc > FSC_TRANSLATION_L0 + 3 || (iss & ISS_DABT_S1PTW)) {
+		dabt_inject(vcpu, "stage-2 fault");
+		return;
+	}
+	ipa_t ipa = fault_ipa(vcpu);
+	if (!find_mmio(vcpu->vm, ipa)) {
+		dabt_inject(vcpu, "access to unmapped IPA");
+		return;
+	}
+	if (iss & ISS_DABT_CM) { /* cache maintenance by VA on a device: nothing to do */
+		vcpu->regs.elr += 4;
+		return;
+	}
+	if (iss & ISS_DABT_ISV)
+		emulate_with_syndrome(vcpu, ipa);
+	else
+		emulate_decoded(vcpu, ipa);
+}
+
+/* A stage-2 instruction abort: the guest executes where it has no RAM. */
+static void handle_iabt(struct vcpu *vcpu)
+{
+	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, fault_ipa(vcpu),
+			  "instruction fetch from unmapped IPA");
 }
 
 static void handle_hvc(struct vcpu *vcpu)
@@ -164,10 +279,11 @@ void guest_handle_sync(struct vcpu *vcpu)
 		handle_sysreg(vcpu);
 		break;
 	case EC_IABT_LOW:
-		guest_fault(vcpu, "instruction fetch from unmapped IPA",
-			    HPFAR_FIPA(vcpu->regs.hpfar) | (vcpu->regs.far & 0xfff));
-	default:
-		guest_fault(vcpu, "unhandled exception class", ec);
+		handle_iabt(vcpu);
+		break;
+	default: /* nothing emulates it: what an unimplemented instruction does */
+		vcpu_inject_undef(vcpu);
+		break;
 	}
 	vcpu_resume(vcpu);
 }
@@ -192,6 +308,23 @@ void hv_handle_irq(struct trap_frame *frame)
 {
 	(void)frame;
 	irq_dispatch(NULL);
+}
+
+/* at.S */
+extern char guest_at_insn[], guest_at_fixup[];
+void hv_handle_sync(struct trap_frame *f);
+void hv_fatal_exception(struct trap_frame *f);
+
+/* A synchronous exception at EL2 is fatal, except on the one instruction
+ * that walks a guest's page tables on its behalf: that resumes at its
+ * fixup, which reports a failed translation. */
+void hv_handle_sync(struct trap_frame *f)
+{
+	if (f->elr == (uint64_t)(uintptr_t)guest_at_insn) {
+		f->elr = (uint64_t)(uintptr_t)guest_at_fixup;
+		return;
+	}
+	hv_fatal_exception(f);
 }
 
 void hv_fatal_exception(struct trap_frame *f)

@@ -74,9 +74,16 @@ struct exc_entry_out {
 void exc_entry_compute(const struct exc_entry_in *in, struct exc_entry_out *out);
 
 /* Injects into the vCPU running on this CPU (its EL1 registers are live):
- * the trap frame is redirected to the guest's vector. */
-void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far);
+ * the trap frame is redirected to the guest's vector. Logged (rate-limited,
+ * with `why` and the IPA) and counted. */
+void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far, ipa_t ipa,
+		       const char *why);
 void vcpu_inject_undef(struct vcpu *vcpu);
+
+/* The guest's stack pointer in the mode it trapped from (SP_EL0 for EL0t
+ * and EL1t, SP_EL1 for EL1h): what register 31 means as a base. */
+uint64_t guest_sp(const struct vcpu *vcpu);
+void guest_set_sp(const struct vcpu *vcpu, uint64_t sp);
 
 /* Reads the 32-bit instruction at guest virtual address `va` through the
  * guest's own stage-1 translation (and stage 2): false if it does not

@@ -35,14 +35,16 @@ static void inject(struct vcpu *vcpu, enum exc_kind kind, bool write, uint64_t f
 	vcpu->regs.spsr = out.pstate;
 }
 
-void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far)
+void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far, ipa_t ipa,
+		       const char *why)
 {
-	vm_log(vcpu->vm, LOG_ABORT, "vCPU %u: %s abort injected: %s 0x%lx at pc 0x%lx\n", vcpu->id,
-	       instruction ? "prefetch" : "data",
+	vm_log(vcpu->vm, LOG_ABORT,
+	       "vCPU %u: %s abort injected (%s): %s of va 0x%lx ipa 0x%lx at pc 0x%lx\n", vcpu->id,
+	       instruction ? "prefetch" : "data", why,
 	       instruction ? "fetch"
 	       : write     ? "write"
 			   : "read",
-	       (unsigned long)far, (unsigned long)vcpu->regs.elr);
+	       (unsigned long)far, (unsigned long)ipa, (unsigned long)vcpu->regs.elr);
 	vcpu->stats.aborts_injected++;
 	inject(vcpu, instruction ? EXC_IABT : EXC_DABT, write, far);
 }
@@ -54,6 +56,25 @@ void vcpu_inject_undef(struct vcpu *vcpu)
 	       (unsigned long)vcpu->regs.elr, (unsigned long)vcpu->regs.esr);
 	vcpu->stats.undefs_injected++;
 	inject(vcpu, EXC_UNDEF, false, 0);
+}
+
+static bool uses_sp_el1(const struct vcpu *vcpu)
+{
+	return (vcpu->regs.spsr & PSR_MODE_MASK) == PSR_MODE_EL1H &&
+	       !(vcpu->regs.spsr & PSR_AARCH32);
+}
+
+uint64_t guest_sp(const struct vcpu *vcpu)
+{
+	return uses_sp_el1(vcpu) ? read_sysreg(sp_el1) : read_sysreg(sp_el0);
+}
+
+void guest_set_sp(const struct vcpu *vcpu, uint64_t sp)
+{
+	if (uses_sp_el1(vcpu))
+		write_sysreg(sp_el1, sp);
+	else
+		write_sysreg(sp_el0, sp);
 }
 
 /* AT S1E1R gives the IPA of the guest's own stage-1 mapping; the IPA must

@@ -117,10 +117,11 @@ hv_bad_exception:
 	bl	hv_fatal_exception
 	b	.
 
-hv_sync_entry:
+hv_sync_entry:				/* returns only for a fixed-up fault (at.S) */
 	save_hv_regs
-	bl	hv_fatal_exception
-	b	.
+	bl	hv_handle_sync
+	restore_hv_regs
+	eret
 
 hv_irq_entry:
 	save_hv_regs
