@@ -101,8 +101,7 @@ static uint32_t reg_read(struct vuart *u, uint64_t off)
 static bool reg_write(struct vuart *u, uint64_t off, uint32_t v)
 {
 	switch (off) {
-	case DR:
-		console_putc((int)u->vm->id, (char)v);
+	case DR: /* vuart_mmio() writes the byte out, without u->lock */
 		return u->imsc & INT_TX;
 	case IBRD:
 		u->ibrd = v;
@@ -139,6 +138,8 @@ static bool vuart_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *dev)
 	(void)vcpu;
 	if (off & 3)
 		return false;
+	if (acc->write && off == DR) /* the console may wait on the UART: no lock held */
+		console_putc((int)u->vm->id, (char)acc->value);
 	spin_lock(&u->lock);
 	if (acc->write)
 		raise = reg_write(u, off, (uint32_t)acc->value);

@@ -35,6 +35,11 @@ void uart_putc(char c)
 	reg_write(UART_DR, (uint8_t)c);
 }
 
+bool uart_tx_full(void)
+{
+	return uart && (reg_read(UART_FR) & FR_TXFF);
+}
+
 int uart_getc(void)
 {
 	if (!uart || (reg_read(UART_FR) & FR_RXFE))

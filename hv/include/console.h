@@ -15,10 +15,16 @@
 #define CONSOLE_ESCAPE 0x1d
 
 void console_init(void);
+/* Any n: a bounded amount of work; output beyond the console's buffering
+ * is dropped (whole lines) and counted. */
 void console_write(int source, const char *s, size_t n);
 void console_putc(int source, char c);
-/* Writes out every source's unfinished line. */
+/* Writes out every source's unfinished line, and what the UART's FIFO takes
+ * of the buffered output without waiting (the tick calls it). */
 void console_flush(void);
+/* Bytes of output dropped because a source wrote faster than the UART
+ * drains (or more than a write may carry). */
+uint64_t console_dropped(void);
 /* Called from the physical UART's interrupt with each received byte. */
 void console_input(char c);
 /* Sink for a VM's console input (set by its console device). */
