@@ -4,6 +4,8 @@
  * own physical CPU. */
 #include "vgic.h"
 
+#include "arch.h"
+#include "lib.h"
 #include "percpu.h"
 #include "print.h"
 #include "vgic_internal.h"
@@ -321,10 +323,37 @@ void vgic_set_active_locked(struct vm *vm, struct vcpu *vcpu, uint32_t intid, bo
 	v->lr_state = lr.state;
 }
 
+/* The guest's EL1 timers are level sources linked to their physical PPIs:
+ * once a timer's output drops (disabled, masked, or CVAL moved on), its
+ * interrupt is no longer pending: it leaves the list register unless the
+ * guest already took it, and the physical PPI is deactivated so that it
+ * can fire again. Lock held, on the vCPU's CPU. */
+static void sample_timers(struct vcpu *vcpu)
+{
+	static const uint32_t ppis[] = {PPI_VTIMER, PPI_PTIMER};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(ppis); i++) {
+		struct virq *v = &vcpu->vgic.priv[ppis[i]];
+		if (!v->hw || (!v->pending && !v->in_lr) || timer_guest_irq_asserted(ppis[i]))
+			continue;
+		if (v->in_lr) {
+			lr_unpend(vcpu, v, ppis[i]);
+		} else {
+			v->pending = 0;
+			set_waiting(vcpu, ppis[i], false);
+			gic_deactivate(ppis[i]);
+		}
+	}
+}
+
+/* Brings the vCPU's interrupt state up to date with its list registers
+ * and timers before the guest reads or changes it; lock held. */
 void vgic_refresh_locked(struct vcpu *vcpu)
 {
-	if (vgic_lrs_here(vcpu))
-		reap_lrs(vcpu);
+	if (!vgic_lrs_here(vcpu))
+		return;
+	reap_lrs(vcpu);
+	sample_timers(vcpu);
 }
 
 /* The lowest sender of a GICv2 SGI goes into `lr`; returns whether other
@@ -398,6 +427,7 @@ void vgic_sync(struct vcpu *vcpu)
 
 	spin_lock(&vm->vgic.lock);
 	reap_lrs(vcpu);
+	sample_timers(vcpu);
 	bool waiting = fill_lrs(vcpu);
 	spin_unlock(&vm->vgic.lock);
 	gich_set_underflow_irq(waiting);

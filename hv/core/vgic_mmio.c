@@ -300,9 +300,10 @@ static bool banks_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned
 /* With GICv3 affinity routing, private INTIDs live in the redistributors. */
 static bool private_in_gicd(uint32_t off)
 {
-	return gic.version == 3 && ((off < 0x800 && (off & 0x7f) < 4 && off >= GICD_IGROUPR) ||
-				    (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 32) ||
-				    (off >= GICD_ICFGR && off < GICD_ICFGR + 8));
+	return gic.version == 3 &&
+	       ((off >= GICD_IGROUPR && off < GICD_IPRIORITYR && (off & 0x7f) < 4) ||
+		(off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 32) ||
+		(off >= GICD_ICFGR && off < GICD_ICFGR + 8));
 }
 
 uint64_t vgic_dist_read(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned width)
@@ -391,6 +392,15 @@ void vgic_dist_write(struct vm *vm, struct vcpu *vcpu, uint32_t off, unsigned wi
 	}
 }
 
+/* The SGI frame holds the first register of each bank (INTIDs 0-31); what
+ * follows it in the GICD layout is reserved there. */
+static bool redist_sgi_frame_reg(uint32_t off)
+{
+	return (off >= GICD_IGROUPR && off < GICD_IPRIORITYR && (off & 0x7f) < 4) ||
+	       (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + 32) ||
+	       (off >= GICD_ICFGR && off < GICD_ICFGR + 8);
+}
+
 uint64_t vgic_redist_read(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned width)
 {
 	uint64_t v = 0;
@@ -398,7 +408,7 @@ uint64_t vgic_redist_read(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned
 	if (off >= GICR_SGI_BASE) {
 		off -= GICR_SGI_BASE;
 		vgic_refresh_locked(rd);
-		if (off < GICD_IPRIORITYR + 32 || (off >= GICD_ICFGR && off < GICD_ICFGR + 8))
+		if (redist_sgi_frame_reg(off))
 			if (banks_read(vm, rd, off, width, &v))
 				return v;
 		return 0;
@@ -429,7 +439,7 @@ void vgic_redist_write(struct vm *vm, struct vcpu *rd, uint32_t off, unsigned wi
 	if (off >= GICR_SGI_BASE) {
 		off -= GICR_SGI_BASE;
 		vgic_refresh_locked(rd);
-		if (off < GICD_IPRIORITYR + 32 || (off >= GICD_ICFGR && off < GICD_ICFGR + 8))
+		if (redist_sgi_frame_reg(off))
 			banks_write(vm, rd, off, width, val, &kick);
 		if (kick && kick->state == VCPU_RUNNING && kick->pcpu != rd->pcpu)
 			gic_send_sgi(kick->pcpu, IPI_KICK);

@@ -25,6 +25,11 @@ void hv_timer_init(void);
 void hv_timer_arm_ms(uint64_t ms);
 void hv_timer_irq(void);
 uint64_t timer_ticks_to_us(uint64_t ticks);
+/* The guest's EL1 timers on this CPU (virtual: PPI 27, physical: PPI 30):
+ * whether `ppi`'s output is asserted (ENABLE, not IMASK, ISTATUS). */
+bool timer_guest_irq_asserted(uint32_t ppi);
+/* Stops both EL1 timers of the guest on this CPU (vCPU off or restarted). */
+void timer_guest_stop(void);
 
 void __attribute__((noreturn)) guest_enter(struct vcpu *vcpu);
 extern char secondary_entry[];

@@ -51,9 +51,16 @@ void gic_send_sgi(unsigned pcpu, unsigned sgi)
 	(void)pcpu, (void)sgi;
 	sgis_sent++;
 }
+static unsigned deactivated[GIC_NR_PRIV];
 void gic_deactivate(uint32_t intid)
 {
-	(void)intid;
+	if (intid < GIC_NR_PRIV)
+		deactivated[intid]++;
+}
+static bool timer_line[GIC_NR_PRIV]; /* the guest timers' outputs */
+bool timer_guest_irq_asserted(uint32_t ppi)
+{
+	return ppi < GIC_NR_PRIV && timer_line[ppi];
 }
 void gich_write_lr(unsigned i, const struct gic_lr *lr)
 {
@@ -88,6 +95,8 @@ static int setup_v(int version)
 	memset(vms, 0, sizeof(vms));
 	memset(lrs, 0, sizeof(lrs));
 	memset(hw_enabled, 0, sizeof(hw_enabled));
+	memset(deactivated, 0, sizeof(deactivated));
+	memset(timer_line, 0, sizeof(timer_line));
 	underflow = false;
 	sgis_sent = 0;
 	mmio_regions = mapped = 0;
@@ -458,6 +467,8 @@ static void test_priority_and_config(int version)
 	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 42, 1, 0x10);
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 40, 4), 0xa010f8a0);
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 41, 1), 0xf8);
+	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 128, 4, 0x80808080); /* 0x480: not a bank */
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 128, 4), 0x80808080);
 	vgic_dist_write(vm, v0, GICD_IPRIORITYR + 44, 4, 0x11223344);
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 47, 1), 0x10);
 	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 44, 4), 0x10203040);
@@ -576,6 +587,91 @@ static void test_redist_properties(void **state)
 	assert_int_equal(vgic_redist_read(vm, v0, GICR_PIDR2, 4) >> 4 & 0xf, 3);
 }
 
+/* A guest timer (virtual PPI 27, physical PPI 30) is a level source:
+ * forwarded linked to the physical PPI, its pending state follows the
+ * timer's output, sampled on the way back to the guest and on reads of the
+ * pending registers. An acknowledged (active) one stays for the guest. */
+static void timer_level(int ppi)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	uint32_t base = gic.version == 3 ? GICR_SGI_BASE : 0;
+	uint64_t (*rd)(struct vm *, struct vcpu *, uint32_t, unsigned) =
+		gic.version == 3 ? vgic_redist_read : vgic_dist_read;
+	void (*wr)(struct vm *, struct vcpu *, uint32_t, unsigned, uint64_t) =
+		gic.version == 3 ? vgic_redist_write : vgic_dist_write;
+
+	wr(vm, v0, base + GICD_ISENABLER, 4, 1u << ppi);
+	timer_line[ppi] = true;
+	vgic_inject_hw(v0, (uint32_t)ppi);
+	vgic_sync(v0);
+	assert_non_null(lr_of((uint32_t)ppi));
+	assert_true(lr_of((uint32_t)ppi)->hw);
+	assert_int_equal(lr_of((uint32_t)ppi)->pintid, ppi);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 1u << ppi);
+	/* the guest disables the timer (masked, before taking it) */
+	timer_line[ppi] = false;
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 0);
+	assert_null(lr_of((uint32_t)ppi));
+	assert_int_equal(deactivated[ppi], 1); /* the physical PPI can fire again */
+	/* fires again; this time the exit samples it */
+	timer_line[ppi] = true;
+	vgic_inject_hw(v0, (uint32_t)ppi);
+	vgic_sync(v0);
+	timer_line[ppi] = false;
+	vgic_sync(v0);
+	assert_null(lr_of((uint32_t)ppi));
+	assert_int_equal(deactivated[ppi], 2);
+	/* pending while the guest keeps it disabled in the GIC: dropped too */
+	wr(vm, v0, base + GICD_ICENABLER, 4, 1u << ppi);
+	timer_line[ppi] = true;
+	vgic_inject_hw(v0, (uint32_t)ppi);
+	vgic_sync(v0);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 1u << ppi);
+	timer_line[ppi] = false;
+	vgic_sync(v0);
+	assert_int_equal(rd(vm, v0, base + GICD_ISPENDR, 4), 0);
+	assert_int_equal(deactivated[ppi], 3);
+	/* acknowledged by the guest: stays active until its EOI */
+	wr(vm, v0, base + GICD_ISENABLER, 4, 1u << ppi);
+	timer_line[ppi] = true;
+	vgic_inject_hw(v0, (uint32_t)ppi);
+	vgic_sync(v0);
+	lr_of((uint32_t)ppi)->state = LR_STATE_ACTIVE;
+	timer_line[ppi] = false;
+	vgic_sync(v0);
+	assert_non_null(lr_of((uint32_t)ppi));
+	assert_int_equal(rd(vm, v0, base + GICD_ISACTIVER, 4), 1u << ppi);
+	assert_int_equal(deactivated[ppi], 3);
+}
+
+static void test_vtimer_level(void **state)
+{
+	(void)state;
+	timer_level(27);
+}
+
+static void test_ptimer_level(void **state)
+{
+	(void)state;
+	timer_level(30);
+}
+
+/* The redistributor's SGI frame has one register per bank (INTIDs 0-31):
+ * the offsets after it are reserved and must not reach the SPIs. */
+static void test_redist_banks_private_only(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	vgic_redist_write(vm, v0, GICR_SGI_BASE + GICD_ISENABLER + 4, 4, ~0u);
+	vgic_redist_write(vm, v0, GICR_SGI_BASE + GICD_ISACTIVER + 4, 4, ~0u);
+	vgic_redist_write(vm, v0, GICR_SGI_BASE + GICD_IPRIORITYR + 32, 4, 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISENABLER + 4, 4), 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_ISACTIVER + 4, 4), 0);
+	assert_int_equal(vgic_dist_read(vm, v0, GICD_IPRIORITYR + 32, 4), 0xa0a0a0a0);
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 1u << 3);
+	assert_int_equal(vgic_redist_read(vm, v0, GICR_SGI_BASE + GICD_ISENABLER + 4, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +694,11 @@ int main(void)
 		cmocka_unit_test_setup(test_active_state, setup2),
 		cmocka_unit_test_setup(test_active_state, setup3),
 		cmocka_unit_test_setup(test_redist_properties, setup3),
+		cmocka_unit_test_setup(test_redist_banks_private_only, setup3),
+		cmocka_unit_test_setup(test_vtimer_level, setup2),
+		cmocka_unit_test_setup(test_vtimer_level, setup3),
+		cmocka_unit_test_setup(test_ptimer_level, setup2),
+		cmocka_unit_test_setup(test_ptimer_level, setup3),
 	};
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
 }
