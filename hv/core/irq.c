@@ -52,12 +52,14 @@ static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 	}
 }
 
-/* Forwards to the running vCPU, linked so its deactivation reaches the GIC. */
+/* Forwards to the running vCPU, linked so its deactivation reaches the GIC.
+ * Both EL1 timers (virtual and physical) belong to the vCPU. */
 static bool forward(struct vcpu *vcpu, uint32_t intid)
 {
 	if (!vcpu)
 		return false;
-	if (intid != PPI_VTIMER && (intid < 32 || irq_owner[intid] != vcpu->vm))
+	if (intid != PPI_VTIMER && intid != PPI_PTIMER &&
+	    (intid < 32 || irq_owner[intid] != vcpu->vm))
 		return false;
 	vgic_inject_hw(vcpu, intid);
 	return true;

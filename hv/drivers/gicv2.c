@@ -50,7 +50,8 @@ static void v2_cpu_init(void)
 	w32(gicd, GICD_ICACTIVER, ~0u);
 	for (unsigned i = 0; i < 32; i += 4)
 		w32(gicd, GICD_IPRIORITYR + i, PRIO * 0x01010101u);
-	w32(gicd, GICD_ISENABLER, 0xffffu | BIT(PPI_MAINT) | BIT(PPI_HYP_TIMER) | BIT(PPI_VTIMER));
+	w32(gicd, GICD_ISENABLER,
+	    0xffffu | BIT(PPI_MAINT) | BIT(PPI_HYP_TIMER) | BIT(PPI_VTIMER) | BIT(PPI_PTIMER));
 	w32(gicc, GICC_PMR, 0xff);
 	w32(gicc, GICC_BPR, 0);
 	w32(gicc, GICC_CTLR, 1u | BIT(9) | BIT(10)); /* enable, EOImode split */

@@ -91,8 +91,9 @@ static void v3_cpu_init(void)
 	w32(sgi, GICD_ICACTIVER, ~0u);
 	for (unsigned i = 0; i < 32; i += 4)
 		w32(sgi, GICD_IPRIORITYR + i, PRIO * 0x01010101u);
-	/* IPIs, maintenance, hypervisor timer, guests' virtual timer */
-	w32(sgi, GICD_ISENABLER, 0xffffu | BIT(PPI_MAINT) | BIT(PPI_HYP_TIMER) | BIT(PPI_VTIMER));
+	/* IPIs, maintenance, hypervisor timer, guests' EL1 timers */
+	w32(sgi, GICD_ISENABLER,
+	    0xffffu | BIT(PPI_MAINT) | BIT(PPI_HYP_TIMER) | BIT(PPI_VTIMER) | BIT(PPI_PTIMER));
 
 	write_sysreg(ICC_SRE_EL2, 0xf); /* SRE, DFB, DIB, Enable (EL1 may use SRE) */
 	isb();
