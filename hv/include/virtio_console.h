@@ -8,6 +8,7 @@
 struct virtio_console {
 	struct virtio_dev vdev;
 	uint64_t bytes_out;
+	uint64_t bytes_dropped; /* beyond what one chain may carry */
 };
 
 int virtio_console_create(struct virtio_console *con, struct vm *vm, ipa_t base, uint32_t irq);

@@ -77,6 +77,11 @@ int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *cha
  * taken (or is not ready): then it is not the driver's any more. */
 void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,
 		       uint32_t written);
+/* Every loop over a queue is bounded per notify (a guest may keep adding
+ * buffers while we work): at most this many chains, then
+ * virtio_queue_budget_spent() so the driver notifies again for the rest. */
+#define VIRTIO_CHAINS_PER_NOTIFY VIRTQ_MAX_SIZE
+void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q);
 /* A guest error: logs it (rate-limited), sets DEVICE_NEEDS_RESET, stops the
  * queues and interrupts. */
 void virtio_device_error(struct virtio_dev *dev, const char *what);

@@ -88,6 +88,11 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last
  * call (VIRTQ_AVAIL_F_NO_INTERRUPT or used_event); resets the marker. */
 bool virtq_needs_interrupt(struct virtq *vq);
+/* The device stops taking chains before the ring is empty (a budget per
+ * notify): with EVENT_IDX, asks the driver to notify again on its next
+ * buffer (avail_event = its current avail idx), so what is left is not
+ * stranded behind an avail_event the driver has already passed. */
+void virtq_kick_on_next(struct virtq *vq);
 /* Tells the driver whether to notify (used->flags / avail_event). */
 void virtq_set_notify(struct virtq *vq, bool enable);
 const char *virtq_strerror(int err);

@@ -107,6 +107,16 @@ void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_ch
 	spin_unlock(&dev->lock);
 }
 
+void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q)
+{
+	if (q >= dev->ops->nqueues)
+		return;
+	spin_lock(&dev->lock);
+	if (dev->vq[q].ready)
+		virtq_kick_on_next(&dev->vq[q]);
+	spin_unlock(&dev->lock);
+}
+
 static void device_reset(struct virtio_dev *dev)
 {
 	dev->status = 0;

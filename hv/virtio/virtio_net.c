@@ -134,15 +134,19 @@ static void handle_tx(struct virtio_net *net)
 {
 	struct virtio_dev *d = &net->vdev;
 	struct virtq_chain tx;
+	int r = VQ_EMPTY;
 
-	int r;
-
-	while ((r = virtio_queue_pop(d, Q_TX, &tx)) == VQ_OK) {
+	for (unsigned n = 0; n < VIRTIO_CHAINS_PER_NOTIFY; n++) {
+		r = virtio_queue_pop(d, Q_TX, &tx);
+		if (r != VQ_OK)
+			break;
 		send_frame(net, &tx);
 		virtio_queue_push(d, Q_TX, &tx, 0);
 	}
 	if (r < 0)
 		return;
+	if (r == VQ_OK)
+		virtio_queue_budget_spent(d, Q_TX);
 	virtio_notify_used(d, Q_TX);
 }
 
@@ -150,10 +154,12 @@ static void handle_ctrl(struct virtio_net *net)
 {
 	struct virtio_dev *d = &net->vdev;
 	struct virtq_chain c;
+	int r = VQ_EMPTY;
 
-	int r;
-
-	while ((r = virtio_queue_pop(d, Q_CTRL, &c)) == VQ_OK) {
+	for (unsigned n = 0; n < VIRTIO_CHAINS_PER_NOTIFY; n++) {
+		r = virtio_queue_pop(d, Q_CTRL, &c);
+		if (r != VQ_OK)
+			break;
 		if (c.nbufs == c.nreadable) {
 			virtio_device_error(d, "control command without an ack byte");
 			return;
@@ -164,6 +170,8 @@ static void handle_ctrl(struct virtio_net *net)
 	}
 	if (r < 0)
 		return;
+	if (r == VQ_OK)
+		virtio_queue_budget_spent(d, Q_CTRL);
 	virtio_notify_used(d, Q_CTRL);
 }
 

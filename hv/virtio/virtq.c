@@ -155,6 +155,13 @@ bool virtq_needs_interrupt(struct virtq *vq)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
+void virtq_kick_on_next(struct virtq *vq)
+{
+	if (vq->event_idx)
+		vq->used[2 + 4 * vq->num] = vq->avail[1];
+	mb();
+}
+
 void virtq_set_notify(struct virtq *vq, bool enable)
 {
 	if (vq->event_idx)
