@@ -323,7 +323,9 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 
 	(void)vcpu;
 	spin_lock(&dev->lock);
-	if (off >= CONFIG) {
+	if (off >= WINDOW) {
+		ok = false; /* checked in 64 bits before config space narrows it */
+	} else if (off >= CONFIG) {
 		ok = config_access(dev, acc, (uint32_t)(off - CONFIG));
 	} else if (acc->width != 4 || (off & 3)) {
 		ok = false; /* registers are 32-bit only */

@@ -420,6 +420,9 @@ static void test_hostile_registers(void **state)
 	assert_false(mmio(0x100 + 6, 4, false, &x));
 	assert_false(mmio(0x100, 8, false, &x));
 	assert_false(mmio(0x100 + 0xfc, 4, false, &x));
+	/* an offset beyond the window must not wrap into config space */
+	assert_false(mmio(0x100000100ULL, 4, false, &x));
+	assert_false(mmio(0x200, 4, false, &x));
 	/* registers are 32-bit only */
 	assert_false(mmio(0x070, 8, false, &x));
 	assert_false(mmio(0x071, 1, false, &x));
