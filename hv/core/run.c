@@ -40,13 +40,12 @@ void vcpu_resume(struct vcpu *vcpu)
 void vcpu_start(struct vcpu *vcpu)
 {
 	vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_ctx);
-	timer_guest_stop(); /* the physical timer starts off; the virtual one is restored */
 	vcpu_restore_el1(&vcpu->el1);
 	fp_restore(&vcpu->fp);
 	load_vm_context(vcpu);
 	vgic_init_vcpu(vcpu);
-	vcpu->state = VCPU_RUNNING;
-	printk("vm %s: vCPU %u starts on CPU %u at 0x%lx\n", vcpu->vm->name, vcpu->id, vcpu->pcpu,
+	/* a guest can switch vCPUs off and on in a loop: rate-limited */
+	vm_log(vcpu->vm, LOG_PSCI, "vCPU %u starts on CPU %u at 0x%lx\n", vcpu->id, vcpu->pcpu,
 	       (unsigned long)vcpu->regs.elr);
 	vcpu_resume(vcpu);
 }
@@ -54,7 +53,7 @@ void vcpu_start(struct vcpu *vcpu)
 void vcpu_halt(struct vcpu *vcpu)
 {
 	vcpu->state = VCPU_OFF;
-	timer_guest_stop(); /* no timer of a stopped vCPU may fire */
+	write_sysreg(cntv_ctl_el0, 0);
 	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
 	isb();
 	pcpu_idle();
@@ -67,7 +66,7 @@ void pcpu_idle(void)
 	for (;;) {
 		local_irq_disable();
 		struct vcpu *v = cpu->vcpu;
-		if (v && v->state == VCPU_PENDING_ON)
+		if (v && vcpu_claim_start(v)) /* RUNNING now, unless the VM stopped */
 			vcpu_start(v);
 		wfi(); /* wakes on a pending interrupt even while masked */
 		local_irq_enable();

@@ -2,6 +2,7 @@
  * Each vCPU is pinned to one physical CPU (partitioning). */
 #ifndef VCPU_H
 #define VCPU_H
+#include "spinlock.h"
 #include "stats.h"
 #include "types.h"
 #include "vgic.h"
@@ -36,7 +37,8 @@ struct vcpu {
 	unsigned id;   /* index in the VM */
 	unsigned pcpu; /* physical CPU it is pinned to */
 	uint64_t vmpidr;
-	volatile int state;
+	volatile int state;        /* enum vcpu_state */
+	spinlock_t power_lock;     /* state changes by PSCI and power-off */
 	uint64_t on_entry, on_ctx; /* PSCI CPU_ON arguments */
 	struct el1_context el1;
 	struct fp_context fp;
@@ -52,4 +54,7 @@ void fp_restore(const struct fp_context *c);
 /* Enters the guest with `vcpu`'s frame; returns only via the trap path. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 struct vcpu *current_vcpu(void);
+/* On the vCPU's CPU: takes a pending PSCI CPU_ON (state RUNNING) unless its
+ * VM has stopped meanwhile (state OFF); true if the vCPU is to start. */
+bool vcpu_claim_start(struct vcpu *v);
 #endif
