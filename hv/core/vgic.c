@@ -439,28 +439,49 @@ void vgic_maintenance(struct vcpu *vcpu)
 	gich_set_underflow_irq(false);
 }
 
+/* An SPI that was in a list register of a vCPU being reset: no longer in
+ * one (else it is never delivered again), active no more (its handler went
+ * with the old vCPU), and, if it still waited to be taken, pending for
+ * whichever vCPU it is routed to. Lock held. */
+static void spi_leaves_reset_lr(struct vcpu *vcpu, const struct gic_lr *lr)
+{
+	struct virq *v = vgic_virq(vcpu->vm, NULL, lr->vintid);
+
+	if (lr->vintid < GIC_NR_PRIV || !v)
+		return;
+	v->in_lr = 0;
+	v->lr_state = LR_STATE_INVALID;
+	v->active = 0;
+	if (!lr->hw && (lr->state & LR_STATE_PENDING)) {
+		v->pending = 1;
+		set_waiting(vcpu, lr->vintid, true);
+	}
+}
+
 /* A fresh vCPU: empty list registers; physical interrupts linked to old
- * entries are deactivated so they can fire again. */
+ * entries are deactivated so they can fire again; SPIs it held are handed
+ * back (SPIs waiting for it stay pending: they are the VM's, not the vCPU's). */
 void vgic_init_vcpu(struct vcpu *vcpu)
 {
 	struct gic_lr empty = {0};
 
+	spin_lock(&vcpu->vm->vgic.lock);
 	for (unsigned i = 0; i < gic.nr_lrs; i++) {
 		struct gic_lr lr;
 		gich_read_lr(i, &lr);
 		if (lr.hw && lr.state != LR_STATE_INVALID)
 			gic_deactivate(lr.pintid);
 		gich_write_lr(i, &empty);
+		if (vcpu->vgic.lr_used & (1u << i))
+			spi_leaves_reset_lr(vcpu, &lr);
 	}
-	spin_lock(&vcpu->vm->vgic.lock);
 	for (unsigned i = 0; i < GIC_NR_PRIV; i++) {
 		struct virq *v = &vcpu->vgic.priv[i];
 		if (v->hw && v->pending)
 			gic_deactivate(i);
 		*v = (struct virq){.priority = VGIC_DEFAULT_PRIO, .edge = i < 16};
+		set_waiting(vcpu, i, false);
 	}
-	for (unsigned w = 0; w < VGIC_BITMAP_WORDS; w++)
-		vcpu->vgic.pending[w] = 0;
 	for (unsigned i = 0; i < 16; i++)
 		vcpu->vgic.sgi_sources[i] = 0;
 	vcpu->vgic.lr_used = 0;

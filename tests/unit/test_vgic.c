@@ -672,6 +672,32 @@ static void test_redist_banks_private_only(void **state)
 	assert_int_equal(vgic_redist_read(vm, v0, GICR_SGI_BASE + GICD_ISENABLER + 4, 4), 0);
 }
 
+/* A vCPU restarts (PSCI CPU_OFF, then CPU_ON) while SPIs sit in its list
+ * registers: one still pending is delivered again, one the guest had taken
+ * can fire again. Found by fuzz_vgic: both stayed marked as in a list
+ * register that no longer held them, and were never delivered again. */
+static void test_restart_keeps_spis_deliverable(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	vgic_dist_write(vm, v0, GICD_ISENABLER + 4, 4, 3u << 8); /* SPIs 40, 41 */
+	vgic_inject(vm, NULL, 40);
+	vgic_inject(vm, NULL, 41);
+	vgic_sync(v0);
+	assert_non_null(lr_of(40));
+	assert_non_null(lr_of(41));
+	lr_of(41)->state = LR_STATE_ACTIVE; /* the guest took 41, not 40 */
+	vgic_init_vcpu(v0);
+	assert_null(lr_of(40));
+	assert_null(lr_of(41));
+	vgic_sync(v0);
+	assert_non_null(lr_of(40)); /* still pending: delivered again */
+	assert_null(lr_of(41));     /* its handler went with the old vCPU */
+	vgic_inject(vm, NULL, 41);
+	vgic_sync(v0);
+	assert_non_null(lr_of(41)); /* and it fires again */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +725,8 @@ int main(void)
 		cmocka_unit_test_setup(test_vtimer_level, setup3),
 		cmocka_unit_test_setup(test_ptimer_level, setup2),
 		cmocka_unit_test_setup(test_ptimer_level, setup3),
+		cmocka_unit_test_setup(test_restart_keeps_spis_deliverable, setup2),
+		cmocka_unit_test_setup(test_restart_keeps_spis_deliverable, setup3),
 	};
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
 }
