@@ -1,0 +1,89 @@
+/* Shared pieces of the libFuzzer harnesses: host stubs of what the EL2 code
+ * calls (printk, vm_log, vgic_inject, vm_register_mmio, ...; all weak, so a
+ * harness that links the real one gets the real one), a guest-memory model
+ * with guard pages, a reader of the fuzzer's bytes, an oracle of what a
+ * device may write into guest memory, and the corpus directories (seeds and
+ * saved regressions) every harness runs first. */
+#ifndef FUZZ_STUBS_H
+#define FUZZ_STUBS_H
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "virtq.h"
+
+struct vm;
+struct vcpu;
+
+/* A property does not hold: print why and abort (libFuzzer saves the input). */
+#define FUZZ_ASSERT(cond, ...)                                             \
+	do {                                                               \
+		if (!(cond))                                               \
+			fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+	} while (0)
+void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+
+/* ---- the fuzzer's bytes, consumed front to back (zeros once exhausted) ---- */
+struct fuzz_in {
+	const uint8_t *p;
+	size_t n;
+};
+uint8_t fin_u8(struct fuzz_in *in);
+uint16_t fin_u16(struct fuzz_in *in);
+uint32_t fin_u32(struct fuzz_in *in);
+uint64_t fin_u64(struct fuzz_in *in);
+/* Copies up to `len` bytes (fewer if the input ends); returns how many. */
+size_t fin_bytes(struct fuzz_in *in, void *dst, size_t len);
+
+/* ---- guest memory: two regions adjacent in IPA but not on the host, each
+ * between PROT_NONE guard pages, so a stray access faults at once ---- */
+#define FUZZ_GUEST_IPA 0x40000000UL
+#define FUZZ_GUEST_R0 0x4000UL /* region 0: [IPA, IPA + R0) */
+#define FUZZ_GUEST_R1 0x2000UL /* region 1: right after region 0 */
+#define FUZZ_GUEST_SIZE (FUZZ_GUEST_R0 + FUZZ_GUEST_R1)
+
+struct fuzz_guest {
+	struct guest_region regions[2];
+	struct guest_mem mem;
+	uint8_t snap[FUZZ_GUEST_SIZE]; /* contents before an operation */
+};
+/* Maps the regions once (guard pages around each); zeroes them. */
+void fuzz_guest_init(struct fuzz_guest *g);
+void fuzz_guest_clear(struct fuzz_guest *g);
+/* Host pointer of byte `off` of the guest's RAM (0 <= off < FUZZ_GUEST_SIZE). */
+uint8_t *fuzz_guest_byte(struct fuzz_guest *g, uint64_t off);
+/* The guest writes `len` bytes at guest offset `off` (clipped to its RAM). */
+void fuzz_guest_write(struct fuzz_guest *g, uint64_t off, const void *src, size_t len);
+void fuzz_guest_snapshot(struct fuzz_guest *g);
+/* Whether [ipa, ipa+len) lies inside the guest's RAM (one region). */
+bool fuzz_guest_contains(const struct fuzz_guest *g, ipa_t ipa, uint64_t len);
+/* Whether host [p, p+len) lies inside one region of the guest's RAM. */
+bool fuzz_guest_owns(const struct fuzz_guest *g, const void *p, uint64_t len);
+
+/* ---- what a device may have written: after an operation, every byte of
+ * guest RAM that differs from the snapshot must be in a used ring of one of
+ * the given queues or in a buffer some descriptor (direct or in an indirect
+ * table, as the snapshot had them) marks device-writable ---- */
+struct fuzz_queue_view {
+	uint16_t num;
+	ipa_t desc_ipa, used_ipa;
+};
+void fuzz_check_writes(struct fuzz_guest *g, const struct fuzz_queue_view *qs, unsigned nq,
+		       const char *what);
+
+/* ---- injected interrupts, as vgic_inject saw them ---- */
+struct fuzz_irq {
+	struct vm *vm;
+	struct vcpu *vcpu;
+	uint32_t intid;
+};
+extern struct fuzz_irq fuzz_irqs[64];
+extern unsigned fuzz_nirqs; /* total since the last reset; the log keeps the first 64 */
+void fuzz_irqs_reset(void);
+
+/* ---- corpus: call from LLVMFuzzerInitialize. When the fuzzer runs on
+ * corpus directories, tests/fuzz/regressions/NAME (saved reproducers) and
+ * the given seed directories (relative to the repository) are appended, so
+ * libFuzzer runs every one of them before fuzzing ---- */
+void fuzz_add_corpus(int *argc, char ***argv, const char *name, const char *const *seed_dirs);
+#endif
