@@ -54,7 +54,8 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t isr;
 	uint32_t config_generation;
-	uint32_t reset_count; /* completions from before a reset are dropped */
+	uint32_t reset_count;                     /* completions from before a reset are dropped */
+	uint32_t queue_resets[VIRTIO_MAX_QUEUES]; /* QueueReset, per queue */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
@@ -70,8 +71,8 @@ int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32
 void virtio_notify_used(struct virtio_dev *dev, unsigned q);
 /* Takes the next chain of queue q under the device lock: VQ_OK, VQ_EMPTY
  * (also for a queue that is not ready), or an error, after which the device
- * has been put in DEVICE_NEEDS_RESET. The chain remembers the device's
- * reset count. */
+ * has been put in DEVICE_NEEDS_RESET. The chain remembers the queue's
+ * epoch (device and queue resets). */
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
 /* Returns a chain to queue q, unless the queue was reset since the chain was
  * taken (or is not ready): then it is not the driver's any more. */

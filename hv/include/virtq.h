@@ -57,7 +57,7 @@ struct virtq_buf {
 
 struct virtq_chain {
 	uint16_t head;
-	uint32_t reset_count; /* the device's, when the chain was taken */
+	uint32_t epoch; /* the queue's resets when it was taken (virtio_queue_pop) */
 	unsigned nbufs;
 	unsigned nreadable; /* the first nreadable bufs are driver->device */
 	uint64_t readable_len, writable_len;

@@ -52,6 +52,13 @@ static void raise_irq_locked(struct virtio_dev *dev, uint32_t why)
 	vgic_inject(dev->vm, NULL, dev->irq);
 }
 
+/* Changes whenever queue q is reset, alone or with the device (both counts
+ * only grow). */
+static uint32_t queue_epoch(const struct virtio_dev *dev, unsigned q)
+{
+	return dev->reset_count + dev->queue_resets[q];
+}
+
 void virtio_notify_used(struct virtio_dev *dev, unsigned q)
 {
 	if (q >= dev->ops->nqueues)
@@ -89,7 +96,7 @@ int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *cha
 	spin_lock(&dev->lock);
 	if (dev->vq[q].ready)
 		r = virtq_pop(&dev->vq[q], dev->mem, chain);
-	chain->reset_count = dev->reset_count;
+	chain->epoch = queue_epoch(dev, q);
 	if (r < 0) /* the queue this chain came from, not one set up since */
 		virtio_device_error_locked(dev, virtq_strerror(r));
 	spin_unlock(&dev->lock);
@@ -102,7 +109,7 @@ void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_ch
 	if (q >= dev->ops->nqueues)
 		return;
 	spin_lock(&dev->lock);
-	if (dev->vq[q].ready && dev->reset_count == chain->reset_count)
+	if (dev->vq[q].ready && queue_epoch(dev, q) == chain->epoch)
 		virtq_push(&dev->vq[q], chain->head, written);
 	spin_unlock(&dev->lock);
 }
@@ -202,7 +209,7 @@ static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 	case QUEUE_RESET:
 		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET)) {
 			*vq = (struct virtq){0};
-			dev->reset_count++; /* chains taken before are not returned */
+			dev->queue_resets[dev->queue_sel]++; /* its chains are not returned */
 		}
 		break;
 	}

@@ -323,6 +323,22 @@ static void test_push_after_queue_reset_dropped(void **state)
 	assert_int_equal(used[1], 0);
 }
 
+/* ... but a queue reset leaves the other queues' chains alone. */
+static void test_queue_reset_spares_other_queues(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	offer(0, 4);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
+	wr(0x030, 1);
+	wr(0x0c0, 1); /* QueueReset of queue 1 */
+	virtio_queue_push(&dev, 0, &c, 0);
+	volatile uint16_t *used = hva(USED_IPA(0));
+	assert_int_equal(used[1], 1);
+}
+
 /* A pop error puts the device in NEEDS_RESET once, with a config interrupt. */
 static void test_pop_error(void **state)
 {
@@ -437,6 +453,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_push_after_reset_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_after_queue_reset_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_reset_spares_other_queues, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pop_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_notify_vs_reset, setup, teardown),
