@@ -138,16 +138,10 @@ static void emulate_decoded(struct vcpu *vcpu, ipa_t ipa)
 			return;
 		}
 	}
-	for (unsigned i = 0; i < plan.n; i++)
-		if (!plan.acc[i].write)
-			set_reg(vcpu, plan.acc[i].reg,
-				mmio_load_result(&plan.acc[i], plan.acc[i].value));
-	if (plan.writeback) {
-		if (mi.rn == INSN_REG_SP_OR_ZR)
-			guest_set_sp(vcpu, plan.new_base);
-		else
-			set_reg(vcpu, mi.rn, plan.new_base);
-	}
+	mmio_plan_apply(&mi, &plan, regs);
+	memcpy(vcpu->regs.x, regs, sizeof(vcpu->regs.x));
+	if (plan.writeback && mi.rn == INSN_REG_SP_OR_ZR)
+		guest_set_sp(vcpu, regs[31]);
 	vcpu->stats.mmio_decoded++;
 	vcpu->regs.elr += 4;
 }

@@ -190,3 +190,14 @@ bool mmio_plan_insn(const struct mem_insn *mi, const uint64_t regs[32], uint64_t
 	}
 	return true;
 }
+
+void mmio_plan_apply(const struct mem_insn *mi, const struct mmio_plan *plan, uint64_t regs[32])
+{
+	for (unsigned i = 0; i < plan->n && i < 2; i++) {
+		const struct mmio_access *a = &plan->acc[i];
+		if (!a->write && a->reg != INSN_REG_SP_OR_ZR)
+			regs[a->reg] = mmio_load_result(a, a->value);
+	}
+	if (plan->writeback)
+		regs[mi->rn] = plan->new_base;
+}

@@ -54,4 +54,8 @@ struct mmio_plan {
  * lie in the faulting IPA page. Store values are taken from regs here. */
 bool mmio_plan_insn(const struct mem_insn *mi, const uint64_t regs[32], uint64_t far,
 		    ipa_t fault_ipa, struct mmio_plan *plan);
+
+/* After the accesses: loaded values into their registers (31 = XZR, the
+ * value is dropped) and the written-back base (31 = regs[31], the SP). */
+void mmio_plan_apply(const struct mem_insn *mi, const struct mmio_plan *plan, uint64_t regs[32]);
 #endif

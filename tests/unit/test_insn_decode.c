@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "insn_decode.h"
 
@@ -301,6 +302,59 @@ static void test_plan_refuses_mismatch(void **state)
 	assert_int_equal(p.acc[0].addr, 0x0a000110);
 }
 
+/* Loads land in their registers (W: upper half zero, XZR: dropped), the
+ * base is written back (31: the SP slot), nothing else changes. */
+static void test_plan_apply(void **state)
+{
+	struct mem_insn mi;
+	struct mmio_plan p;
+	uint64_t r[32], before[32];
+	(void)state;
+	/* ldp x29, x30, [sp], #16 */
+	regs_init(r);
+	r[31] = 0x0a000100;
+	memcpy(before, r, sizeof(r));
+	assert_true(insn_decode_mem(0xa8c17bfd, &mi));
+	assert_true(mmio_plan_insn(&mi, r, 0x0a000100, 0x0a000100, &p));
+	p.acc[0].value = 0x1234567890abcdefUL;
+	p.acc[1].value = 0xfedcba0987654321UL;
+	mmio_plan_apply(&mi, &p, r);
+	assert_int_equal(r[29], 0x1234567890abcdefUL);
+	assert_int_equal(r[30], 0xfedcba0987654321UL);
+	assert_int_equal(r[31], 0x0a000110);
+	for (unsigned i = 0; i < 29; i++)
+		assert_int_equal(r[i], before[i]);
+	/* ldrsb w5, [x6, #-1]!: sign-extended into W only, x6 written back */
+	regs_init(r);
+	r[6] = 0x0a000201;
+	r[5] = ~0UL;
+	assert_true(insn_decode_mem(0x38dffcc5, &mi));
+	assert_true(mmio_plan_insn(&mi, r, 0x0a000200, 0x0a000200, &p));
+	p.acc[0].value = 0x80;
+	mmio_plan_apply(&mi, &p, r);
+	assert_int_equal(r[5], 0xffffff80UL);
+	assert_int_equal(r[6], 0x0a000200);
+	/* ldr wzr, [x1], #4: value dropped, SP slot untouched */
+	regs_init(r);
+	r[31] = 0x5000;
+	r[1] = 0x0a000300;
+	assert_true(insn_decode_mem(0xb840443f, &mi));
+	assert_int_equal(mi.rt, 31);
+	assert_true(mmio_plan_insn(&mi, r, 0x0a000300, 0x0a000300, &p));
+	p.acc[0].value = 0xdead;
+	mmio_plan_apply(&mi, &p, r);
+	assert_int_equal(r[31], 0x5000);
+	assert_int_equal(r[1], 0x0a000304);
+	/* a store without write-back changes no register */
+	regs_init(r);
+	r[3] = 0x0a000400;
+	memcpy(before, r, sizeof(r));
+	assert_true(insn_decode_mem(0x29000861, &mi)); /* stp w1, w2, [x3] */
+	assert_true(mmio_plan_insn(&mi, r, 0x0a000400, 0x0a000400, &p));
+	mmio_plan_apply(&mi, &p, r);
+	assert_memory_equal(r, before, sizeof(r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_address_and_writeback),
 		cmocka_unit_test(test_plan_single_and_pair),
 		cmocka_unit_test(test_plan_refuses_mismatch),
+		cmocka_unit_test(test_plan_apply),
 	};
 	return cmocka_run_group_tests_name("insn_decode", tests, NULL, NULL);
 }
