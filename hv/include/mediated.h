@@ -14,4 +14,7 @@ void mediated_work(void);
 void mediated_print_stats(void);
 /* HC_MED_* hypercalls from the MVM. */
 int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2);
+#ifdef HOST_UNIT_TEST
+void mediated_test_reset(void); /* forgets disks, area and slots */
+#endif
 #endif

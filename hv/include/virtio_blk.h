@@ -17,6 +17,9 @@
 #define VIRTIO_BLK_ID_BYTES 20
 #define BLK_SEG_MAX 16
 #define BLK_SIZE_MAX 4096
+/* The largest read or write the device accepts (what seg_max * size_max
+ * promise the driver); longer requests fail with IOERR. */
+#define BLK_MAX_REQUEST (BLK_SEG_MAX * BLK_SIZE_MAX)
 
 struct virtio_blk;
 
@@ -25,7 +28,7 @@ struct blk_req {
 	struct virtio_blk *blk;
 	uint32_t type;
 	uint64_t sector;
-	uint32_t len; /* data bytes: to write (OUT) or room to read into (IN) */
+	uint32_t len; /* data bytes (checked, <= BLK_MAX_REQUEST): to write or to read */
 	struct virtq_chain chain;
 	unsigned data_first;  /* index of the first data buffer in chain.bufs */
 	uint32_t data_skip;   /* bytes of that buffer that belong to the header */
@@ -52,13 +55,24 @@ struct virtio_blk {
 
 int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_t irq,
 		      uint64_t sectors, bool read_only, const struct blk_backend_ops *backend);
-/* The next request for the backend: 1 and *req filled, 0 if none. Requests
- * the device can answer itself (errors, GET_ID, out of range, read-only)
- * are completed here and never reach the backend. */
-int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req);
-/* Copies between the request's data buffers and a linear buffer. */
-void blk_req_copy_out(const struct blk_req *req, uint8_t *dst); /* guest -> dst (OUT) */
-void blk_req_copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len); /* IN */
-/* Finishes a request: status byte, used ring, interrupt if wanted. */
+/* virtio_blk_next() results. */
+#define BLK_NEXT_NONE 0 /* the queue is empty (or broken: device needs reset) */
+#define BLK_NEXT_REQ 1  /* *req is a checked request for the backend */
+#define BLK_NEXT_BUSY 2 /* *budget ran out: more may wait, come back later */
+/* The next request for the backend. Requests the device can answer itself
+ * (errors, GET_ID, out of range, read-only) are completed here and never
+ * reach the backend. Every chain taken costs one unit of *budget, so a
+ * guest that keeps feeding the queue cannot keep the caller here. */
+int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budget);
+/* Copies the request's data (OUT) into dst: at most min(req->len, cap). */
+void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap);
+/* Finishes a request: status byte, used ring, interrupt if wanted; nothing
+ * is written into the guest if it reset the device since the request was
+ * taken. `written` is bounded by req->len. */
 void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written);
+/* The same for a read whose data is in `src` (len bytes, bounded by
+ * req->len): copied into the guest's buffers under the device lock, after
+ * the reset check; nothing is copied unless status is OK. */
+void virtio_blk_complete_read(struct blk_req *req, uint8_t status, const uint8_t *src,
+			      uint32_t len);
 #endif

@@ -1,15 +1,20 @@
 /* Mediated virtio-blk backend (DESIGN.md §1-2).
  *
- * GVM CPU: QueueNotify traps -> kick(): mark the disk, IPI the MVM's CPU,
- * return to the guest at once.
- * MVM CPU: IPI -> mediated_work(): take every available request of every
- * kicked disk, copy write data into a free slot of the shared area, queue
- * it on req_ring, then inject one service interrupt into the MVM.
- * MVM daemon: performs the I/O, queues completions, HVC HC_MED_COMPLETE.
+ * GVM CPU: QueueNotify traps -> kick(): mark the disk, IPI the MVM's CPU
+ * (only if the disk was not marked already), return to the guest at once.
+ * MVM CPU: IPI -> mediated_work(): take available requests of the kicked
+ * disks in turn, one per disk per turn, copy write data into a free slot of
+ * the shared area, queue its tag on req_ring, then inject one service
+ * interrupt into the MVM.
+ * MVM daemon: performs the I/O, queues {tag, status}, HVC HC_MED_COMPLETE.
  * Any CPU of the MVM: complete(): copy read data into the GVM, used ring,
  * interrupt the GVM, refill freed slots.
- * What the hypervisor needs to finish a request (chain, sizes) stays in
- * hypervisor memory: the MVM can only corrupt data and status. */
+ *
+ * The MVM can write the whole area at any time. What the hypervisor needs
+ * to finish a request (chain, sizes, tag) and its own ring indices stay in
+ * hypervisor memory; slot addresses come from constants; every value the
+ * MVM writes is read once and checked. The MVM can only corrupt the data
+ * and status of requests it was given. */
 #include "mediated.h"
 
 #include "gic.h"
@@ -22,16 +27,36 @@
 #include "vgic.h"
 #include "vm.h"
 
+_Static_assert(BLK_MAX_REQUEST <= MED_SLOT_DATA, "a request must fit a slot");
+_Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
+
+/* One request's worth of chains per disk and pass (requests the device
+ * answers itself included): a guest that keeps its queue full cannot keep
+ * the MVM's CPU here. The rest waits for the next pass. */
+#define PASS_BUDGET VIRTQ_MAX_SIZE
+/* No disk holds more than this many slots while another disk exists. */
+#define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
+
+struct inflight {
+	struct blk_req req;
+	uint64_t tag; /* 0: the slot is free */
+	unsigned disk;
+};
+
 static struct {
 	spinlock_t lock;
 	struct med_area *area; /* NULL until the MVM registers it */
 	struct vm *mvm;
 	struct virtio_blk *disks[MED_MAX_DISKS];
-	unsigned ndisks;
-	uint32_t kicked; /* bitmap of disks with new requests */
-	struct blk_req req[MED_MAX_SLOTS];
-	bool busy[MED_MAX_SLOTS];
-	uint64_t kicks, irqs_to_mvm, completions;
+	unsigned ndisks; /* highest index + 1 */
+	unsigned ndisks_present;
+	uint32_t kicked; /* bitmap of disks with requests to take */
+	struct inflight slot[MED_MAX_SLOTS];
+	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
+	unsigned next_disk;                 /* round robin: first to serve */
+	uint32_t req_prod, cmp_cons;        /* ours; the area only has copies */
+	uint64_t generation;
+	uint64_t kicks, irqs_to_mvm, completions, bad_completions;
 } med;
 
 static struct vm *find_mvm(void)
@@ -48,69 +73,120 @@ int mediated_add_disk(struct virtio_blk *blk, unsigned index)
 		return -1;
 	med.disks[index] = blk;
 	blk->disk_index = index;
+	med.ndisks_present++;
 	if (index >= med.ndisks)
 		med.ndisks = index + 1;
 	return 0;
 }
 
+/* A notify: one IPI per batch, none while the disk is still marked (the
+ * MVM's CPU has not taken its requests yet, or left some for later). */
 static void kick(struct virtio_blk *blk)
 {
-	__atomic_or_fetch(&med.kicked, 1u << blk->disk_index, __ATOMIC_SEQ_CST);
-	med.kicks++;
+	uint32_t bit = 1u << blk->disk_index;
+	uint32_t old = __atomic_fetch_or(&med.kicked, bit, __ATOMIC_SEQ_CST);
+
+	__atomic_add_fetch(&med.kicks, 1, __ATOMIC_RELAXED);
+	if (old & bit)
+		return;
 	if (!med.mvm)
 		med.mvm = find_mvm();
 	if (med.mvm)
 		gic_send_sgi(med.mvm->vcpus[0].pcpu, IPI_WORK);
 }
 
+static uint8_t *slot_data(unsigned s)
+{
+	return MED_SLOT_DATA_PTR(med.area, s); /* s < MED_MAX_SLOTS: from our own state */
+}
+
 static int free_slot(void)
 {
 	for (unsigned i = 0; i < MED_MAX_SLOTS; i++)
-		if (!med.busy[i])
+		if (!med.slot[i].tag)
 			return (int)i;
 	return -1;
 }
 
+/* Publishes slot s (busy, request filled) on req_ring with a new tag. The
+ * ring has room: it never holds more entries than slots are busy, whatever
+ * the MVM wrote into req_cons (which is never read). */
 static void queue_slot(unsigned s)
 {
 	struct med_area *a = med.area;
-	struct blk_req *r = &med.req[s];
+	struct inflight *f = &med.slot[s];
 	struct med_slot *slot = &a->slots[s];
 
-	slot->disk = r->blk->disk_index;
-	slot->type = r->type;
-	slot->sector = r->sector;
-	slot->len = r->len;
-	slot->status = -1;
-	slot->tag = s;
-	if (r->type == VIRTIO_BLK_T_OUT)
-		blk_req_copy_out(r, MED_SLOT_DATA_PTR(a, s));
-	/* never full: at most MED_MAX_SLOTS slots are busy */
-	med_ring_push(a->req_ring, &a->req_prod, a->req_cons, MED_MAX_SLOTS, s);
+	f->tag = (++med.generation << MED_TAG_SLOT_BITS) | s;
+	slot->disk = f->disk;
+	slot->type = f->req.type;
+	slot->sector = f->req.sector;
+	slot->len = f->req.len;
+	slot->tag = f->tag;
+	if (f->req.type == VIRTIO_BLK_T_OUT)
+		blk_req_copy_out(&f->req, slot_data(s), MED_SLOT_DATA);
+	a->req_ring[med.req_prod % MED_MAX_SLOTS] = f->tag;
+	MED_WMB();
+	med.req_prod++;
+	WRITE_ONCE(a->req_prod, med.req_prod);
 }
 
-/* Moves requests of kicked disks into free slots; lock held. */
+static unsigned disk_cap(void)
+{
+	return med.ndisks_present > 1 ? DISK_SLOT_CAP : MED_MAX_SLOTS;
+}
+
+/* The disk to serve next among `want`: under its cap, fewest slots held,
+ * ties in round-robin order. -1 if none may have a slot. */
+static int pick_disk(uint32_t want)
+{
+	int best = -1;
+
+	for (unsigned k = 0; k < med.ndisks; k++) {
+		unsigned d = (med.next_disk + k) % med.ndisks;
+		if (!(want & (1u << d)) || med.disk_slots[d] >= disk_cap())
+			continue;
+		if (best < 0 || med.disk_slots[d] < med.disk_slots[best])
+			best = (int)d;
+	}
+	return best;
+}
+
+/* Moves requests of kicked disks into free slots, one per disk per turn;
+ * lock held. Disks with requests left (no slot, at their cap, or out of
+ * budget) stay marked for the next pass. */
 static unsigned fill_slots(void)
 {
+	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
+	unsigned budget[MED_MAX_DISKS];
+	uint32_t later = 0;
 	unsigned queued = 0;
-	uint32_t kicked = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
 
-	for (unsigned d = 0; d < med.ndisks; d++) {
-		if (!(kicked & (1u << d)) || !med.disks[d])
-			continue;
-		for (;;) {
-			int s = free_slot();
-			if (s < 0) { /* all slots in flight: retry when some complete */
-				__atomic_or_fetch(&med.kicked, 1u << d, __ATOMIC_SEQ_CST);
-				break;
-			}
-			if (!virtio_blk_next(med.disks[d], &med.req[s]))
-				break;
-			med.busy[s] = true;
+	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
+		budget[d] = PASS_BUDGET;
+		if (!med.disks[d])
+			want &= ~(1u << d);
+	}
+	while (want) {
+		int s = free_slot(), d = pick_disk(want);
+		if (s < 0 || d < 0)
+			break; /* retried when slots complete */
+		struct inflight *f = &med.slot[s];
+		int r = virtio_blk_next(med.disks[d], &f->req, &budget[d]);
+		med.next_disk = ((unsigned)d + 1) % med.ndisks;
+		if (r == BLK_NEXT_REQ) {
+			f->disk = (unsigned)d;
+			med.disk_slots[d]++;
 			queue_slot((unsigned)s);
 			queued++;
+			continue;
 		}
+		want &= ~(1u << d);
+		if (r == BLK_NEXT_BUSY)
+			later |= 1u << d;
 	}
+	if (want | later)
+		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
 	return queued;
 }
 
@@ -118,12 +194,13 @@ void mediated_work(void)
 {
 	spin_lock(&med.lock);
 	unsigned queued = med.area ? fill_slots() : 0;
-	spin_unlock(&med.lock);
 	if (queued) {
 		med.irqs_to_mvm++;
 		med.area->kicks_to_mvm++;
-		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
 	}
+	spin_unlock(&med.lock);
+	if (queued)
+		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
 }
 
 static uint8_t to_virtio_status(int32_t s)
@@ -133,48 +210,79 @@ static uint8_t to_virtio_status(int32_t s)
 	return s == MED_S_UNSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
 }
 
-static void finish_slot(unsigned s)
+/* Frees slot s and finishes its request; read data comes from the slot
+ * (copied only if the GVM did not reset its device meanwhile). */
+static void finish_slot(unsigned s, uint8_t status)
 {
-	struct blk_req *r = &med.req[s];
-	uint8_t status = to_virtio_status(med.area->slots[s].status);
-	uint32_t written = 0;
+	struct inflight *f = &med.slot[s];
 
-	if (r->type == VIRTIO_BLK_T_IN && status == VIRTIO_BLK_S_OK) {
-		blk_req_copy_in(r, MED_SLOT_DATA_PTR(med.area, s), r->len);
-		written = r->len;
-	}
-	med.busy[s] = false;
+	f->tag = 0;
+	med.disk_slots[f->disk]--;
 	med.completions++;
-	virtio_blk_complete(r, status, written);
+	if (f->req.type == VIRTIO_BLK_T_IN)
+		virtio_blk_complete_read(&f->req, status, slot_data(s), f->req.len);
+	else
+		virtio_blk_complete(&f->req, status, 0);
+}
+
+static void bad_completion(const char *what, uint64_t tag)
+{
+	med.bad_completions++;
+	vm_log(med.mvm, LOG_MEDIATED, "mediated: completion %s (tag 0x%lx): ignored\n", what,
+	       (unsigned long)tag);
+}
+
+/* One completion entry, read once: finishes the slot only if it is busy
+ * with exactly this tag (not a stale or repeated completion). */
+static bool take_completion(const struct med_cmp *e)
+{
+	uint64_t tag = READ_ONCE(e->tag);
+	int32_t status = READ_ONCE(e->status);
+	uint32_t s = MED_TAG_SLOT(tag);
+
+	if (s >= MED_MAX_SLOTS) {
+		bad_completion("for a slot that does not exist", tag);
+		return false;
+	}
+	if (!med.slot[s].tag || med.slot[s].tag != tag) {
+		bad_completion(med.slot[s].tag ? "with a stale tag" : "for a free slot", tag);
+		return false;
+	}
+	finish_slot(s, to_virtio_status(status));
+	return true;
 }
 
 static int64_t complete(void)
 {
-	struct med_area *a = med.area;
+	struct med_area *a;
 	int64_t ret = HC_OK;
 
 	spin_lock(&med.lock);
-	for (uint32_t s; a;) {
-		int r = med_ring_pop(a->cmp_ring, READ_ONCE(a->cmp_prod), &a->cmp_cons,
-				     MED_MAX_SLOTS, &s);
-		if (r == MED_RING_EMPTY)
-			break;
-		if (r == MED_RING_CORRUPT) {
-			printk("mediated: completion ring corrupt (prod %u cons %u)\n", a->cmp_prod,
-			       a->cmp_cons);
-			a->cmp_cons = a->cmp_prod;
-			ret = HC_ERR_INVALID;
-			break;
-		}
-		if (!med.busy[s]) {
-			printk("mediated: MVM completed slot %u that is not in flight\n", s);
-			ret = HC_ERR_INVALID;
-			continue;
-		}
-		finish_slot(s);
+	a = med.area;
+	if (!a) {
+		spin_unlock(&med.lock);
+		return HC_ERR_INVALID;
 	}
-	if (a)
-		a->completions_hvc++;
+	uint32_t prod = READ_ONCE(a->cmp_prod);
+	int64_t pending = med_ring_pending(prod, med.cmp_cons, MED_MAX_SLOTS);
+	if (pending < 0) {
+		med.bad_completions++;
+		vm_log(med.mvm, LOG_MEDIATED,
+		       "mediated: completion ring corrupt (prod %u, ours %u): skipped\n", prod,
+		       med.cmp_cons);
+		med.cmp_cons = prod;
+		ret = HC_ERR_INVALID;
+		pending = 0;
+	}
+	MED_RMB(); /* entries after the index that published them */
+	for (int64_t i = 0; i < pending; i++) {
+		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_MAX_SLOTS];
+		med.cmp_cons++;
+		if (!take_completion(e))
+			ret = HC_ERR_INVALID;
+	}
+	WRITE_ONCE(a->cmp_cons, med.cmp_cons);
+	a->completions_hvc++;
 	spin_unlock(&med.lock);
 	mediated_work(); /* freed slots may take waiting requests */
 	return ret;
@@ -209,14 +317,17 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	if (!a || size < MED_AREA_SIZE || !IS_ALIGNED(pa, PAGE_SIZE))
 		return HC_ERR_INVALID;
 	spin_lock(&med.lock);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
-		if (med.busy[s]) /* a new area: requests in flight start over */
-			med.busy[s] = false,
-			virtio_blk_complete(&med.req[s], VIRTIO_BLK_S_IOERR, 0);
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++) /* a new area: in flight starts over */
+		if (med.slot[s].tag) {
+			med.slot[s].tag = 0;
+			med.disk_slots[med.slot[s].disk]--;
+			virtio_blk_complete(&med.slot[s].req, VIRTIO_BLK_S_IOERR, 0);
+		}
 	med.mvm = vcpu->vm;
 	init_header(a);
 	med.area = a;
-	med.kicked = (1u << med.ndisks) - 1;
+	med.req_prod = med.cmp_cons = 0;
+	med.kicked = (uint32_t)((1ull << med.ndisks) - 1);
 	spin_unlock(&med.lock);
 	printk("mediated: MVM registered its area at 0x%lx (%u slots, %u disk(s))\n",
 	       (unsigned long)pa, MED_MAX_SLOTS, med.ndisks);
@@ -224,22 +335,32 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	return HC_OK;
 }
 
-/* A restarted daemon: everything in flight is queued again. */
+/* A restarted daemon: every request in flight is queued again, with a new
+ * tag, so a completion from before the resync finishes nothing. */
 static int64_t resync(void)
 {
-	struct med_area *a = med.area;
+	struct med_area *a;
+	unsigned requeued = 0;
 
-	if (!a)
-		return HC_ERR_INVALID;
 	spin_lock(&med.lock);
-	a->req_prod = a->req_cons = a->cmp_prod = a->cmp_cons = 0;
+	a = med.area;
+	if (!a) {
+		spin_unlock(&med.lock);
+		return HC_ERR_INVALID;
+	}
+	med.req_prod = med.cmp_cons = 0;
+	WRITE_ONCE(a->req_prod, 0);
+	WRITE_ONCE(a->req_cons, 0);
+	WRITE_ONCE(a->cmp_prod, 0);
+	WRITE_ONCE(a->cmp_cons, 0);
 	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
-		if (med.busy[s])
+		if (med.slot[s].tag) {
 			queue_slot(s);
-	bool any = a->req_prod != 0;
+			requeued++;
+		}
 	spin_unlock(&med.lock);
-	printk("mediated: daemon resync, %u request(s) queued again\n", a->req_prod);
-	if (any)
+	printk("mediated: daemon resync, %u request(s) queued again\n", requeued);
+	if (requeued)
 		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
 	mediated_work();
 	return HC_OK;
@@ -261,10 +382,18 @@ int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_
 
 void mediated_print_stats(void)
 {
-	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",
+	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu, bad "
+	       "completions %lu\n",
 	       (unsigned long)med.kicks, (unsigned long)med.irqs_to_mvm,
-	       (unsigned long)med.completions);
+	       (unsigned long)med.completions, (unsigned long)med.bad_completions);
 }
+
+#ifdef HOST_UNIT_TEST
+void mediated_test_reset(void)
+{
+	memset(&med, 0, sizeof(med));
+}
+#endif
 
 static void reset(struct virtio_blk *blk)
 {

@@ -22,20 +22,24 @@ uint64_t blk_hv_backend_sectors(void)
 	return drv_ready ? drv.sectors : 0;
 }
 
-/* The request's data buffers as physical segments. */
+/* The request's data buffers as physical segments, r->len bytes in all
+ * (the device DMAs into or out of them: never more than was checked). */
 static unsigned data_segs(const struct blk_req *r, struct vblk_seg *segs)
 {
 	const struct virtq_chain *c = &r->chain;
+	uint32_t left = r->len;
 	unsigned n = 0;
 	bool in = r->type == VIRTIO_BLK_T_IN;
 	unsigned first = in ? c->nreadable : r->data_first;
 	unsigned end = in ? c->nbufs : c->nreadable;
 
-	for (unsigned i = first; i < end; i++) {
+	for (unsigned i = first; i < end && left; i++) {
 		uint32_t skip = (!in && i == r->data_first) ? r->data_skip : 0;
 		uint32_t len = c->bufs[i].len - skip - (in && i == c->nbufs - 1 ? 1 : 0);
+		len = MIN(len, left);
 		if (len == 0)
 			continue;
+		left -= len;
 		if (n == VBLK_DRV_MAX_SEGS)
 			return VBLK_DRV_MAX_SEGS + 1;
 		segs[n++] = (struct vblk_seg){(paddr_t)(uintptr_t)(c->bufs[i].hva + skip), len};
@@ -65,11 +69,20 @@ static uint8_t serve(struct blk_req *r)
 	}
 }
 
+/* Runs on the notifying vCPU's own CPU: a guest that keeps its queue full
+ * keeps only itself busy, so every budget is followed by another (stopping
+ * early would strand requests the driver will not notify again). */
 static void kick(struct virtio_blk *blk)
 {
 	struct blk_req req;
+	unsigned budget = VIRTQ_MAX_SIZE;
+	int r;
 
-	while (virtio_blk_next(blk, &req)) {
+	while ((r = virtio_blk_next(blk, &req, &budget)) != BLK_NEXT_NONE) {
+		if (r == BLK_NEXT_BUSY) {
+			budget = VIRTQ_MAX_SIZE;
+			continue;
+		}
 		uint8_t status = serve(&req);
 		virtio_blk_complete(&req, status,
 				    req.type == VIRTIO_BLK_T_IN && status == 0 ? req.len : 0);

@@ -15,7 +15,7 @@
 #define SECTOR 512
 #define HDR_LEN 16
 #define CONFIG_LEN 60
-#define MAX_DISCARD_SECTORS (BLK_SEG_MAX * BLK_SIZE_MAX / SECTOR)
+#define MAX_DISCARD_SECTORS (BLK_MAX_REQUEST / SECTOR)
 
 struct blk_hdr {
 	uint32_t type;
@@ -104,30 +104,39 @@ static bool find_status(struct blk_req *req)
 	return true;
 }
 
-static uint32_t data_len(const struct blk_req *req)
+/* Data bytes of the chain, in 64 bits: a chain of up to VIRTQ_MAX_SEGS
+ * buffers of up to 4 GiB each (overlapping, if the guest likes) exceeds
+ * 32 bits. The header and the status byte were found, so no underflow. */
+static uint64_t chain_data_len(const struct blk_req *req)
 {
 	const struct virtq_chain *c = &req->chain;
 
 	if (req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID)
-		return (uint32_t)(c->writable_len - 1);
-	return (uint32_t)(c->readable_len - HDR_LEN);
+		return c->writable_len - 1;
+	return c->readable_len - HDR_LEN;
 }
 
-void blk_req_copy_out(const struct blk_req *req, uint8_t *dst)
+void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap)
 {
 	const struct virtq_chain *c = &req->chain;
+	uint32_t left = MIN(req->len, cap);
 	uint32_t skip = req->data_skip;
 
-	for (unsigned i = req->data_first; i < c->nreadable; i++, skip = 0) {
-		memcpy(dst, c->bufs[i].hva + skip, c->bufs[i].len - skip);
-		dst += c->bufs[i].len - skip;
+	for (unsigned i = req->data_first; i < c->nreadable && left; i++, skip = 0) {
+		uint32_t n = MIN(c->bufs[i].len - skip, left);
+		memcpy(dst, c->bufs[i].hva + skip, n);
+		dst += n;
+		left -= n;
 	}
 }
 
-void blk_req_copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len)
+/* Guest buffers <- src: at most `len` bytes, never more than the request's
+ * checked length, never over the status byte. */
+static void copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len)
 {
 	const struct virtq_chain *c = &req->chain;
 
+	len = MIN(len, req->len);
 	for (unsigned i = c->nreadable; i < c->nbufs && len; i++) {
 		uint32_t room = c->bufs[i].len - (i == c->nbufs - 1); /* not the status byte */
 		uint32_t n = MIN(room, len);
@@ -137,7 +146,11 @@ void blk_req_copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len
 	}
 }
 
-void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
+/* Status, data (for reads) and used ring, all under the device lock and
+ * only if the driver has not reset the device since the request was taken:
+ * after a reset its buffers may hold something else. */
+static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, uint32_t len,
+		     uint32_t written)
 {
 	struct virtio_blk *blk = req->blk;
 
@@ -150,6 +163,8 @@ void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
 	spin_lock(&blk->vdev.lock);
 	bool live = blk->vdev.vq[0].ready && blk->vdev.reset_count == req->reset_count;
 	if (live) {
+		if (data)
+			copy_in(req, data, len);
 		*req->status = status;
 		virtq_push(&blk->vdev.vq[0], req->chain.head, written + 1);
 	}
@@ -159,6 +174,19 @@ void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
 	virtio_notify_used(&blk->vdev, 0);
 }
 
+void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
+{
+	complete(req, status, NULL, 0, MIN(written, req->len));
+}
+
+void virtio_blk_complete_read(struct blk_req *req, uint8_t status, const uint8_t *src, uint32_t len)
+{
+	if (status != VIRTIO_BLK_S_OK)
+		src = NULL;
+	len = src ? MIN(len, req->len) : 0;
+	complete(req, status, src, len, len);
+}
+
 static bool in_range(const struct virtio_blk *blk, uint64_t sector, uint64_t bytes)
 {
 	uint64_t n = (bytes + SECTOR - 1) / SECTOR;
@@ -166,15 +194,17 @@ static bool in_range(const struct virtio_blk *blk, uint64_t sector, uint64_t byt
 	return sector <= blk->sectors && n <= blk->sectors - sector;
 }
 
-/* Discard / write-zeroes carry one {sector, num_sectors, flags} segment. */
-static bool parse_range(struct blk_req *req)
+/* Discard / write-zeroes carry one {sector, num_sectors, flags} segment:
+ * exactly its 16 bytes of data (max_discard_seg is 1). */
+static bool parse_range(struct blk_req *req, uint64_t data_len)
 {
 	uint8_t seg[16];
-
-	if (req->len != sizeof(seg))
-		return false;
-	blk_req_copy_out(req, seg);
 	uint32_t n;
+
+	if (data_len != sizeof(seg))
+		return false;
+	req->len = sizeof(seg);
+	blk_req_copy_out(req, seg, sizeof(seg));
 	memcpy(&req->sector, seg, sizeof(req->sector));
 	memcpy(&n, seg + 8, sizeof(n));
 	if (n == 0 || n > MAX_DISCARD_SECTORS)
@@ -183,14 +213,19 @@ static bool parse_range(struct blk_req *req)
 	return true;
 }
 
-/* Status for a request the device can judge alone; -1 if it must go on. */
-static int check_request(struct virtio_blk *blk, struct blk_req *req)
+/* Checks the request against what the device offers, with the chain's
+ * data length in 64 bits; only then is it narrowed into req->len. Returns a
+ * status for a request the device answers itself, -1 if it must go on. */
+static int check_request(struct virtio_blk *blk, struct blk_req *req, uint64_t data_len)
 {
+	req->len = 0;
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
-		if (req->sector > blk->sectors || req->len % SECTOR ||
-		    req->len > BLK_SEG_MAX * BLK_SIZE_MAX || !in_range(blk, req->sector, req->len))
+		if (data_len > BLK_MAX_REQUEST || data_len % SECTOR)
+			return VIRTIO_BLK_S_IOERR;
+		req->len = (uint32_t)data_len;
+		if (!in_range(blk, req->sector, req->len))
 			return VIRTIO_BLK_S_IOERR;
 		if (req->type == VIRTIO_BLK_T_OUT && blk->read_only)
 			return VIRTIO_BLK_S_IOERR;
@@ -199,53 +234,60 @@ static int check_request(struct virtio_blk *blk, struct blk_req *req)
 		return -1;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		if (blk->read_only || !parse_range(req) || !in_range(blk, req->sector, req->len))
+		if (blk->read_only || !parse_range(req, data_len) ||
+		    !in_range(blk, req->sector, req->len))
 			return VIRTIO_BLK_S_IOERR;
 		return -1;
-	case VIRTIO_BLK_T_GET_ID: {
-		uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
-		memcpy(id, blk->name, MIN(strlen(blk->name), sizeof(id)));
-		blk_req_copy_in(req, id, MIN(req->len, (uint32_t)sizeof(id)));
+	case VIRTIO_BLK_T_GET_ID:
+		req->len = (uint32_t)MIN(data_len, (uint64_t)VIRTIO_BLK_ID_BYTES);
 		return VIRTIO_BLK_S_OK;
-	}
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}
 }
 
-int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req)
+/* Answers a request the device judged alone. */
+static void answer(struct virtio_blk *blk, struct blk_req *req, uint8_t status)
+{
+	if (req->type == VIRTIO_BLK_T_GET_ID && status == VIRTIO_BLK_S_OK) {
+		uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
+		memcpy(id, blk->name, MIN(strlen(blk->name), sizeof(id)));
+		virtio_blk_complete_read(req, status, id, MIN(req->len, (uint32_t)sizeof(id)));
+		return;
+	}
+	req->len = 0;
+	virtio_blk_complete(req, status, 0);
+}
+
+int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budget)
 {
 	struct virtio_dev *dev = &blk->vdev;
 	struct blk_hdr hdr;
 
 	for (;;) {
+		if (*budget == 0)
+			return BLK_NEXT_BUSY; /* more may wait: the caller comes back later */
 		spin_lock(&dev->lock);
-		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], dev->mem, &req->chain)
-					 : VQ_EMPTY;
+		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], dev->mem, &req->chain) : VQ_EMPTY;
 		req->reset_count = dev->reset_count;
+		if (r < 0) /* under the lock: the error is this queue's, not a reset one's */
+			virtio_device_error_locked(dev, virtq_strerror(r));
 		spin_unlock(&dev->lock);
-		if (r == VQ_EMPTY)
-			return 0;
-		if (r != VQ_OK) {
-			virtio_device_error(dev, virtq_strerror(r));
-			return 0;
-		}
+		if (r != VQ_OK)
+			return BLK_NEXT_NONE;
+		(*budget)--;
 		req->blk = blk;
 		if (!find_status(req) || !read_header(req, &hdr)) {
 			virtio_device_error(dev, "request without header or status byte");
-			return 0;
+			return BLK_NEXT_NONE;
 		}
 		blk->reqs++;
 		req->type = hdr.type;
 		req->sector = hdr.sector;
-		req->len = data_len(req);
-		int status = check_request(blk, req);
+		int status = check_request(blk, req, chain_data_len(req));
 		if (status < 0)
-			return 1;
-		virtio_blk_complete(req, (uint8_t)status,
-				    req->type == VIRTIO_BLK_T_GET_ID && status == 0
-					    ? MIN(req->len, (uint32_t)VIRTIO_BLK_ID_BYTES)
-					    : 0);
+			return BLK_NEXT_REQ;
+		answer(blk, req, (uint8_t)status);
 	}
 }
 

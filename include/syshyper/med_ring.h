@@ -1,7 +1,8 @@
-/* The two slot rings of struct med_area (mediated.h): producer/consumer
- * helpers shared by the hypervisor, the MVM daemon and the unit tests.
- * Indices are free-running u32; a value read from the other side is checked
- * before use (a producer more than n ahead, or a slot >= n, is corruption). */
+/* The two rings of struct med_area (mediated.h): index arithmetic shared by
+ * the hypervisor, the MVM daemon and the unit tests, and the MVM's side of
+ * both rings. Indices are free-running u32; an index read from the other
+ * side is read once and checked before use (a producer more than n ahead of
+ * the consumer, or behind it, is corruption). */
 #ifndef SYSHYPER_MED_RING_H
 #define SYSHYPER_MED_RING_H
 
@@ -14,6 +15,8 @@
 #define MED_WMB() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define MED_RMB() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #endif
+#define MED_READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define MED_WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 enum med_ring_result {
 	MED_RING_OK = 0,
@@ -28,36 +31,55 @@ static inline uint32_t med_ring_count(uint32_t prod, uint32_t cons)
 	return prod - cons;
 }
 
-/* Appends `slot`; the entry is visible before the index that publishes it. */
-static inline int med_ring_push(volatile uint32_t *ring, volatile uint32_t *prod, uint32_t cons,
-				uint32_t n, uint32_t slot)
+/* Entries a consumer at `cons` may take from a ring of n whose producer
+ * index it read (once) as `prod`: 0..n, or -1 if prod cannot be right. */
+static inline int64_t med_ring_pending(uint32_t prod, uint32_t cons, uint32_t n)
 {
-	uint32_t p = *prod;
+	uint32_t c = med_ring_count(prod, cons);
 
-	if (med_ring_count(p, cons) >= n)
-		return MED_RING_FULL;
-	ring[p % n] = slot;
-	MED_WMB();
-	*prod = p + 1;
+	return c > n ? -1 : (int64_t)c;
+}
+
+/* Whether a producer at `prod` may add to a ring of n whose consumer index
+ * it read as `cons`. */
+static inline int med_ring_has_room(uint32_t prod, uint32_t cons, uint32_t n)
+{
+	return med_ring_count(prod, cons) < n;
+}
+
+/* ---- the MVM's side (its own indices live in the area) ---- */
+
+/* Takes the oldest request's tag; its slot is < n. */
+static inline int med_req_take(struct med_area *a, uint32_t n, uint64_t *tag)
+{
+	uint32_t prod = MED_READ_ONCE(a->req_prod), cons = a->req_cons;
+	int64_t pending = med_ring_pending(prod, cons, n);
+
+	if (pending == 0)
+		return MED_RING_EMPTY;
+	if (pending < 0)
+		return MED_RING_CORRUPT;
+	MED_RMB(); /* the entry after the index that published it */
+	uint64_t t = MED_READ_ONCE(a->req_ring[cons % n]);
+	a->req_cons = cons + 1;
+	if (MED_TAG_SLOT(t) >= n)
+		return MED_RING_CORRUPT;
+	*tag = t;
 	return MED_RING_OK;
 }
 
-/* Takes the oldest entry into *slot. */
-static inline int med_ring_pop(volatile uint32_t *ring, uint32_t prod, volatile uint32_t *cons,
-			       uint32_t n, uint32_t *slot)
+/* Returns a request's tag and status; the entry is visible before the
+ * index that publishes it. */
+static inline int med_cmp_give(struct med_area *a, uint32_t n, uint64_t tag, int32_t status)
 {
-	uint32_t c = *cons;
+	uint32_t prod = a->cmp_prod, cons = MED_READ_ONCE(a->cmp_cons);
 
-	if (prod == c)
-		return MED_RING_EMPTY;
-	if (med_ring_count(prod, c) > n)
-		return MED_RING_CORRUPT;
-	MED_RMB(); /* the entry after the index that published it */
-	uint32_t s = ring[c % n];
-	*cons = c + 1;
-	if (s >= n)
-		return MED_RING_CORRUPT;
-	*slot = s;
+	if (!med_ring_has_room(prod, cons, n))
+		return MED_RING_FULL;
+	a->cmp_ring[prod % n].tag = tag;
+	a->cmp_ring[prod % n].status = status;
+	MED_WMB();
+	a->cmp_prod = prod + 1;
 	return MED_RING_OK;
 }
 

@@ -9,17 +9,29 @@
  * moves through the area's slots, copied by the hypervisor.
  *
  * Requests flow hypervisor -> MVM through req_ring, completions MVM ->
- * hypervisor through cmp_ring. Both rings hold slot numbers; producer and
- * consumer indices are free-running u32 (index % nslots is the position).
- * Any number of slots may be in flight and they complete in any order.
+ * hypervisor through cmp_ring. req_ring holds tags, cmp_ring {tag, status};
+ * producer and consumer indices are free-running u32 (index % nslots is the
+ * position). Any number of slots may be in flight and they complete in any
+ * order.
  *
- *   hypervisor: fills slot, req_ring[req_prod % n] = slot, req_prod++,
+ *   hypervisor: fills slot, req_ring[req_prod % n] = tag, req_prod++,
  *               injects MED_IRQ into the MVM (batched: once per kick)
- *   MVM daemon: takes req_ring[req_cons % n], req_cons++, performs the I/O,
- *               sets slot.status, cmp_ring[cmp_prod % n] = slot, cmp_prod++,
- *               then HVC HC_MED_COMPLETE (once per batch)
+ *   MVM daemon: takes tag = req_ring[req_cons % n], req_cons++, performs the
+ *               I/O on slot MED_TAG_SLOT(tag), cmp_ring[cmp_prod % n] =
+ *               {tag, status}, cmp_prod++, then HVC HC_MED_COMPLETE (once per
+ *               batch)
  *   hypervisor: takes cmp_ring[cmp_cons % n], cmp_cons++, finishes the GVM's
- *               request (copies read data into the GVM, used ring, IRQ).
+ *               request (copies read data into the GVM, used ring, IRQ) if
+ *               the tag is the one the slot holds now.
+ *
+ * The MVM can write the whole area, so the hypervisor trusts none of it:
+ * slot addresses come from the constants below (never from the header
+ * fields, which are information for the daemon), its own indices (req_prod,
+ * cmp_cons) live in hypervisor memory and are only published here, and
+ * every value the MVM writes (cmp_prod, ring entries) is read once and
+ * checked. A tag's generation changes every time the hypervisor queues a
+ * slot (also when a resync queues it again), so a stale or duplicate
+ * completion never finishes a later use of the slot.
  */
 #ifndef SYSHYPER_MEDIATED_H
 #define SYSHYPER_MEDIATED_H
@@ -37,17 +49,22 @@
 /* completions were added to cmp_ring */
 #define HC_MED_COMPLETE HC_FID(0x11)
 /* a (re)started daemon: the hypervisor resets both rings and queues every
- * request still in flight again, so none is lost with a killed daemon */
+ * request still in flight again (with new tags), so none is lost with a
+ * killed daemon */
 #define HC_MED_RESYNC HC_FID(0x12)
 
-#define MED_MAGIC 0x4d454453u /* "SDEM" */
-#define MED_VERSION 1
+#define MED_MAGIC 0x4d454453u     /* "SDEM" */
+#define MED_VERSION 2             /* 2: tags with a generation, status in cmp_ring */
 #define MED_AREA_SIZE (4u << 20)  /* what the module allocates */
 #define MED_HDR_SIZE (64u << 10)  /* header + rings + disk table */
 #define MED_SLOT_DATA (64u << 10) /* data bytes per slot = max request */
 #define MED_MAX_SLOTS 62          /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
 #define MED_MAX_DISKS 8
 #define MED_SECTOR 512
+
+/* A tag: the slot number in its low 8 bits, a generation above them. */
+#define MED_TAG_SLOT_BITS 8
+#define MED_TAG_SLOT(tag) ((uint32_t)((tag) & ((1u << MED_TAG_SLOT_BITS) - 1)))
 
 enum med_req_type {
 	MED_REQ_READ = 0,
@@ -60,13 +77,21 @@ enum med_req_type {
 
 enum med_status { MED_S_OK = 0, MED_S_IOERR = 1, MED_S_UNSUPP = 2 };
 
+/* Written by the hypervisor, read by the MVM. */
 struct med_slot {
 	uint32_t disk;   /* index in disks[] */
 	uint32_t type;   /* enum med_req_type */
 	uint64_t sector; /* in 512-byte sectors */
 	uint32_t len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
-	int32_t status;  /* enum med_status, set by the MVM */
-	uint64_t tag;    /* the hypervisor's; the MVM leaves it alone */
+	uint32_t reserved;
+	uint64_t tag; /* the request's tag (the same as in req_ring) */
+};
+
+/* A completion: the tag the MVM took from req_ring and its result. */
+struct med_cmp {
+	uint64_t tag;
+	int32_t status; /* enum med_status */
+	uint32_t reserved;
 };
 
 /* Filled by the hypervisor from its configuration, for the daemon to check
@@ -82,23 +107,28 @@ struct med_area {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t nslots;
-	uint32_t slot_data_size;
-	uint32_t data_offset; /* of slot 0's data, from the start of the area */
+	uint32_t slot_data_size; /* MED_SLOT_DATA (information only) */
+	uint32_t data_offset;    /* MED_HDR_SIZE (information only) */
 	uint32_t ndisks;
 	uint32_t pad[2];
-	volatile uint32_t req_prod; /* hypervisor */
+	volatile uint32_t req_prod; /* hypervisor (a copy of its own index) */
 	volatile uint32_t req_cons; /* MVM */
 	volatile uint32_t cmp_prod; /* MVM */
-	volatile uint32_t cmp_cons; /* hypervisor */
-	uint32_t req_ring[MED_MAX_SLOTS];
-	uint32_t cmp_ring[MED_MAX_SLOTS];
+	volatile uint32_t cmp_cons; /* hypervisor (a copy of its own index) */
+	uint64_t req_ring[MED_MAX_SLOTS];
+	struct med_cmp cmp_ring[MED_MAX_SLOTS];
 	struct med_slot slots[MED_MAX_SLOTS];
 	struct med_disk disks[MED_MAX_DISKS];
 	/* counters the MVM's tools may show */
 	uint64_t kicks_to_mvm, completions_hvc;
 };
 
-#define MED_SLOT_DATA_PTR(area, i) \
-	((uint8_t *)(area) + (area)->data_offset + (uint64_t)(i) * (area)->slot_data_size)
+_Static_assert(sizeof(struct med_area) <= MED_HDR_SIZE, "header overlaps slot data");
+_Static_assert(MED_HDR_SIZE + (unsigned long long)MED_MAX_SLOTS * MED_SLOT_DATA <= MED_AREA_SIZE,
+	       "slots beyond the area");
+_Static_assert(MED_MAX_SLOTS <= (1u << MED_TAG_SLOT_BITS), "slot number does not fit a tag");
+
+/* Slot i's data, from the constants alone (i < MED_MAX_SLOTS). */
+#define MED_SLOT_DATA_PTR(area, i) ((uint8_t *)(area) + MED_HDR_SIZE + (uint64_t)(i)*MED_SLOT_DATA)
 
 #endif

@@ -4,7 +4,9 @@
  * /etc/syshyper/disks.conf (which file or block device, at which offset,
  * backs each disk), then serves requests: worker threads take slots from
  * req_ring, do the I/O with pread/pwrite/fdatasync/fallocate, and return
- * them on cmp_ring in whatever order they finish; one completion hypercall
+ * their tags with a status on cmp_ring in whatever order they finish (a
+ * tag's generation lets the hypervisor ignore a stale completion, e.g. one
+ * from before a resync); one completion hypercall
  * per batch. A write is completed only after pwrite() succeeded, so what a
  * guest was told is written is in the MVM's page cache of the backing
  * store (and on it after the guest's flush). On start it asks the
@@ -161,7 +163,9 @@ static int zero_range(struct backing *b, off_t off, size_t len, int discard)
 	return 0;
 }
 
-static int serve(struct med_slot *s, unsigned char *data)
+/* One request. The slot's fields are the hypervisor's; data is the slot's
+ * MED_SLOT_DATA bytes. */
+static int serve(const struct med_slot *s, unsigned char *data)
 {
 	if (s->disk >= MED_MAX_DISKS || disks[s->disk].fd < 0)
 		return MED_S_IOERR;
@@ -172,10 +176,10 @@ static int serve(struct med_slot *s, unsigned char *data)
 
 	if (writes && b->read_only)
 		return MED_S_IOERR;
-	if ((s->type == MED_REQ_READ || s->type == MED_REQ_WRITE) && s->len > area->slot_data_size)
+	if ((s->type == MED_REQ_READ || s->type == MED_REQ_WRITE) && s->len > MED_SLOT_DATA)
 		return MED_S_IOERR;
 	if (s->type != MED_REQ_FLUSH && s->type != MED_REQ_GET_ID &&
-	    (start > b->size || s->len > b->size - start))
+	    (s->sector > b->size / MED_SECTOR || start > b->size || s->len > b->size - start))
 		return MED_S_IOERR;
 	off_t off = (off_t)(b->offset + start);
 	switch (s->type) {
@@ -194,14 +198,15 @@ static int serve(struct med_slot *s, unsigned char *data)
 	}
 }
 
+/* Workers take tags from req_ring and give back {tag, status}: the tag
+ * tells the hypervisor which use of the slot this completion is for. */
 static void *worker(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&ring_lock);
 	for (;;) {
-		uint32_t slot;
-		int r = med_ring_pop(area->req_ring, area->req_prod, &area->req_cons, area->nslots,
-				     &slot);
+		uint64_t tag;
+		int r = med_req_take(area, area->nslots, &tag);
 		if (r == MED_RING_EMPTY) {
 			pthread_cond_wait(&work_cond, &ring_lock);
 			continue;
@@ -214,11 +219,13 @@ static void *worker(void *arg)
 		}
 		busy_workers++;
 		pthread_mutex_unlock(&ring_lock);
-		struct med_slot *s = &area->slots[slot];
-		s->status = serve(s, MED_SLOT_DATA_PTR(area, slot));
+		uint32_t slot = MED_TAG_SLOT(tag);
+		struct med_slot s = area->slots[slot];
+		int status = serve(&s, MED_SLOT_DATA_PTR(area, slot));
 		pthread_mutex_lock(&ring_lock);
 		busy_workers--;
-		med_ring_push(area->cmp_ring, &area->cmp_prod, area->cmp_cons, area->nslots, slot);
+		if (med_cmp_give(area, area->nslots, tag, status) != MED_RING_OK)
+			LOG("completion ring full: slot %u waits for a resync\n", slot);
 		/* the last worker of a batch tells the hypervisor once */
 		if (busy_workers == 0 && area->req_prod == area->req_cons)
 			ioctl(dev_fd, SYSHYPER_IOC_COMPLETE);
@@ -230,9 +237,12 @@ static int wait_for_area(void)
 {
 	for (int i = 0; i < 1000 && area->magic != MED_MAGIC; i++)
 		usleep(10000);
-	if (area->magic != MED_MAGIC || area->version != MED_VERSION ||
-	    area->nslots > MED_MAX_SLOTS || area->slot_data_size != MED_SLOT_DATA) {
-		LOG("the mediated area is not initialised by the hypervisor\n");
+	if (area->magic != MED_MAGIC || area->version != MED_VERSION || area->nslots == 0 ||
+	    area->nslots > MED_MAX_SLOTS || area->slot_data_size != MED_SLOT_DATA ||
+	    area->data_offset != MED_HDR_SIZE) {
+		LOG("the mediated area is not initialised by the hypervisor (version %u, this "
+		    "daemon speaks %u)\n",
+		    area->version, MED_VERSION);
 		return -1;
 	}
 	return 0;

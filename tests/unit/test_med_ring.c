@@ -1,108 +1,128 @@
-/* The mediated area's slot rings: empty, full, u32 index wrap-around,
- * completion in another order than issue, and hostile indices/slots. */
+/* The mediated area's rings: index arithmetic (empty, full, u32 wrap-around,
+ * hostile indices) and the MVM's side (taking tags, giving completions in
+ * another order than issue, hostile tags). The hypervisor's side is tested
+ * with the device model in test_mediated.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "syshyper/med_ring.h"
 
 #define N 8
 
-struct ring {
-	uint32_t entries[N];
-	uint32_t prod, cons;
-};
+static struct med_area *area;
 
-static void test_empty(void **state)
+static int setup(void **state)
 {
-	struct ring r = {0};
-	uint32_t s;
 	(void)state;
-	assert_int_equal(med_ring_pop(r.entries, r.prod, &r.cons, N, &s), MED_RING_EMPTY);
+	area = calloc(1, sizeof(*area));
+	return area ? 0 : -1;
 }
 
-static void test_full(void **state)
+static int teardown(void **state)
 {
-	struct ring r = {0};
 	(void)state;
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(med_ring_push(r.entries, &r.prod, r.cons, N, i), MED_RING_OK);
-	assert_int_equal(med_ring_push(r.entries, &r.prod, r.cons, N, 0), MED_RING_FULL);
-	assert_int_equal(med_ring_count(r.prod, r.cons), N);
+	free(area);
+	return 0;
+}
+
+/* The hypervisor's push, as med_blk.c does it. */
+static void hv_push(uint64_t tag)
+{
+	area->req_ring[area->req_prod % N] = tag;
+	area->req_prod++;
+}
+
+static void test_pending_and_room(void **state)
+{
+	(void)state;
+	assert_int_equal(med_ring_pending(0, 0, N), 0);
+	assert_int_equal(med_ring_pending(N, 0, N), N);
+	assert_int_equal(med_ring_pending(N + 1, 0, N), -1); /* producer too far ahead */
+	assert_int_equal(med_ring_pending(5, 10, N), -1);    /* producer behind */
+	assert_true(med_ring_has_room(N - 1, 0, N));
+	assert_false(med_ring_has_room(N, 0, N));
+	/* across the u32 wrap */
+	assert_int_equal(med_ring_pending(3, 0xfffffffeu, N), 5);
+	assert_true(med_ring_has_room(3, 0xfffffffeu, N));
+}
+
+static void test_take_empty_and_order(void **state)
+{
+	uint64_t tag;
+	(void)state;
+	assert_int_equal(med_req_take(area, N, &tag), MED_RING_EMPTY);
+	for (uint64_t i = 0; i < N; i++)
+		hv_push((i + 1) << MED_TAG_SLOT_BITS | i);
+	for (uint64_t i = 0; i < N; i++) {
+		assert_int_equal(med_req_take(area, N, &tag), MED_RING_OK);
+		assert_int_equal(MED_TAG_SLOT(tag), i);
+		assert_int_equal(tag >> MED_TAG_SLOT_BITS, i + 1);
+	}
+	assert_int_equal(med_req_take(area, N, &tag), MED_RING_EMPTY);
 }
 
 static void test_wrap_around(void **state)
 {
-	struct ring r = {.prod = 0xfffffff0u, .cons = 0xfffffff0u};
-	uint32_t s;
+	uint64_t tag;
 	(void)state;
+	area->req_prod = area->req_cons = 0xfffffff0u;
+	area->cmp_prod = area->cmp_cons = 0xfffffff0u;
 	for (uint32_t round = 0; round < 5; round++) {
-		for (uint32_t i = 0; i < N; i++)
-			assert_int_equal(med_ring_push(r.entries, &r.prod, r.cons, N, i),
-					 MED_RING_OK);
-		for (uint32_t i = 0; i < N; i++) {
-			assert_int_equal(med_ring_pop(r.entries, r.prod, &r.cons, N, &s),
-					 MED_RING_OK);
-			assert_int_equal(s, i);
+		for (uint64_t i = 0; i < N; i++)
+			hv_push(i);
+		for (uint64_t i = 0; i < N; i++) {
+			assert_int_equal(med_req_take(area, N, &tag), MED_RING_OK);
+			assert_int_equal(tag, i);
+			assert_int_equal(med_cmp_give(area, N, tag, MED_S_OK), MED_RING_OK);
 		}
+		area->cmp_cons = area->cmp_prod; /* the hypervisor took them */
 	}
-	assert_true(r.prod < 0x100); /* the indices wrapped */
-	assert_int_equal(med_ring_pop(r.entries, r.prod, &r.cons, N, &s), MED_RING_EMPTY);
+	assert_true(area->req_prod < 0x100); /* the indices wrapped */
+	assert_int_equal(med_req_take(area, N, &tag), MED_RING_EMPTY);
 }
 
-/* Requests go out as 0..7; completions come back 5,2,7,0,... and each
- * is delivered exactly once, in completion order. */
+/* Requests go out as 0..7; completions come back 5,2,7,0,... each once,
+ * with its tag and status. */
 static void test_out_of_order_completion(void **state)
 {
-	struct ring req = {0}, cmp = {0};
 	const uint32_t order[N] = {5, 2, 7, 0, 1, 6, 3, 4};
-	uint32_t s, seen = 0;
 	(void)state;
 	for (uint32_t i = 0; i < N; i++)
-		med_ring_push(req.entries, &req.prod, req.cons, N, i);
+		assert_int_equal(med_cmp_give(area, N, 0x100 | order[i], (int32_t)i), MED_RING_OK);
+	assert_int_equal(med_cmp_give(area, N, 0x100, 0), MED_RING_FULL);
 	for (uint32_t i = 0; i < N; i++) {
-		assert_int_equal(med_ring_pop(req.entries, req.prod, &req.cons, N, &s),
-				 MED_RING_OK);
-		assert_int_equal(s, i);
+		assert_int_equal(MED_TAG_SLOT(area->cmp_ring[i].tag), order[i]);
+		assert_int_equal(area->cmp_ring[i].status, (int32_t)i);
 	}
-	for (uint32_t i = 0; i < N; i++)
-		med_ring_push(cmp.entries, &cmp.prod, cmp.cons, N, order[i]);
-	for (uint32_t i = 0; i < N; i++) {
-		assert_int_equal(med_ring_pop(cmp.entries, cmp.prod, &cmp.cons, N, &s),
-				 MED_RING_OK);
-		assert_int_equal(s, order[i]);
-		assert_false(seen & (1u << s));
-		seen |= 1u << s;
-	}
-	assert_int_equal(seen, 0xff);
+	assert_int_equal(area->cmp_prod, N);
 }
 
-static void test_hostile_producer(void **state)
+static void test_hostile_request_ring(void **state)
 {
-	struct ring r = {0};
-	uint32_t s = 99;
+	uint64_t tag = 99;
 	(void)state;
 	/* producer claims more entries than the ring holds */
-	assert_int_equal(med_ring_pop(r.entries, N + 1, &r.cons, N, &s), MED_RING_CORRUPT);
-	assert_int_equal(r.cons, 0);
+	area->req_prod = N + 1;
+	assert_int_equal(med_req_take(area, N, &tag), MED_RING_CORRUPT);
+	assert_int_equal(area->req_cons, 0);
 	/* a slot number out of range is reported, never returned */
-	r.entries[0] = N;
-	assert_int_equal(med_ring_pop(r.entries, 1, &r.cons, N, &s), MED_RING_CORRUPT);
-	assert_int_equal(s, 99);
-	/* producer "behind" the consumer looks like a huge count */
-	r.cons = 10;
-	assert_int_equal(med_ring_pop(r.entries, 5, &r.cons, N, &s), MED_RING_CORRUPT);
+	area->req_prod = 1;
+	area->req_ring[0] = (7ull << MED_TAG_SLOT_BITS) | N;
+	assert_int_equal(med_req_take(area, N, &tag), MED_RING_CORRUPT);
+	assert_int_equal(tag, 99);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_wrap_around),
-		cmocka_unit_test(test_out_of_order_completion),
-		cmocka_unit_test(test_hostile_producer),
+		cmocka_unit_test_setup_teardown(test_pending_and_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_empty_and_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrap_around, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_completion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_request_ring, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("med_ring", tests, NULL, NULL);
 }

@@ -1,0 +1,479 @@
+/* The mediated block path (hv/mediated/med_blk.c) against the guest-memory
+ * model: GVMs drive their virtio-blk through its registers, a fake daemon
+ * serves the shared area, and a hostile MVM writes what it likes into it.
+ * Issue 7, findings 1 (oversized chains never reach a slot), 2 (slot
+ * addresses and the hypervisor's indices do not come from the area), 4
+ * (bounded work per pass, one IPI per batch), 5 (slots shared fairly), 8
+ * (no read data into a reset device's buffers) and 11 (tags with a
+ * generation: stale and duplicate completions finish nothing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "guest_mem_model.h"
+#include "mediated.h"
+#include "syshyper/med_ring.h"
+#include "syshyper/mediated.h"
+
+#define RAM_SIZE (512UL << 20)
+#define SECTORS 2048 /* 1 MiB disks */
+#define HDR_IPA(i) (GMM_BUF_IPA + 0x20 * (i))
+#define STATUS_IPA(i) (GMM_BUF_IPA + 0x4000 + (i))
+#define DATA_IPA(i) (GMM_BUF_IPA + 0x10000 + 0x1000 * (uint64_t)(i))
+
+static uint8_t disk_data[GMM_MAX_GVMS][SECTORS * 512];
+
+static struct med_area *A(void)
+{
+	return gmm_area();
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	mediated_test_reset();
+	gmm_init(2, RAM_SIZE);
+	for (unsigned i = 0; i < 2; i++) {
+		gmm_create_blk(&gmm.gvm[i], SECTORS, false, &mediated_blk_backend);
+		assert_true(gmm_driver_init(&gmm.gvm[i], 0) & VIRTIO_STATUS_DRIVER_OK);
+		memset(disk_data[i], 0x10 + i, sizeof(disk_data[i]));
+	}
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	assert_int_equal(A()->magic, MED_MAGIC);
+	assert_int_equal(A()->version, MED_VERSION);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gmm_fini();
+	mediated_test_reset();
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the MVM */
+
+/* Takes every queued request: tags into tags[], returns how many. */
+static unsigned mvm_take(uint64_t *tags, unsigned max)
+{
+	unsigned n = 0;
+	uint64_t tag;
+
+	while (n < max && med_req_take(A(), A()->nslots, &tag) == MED_RING_OK)
+		tags[n++] = tag;
+	return n;
+}
+
+/* Does the I/O of one request as the daemon would and gives it back. */
+static void mvm_serve(uint64_t tag)
+{
+	uint32_t s = MED_TAG_SLOT(tag);
+	struct med_slot *slot = &A()->slots[s];
+	uint8_t *data = MED_SLOT_DATA_PTR(A(), s);
+	uint8_t *d = disk_data[slot->disk] + slot->sector * 512;
+
+	if (slot->type == MED_REQ_READ)
+		memcpy(data, d, slot->len);
+	else if (slot->type == MED_REQ_WRITE)
+		memcpy(d, data, slot->len);
+	assert_int_equal(med_cmp_give(A(), A()->nslots, tag, MED_S_OK), MED_RING_OK);
+}
+
+static int64_t mvm_complete(void)
+{
+	return gmm_mvm_hypercall(HC_MED_COMPLETE, 0, 0);
+}
+
+/* Everything queued, served and completed. */
+static unsigned mvm_serve_all(void)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+	unsigned n = mvm_take(tags, MED_MAX_SLOTS);
+
+	for (unsigned i = 0; i < n; i++)
+		mvm_serve(tags[i]);
+	if (n)
+		assert_int_equal(mvm_complete(), HC_OK);
+	return n;
+}
+
+/* ---------------------------------------------------------------- the GVMs */
+
+static struct gmm_gvm *G(unsigned i)
+{
+	return &gmm.gvm[i];
+}
+
+/* Request number i (descriptors 3i..3i+2) of `len` bytes at `sector`. */
+static void submit(struct gmm_gvm *g, unsigned i, uint32_t type, uint64_t sector, uint32_t len)
+{
+	uint64_t a[1] = {DATA_IPA(i)};
+	uint32_t l[1] = {len};
+
+	gmm_offer(g, gmm_blk_request(g, 3 * i, type, sector, HDR_IPA(i), a, l, 1, STATUS_IPA(i)));
+}
+
+static uint8_t status_of(struct gmm_gvm *g, unsigned i)
+{
+	return *(uint8_t *)gmm_ptr(g, STATUS_IPA(i));
+}
+
+/* The IPI handler on the MVM's CPU. */
+static void ipi(void)
+{
+	mediated_work();
+}
+
+static void test_write_then_read_end_to_end(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	memset(gmm_ptr(g, DATA_IPA(0)), 0xa5, 4096);
+	submit(g, 0, VIRTIO_BLK_T_OUT, 16, 4096);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 1);
+	ipi();
+	assert_int_equal(gmm.irqs_to_mvm, 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(disk_data[0][16 * 512 + 4095], 0xa5);
+
+	memset(gmm_ptr(g, DATA_IPA(1)), 0, 4096);
+	submit(g, 1, VIRTIO_BLK_T_IN, 16, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(gmm_used_idx(g), 2);
+	assert_int_equal(status_of(g, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(1)))[4095], 0xa5);
+}
+
+/* Finding 1 through the mediated path: the 4 GiB + 512 write never reaches
+ * a slot (it used to be copied whole into the 64 KiB slot). */
+static void test_oversized_chain_never_reaches_a_slot(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t type = VIRTIO_BLK_T_OUT;
+	unsigned d;
+	(void)state;
+	memset(gmm_ptr(g, HDR_IPA(0)), 0, 16);
+	memcpy(gmm_ptr(g, HDR_IPA(0)), &type, 4);
+	gmm_set_desc(g, 0, HDR_IPA(0), 16, VIRTQ_DESC_F_NEXT, 1);
+	for (d = 1; d <= 8; d++)
+		gmm_set_desc(g, d, GMM_RAM_IPA, 512u << 20, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1));
+	gmm_set_desc(g, d, DATA_IPA(0), 512, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1));
+	gmm_set_desc(g, d + 1, STATUS_IPA(0), 1, VIRTQ_DESC_F_WRITE, 0);
+	gmm_offer(g, 0);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(A()->req_prod, 0);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_IOERR);
+}
+
+/* Finding 2: the MVM rewrites the header's layout fields and the
+ * hypervisor's indices; the data still goes to slot 0's data at the
+ * constant offset, and the ring entry where the hypervisor's own index says. */
+static void test_area_layout_fields_are_not_trusted(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[4];
+	(void)state;
+	A()->data_offset = 0xfff00000u;
+	A()->slot_data_size = 0x7fffffffu;
+	A()->nslots = 0xffffffffu;
+	A()->req_prod = 1000; /* the hypervisor's index: only a copy */
+	A()->req_cons = 12345;
+	A()->cmp_cons = 777;
+	memset(gmm_ptr(g, DATA_IPA(0)), 0x3c, 4096);
+	submit(g, 0, VIRTIO_BLK_T_OUT, 0, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(A()->req_prod, 1);
+	uint64_t tag = A()->req_ring[0];
+	assert_int_equal(MED_TAG_SLOT(tag), 0);
+	assert_int_equal(MED_SLOT_DATA_PTR(A(), 0)[4095], 0x3c);
+	assert_int_equal(MED_SLOT_DATA_PTR(A(), 0) - (uint8_t *)A(), MED_HDR_SIZE);
+	/* the MVM side works from its own view again */
+	A()->nslots = MED_MAX_SLOTS;
+	A()->req_cons = 0;
+	A()->cmp_cons = 0;
+	assert_int_equal(mvm_take(tags, 4), 1);
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(A()->cmp_cons, 1); /* its own index, published */
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+}
+
+/* Finding 4: a guest republishing a request the device answers itself
+ * (unsupported type) on every interrupt: one pass does a bounded amount of
+ * work, the disk stays marked, and its further notifies send no IPI. */
+static unsigned feeds;
+
+static void feed(struct gmm_gvm *g)
+{
+	if (feeds && feeds-- > 0)
+		gmm_offer(g, 0);
+}
+
+static void test_self_answered_flood_is_bounded(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	submit(g, 0, 99, 0, 512);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 1);
+	feeds = 100000;
+	gmm.on_gvm_irq = feed;
+	ipi();
+	uint16_t answered = gmm_used_idx(g);
+	assert_true(answered <= VIRTQ_MAX_SIZE);
+	assert_true(answered > 0);
+	gmm_notify(g);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 1); /* still marked: no IPI per notify */
+	/* the next pass (any IPI or completion) goes on, bounded again */
+	ipi();
+	assert_true((uint16_t)(gmm_used_idx(g) - answered) <= VIRTQ_MAX_SIZE);
+	gmm.on_gvm_irq = NULL;
+	feeds = 0;
+	/* once the guest stops, the disk drains and notifies IPI again */
+	for (int i = 0; i < 4; i++)
+		ipi();
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 2);
+}
+
+/* Finding 4: one IPI per batch, not per notify. */
+static void test_one_ipi_per_batch(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	for (unsigned i = 0; i < 4; i++) {
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+		gmm_notify(g);
+	}
+	assert_int_equal(gmm.sgis, 1);
+	ipi();
+	assert_int_equal(A()->req_prod, 4);
+	submit(g, 4, VIRTIO_BLK_T_IN, 4, 512);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 2);
+}
+
+/* Finding 5: disk 0 floods; disk 1's request still gets a slot at once,
+ * and disk 0 never holds all of them. */
+static void test_flooding_disk_does_not_starve_another(void **state)
+{
+	struct gmm_gvm *g0 = G(0), *g1 = G(1);
+	unsigned per_disk[2] = {0, 0};
+	(void)state;
+	for (unsigned i = 0; i < 80; i++)
+		submit(g0, i, VIRTIO_BLK_T_IN, i, 512);
+	gmm_notify(g0);
+	ipi();
+	submit(g1, 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(g1);
+	ipi();
+	for (uint32_t i = 0; i < A()->req_prod; i++)
+		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_MAX_SLOTS])].disk]++;
+	assert_int_equal(per_disk[1], 1);
+	assert_true(per_disk[0] < MED_MAX_SLOTS);
+	assert_int_equal(mvm_serve_all(), per_disk[0] + 1);
+	assert_int_equal(status_of(g1, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(((uint8_t *)gmm_ptr(g1, DATA_IPA(0)))[0], 0x11);
+	/* disk 0's remaining requests are served in later rounds */
+	while (mvm_serve_all())
+		;
+	assert_int_equal(gmm_used_idx(g0), 80);
+}
+
+/* Finding 5: both disks flood; slots are shared evenly. */
+static void test_two_floods_share_slots(void **state)
+{
+	unsigned per_disk[2] = {0, 0};
+	(void)state;
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned i = 0; i < 60; i++)
+			submit(G(d), i, VIRTIO_BLK_T_IN, i, 512);
+	gmm_notify(G(0));
+	gmm_notify(G(1));
+	ipi();
+	for (uint32_t i = 0; i < A()->req_prod; i++)
+		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_MAX_SLOTS])].disk]++;
+	assert_int_equal(per_disk[0], MED_MAX_SLOTS / 2);
+	assert_int_equal(per_disk[1], MED_MAX_SLOTS / 2);
+}
+
+/* Finding 8: the guest resets its device while a read is in flight; the
+ * completion writes nothing into its memory (buffers, status, used ring). */
+static void test_no_read_data_after_reset(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[2];
+	(void)state;
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, 2), 1);
+	/* reset and set up again; the buffer is the guest's to reuse */
+	assert_true(gmm_driver_init(g, 0) & VIRTIO_STATUS_DRIVER_OK);
+	memset(gmm_ptr(g, DATA_IPA(0)), 0x99, 4096);
+	*(uint8_t *)gmm_ptr(g, STATUS_IPA(0)) = 0x42;
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(0)))[0], 0x99);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(0)))[4095], 0x99);
+	assert_int_equal(status_of(g, 0), 0x42);
+	assert_int_equal(gmm_used_idx(g), 0);
+	/* the slot is free again: a new request is served */
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+}
+
+/* Finding 11: a completion from before a resync (the request was queued
+ * again with a new tag) finishes nothing; the new tag does. */
+static void test_stale_completion_after_resync(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t old[2], now[2];
+	(void)state;
+	submit(g, 0, VIRTIO_BLK_T_IN, 3, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(old, 2), 1);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(mvm_take(now, 2), 1);
+	assert_int_equal(MED_TAG_SLOT(old[0]), MED_TAG_SLOT(now[0]));
+	assert_true(old[0] != now[0]);
+	/* the old daemon's worker finishes late */
+	memset(MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(old[0])), 0xee, 512);
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, old[0], MED_S_OK), MED_RING_OK);
+	unsigned logs = gmm.log_lines[LOG_MEDIATED];
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm.log_lines[LOG_MEDIATED], logs + 1);
+	assert_int_equal(gmm_used_idx(g), 0);
+	mvm_serve(now[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(0)))[0], 0x10);
+}
+
+/* Finding 11: a duplicate completion, after the slot went to another GVM's
+ * request, never finishes that request. */
+static void test_duplicate_completion_after_reuse(void **state)
+{
+	uint64_t t0[2], t1[2];
+	(void)state;
+	submit(G(0), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(mvm_take(t0, 2), 1);
+	mvm_serve(t0[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	/* gvm2's request takes the same slot */
+	submit(G(1), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(1));
+	ipi();
+	assert_int_equal(mvm_take(t1, 2), 1);
+	assert_int_equal(MED_TAG_SLOT(t1[0]), MED_TAG_SLOT(t0[0]));
+	/* the first completion again, with gvm1's data in the slot */
+	memset(MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(t0[0])), 0x10, 512);
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, t0[0], MED_S_OK), MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(G(1)), 0);
+	assert_int_equal(gmm_used_idx(G(0)), 1);
+	mvm_serve(t1[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(G(1)), 1);
+	assert_int_equal(((uint8_t *)gmm_ptr(G(1), DATA_IPA(0)))[0], 0x11);
+}
+
+/* Hostile completion values: a slot that does not exist, a free slot, a
+ * producer far ahead or behind, a garbage status. */
+static void test_hostile_completion_values(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[2];
+	(void)state;
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, 2), 1);
+
+	/* slot 200 and slot 61 (free) */
+	med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 200, MED_S_OK);
+	med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 61, MED_S_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(g), 0);
+
+	/* producer far ahead, then behind: nothing is taken */
+	uint32_t cons = A()->cmp_cons;
+	A()->cmp_prod = cons + 1000;
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(g), 0);
+	A()->cmp_prod = A()->cmp_cons - 3;
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(g), 0);
+
+	/* the hypervisor follows the producer; a garbage status is an error */
+	A()->cmp_prod = A()->cmp_cons;
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[0], 0x7eadbeef), MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_IOERR);
+	assert_true(gmm.log_lines[LOG_MEDIATED] >= 3);
+}
+
+/* A killed daemon: requests in flight are queued again by the resync and
+ * finish once; nothing is lost. */
+static void test_resync_loses_nothing(void **state)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 10; i++)
+		submit(G(0), i, VIRTIO_BLK_T_IN, i, 512);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 10);
+	for (unsigned i = 0; i < 3; i++) /* the old daemon finished three */
+		mvm_serve(tags[i]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(G(0)), 3);
+	/* it dies; the new one resyncs and serves the rest */
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(A()->req_prod, 7);
+	assert_int_equal(mvm_serve_all(), 7);
+	assert_int_equal(gmm_used_idx(G(0)), 10);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_write_then_read_end_to_end),
+		T(test_oversized_chain_never_reaches_a_slot),
+		T(test_area_layout_fields_are_not_trusted),
+		T(test_self_answered_flood_is_bounded),
+		T(test_one_ipi_per_batch),
+		T(test_flooding_disk_does_not_starve_another),
+		T(test_two_floods_share_slots),
+		T(test_no_read_data_after_reset),
+		T(test_stale_completion_after_resync),
+		T(test_duplicate_completion_after_reuse),
+		T(test_hostile_completion_values),
+		T(test_resync_loses_nothing),
+#undef T
+	};
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests_name("mediated", tests, NULL, NULL);
+}
