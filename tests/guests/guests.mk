@@ -10,7 +10,9 @@
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
-GUEST_NAMES := hostile
+GUEST_NAMES := hostile conform conform2
+# Test configurations that scenarios also boot on GICv2 (test-configs builds both).
+GUEST_NAMES_GIC2 := conform conform2
 GUEST_LIB_SRCS := $(GUEST_DIR)/lib/start.S $(GUEST_DIR)/lib/lib.c $(GUEST_DIR)/lib/virtio.c
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -fno-pie -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
@@ -59,6 +61,9 @@ test-configs: guests $(HOST_STAMP)
 	@$(foreach g,$(GUEST_NAMES),$(MAKE) -s GIC=3 HV_BUILD=$(BUILD)/test-$(g)-gicv3 \
 		CONFIG=configs/test-$(g).cfg $(BUILD)/test-$(g)-gicv3/syshyper.elf \
 		$(BUILD)/test-$(g)-gicv3/qemu-loader.args &&) true
+	@$(foreach g,$(GUEST_NAMES_GIC2),$(MAKE) -s GIC=2 HV_BUILD=$(BUILD)/test-$(g)-gicv2 \
+		CONFIG=configs/test-$(g).cfg $(BUILD)/test-$(g)-gicv2/syshyper.elf \
+		$(BUILD)/test-$(g)-gicv2/qemu-loader.args &&) true
 
 system-test: test-configs
 
