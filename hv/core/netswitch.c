@@ -40,10 +40,10 @@ int netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool u
 
 uint32_t netswitch_route(const struct netswitch *sw, unsigned src, const uint8_t dst[ETH_ALEN])
 {
+	if (src >= sw->nports) /* before any shift by it */
+		return 0;
 	uint32_t all_others = ((1u << sw->nports) - 1) & ~(1u << src);
 
-	if (src >= sw->nports)
-		return 0;
 	if (is_multicast(dst))
 		return all_others;
 	for (unsigned i = 0; i < sw->nports; i++)
