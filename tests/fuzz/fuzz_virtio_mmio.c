@@ -92,6 +92,9 @@ static bool mmio(uint64_t off, unsigned width, bool write, uint64_t value)
 	return ok;
 }
 
+/* Where bring_up() put each queue's rings (offsets into RAM) and its size. */
+static uint32_t desc_at[2], avail_at[2], qsize[2];
+
 /* The usual driver set-up with rings at fuzzer-chosen places, so most
  * inputs reach the queues. */
 static void bring_up(struct input *in)
@@ -99,19 +102,55 @@ static void bring_up(struct input *in)
 	mmio(0x070, 4, true, 0);
 	mmio(0x070, 4, true, 3);
 	mmio(0x024, 4, true, 0);
-	mmio(0x020, 4, true, take(in, 4));
+	mmio(0x020, 4, true, take(in, 1) << 24 & 0x30000000u); /* INDIRECT_DESC, EVENT_IDX */
 	mmio(0x024, 4, true, 1);
 	mmio(0x020, 4, true, 1);
 	mmio(0x070, 4, true, 11);
 	for (unsigned q = 0; q < 2; q++) {
+		qsize[q] = 1u << (take(in, 1) % 5);
+		desc_at[q] = (uint32_t)take(in, 2) & 0x3ff0;
+		avail_at[q] = (uint32_t)take(in, 2) & 0x3ffe;
 		mmio(0x030, 4, true, q);
-		mmio(0x038, 4, true, 1u << (take(in, 1) % 5));
-		mmio(0x080, 4, true, RAM_IPA + (take(in, 2) & 0x3ff0));
-		mmio(0x090, 4, true, RAM_IPA + (take(in, 2) & 0x3ffe));
-		mmio(0x0a0, 4, true, RAM_IPA + (take(in, 2) & 0x3ffc));
+		mmio(0x038, 4, true, qsize[q]);
+		mmio(0x080, 4, true, RAM_IPA + desc_at[q]);
+		mmio(0x090, 4, true, RAM_IPA + avail_at[q]);
+		mmio(0x0a0, 4, true, RAM_IPA + ((uint32_t)take(in, 2) & 0x3ffc));
 		mmio(0x044, 4, true, 1);
 	}
 	mmio(0x070, 4, true, 15);
+}
+
+static void put16(uint32_t at, uint16_t v)
+{
+	if (at <= RAM_SIZE - 2)
+		memcpy(ram + at, &v, 2);
+}
+
+/* A descriptor of queue q (mostly inside RAM) offered in its avail ring. */
+static void offer(struct input *in)
+{
+	unsigned q = (unsigned)take(in, 1) & 1;
+	uint16_t i = (uint16_t)take(in, 1);
+	uint64_t addr = RAM_IPA + take(in, 2) - 0x10;
+	uint32_t len = (uint32_t)take(in, 2) + 1;
+	uint16_t flags = (uint16_t)take(in, 1) & 7, next = (uint16_t)take(in, 1);
+	uint32_t n = qsize[q] ? qsize[q] : 1;
+	uint32_t at = desc_at[q] + 16 * (i % n);
+
+	if (take(in, 1) == 0xff)
+		len = 0xffffffffu; /* a huge one */
+	if (at <= RAM_SIZE - 16) {
+		memcpy(ram + at, &addr, 8);
+		memcpy(ram + at + 8, &len, 4);
+		memcpy(ram + at + 12, &flags, 2);
+		memcpy(ram + at + 14, &next, 2);
+	}
+	if (avail_at[q] > RAM_SIZE - 4)
+		return;
+	uint16_t idx;
+	memcpy(&idx, ram + avail_at[q] + 2, 2);
+	put16(avail_at[q] + 4 + 2 * (idx % n), i);
+	put16(avail_at[q] + 2, (uint16_t)(idx + 1));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -126,6 +165,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, RAM_SIZE);
 	memset(&vm, 0, sizeof(vm));
 	memset(&con, 0, sizeof(con));
+	memset(desc_at, 0, sizeof(desc_at));
+	memset(avail_at, 0, sizeof(avail_at));
+	memset(qsize, 0, sizeof(qsize));
 	region = (struct guest_region){.ipa = RAM_IPA, .size = RAM_SIZE, .hva = ram};
 	vm.mem = (struct guest_mem){.regions = &region, .n = 1};
 	vm.name = "fuzz";
@@ -152,18 +194,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(ram + at, &v, sizeof(v));
 			break;
 		}
-		case 5: /* a descriptor that may point anywhere, with any length */
-			if (in.n >= 2) {
-				uint32_t at = (uint32_t)take(&in, 2) % (RAM_SIZE - 16);
-				uint64_t addr = RAM_IPA + take(&in, 2) - 0x100;
-				uint32_t len = (uint32_t)take(&in, 4);
-				uint16_t flags = (uint16_t)take(&in, 1),
-					 next = (uint16_t)take(&in, 1);
-				memcpy(ram + at, &addr, 8);
-				memcpy(ram + at + 8, &len, 4);
-				memcpy(ram + at + 12, &flags, 2);
-				memcpy(ram + at + 14, &next, 2);
-			}
+		case 5: /* offer a chain, then notify */
+			offer(&in);
+			mmio(0x050, 4, true, take(&in, 1) & 1);
 			break;
 		case 6:
 			hvc_input(hvc_dev, (char)take(&in, 1));
