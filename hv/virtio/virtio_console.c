@@ -53,16 +53,25 @@ static void input(void *opaque, char ch)
 	struct virtio_console *con = opaque;
 	struct virtio_dev *d = &con->vdev;
 	struct virtq_chain c;
+	int r = VQ_EMPTY;
 
-	if (!(d->status & VIRTIO_STATUS_DRIVER_OK) || virtio_queue_pop(d, Q_RX, &c) != VQ_OK)
-		return;
-	if (c.nbufs == c.nreadable) {
-		virtio_device_error(d, "receive buffer is not device-writable");
-		return;
+	/* take, fill and return the buffer in one hold of the lock: after a
+	 * reset the buffer may be the guest's again */
+	spin_lock(&d->lock);
+	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
+		r = virtq_pop(&d->vq[Q_RX], d->mem, &c);
+	if (r < 0) {
+		virtio_device_error_locked(d, virtq_strerror(r));
+	} else if (r == VQ_OK && c.nbufs == c.nreadable) {
+		virtio_device_error_locked(d, "receive buffer is not device-writable");
+		r = VQ_EMPTY;
+	} else if (r == VQ_OK) {
+		c.bufs[c.nreadable].hva[0] = (uint8_t)ch;
+		virtq_push(&d->vq[Q_RX], c.head, 1);
 	}
-	c.bufs[c.nreadable].hva[0] = (uint8_t)ch;
-	virtio_queue_push(d, Q_RX, &c, 1);
-	virtio_notify_used(d, Q_RX);
+	spin_unlock(&d->lock);
+	if (r == VQ_OK)
+		virtio_notify_used(d, Q_RX);
 }
 
 static void notify(struct virtio_dev *dev, unsigned q)

@@ -2,12 +2,14 @@
  * notify does is bounded whatever the guest puts in the queue (descriptors
  * of any size, a driver that keeps adding chains while the device works),
  * and a driver stopped by the budget is asked to notify again. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "console.h"
@@ -228,6 +230,45 @@ static void test_rx_readable_buffer_is_an_error(void **state)
 	assert_int_equal(*(volatile uint32_t *)&used[4], 1); /* len */
 }
 
+/* A key typed while the guest resets the device: the byte must not land
+ * in a buffer the reset handed back to the guest. */
+static volatile bool typed;
+
+static void *type_key(void *arg)
+{
+	(void)arg;
+	hvc_input(hvc_dev, 'k');
+	__atomic_store_n(&typed, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_rx_during_reset(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	bring_up(false);
+	struct virtq_desc *d = hva(DESC_IPA(0));
+	volatile uint16_t *avail = hva(AVAIL_IPA(0));
+	d[0] = (struct virtq_desc){.addr = DATA_IPA, .len = 4, .flags = VIRTQ_DESC_F_WRITE};
+	avail[2] = 0;
+	avail[1] = 1;
+	*(volatile uint8_t *)hva(DATA_IPA) = 0;
+	typed = false;
+	spin_lock(&con.vdev.lock); /* a vCPU writes Status = 0 */
+	assert_int_equal(pthread_create(&t, NULL, type_key, NULL), 0);
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	bool early = __atomic_load_n(&typed, __ATOMIC_SEQ_CST);
+	con.vdev.status = 0;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		con.vdev.vq[q] = (struct virtq){0};
+	spin_unlock(&con.vdev.lock);
+	pthread_join(t, NULL);
+	assert_false(early);
+	assert_int_equal(*(volatile uint8_t *)hva(DATA_IPA), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_readable_buffer_is_an_error, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rx_during_reset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
