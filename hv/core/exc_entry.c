@@ -65,3 +65,30 @@ void exc_entry_compute(const struct exc_entry_in *in, struct exc_entry_out *out)
 	out->pc = (in->vbar & ~0x7ffUL) + vector_offset(in->pstate);
 	out->pstate = entry_pstate(in->pstate, in->sctlr);
 }
+
+#define PSR_IT_LO_SHIFT 25 /* ITSTATE[1:0] */
+#define PSR_IT_HI_SHIFT 10 /* ITSTATE[7:2] */
+#define PSR_IT_MASK (3UL << PSR_IT_LO_SHIFT | 0x3fUL << PSR_IT_HI_SHIFT)
+
+static uint64_t it_advance(uint64_t pstate)
+{
+	unsigned it = ((pstate >> PSR_IT_LO_SHIFT) & 3) | ((pstate >> PSR_IT_HI_SHIFT) & 0x3f) << 2;
+
+	if (!(it & 7))
+		it = 0; /* the block ends */
+	else
+		it = (it & 0xe0) | ((it << 1) & 0x1f);
+	pstate &= ~PSR_IT_MASK;
+	return pstate | (uint64_t)(it & 3) << PSR_IT_LO_SHIFT |
+	       (uint64_t)(it >> 2) << PSR_IT_HI_SHIFT;
+}
+
+uint64_t guest_skip_insn(uint64_t *pc, uint64_t pstate, bool il32)
+{
+	if (!(pstate & PSR_AARCH32)) {
+		*pc += 4;
+		return pstate;
+	}
+	*pc = (uint32_t)(*pc + (il32 ? 4 : 2)); /* an AArch32 PC is 32 bits */
+	return it_advance(pstate);
+}

@@ -49,6 +49,14 @@ static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char 
 	vcpu_halt(vcpu);
 }
 
+/* Past the trapped instruction: its length is in ESR.IL (a guest's 32-bit
+ * EL0 may run 16-bit T32 code, inside an IT block). */
+static void skip_insn(struct vcpu *vcpu)
+{
+	vcpu->regs.spsr =
+		guest_skip_insn(&vcpu->regs.elr, vcpu->regs.spsr, vcpu->regs.esr & ESR_IL);
+}
+
 /* ---------------------------------------------------------------- data aborts
  * A stage-2 data abort is emulated MMIO when it hits a device region of the
  * VM; anything else (nothing mapped, an access the device refuses, an
@@ -104,7 +112,7 @@ static void emulate_with_syndrome(struct vcpu *vcpu, ipa_t ipa)
 	}
 	if (!acc.write)
 		set_reg(vcpu, acc.reg, mmio_load_result(&acc, acc.value));
-	vcpu->regs.elr += 4;
+	skip_insn(vcpu);
 }
 
 /* ISV = 0 (write-back, pairs): decode the guest's instruction, fetched
@@ -143,7 +151,7 @@ static void emulate_decoded(struct vcpu *vcpu, ipa_t ipa)
 	if (plan.writeback && mi.rn == INSN_REG_SP_OR_ZR)
 		guest_set_sp(vcpu, regs[31]);
 	vcpu->stats.mmio_decoded++;
-	vcpu->regs.elr += 4;
+	skip_insn(vcpu);
 }
 
 static void handle_dabt(struct vcpu *vcpu)
@@ -164,7 +172,7 @@ static void handle_dabt(struct vcpu *vcpu)
 		return;
 	}
 	if (iss & ISS_DABT_CM) { /* cache maintenance by VA on a device: nothing to do */
-		vcpu->regs.elr += 4;
+		skip_insn(vcpu);
 		return;
 	}
 	if (iss & ISS_DABT_ISV)
@@ -197,7 +205,7 @@ static void handle_wfx(struct vcpu *vcpu)
 {
 	bool is_wfe = vcpu->regs.esr & 1;
 
-	vcpu->regs.elr += 4;
+	skip_insn(vcpu);
 	if (is_wfe)
 		return;
 	for (unsigned i = 0; i < gic.nr_lrs; i++) {

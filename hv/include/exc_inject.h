@@ -73,6 +73,11 @@ struct exc_entry_out {
 /* Pure: the register values an exception taken to EL1 produces. */
 void exc_entry_compute(const struct exc_entry_in *in, struct exc_entry_out *out);
 
+/* Pure: the PSTATE after the guest's trapped instruction is skipped (the
+ * PC moves by 4, or 2 for a 16-bit T32 one, per ESR.IL): an AArch32 T32
+ * IT block advances (ITSTATE in SPSR bits [26:25] and [15:10]). */
+uint64_t guest_skip_insn(uint64_t *pc, uint64_t pstate, bool il32);
+
 /* Injects into the vCPU running on this CPU (its EL1 registers are live):
  * the trap frame is redirected to the guest's vector. Logged (rate-limited,
  * with `why` and the IPA) and counted. */

@@ -104,6 +104,40 @@ static void test_entry_pstate(void **state)
 	assert_true(o.pstate & PSR_SSBS);
 }
 
+/* Skipping a trapped instruction: 4 bytes in AArch64; in a 32-bit EL0, 4
+ * or 2 by ESR.IL, the PC kept to 32 bits, and an IT block advanced. */
+static void test_skip_insn(void **state)
+{
+	uint64_t pc, p;
+	(void)state;
+	pc = 0x40001000;
+	p = guest_skip_insn(&pc, PSR_MODE_EL1H | PSR_NZCV, true);
+	assert_int_equal(pc, 0x40001004);
+	assert_int_equal(p, PSR_MODE_EL1H | PSR_NZCV);
+	pc = 0x8000;
+	guest_skip_insn(&pc, PSR_AARCH32 | 0x10, false); /* T16 */
+	assert_int_equal(pc, 0x8002);
+	pc = 0xfffffffe;
+	guest_skip_insn(&pc, PSR_AARCH32 | 0x10, true); /* wraps in 32 bits */
+	assert_int_equal(pc, 2);
+	/* ITSTATE = 0b0001_1010 (ITE EQ: two more instructions): [1:0] in
+	 * bits 26:25, [7:2] in bits 15:10 */
+	uint64_t it = 0x1a;
+	p = PSR_AARCH32 | 0x30 | (it & 3) << 25 | (it >> 2) << 10;
+	pc = 0x8000;
+	p = guest_skip_insn(&pc, p, false);
+	it = ((p >> 25) & 3) | ((p >> 10) & 0x3f) << 2;
+	assert_int_equal(it, 0x14); /* [4:0] shifted left: 0b0001_0100 */
+	p = guest_skip_insn(&pc, p, false);
+	it = ((p >> 25) & 3) | ((p >> 10) & 0x3f) << 2;
+	assert_int_equal(it, 0x08);
+	p = guest_skip_insn(&pc, p, false);
+	it = ((p >> 25) & 3) | ((p >> 10) & 0x3f) << 2;
+	assert_int_equal(it, 0); /* [2:0] was 0: the block is over */
+	assert_int_equal(p & ~(3UL << 25 | 0x3fUL << 10), PSR_AARCH32 | 0x30);
+	assert_int_equal(pc, 0x8006);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_instruction_abort_and_undef),
 		cmocka_unit_test(test_return_state_saved),
 		cmocka_unit_test(test_entry_pstate),
+		cmocka_unit_test(test_skip_insn),
 	};
 	return cmocka_run_group_tests_name("exc_entry", tests, NULL, NULL);
 }

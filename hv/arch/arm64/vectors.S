@@ -107,10 +107,10 @@ el2_vectors:
 	vector	guest_irq_entry
 	vector	guest_fiq_entry
 	vector	guest_serror_entry
-	vector	hv_bad_exception	/* lower EL, AArch32: not supported */
-	vector	hv_bad_exception
-	vector	hv_bad_exception
-	vector	hv_bad_exception
+	vector	guest_sync_entry	/* lower EL, AArch32: a guest's 32-bit EL0 */
+	vector	guest_irq_entry
+	vector	guest_fiq_entry
+	vector	guest_serror_entry
 
 hv_bad_exception:
 	save_hv_regs
