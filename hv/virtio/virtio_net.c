@@ -150,23 +150,41 @@ static void handle_tx(struct virtio_net *net)
 	virtio_notify_used(d, Q_TX);
 }
 
-static void handle_ctrl(struct virtio_net *net)
+/* One command: taken, answered and returned in one hold of the device lock,
+ * so the ack never lands in a buffer a reset has handed back to the guest.
+ * VQ_OK, VQ_EMPTY, or < 0 once the device needs a reset. */
+static int ctrl_one(struct virtio_net *net)
 {
 	struct virtio_dev *d = &net->vdev;
 	struct virtq_chain c;
 	int r = VQ_EMPTY;
 
-	for (unsigned n = 0; n < VIRTIO_CHAINS_PER_NOTIFY; n++) {
-		r = virtio_queue_pop(d, Q_CTRL, &c);
-		if (r != VQ_OK)
-			break;
-		if (c.nbufs == c.nreadable) {
-			virtio_device_error(d, "control command without an ack byte");
-			return;
-		}
+	spin_lock(&d->lock);
+	if (d->vq[Q_CTRL].ready)
+		r = virtq_pop(&d->vq[Q_CTRL], d->mem, &c);
+	if (r == VQ_OK && c.nbufs == c.nreadable) {
+		virtio_device_error_locked(d, "control command without an ack byte");
+		r = VQ_ERR_LEN;
+	} else if (r < 0) {
+		virtio_device_error_locked(d, virtq_strerror(r));
+	} else if (r == VQ_OK) {
 		struct virtq_buf *ack = &c.bufs[c.nbufs - 1];
 		ack->hva[ack->len - 1] = net_ctrl_command(&net->rx_mode, net->mac, &c);
-		virtio_queue_push(d, Q_CTRL, &c, 1);
+		virtq_push(&d->vq[Q_CTRL], c.head, 1);
+	}
+	spin_unlock(&d->lock);
+	return r;
+}
+
+static void handle_ctrl(struct virtio_net *net)
+{
+	struct virtio_dev *d = &net->vdev;
+	int r = VQ_EMPTY;
+
+	for (unsigned n = 0; n < VIRTIO_CHAINS_PER_NOTIFY; n++) {
+		r = ctrl_one(net);
+		if (r != VQ_OK)
+			break;
 	}
 	if (r < 0)
 		return;

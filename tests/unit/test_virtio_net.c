@@ -16,8 +16,8 @@
 /* ---- stubs ---- */
 static mmio_handler_fn handler;
 static void *handler_dev;
-static unsigned routed;
-static void (*on_route)(void);
+static unsigned routed, commands;
+static void (*on_route)(void), (*on_command)(void);
 
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
@@ -55,6 +55,9 @@ uint8_t net_ctrl_command(struct net_rx_mode *mode, const uint8_t mac[ETH_ALEN],
 			 const struct virtq_chain *c)
 {
 	(void)mode, (void)mac, (void)c;
+	commands++;
+	if (on_command)
+		on_command();
 	return 0;
 }
 
@@ -129,8 +132,8 @@ static int setup(void **state)
 	vm.mem = (struct guest_mem){.regions = &region, .n = 1};
 	vm.name = "gvm";
 	assert_int_equal(virtio_net_create(&net, &vm, BASE, 48, mac, false), 0);
-	routed = 0;
-	on_route = NULL;
+	routed = commands = 0;
+	on_route = on_command = NULL;
 	return 0;
 }
 
@@ -167,10 +170,67 @@ static void test_tx_loop_bounded_per_notify(void **state)
 	assert_int_equal(routed, VIRTIO_CHAINS_PER_NOTIFY + 1);
 }
 
+/* The control queue: a command and its writable ack byte. */
+#define Q_CTRL 2
+
+static void offer_command(uint16_t i)
+{
+	struct virtq_desc *d = hva(DESC_IPA(Q_CTRL));
+	volatile uint16_t *avail = hva(AVAIL_IPA(Q_CTRL));
+	uint16_t cmd = (uint16_t)(2 * (i % (QSIZE / 2))), ack = cmd + 1;
+
+	d[cmd] = (struct virtq_desc){
+		.addr = DATA_IPA, .len = 4, .flags = VIRTQ_DESC_F_NEXT, .next = ack};
+	d[ack] = (struct virtq_desc){.addr = DATA_IPA + 64, .len = 1, .flags = VIRTQ_DESC_F_WRITE};
+	avail[2 + avail[1] % QSIZE] = cmd;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	avail[1]++;
+}
+
+static void keep_commanding(void)
+{
+	if (commands < 100000)
+		offer_command(next_desc++);
+}
+
+static void test_ctrl_loop_bounded_per_notify(void **state)
+{
+	(void)state;
+	bring_up();
+	next_desc = 1;
+	offer_command(0);
+	on_command = keep_commanding;
+	wr(0x050, Q_CTRL);
+	on_command = NULL;
+	assert_int_equal(commands, VIRTIO_CHAINS_PER_NOTIFY);
+	volatile uint16_t *avail = hva(AVAIL_IPA(Q_CTRL));
+	volatile uint16_t *used = hva(USED_IPA(Q_CTRL));
+	assert_int_equal(used[1], VIRTIO_CHAINS_PER_NOTIFY);
+	assert_int_equal(used[2 + 4 * QSIZE], avail[1]);
+}
+
+static void test_ctrl_without_ack_is_an_error(void **state)
+{
+	(void)state;
+	bring_up();
+	struct virtq_desc *d = hva(DESC_IPA(Q_CTRL));
+	volatile uint16_t *avail = hva(AVAIL_IPA(Q_CTRL));
+	d[0] = (struct virtq_desc){.addr = DATA_IPA, .len = 4};
+	avail[2] = 0;
+	avail[1] = 1;
+	wr(0x050, Q_CTRL);
+	assert_int_equal(commands, 0);
+	struct mmio_access acc = {.addr = BASE + 0x070, .width = 4};
+	assert_true(handler(NULL, &acc, handler_dev));
+	assert_true(acc.value & VIRTIO_STATUS_NEEDS_RESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctrl_without_ack_is_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
