@@ -37,9 +37,8 @@ static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 	if (intid < 16) /* other IPIs: their work happens on the way back to the guest */
 		return true;
 	switch (intid) {
-	case PPI_MAINT:
-		if (vcpu)
-			vgic_maintenance(vcpu);
+	case PPI_MAINT: /* also without a vCPU: its condition must be cleared */
+		vgic_maintenance(vcpu);
 		return true;
 	case PPI_HYP_TIMER:
 		hv_timer_irq();

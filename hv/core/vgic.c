@@ -433,9 +433,33 @@ void vgic_sync(struct vcpu *vcpu)
 	gich_set_underflow_irq(waiting);
 }
 
+/* The vCPU of this CPU is off: nobody will take its list register entries
+ * back, so they stop asking for maintenance (kept for vgic_init_vcpu). */
+static void quiet_lrs(void)
+{
+	for (unsigned i = 0; i < gic.nr_lrs; i++) {
+		struct gic_lr lr;
+		gich_read_lr(i, &lr);
+		if (lr.eoi) {
+			lr.eoi = false;
+			gich_write_lr(i, &lr);
+		}
+	}
+	gich_set_underflow_irq(false);
+}
+
+/* Underflow: vgic_sync on the way back to the guest refills. EOI (a GICv2
+ * SGI with more senders): the finished entry is taken back here, since the
+ * interrupt stays asserted while it sits in a list register. */
 void vgic_maintenance(struct vcpu *vcpu)
 {
-	(void)vcpu; /* vgic_sync on the way back to the guest refills */
+	if (!vcpu) {
+		quiet_lrs();
+		return;
+	}
+	spin_lock(&vcpu->vm->vgic.lock);
+	reap_lrs(vcpu);
+	spin_unlock(&vcpu->vm->vgic.lock);
 	gich_set_underflow_irq(false);
 }
 

@@ -38,9 +38,11 @@ void vgic_inject_hw(struct vcpu *vcpu, uint32_t intid)
 		injected[intid]++;
 	injected_to = vcpu;
 }
+static unsigned maintenance_calls;
 void vgic_maintenance(struct vcpu *vcpu)
 {
 	(void)vcpu;
+	maintenance_calls++;
 }
 void mediated_work(void)
 {
@@ -92,11 +94,24 @@ static void test_timers_dropped_when_idle(void **state)
 	assert_int_equal(deactivated[PPI_PTIMER], 1);
 }
 
+/* A maintenance interrupt on a CPU whose vCPU is off still goes to the vGIC
+ * (its level would otherwise be acked again and again). */
+static void test_maintenance_without_vcpu(void **state)
+{
+	(void)state;
+	raise(PPI_MAINT);
+	maintenance_calls = 0;
+	irq_dispatch(NULL);
+	assert_int_equal(maintenance_calls, 1);
+	assert_int_equal(deactivated[PPI_MAINT], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_forwarded_to_running_vcpu),
 		cmocka_unit_test(test_timers_dropped_when_idle),
+		cmocka_unit_test(test_maintenance_without_vcpu),
 	};
 	return cmocka_run_group_tests_name("irq", tests, NULL, NULL);
 }

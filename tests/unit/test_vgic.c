@@ -200,6 +200,17 @@ static void test_overflow_sets_underflow_irq(void **state)
 	vgic_sync(v0);
 	assert_false(underflow);
 	assert_int_equal(v0->vgic.lr_used, 0x3);
+	/* the vCPU stops with maintenance armed: without a vCPU the maintenance
+	 * interrupt disarms it (the entries stay for the vCPU's restart) */
+	vgic_sync(v0);
+	assert_int_equal(v0->vgic.lr_used, 0x3);
+	underflow = true;
+	lrs[1].eoi = true;
+	lrs[1].state = LR_STATE_INVALID;
+	vgic_maintenance(NULL);
+	assert_false(underflow);
+	assert_false(lrs[1].eoi);
+	assert_int_equal(lrs[0].state, LR_STATE_PENDING);
 }
 
 static void test_sgi1r_targets(void **state)
@@ -356,6 +367,11 @@ static void test_v2_sgi_per_source_pending(void **state)
 	assert_int_equal(lr->source, 0);
 	assert_true(lr->eoi); /* another source waits: exit on the guest's EOI */
 	guest_eois_all();
+	/* the EOI maintenance interrupt: its condition (an invalid entry with
+	 * EOI set) is cleared at once, or the dispatch loop would ack it again */
+	vgic_maintenance(v0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_false(lrs[i].eoi);
 	vgic_sync(v0);
 	lr = lr_of(5);
 	assert_non_null(lr);
