@@ -23,6 +23,8 @@ BUILD = os.path.join(ROOT, "build")
 BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "240"))
 # The guest's cases, from 'go' to 'HOSTILE DONE' (TCG, 2 host cores).
 HOSTILE_TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "420"))
+# Case selection passed on the guest's 'go' line: substrings, '-x' excludes.
+HOSTILE_CASES = os.environ.get("HOSTILE_CASES", "")
 ESC = "\x1d"
 VM_INDEX = {"mvm": 0, "gvm1": 1, "hostile": 2}  # the order of configs/test-hostile.cfg
 HV_DIR = os.path.join(BUILD, "test-hostile-gicv3")
@@ -93,7 +95,7 @@ def hostile_guest_scenario():
     assert rc == 0, f"mvm: could not start its workload: {out!r}"
     focus(con, "hostile")
     start = con.elapsed()
-    con.send_line("go")
+    con.send_line(f"go {HOSTILE_CASES}".strip())
     try:
         done = con.expect(r"^\[hostile\] HOSTILE DONE (\d+) cases$", HOSTILE_TIMEOUT)
     finally:

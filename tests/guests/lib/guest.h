@@ -15,8 +15,8 @@
 #define GUEST_RAM_BASE 0x40000000UL
 #define GUEST_UART_BASE 0x09000000UL
 #define GUEST_GICD_BASE 0x08000000UL
-#define GUEST_GICC_BASE 0x08010000UL  /* GICv2 CPU interface */
-#define GUEST_GICR_BASE 0x080a0000UL  /* GICv3 redistributors */
+#define GUEST_GICC_BASE 0x08010000UL /* GICv2 CPU interface */
+#define GUEST_GICR_BASE 0x080a0000UL /* GICv3 redistributors */
 #define VIRTIO_MMIO_BASE(slot) (0x0a000000UL + (uint64_t)(slot)*0x200)
 #define VIRTIO_MMIO_INTID(slot) (48 + (slot))
 
@@ -70,11 +70,11 @@ static inline void mmio_write64(uint64_t a, uint64_t v)
 #define dmb() __asm__ volatile("dmb sy" ::: "memory")
 #define dsb() __asm__ volatile("dsb sy" ::: "memory")
 #define isb() __asm__ volatile("isb" ::: "memory")
-#define read_sysreg(r)                                                                      \
-	({                                                                                  \
-		uint64_t __v;                                                               \
-		__asm__ volatile("mrs %0, " #r : "=r"(__v));                                \
-		__v;                                                                        \
+#define read_sysreg(r)                                       \
+	({                                                   \
+		uint64_t __v;                                \
+		__asm__ volatile("mrs %0, " #r : "=r"(__v)); \
+		__v;                                         \
 	})
 #define write_sysreg(r, v) __asm__ volatile("msr " #r ", %0" ::"r"((uint64_t)(v)))
 
@@ -131,8 +131,8 @@ struct exc_frame {
 #define EXC_IRQ 5
 
 struct exc_record {
-	unsigned count;    /* exceptions taken since exc_expect() */
-	unsigned kind;     /* of the first one */
+	unsigned count; /* exceptions taken since exc_expect() */
+	unsigned kind;  /* of the first one */
 	uint64_t esr, far, elr;
 };
 

@@ -199,18 +199,19 @@ int printf(const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- SMCCC */
-#define SMCCC_CALL(insn)                                                                     \
-	register uint64_t r0 __asm__("x0") = a0, r1 __asm__("x1") = a1, r2 __asm__("x2") = a2, \
-				  r3 __asm__("x3") = a3, r4 __asm__("x4") = a4,                   \
-				  r5 __asm__("x5") = a5, r6 __asm__("x6") = a6,                   \
-				  r7 __asm__("x7") = a7;                                          \
-	__asm__ volatile(insn                                                                 \
-			 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), \
-			   "+r"(r7)                                                                \
-			 :                                                                        \
-			 : "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",     \
-			   "memory");                                                             \
-	return (struct smccc_res){r0, r1, r2, r3}
+#define SMCCC_CALL(insn)                                                                          \
+	register uint64_t r0 __asm__("x0") = a0, r1 __asm__("x1") = a1, r2 __asm__("x2") = a2,    \
+			     r3 __asm__("x3") = a3, r4 __asm__("x4") = a4, r5 __asm__("x5") = a5, \
+			     r6 __asm__("x6") = a6, r7 __asm__("x7") = a7;                        \
+	__asm__ volatile(                                                                         \
+		insn                                                                              \
+		: "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7)  \
+		:                                                                                 \
+		: "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");  \
+	return (struct smccc_res)                                                                 \
+	{                                                                                         \
+		r0, r1, r2, r3                                                                    \
+	}
 
 struct smccc_res hvc_call(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 			  uint64_t a5, uint64_t a6, uint64_t a7)
@@ -361,7 +362,7 @@ void mmu_enable(void)
 	isb();
 	uint64_t sctlr = read_sysreg(sctlr_el1);
 	sctlr |= 1UL | (1UL << 2) | (1UL << 12); /* M, C, I */
-	sctlr &= ~(1UL << 1);                     /* A: no alignment checks */
+	sctlr &= ~(1UL << 1);                    /* A: no alignment checks */
 	write_sysreg(sctlr_el1, sctlr);
 	isb();
 }

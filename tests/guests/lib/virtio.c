@@ -5,8 +5,8 @@
 
 int vio_probe(struct vdev *d, uint64_t base, uint32_t device_id)
 {
-	memset(d, 0, sizeof(*d));
-	d->base = base;
+	d->base = base; /* the queues' ring memory is kept */
+	d->device_id = 0;
 	if (vio_read(d, VIO_MAGIC) != MAGIC_VALUE || vio_read(d, VIO_VERSION) != 2 ||
 	    vio_read(d, VIO_DEVICE_ID) != device_id)
 		return -1;
@@ -39,6 +39,18 @@ static void set_addr(struct vdev *d, uint32_t lo_reg, const volatile void *p)
 	vio_write(d, lo_reg + 4, (uint32_t)((uint64_t)p >> 32));
 }
 
+void vio_alloc_rings(struct vdev *d, unsigned nqueues)
+{
+	for (unsigned i = 0; i < nqueues && i < VIO_MAX_QUEUES; i++) {
+		struct vq *q = &d->q[i];
+		if (q->desc)
+			continue;
+		q->desc = dma_alloc(16 * VQ_MAX, 4096);
+		q->avail = dma_alloc(6 + 2 * VQ_MAX, 4096);
+		q->used = dma_alloc(6 + 8 * VQ_MAX, 4096);
+	}
+}
+
 int vio_queue_setup(struct vdev *d, unsigned qi, unsigned qsize)
 {
 	struct vq *q = &d->q[qi];
@@ -48,11 +60,7 @@ int vio_queue_setup(struct vdev *d, unsigned qi, unsigned qsize)
 	vio_write(d, VIO_QUEUE_SEL, qi);
 	if (vio_read(d, VIO_QUEUE_READY) || vio_read(d, VIO_QUEUE_NUM_MAX) < qsize)
 		return -1;
-	if (!q->desc) { /* ring memory for VQ_MAX entries, kept across resets */
-		q->desc = dma_alloc(16 * VQ_MAX, 4096);
-		q->avail = dma_alloc(6 + 2 * VQ_MAX, 4096);
-		q->used = dma_alloc(6 + 8 * VQ_MAX, 4096);
-	}
+	vio_alloc_rings(d, qi + 1); /* ring memory for VQ_MAX entries, kept across resets */
 	memset((void *)q->desc, 0, 16 * VQ_MAX);
 	memset((void *)q->avail, 0, 6 + 2 * VQ_MAX);
 	memset((void *)q->used, 0, 6 + 8 * VQ_MAX);

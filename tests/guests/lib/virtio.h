@@ -95,6 +95,9 @@ int vio_reset(struct vdev *d);
  * & `want`, which must include VERSION_1), FEATURES_OK, `nqueues` queues of
  * `qsize` entries, DRIVER_OK. 0 on success, else a negative step number. */
 int vio_setup(struct vdev *d, uint64_t want, unsigned nqueues, unsigned qsize);
+/* Allocates the ring memory of `nqueues` queues (VQ_MAX entries each) now,
+ * outside any dma_mark() region; vio_queue_setup() does it on first use. */
+void vio_alloc_rings(struct vdev *d, unsigned nqueues);
 /* Programs and enables one queue (after FEATURES_OK). */
 int vio_queue_setup(struct vdev *d, unsigned q, unsigned qsize);
 uint64_t vio_device_features(struct vdev *d);
