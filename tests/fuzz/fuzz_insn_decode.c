@@ -11,6 +11,7 @@
 
 struct input {
 	uint32_t insn;
+	uint32_t steer;
 	uint64_t far, ipa;
 	uint64_t regs[32];
 	uint64_t loaded[2];
@@ -28,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (mi.rt > 31 || mi.rt2 > 31 || mi.rn > 31 || mi.rm > 31 || mi.count < 1 || mi.count > 2)
 		abort();
+	if (in.steer & 1) { /* mostly a FAR the instruction explains, to reach the plan */
+		uint64_t nb, index = mi.rm == 31 ? 0 : in.regs[mi.rm];
+		uint64_t va = mem_insn_address(&mi, in.regs[mi.rn], index, &nb);
+		in.far = va + in.far % ((uint64_t)mi.size * mi.count);
+		in.ipa = (in.ipa & ~0xfffUL) | (in.far & 0xfff);
+	}
 	if (!mmio_plan_insn(&mi, in.regs, in.far, in.ipa, &plan))
 		return 0;
 	if (plan.n != mi.count)
