@@ -379,8 +379,8 @@ void secondary_main(uint64_t ctx)
 	gic_cpu_init();
 	irq_unmask();
 	for (;;) {
-		while (mb.seq == seen)
-			__asm__ volatile("wfe");
+		while (mb.seq == seen) /* woken by SGI 0 (or the hypervisor's tick) */
+			__asm__ volatile("wfi");
 		seen = mb.seq;
 		dmb();
 		uint64_t arg = mb.arg, res = 0;
@@ -413,16 +413,23 @@ void secondary_main(uint64_t ctx)
 	}
 }
 
-/* Runs a command on vCPU 1; false if it did not answer in time. */
-static bool cpu1_call(enum cmd cmd, uint64_t arg, uint64_t *res)
+static void send_sgi(unsigned intid, enum sgi_mode mode, unsigned list);
+
+/* Posts a command for vCPU 1 and rings its doorbell (SGI 0). */
+static uint32_t cpu1_post(enum cmd cmd, uint64_t arg)
 {
 	mb.cmd = cmd;
 	mb.arg = arg;
 	dmb();
 	uint32_t seq = ++mb.seq;
 	dsb();
-	__asm__ volatile("sev");
-	uint64_t end = time_ms() + 3000;
+	send_sgi(0, SGI_LIST, 2);
+	return seq;
+}
+
+static bool cpu1_wait(uint32_t seq, uint64_t ms, uint64_t *res)
+{
+	uint64_t end = time_ms() + ms;
 	while (mb.done != seq)
 		if (time_ms() > end)
 			return false;
@@ -430,6 +437,12 @@ static bool cpu1_call(enum cmd cmd, uint64_t arg, uint64_t *res)
 	if (res)
 		*res = mb.res;
 	return true;
+}
+
+/* Runs a command on vCPU 1; false if it did not answer in time. */
+static bool cpu1_call(enum cmd cmd, uint64_t arg, uint64_t *res)
+{
+	return cpu1_wait(cpu1_post(cmd, arg), 3000, res);
 }
 
 static uint64_t sgi_arg(unsigned intid, enum sgi_mode mode, unsigned list)
@@ -870,20 +883,12 @@ static void test_fp(void)
 	if (ncpus < 2)
 		return;
 	/* both vCPUs at once, different patterns */
-	mb.cmd = CMD_FP;
-	mb.arg = 0xfedcba0987654321ULL;
-	dmb();
-	uint32_t seq = ++mb.seq;
-	dsb();
-	__asm__ volatile("sev");
-	uint64_t bad0 = fp_exits_check(0x0f0f0f0f12345678ULL);
-	uint64_t end = time_ms() + 5000;
-	while (mb.done != seq && time_ms() < end)
-		;
-	dmb();
-	check(mb.done == seq && bad0 == 0 && mb.res == 0, "fpsimd-two-cpus",
+	uint32_t seq = cpu1_post(CMD_FP, 0xfedcba0987654321ULL);
+	uint64_t bad0 = fp_exits_check(0x0f0f0f0f12345678ULL), bad1 = ~0ULL;
+	bool answered = cpu1_wait(seq, 5000, &bad1);
+	check(answered && bad0 == 0 && bad1 == 0, "fpsimd-two-cpus",
 	      "vCPU 0: %lu bad, vCPU 1: %lu bad (answered %d)", (unsigned long)bad0,
-	      (unsigned long)mb.res, mb.done == seq);
+	      (unsigned long)bad1, answered);
 }
 
 /* ---------------------------------------------------------------- PSCI */
