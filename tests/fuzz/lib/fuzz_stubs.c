@@ -12,6 +12,7 @@
 #include "vm.h"
 
 #define WEAK __attribute__((weak))
+#define NOCOV FUZZ_NOCOV
 
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -142,14 +143,12 @@ static uint8_t *map_guarded(size_t size)
 
 void fuzz_guest_init(struct fuzz_guest *g)
 {
-	static uint8_t *r0, *r1;
-
-	if (!r0) {
-		r0 = map_guarded(FUZZ_GUEST_R0);
-		r1 = map_guarded(FUZZ_GUEST_R1);
+	if (!g->regions[0].hva) { /* mapped once per guest, kept across inputs */
+		uint8_t *r0 = map_guarded(FUZZ_GUEST_R0), *r1 = map_guarded(FUZZ_GUEST_R1);
+		g->regions[0] = (struct guest_region){FUZZ_GUEST_IPA, FUZZ_GUEST_R0, r0};
+		g->regions[1] =
+			(struct guest_region){FUZZ_GUEST_IPA + FUZZ_GUEST_R0, FUZZ_GUEST_R1, r1};
 	}
-	g->regions[0] = (struct guest_region){FUZZ_GUEST_IPA, FUZZ_GUEST_R0, r0};
-	g->regions[1] = (struct guest_region){FUZZ_GUEST_IPA + FUZZ_GUEST_R0, FUZZ_GUEST_R1, r1};
 	g->mem = (struct guest_mem){g->regions, 2};
 	fuzz_guest_clear(g);
 }
@@ -166,7 +165,7 @@ uint8_t *fuzz_guest_byte(struct fuzz_guest *g, uint64_t off)
 				   : g->regions[1].hva + (off - FUZZ_GUEST_R0);
 }
 
-void fuzz_guest_write(struct fuzz_guest *g, uint64_t off, const void *src, size_t len)
+NOCOV void fuzz_guest_write(struct fuzz_guest *g, uint64_t off, const void *src, size_t len)
 {
 	const uint8_t *s = src;
 
@@ -174,7 +173,7 @@ void fuzz_guest_write(struct fuzz_guest *g, uint64_t off, const void *src, size_
 		*fuzz_guest_byte(g, off + i) = s[i];
 }
 
-void fuzz_guest_snapshot(struct fuzz_guest *g)
+NOCOV void fuzz_guest_snapshot(struct fuzz_guest *g)
 {
 	memcpy(g->snap, g->regions[0].hva, FUZZ_GUEST_R0);
 	memcpy(g->snap + FUZZ_GUEST_R0, g->regions[1].hva, FUZZ_GUEST_R1);
@@ -207,7 +206,7 @@ bool fuzz_guest_owns(const struct fuzz_guest *g, const void *p, uint64_t len)
 static uint8_t allowed[FUZZ_GUEST_SIZE];
 
 /* Marks [ipa, ipa+len) clipped to the guest's RAM. */
-static void allow(ipa_t ipa, uint64_t len)
+NOCOV static void allow(ipa_t ipa, uint64_t len)
 {
 	if (ipa < FUZZ_GUEST_IPA)
 		return;
@@ -222,7 +221,7 @@ static void read_guest(const uint8_t *mem, ipa_t ipa, void *dst, size_t len)
 
 /* The writable buffers a descriptor table of `n` entries names, in the
  * memory image `mem` (flat: the snapshot or a copy of the current RAM). */
-static void allow_table(const uint8_t *mem, ipa_t table, uint64_t n, bool nested)
+NOCOV static void allow_table(const uint8_t *mem, ipa_t table, uint64_t n, bool nested)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		struct virtq_desc d;
@@ -237,8 +236,8 @@ static void allow_table(const uint8_t *mem, ipa_t table, uint64_t n, bool nested
 	}
 }
 
-void fuzz_check_writes(struct fuzz_guest *g, const struct fuzz_queue_view *qs, unsigned nq,
-		       const char *what)
+NOCOV void fuzz_check_writes(struct fuzz_guest *g, const struct fuzz_queue_view *qs, unsigned nq,
+			     const char *what)
 {
 	static uint8_t now[FUZZ_GUEST_SIZE];
 
@@ -259,6 +258,75 @@ void fuzz_check_writes(struct fuzz_guest *g, const struct fuzz_queue_view *qs, u
 			"%s: the device wrote guest byte at ipa 0x%lx (0x%02x -> 0x%02x), which "
 			"no device-writable buffer or used ring covers",
 			what, (unsigned long)(FUZZ_GUEST_IPA + off), g->snap[off], now[off]);
+}
+
+/* ---------------------------------------------------------------- chains */
+
+static bool flat_range(ipa_t ipa, uint64_t len)
+{
+	return ipa >= FUZZ_GUEST_IPA && len <= FUZZ_GUEST_SIZE &&
+	       ipa - FUZZ_GUEST_IPA <= FUZZ_GUEST_SIZE - len;
+}
+
+/* Buffers must lie in one region, as the device requires. */
+static bool one_region(ipa_t ipa, uint64_t len)
+{
+	uint64_t off = ipa - FUZZ_GUEST_IPA;
+
+	return flat_range(ipa, len) && (off + len <= FUZZ_GUEST_R0 || off >= FUZZ_GUEST_R0);
+}
+
+NOCOV static int walk_table(const uint8_t *mem, ipa_t table, unsigned size, uint16_t idx,
+			    bool nested, bool indirect_ok, struct fuzz_seg *segs, unsigned n,
+			    unsigned max)
+{
+	for (unsigned steps = 0;; steps++) {
+		struct virtq_desc d;
+		if (idx >= size || steps >= size || !flat_range(table + 16ULL * idx, 16))
+			return -1;
+		memcpy(&d, mem + (table + 16ULL * idx - FUZZ_GUEST_IPA), sizeof(d));
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (nested || !indirect_ok || (d.flags & VIRTQ_DESC_F_NEXT) || !d.len ||
+			    d.len % 16 || d.len / 16 > VIRTQ_MAX_SEGS || (d.addr & 15) ||
+			    !one_region(d.addr, d.len))
+				return -1;
+			return walk_table(mem, d.addr, d.len / 16, 0, true, false, segs, n, max);
+		}
+		bool w = d.flags & VIRTQ_DESC_F_WRITE;
+		if (n >= max || !d.len || !one_region(d.addr, d.len) ||
+		    (!w && n && segs[n - 1].writable))
+			return -1;
+		segs[n++] = (struct fuzz_seg){d.addr - FUZZ_GUEST_IPA, d.len, w};
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return (int)n;
+		idx = d.next;
+	}
+}
+
+int fuzz_walk_chain(const uint8_t *mem, ipa_t desc_ipa, unsigned num, uint16_t head,
+		    bool indirect_ok, struct fuzz_seg *segs, unsigned max)
+{
+	return walk_table(mem, desc_ipa, num, head, false, indirect_ok, segs, 0, max);
+}
+
+NOCOV size_t fuzz_gather(const uint8_t *mem, const struct fuzz_seg *segs, int n, bool writable,
+			 uint8_t *dst, size_t cap)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (segs[i].writable != writable)
+			continue;
+		for (uint32_t k = 0; k < segs[i].len && got < cap; k++)
+			dst[got++] = mem[segs[i].off + k];
+	}
+	return got;
+}
+
+void fuzz_guest_flat(struct fuzz_guest *g, uint8_t *dst)
+{
+	memcpy(dst, g->regions[0].hva, FUZZ_GUEST_R0);
+	memcpy(dst + FUZZ_GUEST_R0, g->regions[1].hva, FUZZ_GUEST_R1);
 }
 
 /* ---------------------------------------------------------------- corpus */

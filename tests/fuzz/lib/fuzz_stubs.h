@@ -14,6 +14,9 @@
 struct vm;
 struct vcpu;
 
+/* For a harness's own checking loops: no coverage feedback (noise, and slow). */
+#define FUZZ_NOCOV __attribute__((no_sanitize("coverage")))
+
 /* A property does not hold: print why and abort (libFuzzer saves the input). */
 #define FUZZ_ASSERT(cond, ...)                                             \
 	do {                                                               \
@@ -70,6 +73,22 @@ struct fuzz_queue_view {
 };
 void fuzz_check_writes(struct fuzz_guest *g, const struct fuzz_queue_view *qs, unsigned nq,
 		       const char *what);
+
+/* ---- an independent walk of a descriptor chain in a flat image of the
+ * guest's RAM (the snapshot, or fuzz_guest_flat's copy): the buffers as
+ * offsets into it, device-readable ones first; -1 for a chain the device
+ * must refuse (loop, index, bounds, order, indirect rules) ---- */
+struct fuzz_seg {
+	uint64_t off; /* from FUZZ_GUEST_IPA */
+	uint32_t len;
+	bool writable;
+};
+int fuzz_walk_chain(const uint8_t *mem, ipa_t desc_ipa, unsigned num, uint16_t head,
+		    bool indirect_ok, struct fuzz_seg *segs, unsigned max);
+/* Concatenates the chain's readable (or writable) bytes, at most cap. */
+size_t fuzz_gather(const uint8_t *mem, const struct fuzz_seg *segs, int n, bool writable,
+		   uint8_t *dst, size_t cap);
+void fuzz_guest_flat(struct fuzz_guest *g, uint8_t *dst);
 
 /* ---- injected interrupts, as vgic_inject saw them ---- */
 struct fuzz_irq {
