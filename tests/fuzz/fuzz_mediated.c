@@ -1,0 +1,327 @@
+/* libFuzzer harness: the mediated completion path with a hostile MVM. Two
+ * GVMs submit honest requests through their virtio-blk registers; between
+ * steps the input makes the MVM take requests, complete them with right,
+ * stale, duplicate or invented tags and any status, write arbitrary bytes
+ * anywhere in the area's header (indices, rings, slots, layout fields),
+ * make completion and resync hypercalls, and makes the GVMs reset their
+ * devices. Properties: no access outside the area and guest RAM (guard
+ * pages, ASan); a GVM's used ring only ever returns a request that is in
+ * flight, once, and only after the MVM gave a completion with a tag it took
+ * for that very request (or one it invented); a buffer (and status byte) of
+ * a request that is not in flight, or that was in flight across a reset, is
+ * never written. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_mem_model.h"
+#include "mediated.h"
+#include "syshyper/med_ring.h"
+#include "syshyper/mediated.h"
+
+#define RAM_SIZE 0x40000UL
+#define NREQ 8
+#define BUF_LEN 1024
+#define HDR_IPA(i) (GMM_BUF_IPA + 0x20 * (i))
+#define STATUS_IPA(i) (GMM_BUF_IPA + 0x400 + (i))
+#define DATA_IPA(i) (GMM_BUF_IPA + 0x1000 + BUF_LEN * (uint64_t)(i))
+#define CANARY 0xc5
+
+struct in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint64_t take(struct in *in, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < bytes; i++) {
+		v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
+		if (in->n) {
+			in->p++;
+			in->n--;
+		}
+	}
+	return v;
+}
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz_mediated: %s\n", what);
+		abort();
+	}
+}
+
+struct gvm_state {
+	bool inflight[NREQ];
+	bool given[NREQ]; /* a completion for this incarnation was given */
+	uint32_t incarnation[NREQ];
+	uint32_t len[NREQ];
+	uint16_t used_seen;
+};
+static struct gvm_state gs[2];
+static uint64_t taken[MED_MAX_SLOTS * 2];
+static unsigned ntaken;
+
+/* Which request (GVM, number, incarnation) each tag the MVM took was for,
+ * learnt from the slot when taken (sector = request number). */
+#define TAGMAP 512
+static struct {
+	uint64_t tag;
+	unsigned v, i;
+	uint32_t incarnation;
+} tagmap[TAGMAP];
+static unsigned ntagmap;
+
+static void learn_tag(uint64_t tag)
+{
+	const struct med_slot *slot = &gmm_area()->slots[MED_TAG_SLOT(tag)];
+	unsigned v = slot->disk, i = (unsigned)slot->sector;
+
+	if (v >= 2 || i >= NREQ)
+		return;
+	tagmap[ntagmap % TAGMAP].tag = tag;
+	tagmap[ntagmap % TAGMAP].v = v;
+	tagmap[ntagmap % TAGMAP].i = i;
+	tagmap[ntagmap % TAGMAP].incarnation = gs[v].incarnation[i];
+	ntagmap++;
+}
+
+/* The MVM gives a completion with `tag`: credit the request it was for. A
+ * tag never seen may be a guess of a current or future one (tags are not
+ * secret: the MVM reads them in the slots): from then on, this input cannot
+ * tell whose request a completion was meant for (~0 is never a real tag). */
+static bool wild;
+
+static void credit(uint64_t tag)
+{
+	unsigned n = ntagmap < TAGMAP ? ntagmap : TAGMAP;
+
+	for (unsigned k = 0; k < n; k++)
+		if (tagmap[k].tag == tag) {
+			if (tagmap[k].incarnation == gs[tagmap[k].v].incarnation[tagmap[k].i])
+				gs[tagmap[k].v].given[tagmap[k].i] = true;
+			return;
+		}
+	wild = true;
+}
+
+static void idle_buffer(struct gmm_gvm *g, unsigned i)
+{
+	memset(gmm_ptr(g, DATA_IPA(i)), CANARY, BUF_LEN);
+	*(uint8_t *)gmm_ptr(g, STATUS_IPA(i)) = CANARY;
+}
+
+static void check_idle_buffers(void)
+{
+	static uint8_t canary[BUF_LEN];
+
+	canary[0] = CANARY;
+	memset(canary, CANARY, sizeof(canary));
+	for (unsigned v = 0; v < 2; v++)
+		for (unsigned i = 0; i < NREQ; i++) {
+			struct gmm_gvm *g = &gmm.gvm[v];
+			if (gs[v].inflight[i])
+				continue;
+			check(!memcmp(gmm_ptr(g, DATA_IPA(i)), canary, BUF_LEN),
+			      "a buffer not in flight was written");
+			check(*(uint8_t *)gmm_ptr(g, STATUS_IPA(i)) == CANARY,
+			      "a status byte not in flight was written");
+		}
+}
+
+/* Every new used entry is a request in flight; it is no longer. */
+static void collect_used(void)
+{
+	for (unsigned v = 0; v < 2; v++) {
+		struct gmm_gvm *g = &gmm.gvm[v];
+		uint16_t now = gmm_used_idx(g);
+		check((uint16_t)(now - gs[v].used_seen) <= NREQ, "more completions than requests");
+		for (; gs[v].used_seen != now; gs[v].used_seen++) {
+			uint32_t id, len;
+			gmm_used_elem(g, gs[v].used_seen, &id, &len);
+			check(id % 3 == 0 && id / 3 < NREQ, "used id never offered");
+			unsigned i = id / 3;
+			check(gs[v].inflight[i], "a request completed twice or after a reset");
+			check(wild || gs[v].given[i],
+			      "a request completed by another request's tag");
+			check(len <= gs[v].len[i] + 1, "used length beyond the request");
+			gs[v].inflight[i] = false;
+			idle_buffer(g, i); /* the guest reuses it */
+		}
+	}
+}
+
+static void submit(struct gmm_gvm *g, struct gvm_state *s, struct in *in)
+{
+	static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
+					 VIRTIO_BLK_T_IN, 77};
+	unsigned i = (unsigned)take(in, 1) % NREQ;
+	uint32_t type = types[take(in, 1) % 5];
+	uint32_t len = 512 * (1 + (uint32_t)take(in, 1) % 2);
+	uint64_t a[1] = {DATA_IPA(i)};
+	uint32_t l[1] = {len};
+
+	if (s->inflight[i])
+		return;
+	s->inflight[i] = true;
+	s->given[i] = type == 77; /* answered by the device itself */
+	s->incarnation[i]++;
+	s->len[i] = len;
+	gmm_offer(g, gmm_blk_request(g, 3 * i, type, i, HDR_IPA(i), a, l, 1, STATUS_IPA(i)));
+	if (take(in, 1) & 1)
+		gmm_notify(g);
+}
+
+static void guest_reset(unsigned v)
+{
+	struct gmm_gvm *g = &gmm.gvm[v];
+
+	gmm_driver_init(g, 0);
+	gs[v].used_seen = 0;
+	for (unsigned i = 0; i < NREQ; i++) {
+		gs[v].inflight[i] = false; /* whatever was in flight is dead */
+		gs[v].incarnation[i]++;
+		idle_buffer(g, i);
+	}
+}
+
+static void mvm_take_all(void)
+{
+	uint64_t tag;
+	struct med_area *a = gmm_area();
+
+	while (ntaken < sizeof(taken) / sizeof(taken[0]) &&
+	       med_req_take(a, MED_MAX_SLOTS, &tag) == MED_RING_OK) {
+		taken[ntaken++] = tag;
+		learn_tag(tag);
+	}
+}
+
+static void mvm_complete_one(struct in *in)
+{
+	struct med_area *a = gmm_area();
+	uint8_t how = (uint8_t)take(in, 1);
+	uint64_t tag;
+
+	if (ntaken && how < 200) { /* one it took (maybe again: a duplicate) */
+		unsigned k = (unsigned)take(in, 1) % ntaken;
+		tag = taken[k];
+		if (how & 1)
+			taken[k] = taken[--ntaken];
+		if (how & 2)
+			tag ^= take(in, 1) << MED_TAG_SLOT_BITS; /* another generation */
+	} else {
+		tag = take(in, 8); /* invented */
+	}
+	uint32_t s = MED_TAG_SLOT(tag);
+	if (s < MED_MAX_SLOTS && (how & 4))
+		memset(MED_SLOT_DATA_PTR(a, s), (int)take(in, 1), MED_SLOT_DATA);
+	int32_t status = how & 8 ? (int32_t)take(in, 4) : MED_S_OK;
+	credit(tag);
+	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].tag = tag;
+	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].status = status;
+	a->cmp_prod++;
+}
+
+static void mvm_scribble(struct in *in)
+{
+	/* everything before the slots (which the hypervisor never reads back,
+	 * and from which the harness learns what a tag was for) */
+	uint8_t *hdr = (uint8_t *)gmm_area();
+	size_t end = offsetof(struct med_area, slots);
+	size_t off = (size_t)take(in, 2) % end;
+	unsigned n = 1 + (unsigned)take(in, 1) % 8;
+
+	for (unsigned k = 0; k < n && off + k < end; k++)
+		hdr[off + k] = (uint8_t)take(in, 1);
+	size_t ring = offsetof(struct med_area, cmp_ring);
+	if (off < ring + sizeof(gmm_area()->cmp_ring) && off + n > ring)
+		credit(~0ull); /* it may have written a current tag: any request may finish */
+}
+
+static void init_once(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	gmm_init(2, RAM_SIZE);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct in in = {data, size};
+
+	init_once();
+	mediated_test_reset();
+	memset(gs, 0, sizeof(gs));
+	ntaken = ntagmap = 0;
+	wild = false;
+	for (unsigned v = 0; v < 2; v++) {
+		gmm_create_blk(&gmm.gvm[v], 64, false, &mediated_blk_backend);
+		guest_reset(v);
+	}
+	if (gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE) != HC_OK)
+		abort();
+	for (unsigned step = 0; step < 64 && in.n; step++) {
+		unsigned v = (unsigned)take(&in, 1);
+		switch (v >> 1 & 15) {
+		case 0:
+		case 1:
+			submit(&gmm.gvm[v & 1], &gs[v & 1], &in);
+			break;
+		case 2:
+			gmm_notify(&gmm.gvm[v & 1]);
+			break;
+		case 3:
+		case 4:
+			mediated_work();
+			break;
+		case 5:
+			mvm_take_all();
+			break;
+		case 6:
+		case 7:
+			mvm_complete_one(&in);
+			break;
+		case 8:
+			mvm_scribble(&in);
+			break;
+		case 9:
+		case 10:
+			gmm_mvm_hypercall(HC_MED_COMPLETE, 0, 0);
+			break;
+		case 11:
+			gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0);
+			ntaken = 0;
+			break;
+		case 12:
+			guest_reset(v & 1);
+			break;
+		case 13:
+			gmm_area()->cmp_prod = (uint32_t)take(&in, 4);
+			break;
+		default: { /* an honest daemon round: take, complete everything */
+			mvm_take_all();
+			struct med_area *a = gmm_area();
+			for (unsigned k = 0; k < ntaken; k++)
+				if (med_cmp_give(a, MED_MAX_SLOTS, taken[k], MED_S_OK) ==
+				    MED_RING_OK)
+					credit(taken[k]);
+			ntaken = 0;
+			gmm_mvm_hypercall(HC_MED_COMPLETE, 0, 0);
+		}
+		}
+		collect_used();
+		check_idle_buffers();
+	}
+	for (unsigned v = 0; v < 2; v++) /* the next input creates them again */
+		gmm.gvm[v].blk.vdev.vq[0].ready = false;
+	return 0;
+}
