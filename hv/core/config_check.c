@@ -216,6 +216,13 @@ static int check_system(const struct sys_config *c, const struct platform_dev *d
 		return fail(e, NULL, "ram", -1, "RAM size is zero");
 	if (!range_ok(c->ram_base, c->ram_size))
 		return fail(e, NULL, "ram", -1, "base + size overflows");
+	if (!contains(platform_ram_base, platform_ram_size, c->ram_base, c->ram_size)) {
+		sb_printf(report(e, NULL, "ram", -1, &m),
+			  "must lie inside the board's RAM (%llx + %llx): below it are devices",
+			  (unsigned long long)platform_ram_base,
+			  (unsigned long long)platform_ram_size);
+		return -1;
+	}
 	if (c->hv_size == 0)
 		return fail(e, NULL, "hypervisor", -1, "the hypervisor's region is empty");
 	if (!range_ok(c->hv_base, c->hv_size) ||

@@ -96,6 +96,10 @@ struct platform_dev {
 	uint32_t nirqs;
 };
 
+/* The board's RAM window (the platform's devices.c): [system] ram must lie
+ * inside it, so no VM's memory can map the board's devices. */
+extern const uint64_t platform_ram_base, platform_ram_size;
+
 /* Error report of a validation: which VM/field is wrong and why. */
 struct cfg_error {
 	char field[48];

@@ -186,6 +186,23 @@ static void test_ram(void **state)
 	bad("system: ram", "overflows");
 }
 
+/* [system] ram must be the board's RAM: below it lies the board's device
+ * space (GIC, UART, virtio-mmio), which a VM's memory would otherwise map
+ * (fuzz_config's oracle: a GVM given the GIC and the MVM's devices). */
+static void test_ram_inside_board(void **state)
+{
+	(void)state;
+	cfg.ram_base = 0;
+	cfg.ram_size = 4 * GiB;
+	bad("system: ram", "the board's RAM");
+	setup(NULL);
+	cfg.ram_base = 0x3fe00000; /* 2 MiB of it below the board's RAM */
+	bad("system: ram", "the board's RAM");
+	setup(NULL);
+	cfg.ram_size = 256 * GiB; /* past the board's RAM window */
+	bad("system: ram", "the board's RAM");
+}
+
 static void test_hypervisor_region(void **state)
 {
 	(void)state;
@@ -332,16 +349,11 @@ static void test_region_alignment(void **state)
 
 static void test_region_overflow(void **state)
 {
-	(void)state;
-	cfg.ram_base = 0;
-	cfg.ram_size = 0xffffffffffe00000ULL; /* as large as RAM can be */
-	cfg.hv_base = 0x40000000;
+	(void)state;                              /* (the pa stays in RAM: only the ipa wraps) */
 	gvm1->mem[0].ipa = 0xffffffffffe00000ULL; /* ipa + 4 MiB wraps */
 	gvm1->mem[0].size = 4 * MiB;
 	bad("vm gvm1: memory[0]", "overflows");
 	setup(NULL);
-	cfg.ram_base = 0;
-	cfg.ram_size = 0xffffffffffe00000ULL;
 	gvm1->mem[0].ipa = 0xffffffffffe00000ULL; /* ends exactly at 2^64 */
 	gvm1->mem[0].size = 2 * MiB;
 	bad("vm gvm1: memory[0]", "overflows");
@@ -692,6 +704,7 @@ int main(void)
 		T(test_good_minimal),
 		T(test_good_unmeasured_images),
 		T(test_ram),
+		T(test_ram_inside_board),
 		T(test_hypervisor_region),
 		T(test_system_cpus),
 		T(test_vm_count),

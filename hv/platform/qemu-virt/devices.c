@@ -55,3 +55,8 @@ const struct platform_dev platform_devs[] = {
 };
 
 const unsigned platform_ndevs = sizeof(platform_devs) / sizeof(platform_devs[0]);
+
+/* QEMU virt's RAM starts at 1 GiB and may reach 255 GiB; below it is the
+ * device space (the GIC and the UART too, which the list above leaves out). */
+const uint64_t platform_ram_base = 0x40000000ULL;
+const uint64_t platform_ram_size = 255ULL << 30;
