@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "lib/fuzz_stubs.h"
+#include "platform.h"
 
 static jmp_buf cfgc_died;
 static FILE *cfgc_err; /* cfgc's error output: /dev/null unless FUZZ_TRACE */
@@ -74,6 +75,15 @@ static void check_vm_memory(const struct sys_config *c, unsigned v)
 			    r->pa, r->size);
 		FUZZ_ASSERT(!overlap(r->pa, r->size, c->hv_base, c->hv_size),
 			    "vm %u: region %u overlaps the hypervisor", v, i);
+		/* the board's devices (GIC and UART included) are never a VM's RAM */
+		FUZZ_ASSERT(r->pa >= PLAT_DEVICE_LIMIT,
+			    "vm %u: region %u (pa 0x%" PRIx64 ") is in the board's device space", v,
+			    i, r->pa);
+		for (unsigned p = 0; p < platform_ndevs; p++)
+			FUZZ_ASSERT(!overlap(r->pa, r->size, platform_devs[p].pa,
+					     platform_devs[p].size),
+				    "vm %u: region %u overlaps device %s", v, i,
+				    platform_devs[p].name);
 		FUZZ_ASSERT(vm->role != VM_ROLE_MVM || r->ipa == r->pa,
 			    "the MVM's region %u is not identity mapped", i);
 		for (unsigned j = 0; j < i; j++)
