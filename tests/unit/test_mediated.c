@@ -242,9 +242,10 @@ static void test_self_answered_flood_is_bounded(void **state)
 	assert_true((uint16_t)(gmm_used_idx(g) - answered) <= VIRTQ_MAX_SIZE);
 	gmm.on_gvm_irq = NULL;
 	feeds = 0;
-	/* once the guest stops, the disk drains and notifies IPI again */
+	/* once the guest stops, the disk drains and a new request IPIs again */
 	for (int i = 0; i < 4; i++)
 		ipi();
+	submit(g, 1, VIRTIO_BLK_T_IN, 1, 512);
 	gmm_notify(g);
 	assert_int_equal(gmm.sgis, 2);
 }
@@ -262,6 +263,25 @@ static void test_one_ipi_per_batch(void **state)
 	ipi();
 	assert_int_equal(A()->req_prod, 4);
 	submit(g, 4, VIRTIO_BLK_T_IN, 4, 512);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, 2);
+}
+
+/* A guest notifying in a loop with nothing new in its queue costs the MVM's
+ * CPU nothing: no IPI. */
+static void test_empty_notify_storm_sends_no_ipi(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(gmm.sgis, 1);
+	for (int i = 0; i < 1000; i++)
+		gmm_notify(g);
+	assert_int_equal(gmm.sgis, 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	submit(g, 1, VIRTIO_BLK_T_IN, 1, 512);
 	gmm_notify(g);
 	assert_int_equal(gmm.sgis, 2);
 }
@@ -464,6 +484,7 @@ int main(int argc, char **argv)
 		T(test_area_layout_fields_are_not_trusted),
 		T(test_self_answered_flood_is_bounded),
 		T(test_one_ipi_per_batch),
+		T(test_empty_notify_storm_sends_no_ipi),
 		T(test_flooding_disk_does_not_starve_another),
 		T(test_two_floods_share_slots),
 		T(test_no_read_data_after_reset),
