@@ -3,7 +3,8 @@
  * exit() turned into a longjmp back to the harness) and through
  * hv/core/config_check.c, as `cfgc --no-files` runs them; an input starting
  * with a NUL byte is instead a raw struct sys_config for config_check alone
- * (what the hypervisor checks again at boot).
+ * (what the hypervisor checks again at boot), one starting with 1 a list of
+ * mutations of a good configuration for config_check.
  *
  * Whatever is accepted must satisfy an independent statement of the
  * isolation rules: every VM's memory inside RAM and outside the
@@ -276,11 +277,134 @@ static void run_binary(const uint8_t *data, size_t size)
 			    "unterminated error text");
 }
 
+/* A good configuration (the shape of configs/qemu-virt.cfg) for the
+ * structured mode to mutate. */
+static void good_config(struct sys_config *c)
+{
+	static const uint8_t mac1[6] = {0x52, 0x54, 0, 0x5e, 0, 0x11};
+	static const uint8_t mac2[6] = {0x52, 0x54, 0, 0x5e, 0, 0x12};
+
+	memset(c, 0, sizeof(*c));
+	*c = (struct sys_config){.ram_base = 0x40000000,
+				 .ram_size = 2ULL << 30,
+				 .hv_base = 0x40000000,
+				 .hv_size = 64 << 20,
+				 .ncpus = 4,
+				 .nvms = 3};
+	struct cfg_vm *m = &c->vms[0], *g1 = &c->vms[1], *g2 = &c->vms[2];
+	*m = (struct cfg_vm){.name = "mvm",
+			     .role = VM_ROLE_MVM,
+			     .ncpus = 2,
+			     .cpus = {0, 1},
+			     .nmem = 1,
+			     .mem = {{0x48000000, 0x48000000, 512 << 20}},
+			     .kernel = {0x48200000, 0x1000000},
+			     .initrd = {0x58000000, 0x100000},
+			     .dtb = {0x5fe00000, 0x10000},
+			     .ndevs = 1};
+	passthrough_from(&m->devs[0], &platform_devs[31]);
+	*g1 = (struct cfg_vm){.name = "gvm1",
+			      .role = VM_ROLE_GVM,
+			      .ncpus = 1,
+			      .cpus = {2},
+			      .nmem = 1,
+			      .mem = {{0x40000000, 0x68000000, 512 << 20}},
+			      .kernel = {0x68200000, 0x1000000},
+			      .dtb = {0x87e00000, 0x10000},
+			      .nvirtio = 3};
+	g1->virtio[0] = (struct cfg_virtio){
+		.type = CFG_VIRTIO_BLK, .slot = 31, .backend = CFG_BLK_MEDIATED, .sectors = 131072};
+	g1->virtio[1] = (struct cfg_virtio){.type = CFG_VIRTIO_NET, .slot = 30};
+	memcpy(g1->virtio[1].mac, mac1, 6);
+	g1->virtio[2] = (struct cfg_virtio){.type = CFG_VIRTIO_CONSOLE, .slot = 28};
+	*g2 = *g1;
+	memcpy(g2->name, "gvm2", 5);
+	g2->cpus[0] = 3;
+	g2->mem[0].pa = 0x88000000;
+	g2->kernel.pa = 0x88200000;
+	g2->dtb.pa = 0xa7e00000;
+	g2->virtio[0].disk = 1;
+	memcpy(g2->virtio[1].mac, mac2, 6);
+}
+
+/* Every number of a configuration, for the structured mode. */
+static unsigned config_fields(struct sys_config *c, uint64_t **f64, uint32_t **f32)
+{
+	unsigned n = 0;
+
+	f64[n] = &c->ram_base, f32[n++] = NULL;
+	f64[n] = &c->ram_size, f32[n++] = NULL;
+	f64[n] = &c->hv_base, f32[n++] = NULL;
+	f64[n] = &c->hv_size, f32[n++] = NULL;
+	f64[n] = NULL, f32[n++] = &c->ncpus;
+	f64[n] = NULL, f32[n++] = &c->nvms;
+	for (unsigned v = 0; v < 3; v++) {
+		struct cfg_vm *vm = &c->vms[v];
+		f64[n] = NULL, f32[n++] = &vm->ncpus;
+		f64[n] = NULL, f32[n++] = &vm->cpus[0];
+		f64[n] = NULL, f32[n++] = &vm->cpus[1];
+		f64[n] = NULL, f32[n++] = &vm->nmem;
+		for (unsigned r = 0; r < 2; r++) {
+			f64[n] = &vm->mem[r].ipa, f32[n++] = NULL;
+			f64[n] = &vm->mem[r].pa, f32[n++] = NULL;
+			f64[n] = &vm->mem[r].size, f32[n++] = NULL;
+		}
+		f64[n] = &vm->kernel.pa, f32[n++] = NULL;
+		f64[n] = &vm->kernel.size, f32[n++] = NULL;
+		f64[n] = &vm->dtb.pa, f32[n++] = NULL;
+		f64[n] = &vm->initrd.pa, f32[n++] = NULL;
+		f64[n] = NULL, f32[n++] = &vm->ndevs;
+		f64[n] = &vm->devs[0].pa, f32[n++] = NULL;
+		f64[n] = NULL, f32[n++] = &vm->nvirtio;
+		f64[n] = NULL, f32[n++] = &vm->virtio[0].slot;
+		f64[n] = NULL, f32[n++] = &vm->virtio[0].disk;
+		f64[n] = NULL, f32[n++] = &vm->virtio[1].slot;
+		f64[n] = NULL, f32[n++] = &vm->role;
+	}
+	return n;
+}
+
+/* Mutations of a good configuration: a number set to the fuzzer's value,
+ * moved by a few 2 MiB steps, or set to another number plus a little. */
+static void run_structured(const uint8_t *data, size_t size)
+{
+	static struct sys_config c;
+	static uint64_t *f64[128];
+	static uint32_t *f32[128];
+	struct fuzz_in in = {data, size};
+	struct cfg_error err;
+
+	good_config(&c);
+	unsigned n = config_fields(&c, f64, f32);
+	while (in.n) {
+		unsigned i = fin_u8(&in) % n, j = fin_u8(&in) % n;
+		uint8_t how = fin_u8(&in);
+		uint64_t other = f64[j] ? *f64[j] : *f32[j];
+		uint64_t val = how % 3 == 0 ? fin_u64(&in)
+			       : how % 3 == 1
+				       ? (f64[i] ? *f64[i] : *f32[i]) +
+						 (uint64_t)((int64_t)(int8_t)fin_u8(&in) * 0x200000)
+				       : other + (int8_t)fin_u8(&in);
+		if (f64[i])
+			*f64[i] = val;
+		else
+			*f32[i] = (uint32_t)val;
+	}
+	if (config_check(&c, platform_devs, platform_ndevs, &err) == 0)
+		check_accepted(&c);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *const seeds[] = {"configs", NULL};
 
+	static struct sys_config good;
+	struct cfg_error err;
+
 	fuzz_add_corpus(argc, argv, "fuzz_config", seeds);
+	good_config(&good); /* the structured mode starts from an accepted one */
+	FUZZ_ASSERT(!config_check(&good, platform_devs, platform_ndevs, &err), "%s: %s", err.field,
+		    err.msg);
 	cfgc_err = getenv("FUZZ_TRACE") ? fdopen(2, "w") : fopen("/dev/null", "w");
 	return 0;
 }
@@ -289,6 +413,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size && data[0] == 0)
 		run_binary(data + 1, size - 1);
+	else if (size && data[0] == 1)
+		run_structured(data + 1, size - 1);
 	else
 		run_text(data, size);
 	return 0;
