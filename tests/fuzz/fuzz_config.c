@@ -396,7 +396,7 @@ static void run_structured(const uint8_t *data, size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char *const seeds[] = {"configs", NULL};
+	static const char *const seeds[] = {"configs", "tests/fuzz/seeds/fuzz_config", NULL};
 
 	static struct sys_config good;
 	struct cfg_error err;
