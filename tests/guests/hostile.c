@@ -592,8 +592,10 @@ static const char *blk_bad_rings_med(void)
 }
 
 /* Requests the device answers by itself (unknown type, out of range, GET_ID)
- * are republished as fast as they come back, for a few seconds: the device
- * must keep answering without starving anyone. */
+ * are republished as fast as they come back: the device must keep answering
+ * without starving anyone. After 1 s an honest read joins the queue; it must
+ * be served within 5 s while the storm goes on (the mediated device answers
+ * on the MVM's CPUs, which must not be held by this queue). */
 static const char *blk_self_answer_storm(struct dev *d)
 {
 	const char *err = dev_up(d);
@@ -601,10 +603,11 @@ static const char *blk_self_answer_storm(struct dev *d)
 		return err;
 	struct vq *q = &d->v.q[0];
 	size_t mark = dma_mark();
-	unsigned chains = q->num / 2;
-	struct blk_hdr *hdr = dma_alloc(16 * chains, 16);
-	uint8_t *st = dma_alloc(chains, 1);
+	unsigned chains = q->num / 2 - 2, honest = q->num - 3;
+	struct blk_hdr *hdr = dma_alloc(16 * (chains + 1), 16);
+	uint8_t *st = dma_alloc(chains + 1, 1);
 	uint8_t *id = dma_alloc(32 * chains, 16);
+	uint8_t *data = dma_alloc(4096, 4096);
 	uint32_t types[3] = {0x7777, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_GET_ID};
 
 	for (unsigned c = 0; c < chains; c++) {
@@ -617,13 +620,29 @@ static const char *blk_self_answer_storm(struct dev *d)
 			vq_desc(q, 2 * c + 1, (uint64_t)&st[c], 1, VRING_F_WRITE, 0);
 		vq_publish(q, (uint16_t)(2 * c));
 	}
+	hdr[chains] = (struct blk_hdr){VIRTIO_BLK_T_IN, 0, 2048};
+	st[chains] = 0xee;
+	vq_desc(q, honest, (uint64_t)&hdr[chains], 16, VRING_F_NEXT, honest + 1);
+	vq_desc(q, honest + 1, (uint64_t)data, 4096, VRING_F_NEXT | VRING_F_WRITE, honest + 2);
+	vq_desc(q, honest + 2, (uint64_t)&st[chains], 1, VRING_F_WRITE, 0);
 	vio_notify(&d->v, 0);
-	uint64_t end = time_ms() + 3000;
+	uint64_t start = time_ms(), sent_at = 0, served_at = 0;
 	unsigned answered = 0, notifies = 1;
-	while (time_ms() < end) {
+	for (;;) {
+		uint64_t now = time_ms();
+		if (now > start + 3000 && (served_at || now > sent_at + 5000))
+			break;
+		if (!sent_at && now > start + 1000) {
+			vq_publish(q, (uint16_t)honest);
+			sent_at = now;
+		}
 		uint32_t head;
 		bool any = false;
 		while (vq_used_pending(q) && vq_poll(q, 0, &head, NULL) == 0) {
+			if (head == honest) {
+				served_at = time_ms();
+				continue;
+			}
 			vq_publish(q, (uint16_t)head);
 			answered++;
 			any = true;
@@ -637,11 +656,17 @@ static const char *blk_self_answer_storm(struct dev *d)
 			break;
 		}
 	}
-	dma_release(mark);
 	if (!err && answered < chains)
-		err = why("only %u of %u requests answered in 3 s", answered, chains);
-	snprintf(detail, sizeof(detail), "%u self-answered requests, %u notifies in 3 s", answered,
-		 notifies);
+		err = why("only %u of %u requests answered", answered, chains);
+	if (!err && !served_at)
+		err = why("an honest read waited more than 5 s behind %u self-answered requests",
+			  answered);
+	if (!err && st[chains] != VIRTIO_BLK_S_OK)
+		err = why("the honest read during the storm: status %u", st[chains]);
+	dma_release(mark);
+	snprintf(detail, sizeof(detail),
+		 "%u self-answered requests, %u notifies; an honest read served in %lu ms",
+		 answered, notifies, served_at ? served_at - sent_at : 0);
 	return err;
 }
 
@@ -689,22 +714,26 @@ static const char *blk_reset_inflight(struct dev *d)
 		return err;
 	struct vq *q = &d->v.q[0];
 	size_t mark = dma_mark();
-	enum { N = 16, LEN = 64 * 1024 };
+	enum { N = 20, LEN = 64 * 1024 };
 	uint8_t *buf = (uint8_t *)(SCRATCH + 64 * MIB);
 	struct blk_hdr *hdr = dma_alloc(16 * N, 16);
 	uint8_t *st = dma_alloc(N, 1);
 
 	for (unsigned c = 0; c < N; c++) {
-		hdr[c].type = c & 1 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+		hdr[c].type = VIRTIO_BLK_T_IN;
 		hdr[c].sector = 4096 + c * (LEN / SECTOR);
 		vq_desc(q, 3 * c, (uint64_t)&hdr[c], 16, VRING_F_NEXT, 3 * c + 1);
-		vq_desc(q, 3 * c + 1, (uint64_t)(buf + c * LEN), LEN,
-			VRING_F_NEXT | (c & 1 ? 0 : VRING_F_WRITE), 3 * c + 2);
+		vq_desc(q, 3 * c + 1, (uint64_t)(buf + c * LEN), LEN, VRING_F_NEXT | VRING_F_WRITE,
+			3 * c + 2);
 		vq_desc(q, 3 * c + 2, (uint64_t)&st[c], 1, VRING_F_WRITE, 0);
 		vq_publish(q, (uint16_t)(3 * c));
 	}
 	vio_notify(&d->v, 0);
-	delay_us(200); /* some are taken, none finished (a round trip to the MVM) */
+	/* the first completion: the others are being served (by the MVM) */
+	uint64_t end = time_ms() + HONEST_TIMEOUT_MS;
+	while (!vq_used_pending(q) && time_ms() < end)
+		;
+	unsigned done_before = vq_used_pending(q);
 	vio_write(&d->v, VIO_STATUS, 0);
 	memset(buf, 0x5a, N * LEN);
 	dsb();
@@ -714,12 +743,13 @@ static const char *blk_reset_inflight(struct dev *d)
 	delay_us(2 * 1000 * 1000);
 	for (unsigned i = 0; i < N * LEN; i++)
 		if (buf[i] != 0x5a) {
-			err = why("byte %u of the buffers changed after the reset (0x%x)", i,
+			err = why("byte %u of the read buffers changed after the reset (0x%x)", i,
 				  buf[i]);
 			goto out;
 		}
 	if (q->used[1] != 0)
 		err = why("%u stale completions landed in the new used ring", q->used[1]);
+	snprintf(detail, sizeof(detail), "reset with %u of %u reads finished", done_before, N);
 out:
 	dma_release(mark);
 	return err;
@@ -732,6 +762,74 @@ static const char *blk_reset_inflight_med(void)
 static const char *blk_reset_inflight_hv(void)
 {
 	return blk_reset_inflight(&hvd);
+}
+
+/* The guest rewrites a request's descriptors and header while the device
+ * (the mediated path runs on the MVM's CPUs) works on it: lengths, addresses,
+ * flags, next indices and the type flip between honest and hostile values.
+ * The device must read each once and check what it read. */
+static const char *blk_toctou_flip(struct dev *d)
+{
+	const char *err = dev_up(d);
+	if (err)
+		return err;
+	struct vq *q = &d->v.q[0];
+	size_t mark = dma_mark();
+	struct blk_hdr *hdr = dma_alloc(16, 16);
+	volatile uint8_t *st = dma_alloc(1, 1);
+	static const uint32_t lens[] = {4096, 0x20000000, 0, 0xfffffe00};
+	static const uint64_t addrs[] = {SCRATCH, UNMAPPED_RAM_END - 512, 0, GUEST_RAM_BASE};
+	static const uint16_t flags[] = {VRING_F_NEXT | VRING_F_WRITE,
+					 VRING_F_NEXT | VRING_F_INDIRECT, VRING_F_WRITE,
+					 VRING_F_NEXT};
+	static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_DISCARD, VIRTIO_BLK_T_OUT,
+					 VIRTIO_BLK_T_WRITE_ZEROES};
+	unsigned answers = 0, resets = 0, flips = 0;
+	uint64_t end = time_ms() + 3000, deadline = 0;
+	bool outstanding = false;
+
+	while (time_ms() < end) {
+		if (!outstanding) {
+			hdr->type = VIRTIO_BLK_T_IN;
+			hdr->sector = 16;
+			vq_desc(q, 0, (uint64_t)hdr, 16, VRING_F_NEXT, 1);
+			vq_desc(q, 1, SCRATCH, 4096, VRING_F_NEXT | VRING_F_WRITE, 2);
+			vq_desc(q, 2, (uint64_t)st, 1, VRING_F_WRITE, 0);
+			vq_publish(q, 0);
+			vio_notify(&d->v, 0);
+			outstanding = true;
+			deadline = time_ms() + 1000;
+		}
+		uint32_t r = rnd();
+		volatile struct vring_desc *e = &q->desc[1];
+		e->len = lens[r & 3];
+		e->addr = addrs[r >> 2 & 3];
+		e->flags = flags[r >> 4 & 3];
+		q->desc[0].next = r >> 6 & 1 ? 1 : 0xffff;
+		q->desc[0].len = r >> 7 & 1 ? 16 : 0xffffffff;
+		hdr->type = types[r >> 8 & 3];
+		hdr->sector = r >> 10 & 1 ? 16 : ~0ULL;
+		flips++;
+		if (vq_used_pending(q)) {
+			vq_poll(q, 0, NULL, NULL);
+			answers++;
+			outstanding = false;
+		} else if (needs_reset(d) || time_ms() > deadline) {
+			if ((err = dev_up(d)))
+				break;
+			resets++;
+			outstanding = false;
+		}
+	}
+	dma_release(mark);
+	snprintf(detail, sizeof(detail), "%u flips, %u answers, %u resets in 3 s", flips, answers,
+		 resets);
+	return err;
+}
+
+static const char *blk_toctou_flip_med(void)
+{
+	return blk_toctou_flip(&med);
 }
 
 /* ---------------------------------------------------------------- registers */
@@ -874,6 +972,86 @@ static const char *uart_registers(void)
 		}
 	}
 	snprintf(detail, sizeof(detail), "%u accesses, %u aborted", accesses, aborts_seen);
+	return NULL;
+}
+
+/* The vGIC: the distributor and our redistributor (GICv3) or CPU interface
+ * (GICv2), read and written with random values: every bank register at
+ * word steps, the rest sparsely, other widths at some offsets. The other
+ * VMs' interrupts must keep flowing (their workloads check it). */
+static void sweep(uint64_t base, uint64_t size, uint64_t dense, unsigned *n)
+{
+	for (uint64_t off = 0; off < size; off += off < dense ? 4 : 64) {
+		probe(base + off, 4, false, 0);
+		probe(base + off, 4, true, rnd());
+		*n += 2;
+		if ((off & 0xff) == 0) {
+			probe(base + off + 1, 1, true, rnd());
+			probe(base + off, 8, false, 0);
+			probe(base + off, 8, true, (uint64_t)rnd() << 32 | rnd());
+			*n += 3;
+		}
+	}
+}
+
+static const char *gic_registers(void)
+{
+	bool v3 = (read_sysreg(id_aa64pfr0_el1) >> 24 & 0xf) != 0;
+	unsigned n = 0;
+
+	aborts_seen = 0;
+	sweep(GUEST_GICD_BASE, 0x10000, 0x1000, &n);
+	if (v3) {
+		sweep(GUEST_GICR_BASE, 0x10000, 0x200, &n);            /* RD frame */
+		sweep(GUEST_GICR_BASE + 0x10000, 0x10000, 0x1000, &n); /* SGI frame */
+		sweep(GUEST_GICR_BASE + 0x20000, 0x1000, 0, &n);       /* no second vCPU */
+	} else {
+		sweep(GUEST_GICC_BASE, 0x2000, 0x100, &n);
+	}
+	snprintf(detail, sizeof(detail), "GICv%u, %u accesses, %u aborted", v3 ? 3 : 2, n,
+		 aborts_seen);
+	return NULL;
+}
+
+/* System registers the hypervisor traps or should (PMU, debug, OS lock,
+ * implementation defined, GIC SGI registers, secure timer), 200 times each:
+ * each access is emulated or UNDEFINED, and the log stays rate-limited. */
+#define SYSREG_PROBE(insn, ...)                                                   \
+	do {                                                                      \
+		exc_expect(&rec, 0);                                              \
+		__asm__ volatile(insn __VA_ARGS__);                               \
+		exc_disarm();                                                     \
+		if (rec.count && ESR_EC(rec.esr) != 0 && ESR_EC(rec.esr) != 0x18) \
+			return why("%s: exception esr 0x%lx", insn, rec.esr);     \
+		undefs += rec.count != 0;                                         \
+		n++;                                                              \
+	} while (0)
+
+static const char *sysreg_traps(void)
+{
+	struct exc_record rec;
+	unsigned n = 0, undefs = 0;
+	uint64_t v = 0, w = 0;
+
+	for (unsigned i = 0; i < 200; i++) {
+		w = rnd();
+		SYSREG_PROBE("mrs %0, s3_3_c9_c12_0", : "=r"(v)); /* PMCR_EL0 */
+		SYSREG_PROBE("msr s3_3_c9_c12_0, %0", ::"r"(w & ~1UL));
+		SYSREG_PROBE("mrs %0, s3_3_c9_c13_0", : "=r"(v));   /* PMCCNTR_EL0 */
+		SYSREG_PROBE("mrs %0, s2_0_c0_c2_2", : "=r"(v));    /* MDSCR_EL1 */
+		SYSREG_PROBE("msr s2_0_c1_c0_4, %0", ::"r"(w & 1)); /* OSLAR_EL1 */
+		SYSREG_PROBE("mrs %0, s2_0_c1_c3_4", : "=r"(v));    /* OSDLR_EL1 */
+		SYSREG_PROBE("msr s2_0_c0_c0_4, %0", ::"r"(w));     /* DBGBVR0_EL1 */
+		SYSREG_PROBE("mrs %0, s2_0_c0_c0_5", : "=r"(v));    /* DBGBCR0_EL1 */
+		SYSREG_PROBE("mrs %0, s3_0_c1_c0_1", : "=r"(v));    /* ACTLR_EL1 */
+		SYSREG_PROBE("mrs %0, s3_1_c15_c2_0", : "=r"(v));   /* CPUACTLR_EL1 (A57) */
+		SYSREG_PROBE("msr s3_0_c12_c11_7, %0", ::"r"(w));   /* ICC_SGI0R_EL1 */
+		SYSREG_PROBE("msr s3_0_c12_c11_6, %0", ::"r"(w));   /* ICC_ASGI1R_EL1 */
+		SYSREG_PROBE("mrs %0, s3_7_c14_c2_1", : "=r"(v));   /* CNTPS_CTL_EL1 */
+		SYSREG_PROBE("dc cisw, %0", ::"r"(w & 0xfe));       /* set/way maintenance */
+	}
+	(void)v;
+	snprintf(detail, sizeof(detail), "%u accesses, %u undefined", n, undefs);
 	return NULL;
 }
 
@@ -1362,6 +1540,7 @@ static const struct hcase cases[] = {
 	{"blk_self_answer_storm.med", blk_self_answer_storm_med, &med},
 	{"blk_self_answer_storm.hv", blk_self_answer_storm_hv, &hvd},
 	{"blk_notify_storm.med", blk_notify_storm_med, &med},
+	{"blk_toctou_flip.med", blk_toctou_flip_med, &med},
 	{"blk_reset_inflight.med", blk_reset_inflight_med, &med},
 	{"blk_reset_inflight.hv", blk_reset_inflight_hv, &hvd},
 	{"virtio_registers.med", med_registers, &med},
@@ -1377,6 +1556,8 @@ static const struct hcase cases[] = {
 	{"psci_abuse", psci_abuse, &med},
 	{"sgi_storm", sgi_storm, &med},
 	{"uart_registers", uart_registers, &med},
+	{"gic_registers", gic_registers, &med},
+	{"sysreg_traps", sysreg_traps, &med},
 	{"unmapped_data_abort", unmapped_data, &med},
 	{"unmapped_fetch_abort", unmapped_fetch, &med},
 	{"mmio_writeback", mmio_writeback, &med},

@@ -30,6 +30,11 @@ VM_INDEX = {"mvm": 0, "gvm1": 1, "hostile": 2}  # the order of configs/test-host
 HV_DIR = os.path.join(BUILD, "test-hostile-gicv3")
 CASE = re.compile(r"^\[hostile\] (PASS|FAIL) ([\w.-]+)(?::? ?(.*))?$", re.M)
 HV_DEATH = re.compile(r"PANIC|exception at EL2")
+VM_DEATH = re.compile(r"^\[(mvm|gvm1)\] .*(Kernel panic|Internal error: Oops|BUG: |"
+                      r"Unable to handle kernel)", re.M)
+HV_LOG = re.compile(r"^\[hv\] vm hostile: ", re.M)
+# The hypervisor's lines about the hostile VM are rate-limited (issue 7, finding 9).
+HV_LOG_MAX = 300
 
 
 def disk_sha():
@@ -110,6 +115,11 @@ def hostile_guest_scenario():
             harness.note(f"FAIL {f}")
     assert not HV_DEATH.search(text), \
         f"the hypervisor died: {HV_DEATH.search(text).group(0)!r} (see {log})"
+    death = VM_DEATH.search(text)
+    assert not death, f"a victim VM's kernel died: {death.group(0)!r} (see {log})"
+    lines = len(HV_LOG.findall(text))
+    harness.note(f"hypervisor log lines about the hostile VM: {lines}")
+    assert lines <= HV_LOG_MAX, f"{lines} hypervisor log lines about the hostile VM: not rate-limited"
     out, rc = stop_and_wait(con, "gvm1", "gvm1work", 300)
     assert rc == 0 and "verified rounds" in out, f"gvm1's disk/ping workload failed: {out!r}"
     harness.note(out.strip().split("\n")[-1])
