@@ -253,8 +253,8 @@ static void post_chain(unsigned v, struct fuzz_in *in)
 
 struct qstate {
 	struct fuzz_queue_view view;
-	bool ready;
-	uint16_t last_avail, used_idx;
+	bool ready, event_idx;
+	uint16_t last_avail, used_idx, signalled;
 	ipa_t avail_ipa;
 	bool indirect;
 };
@@ -268,8 +268,10 @@ static void capture(struct qstate *s, const struct virtq *vq)
 {
 	*s = (struct qstate){{vq->num, vq->desc_ipa, vq->used_ipa},
 			     vq->ready,
+			     vq->event_idx,
 			     vq->last_avail,
 			     vq->used_idx,
+			     vq->signalled_used,
 			     vq->avail_ipa,
 			     vq->indirect};
 }
@@ -358,8 +360,12 @@ FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v, struct s
 
 	out->n = 0;
 	out->unknown = false;
-	if (!same_queue(b, v, Q_TX))
+	/* (a device error in the step stops the queue but keeps its indices) */
+	if (!s->ready || b->resets[v] != nets[v].vdev.reset_count ||
+	    b->qresets[v][Q_TX] != nets[v].vdev.queue_resets[Q_TX] || vq->num != s->view.num) {
+		out->unknown = true;
 		return;
+	}
 	for (uint16_t i = s->last_avail; i != vq->last_avail && out->n < 8; i++) {
 		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (i % s->view.num));
 		int n = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect, segs,
@@ -372,6 +378,7 @@ FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v, struct s
 		}
 		uint8_t all[HDR_LEN + MAX_FRAME + 1];
 		size_t got = fuzz_gather(mem, segs, n, false, all, sizeof(all));
+		TRACE("vm %u: sent chain %u: %d segs, %zu bytes\n", v, head, n, got);
 		if (got < HDR_LEN + 14 || got > HDR_LEN + MAX_FRAME)
 			continue; /* dropped as malformed */
 		out->len[out->n] = (uint32_t)(got - HDR_LEN);
@@ -472,6 +479,36 @@ FUZZ_NOCOV static void check_returned(const struct before *b, unsigned v)
 	}
 }
 
+/* No lost interrupt: used entries the driver asked to hear about (no
+ * NO_INTERRUPT flag, or used_event crossed with EVENT_IDX) come with one. */
+FUZZ_NOCOV static void check_interrupts(const struct before *b, unsigned v)
+{
+	bool irq = false;
+
+	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++)
+		irq |= fuzz_irqs[i].vm == &vms[v];
+	for (unsigned q = 0; q < NQ; q++) {
+		const struct qstate *s = &b->q[v][q];
+		uint16_t now = nets[v].vdev.vq[q].used_idx;
+		if (!same_queue(b, v, q) || now == s->used_idx ||
+		    fuzz_nirqs > ARRAY_SIZE(fuzz_irqs))
+			continue;
+		uint8_t *flags = fuzz_guest_byte(&guests[v], s->avail_ipa - FUZZ_GUEST_IPA);
+		uint16_t event;
+		memcpy(&event,
+		       fuzz_guest_byte(&guests[v],
+				       s->avail_ipa - FUZZ_GUEST_IPA + 4 + 2ULL * s->view.num),
+		       2);
+		bool want = s->event_idx
+				    ? (uint16_t)(now - event - 1) < (uint16_t)(now - s->signalled)
+				    : !(flags[0] & 1);
+		FUZZ_ASSERT(
+			!want || (irq && (nets[v].vdev.isr & VIRTIO_INT_USED)),
+			"vm %u q%u: used idx %u -> %u without the interrupt the driver asked for",
+			v, q, s->used_idx, now);
+	}
+}
+
 static void check_step(const struct before *b, int sender)
 {
 	for (unsigned v = 0; v < NVMS; v++) {
@@ -483,6 +520,7 @@ static void check_step(const struct before *b, int sender)
 				(struct fuzz_queue_view){vq->num, vq->desc_ipa, vq->used_ipa};
 		}
 		fuzz_check_writes(&guests[v], views, 2 * NQ, vms[v].name);
+		check_interrupts(b, v);
 		FUZZ_ASSERT(!nets[v].vdev.lock.locked, "vm %u: device lock left held", v);
 		check_returned(b, v);
 	}
