@@ -1305,6 +1305,28 @@ static const char *hypercalls(void)
 	return NULL;
 }
 
+/* Hypercalls, PSCI calls and SMCs in a tight loop for 2 s: they cost only
+ * this VM's CPU (the others' workloads keep their pace). */
+static const char *call_storm(void)
+{
+	static const uint64_t fids[] = {PSCI_VERSION, HC_FID(2),          HC_FID(0x10),
+					0x86000000UL, PSCI_AFFINITY_INFO, 0x1c6000010ULL};
+	uint64_t end = time_ms() + 2000;
+	unsigned n = 0;
+
+	while (time_ms() < end) {
+		for (unsigned i = 0; i < 64; i++, n++) {
+			uint64_t fid = fids[i % ARRAY_SIZE(fids)];
+			struct smccc_res r = i & 1 ? smc_call(fid, 0, 0, 0, 0, 0, 0, 0)
+						   : hvc_call(fid, 0, 0, 0, 0, 0, 0, 0);
+			if (fid != PSCI_VERSION && fid != PSCI_AFFINITY_INFO && r.a0 == 0)
+				return why("call 0x%lx succeeded", fid);
+		}
+	}
+	snprintf(detail, sizeof(detail), "%u calls in 2 s", n);
+	return NULL;
+}
+
 static const char *psci_abuse(void)
 {
 	struct psci_call {
@@ -1575,6 +1597,7 @@ static const struct hcase cases[] = {
 	{"net_bad_rx", net_bad_rx, &net},
 	{"net_notify_storm", net_notify_storm, &net},
 	{"hypercalls_denied", hypercalls, &med},
+	{"call_storm", call_storm, &med},
 	{"psci_abuse", psci_abuse, &med},
 	{"sgi_storm", sgi_storm, &med},
 	{"uart_registers", uart_registers, &med},
