@@ -1105,6 +1105,65 @@ static const char *con_huge_tx(void)
 	return NULL;
 }
 
+/* Typed input into hvc0 (the scenario types when asked): first into receive
+ * buffers the device may not write (readable ones: it must flag
+ * DEVICE_NEEDS_RESET and leave them alone), then after a reset into honest
+ * one-byte buffers, which must get exactly what was typed. */
+static const char *con_rx(void)
+{
+	const char *err = dev_up(&con);
+	if (err)
+		return err;
+	struct vq *q = &con.v.q[0];
+	size_t mark = dma_mark();
+	uint8_t *b = dma_alloc(64, 16);
+
+	memset(b, 0x77, 64);
+	for (unsigned i = 0; i < 4; i++) {
+		vq_desc(q, i, (uint64_t)b + 16 * i, 16, 0, 0);
+		vq_publish(q, (uint16_t)i);
+	}
+	printf("hostile: hvc0 input wanted (bad)\n");
+	uint64_t end = time_ms() + 30000;
+	while (!needs_reset(&con) && !vq_used_pending(q) && time_ms() < end)
+		;
+	for (unsigned i = 0; i < 64 && !err; i++)
+		if (b[i] != 0x77)
+			err = why("a typed byte landed in a device-readable buffer");
+	if (!err && !needs_reset(&con))
+		err = why("input into device-readable buffers: no DEVICE_NEEDS_RESET in 30 s");
+	if (!err)
+		err = dev_up(&con);
+	if (!err) {
+		memset(b, 0, 64);
+		for (unsigned i = 0; i < 8; i++) {
+			vq_desc(q, i, (uint64_t)b + i, 1, VRING_F_WRITE, 0);
+			vq_publish(q, (uint16_t)i);
+		}
+		printf("hostile: hvc0 input wanted (honest)\n");
+		char got[4] = {0};
+		for (unsigned i = 0; i < 3 && !err; i++) {
+			uint32_t id, len;
+			if (vq_poll(q, 30000, &id, &len))
+				err = why("honest input: %u of 3 typed bytes arrived", i);
+			else if (id >= 8 || len != 1)
+				err = why("honest input: used id %u len %u", id, len);
+			else
+				got[i] = (char)b[id];
+		}
+		if (!err && memcmp(got, "abc", 3))
+			err = why("honest input: got \"%s\", typed \"abc\"", got);
+	}
+	printf("hostile: hvc0 input done\n");
+	/* the scenario moves our input back to the PL011 and says so: a key
+	 * typed while a line is being printed would cut it */
+	char line[16];
+	if (uart_getline(line, sizeof(line), 30000) < 0 && !err)
+		err = why("the console never came back to the PL011");
+	dma_release(mark);
+	return err;
+}
+
 /* ---------------------------------------------------------------- net */
 static const char *net_bad_frames(void)
 {
@@ -1592,6 +1651,7 @@ static const struct hcase cases[] = {
 	{"virtio_registers.net", net_registers, &net},
 	{"virtio_registers.console", con_registers, &con},
 	{"console_huge_tx", con_huge_tx, &con},
+	{"console_rx", con_rx, &con},
 	{"net_bad_frames", net_bad_frames, &net},
 	{"net_bad_ctrl", net_bad_ctrl, &net},
 	{"net_bad_rx", net_bad_rx, &net},
