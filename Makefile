@@ -175,7 +175,7 @@ fuzz: $(HOST_STAMP)
 	@$(MAKE) -s -C tests/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),300)
 
 .PHONY: bench
-bench: $(QEMU_DEPS)
+bench: $(QEMU_DEPS) test-configs
 	python3 scripts/bench.py
 
 .PHONY: clean

@@ -152,6 +152,49 @@ def hypervisor(results):
         con.close()
 
 
+# Fairness under abuse (issue 7): gvm1's 4 KiB QD1 reads on its mediated disk
+# with its neighbour idle, then storming (configs/test-storm.cfg: in gvm2's
+# place tests/guests/storm.c, which abuses its mediated disk, hypercalls, PSCI
+# and SGIs once told "go"); both in one run.
+FAIR_JOB = "--rw=randread --bs=4k --size=60M --iodepth=1 --runtime=10 --time_based --ramp_time=2"
+
+
+def storm_stats(con):
+    con.send(ESC + "s")
+    con.expect(r"^\[hv\] storm/0 .*$", 30)
+    line = [l for l in con.tail(40).split("\n") if l.startswith("[hv] storm/0")][-1]
+    return sum(int(v) for v in re.findall(r"(?:dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)", line))
+
+
+def fairness(results):
+    env = dict(os.environ, HV_DIR=os.path.join(BUILD, "test-storm-gicv3"))
+    con = harness.Console([os.path.join(ROOT, "scripts", "qemu.sh"), "3"],
+                          os.path.join(BUILD, "logs", "bench-storm.log"), env=env)
+    try:
+        con.expect(r"^\[mvm\] syshyper: mvm user space ready", 300)
+        con.expect(r"^\[gvm1\] syshyper: gvm user space ready", 300, anywhere=True)
+        con.expect(r"^\[storm\] storm: ready", 300, anywhere=True)
+        focus(con, 1, "gvm1")
+        for _ in range(REPS):
+            results.setdefault(("fair", "idle"), []).append(
+                fio(con, "/dev/vda", "0", FAIR_JOB, "gvm1")["read_iops"])
+        focus(con, 2, "storm")
+        con.send_line("go")
+        con.expect(r"^\[storm\] storm: storming", 30, anywhere=True)
+        traps0, t0 = storm_stats(con), time.monotonic()
+        focus(con, 1, "gvm1")
+        for _ in range(REPS):
+            results.setdefault(("fair", "storming"), []).append(
+                fio(con, "/dev/vda", "0", FAIR_JOB, "gvm1")["read_iops"])
+        results[("fair", "storm traps/s")] = [(storm_stats(con) - traps0) /
+                                              (time.monotonic() - t0)]
+        focus(con, 0, "mvm")
+        con.send_line("poweroff -f")
+        con.wait_exit(60)
+    finally:
+        con.close()
+
+
 def row(name, unit, values, base=None):
     v = sorted(values)
     med = statistics.median(v)
@@ -162,13 +205,28 @@ def row(name, unit, values, base=None):
 def main():
     results = {}
     server = host_iperf_server()
+    phases = os.environ.get("BENCH_PHASES", "native hv fair").split()
     try:
-        native(results)
-        hypervisor(results)
+        if "native" in phases:
+            native(results)
+        if "hv" in phases:
+            hypervisor(results)
+        if "fair" in phases:
+            fairness(results)
     finally:
         server.kill()
     print("\nsysHyper bench (QEMU TCG; ratios are medians over native, same run)")
     print(f"{'workload':<22} {'unit':<6} {'min':>10} {'median':>10} {'max':>10}  ratio")
+    if "native" in phases and "hv" in phases:
+        print_io_table(results)
+    if "fair" in phases:
+        base = results[("fair", "idle")]
+        print(row("gvm1 4K qd1, gvm2 idle", "IOPS", base))
+        print(row("gvm1 4K qd1, gvm2 storm", "IOPS", results[("fair", "storming")], base))
+        print(f"storming guest's traps per second: {results[('fair', 'storm traps/s')][0]:.0f}")
+
+
+def print_io_table(results):
     for name, _, metric in JOBS:
         unit = "MB/s" if metric.endswith("bw") else "IOPS"
         base = results[("native", name)]

@@ -10,7 +10,7 @@
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
-GUEST_NAMES := hostile conform conform2
+GUEST_NAMES := hostile conform conform2 storm
 # Test configurations that scenarios also boot on GICv2 (test-configs builds both).
 GUEST_NAMES_GIC2 := conform conform2
 GUEST_LIB_SRCS := $(GUEST_DIR)/lib/start.S $(GUEST_DIR)/lib/lib.c $(GUEST_DIR)/lib/virtio.c
