@@ -971,6 +971,122 @@ static const char *con_registers(void)
 	return virtio_registers(&con);
 }
 
+/* ---------------------------------------------------------------- interrupts */
+#define GICD_CTLR 0x000
+#define GICD_ISENABLER 0x100
+#define GICD_ICENABLER 0x180
+#define GICD_IPRIORITYR 0x400
+#define GICD_ITARGETSR 0x800
+#define GICD_SGIR 0xf00
+#define GICD_IROUTER 0x6000
+#define GICR_SGI_FRAME 0x10000
+#define GICC_CTLR 0x000
+#define GICC_PMR 0x004
+#define GICC_IAR 0x00c
+#define GICC_EOIR 0x010
+#define UART_IMSC 0x038
+#define UART_INT_TX (1u << 5)
+#define UART_INTID 33
+
+static bool irq_v3;
+static volatile unsigned irq_count, irq_phase; /* 1: SGI ping-pong, 2: PL011 TX */
+static uint64_t irq_end;                       /* the handler stops re-triggering then */
+
+static uint64_t private_base(void)
+{
+	return irq_v3 ? GUEST_GICR_BASE + GICR_SGI_FRAME : GUEST_GICD_BASE;
+}
+
+static void sgi_to_self(unsigned intid)
+{
+	dsb();
+	if (irq_v3) {
+		write_sysreg(s3_0_c12_c11_5, (uint64_t)intid << 24 | 1); /* ICC_SGI1R_EL1, Aff0 0 */
+		isb();
+	} else {
+		mmio_write32(GUEST_GICD_BASE + GICD_SGIR, 2u << 24 | intid);
+	}
+}
+
+/* Every interrupt triggers the next one: this vCPU is busy with its own
+ * interrupts, the other VMs must not notice. */
+static void storm_irq(struct exc_frame *f)
+{
+	(void)f;
+	uint32_t iar = irq_v3 ? (uint32_t)read_sysreg(s3_0_c12_c12_0) /* ICC_IAR1_EL1 */
+			      : mmio_read32(GUEST_GICC_BASE + GICC_IAR);
+	uint32_t intid = iar & (irq_v3 ? 0xffffff : 0x3ff);
+	if (intid >= 1020)
+		return;
+	irq_count++;
+	if (time_ms() >= irq_end)
+		irq_phase = 0;
+	if (irq_phase == 1 && intid == 1)
+		sgi_to_self(1);
+	else if (irq_phase == 2 && intid == UART_INTID) {
+		/* the emulated PL011 raises TX on an unmask (not as a level) */
+		mmio_write32(GUEST_UART_BASE + UART_IMSC, 0);
+		mmio_write32(GUEST_UART_BASE + UART_IMSC, UART_INT_TX);
+	}
+	if (irq_v3) {
+		write_sysreg(s3_0_c12_c12_1, iar); /* ICC_EOIR1_EL1 */
+		isb();
+	} else {
+		mmio_write32(GUEST_GICC_BASE + GICC_EOIR, iar);
+	}
+}
+
+static const char *irq_storm(void)
+{
+	unsigned counts[2];
+
+	irq_v3 = (read_sysreg(id_aa64pfr0_el1) >> 24 & 0xf) != 0;
+	mmio_write32(GUEST_GICD_BASE + GICD_CTLR, irq_v3 ? 0x12 : 1);
+	if (irq_v3) {
+		write_sysreg(s3_0_c12_c12_5, 7); /* ICC_SRE_EL1 */
+		isb();
+		write_sysreg(s3_0_c4_c6_0, 0xff); /* ICC_PMR_EL1 */
+		write_sysreg(s3_0_c12_c12_7, 1);  /* ICC_IGRPEN1_EL1 */
+		isb();
+		mmio_write64(GUEST_GICD_BASE + GICD_IROUTER + 8 * UART_INTID, 0);
+	} else {
+		mmio_write32(GUEST_GICC_BASE + GICC_PMR, 0xff);
+		mmio_write32(GUEST_GICC_BASE + GICC_CTLR, 1);
+		mmio_write8(GUEST_GICD_BASE + GICD_ITARGETSR + UART_INTID, 1);
+	}
+	mmio_write8(private_base() + GICD_IPRIORITYR + 1, 0xa0);
+	mmio_write8(GUEST_GICD_BASE + GICD_IPRIORITYR + UART_INTID, 0xa0);
+	mmio_write32(private_base() + GICD_ISENABLER, 1u << 1);
+	mmio_write32(GUEST_GICD_BASE + GICD_ISENABLER + 4, 1u << (UART_INTID - 32));
+	irq_handler = storm_irq;
+	for (unsigned phase = 1; phase <= 2; phase++) {
+		irq_count = 0;
+		irq_end = time_ms() + 1500;
+		irq_phase = phase;
+		__asm__ volatile("msr daifclr, #2" ::: "memory");
+		if (phase == 1)
+			sgi_to_self(1);
+		else
+			mmio_write32(GUEST_UART_BASE + UART_IMSC, UART_INT_TX);
+		while (time_ms() < irq_end + 20) /* the main line runs only between interrupts */
+			;
+		irq_phase = 0;
+		mmio_write32(GUEST_UART_BASE + UART_IMSC, 0);
+		delay_us(20 * 1000);
+		__asm__ volatile("msr daifset, #2" ::: "memory");
+		counts[phase - 1] = irq_count;
+	}
+	mmio_write32(private_base() + GICD_ICENABLER, 1u << 1);
+	mmio_write32(GUEST_GICD_BASE + GICD_ICENABLER + 4, 1u << (UART_INTID - 32));
+	irq_handler = NULL;
+	snprintf(detail, sizeof(detail), "GICv%u: %u self-SGIs, %u PL011 interrupts in 1.5 s each",
+		 irq_v3 ? 3 : 2, counts[0], counts[1]);
+	if (counts[0] < 10 || counts[1] < 10)
+		return why("interrupts did not flow: %u SGIs, %u PL011 interrupts", counts[0],
+			   counts[1]);
+	return NULL;
+}
+
 /* The PL011: every register, all widths, except writes to DR (output). */
 static const char *uart_registers(void)
 {
@@ -1660,6 +1776,7 @@ static const struct hcase cases[] = {
 	{"call_storm", call_storm, &med},
 	{"psci_abuse", psci_abuse, &med},
 	{"sgi_storm", sgi_storm, &med},
+	{"irq_storm", irq_storm, &med},
 	{"uart_registers", uart_registers, &med},
 	{"gic_registers", gic_registers, &med},
 	{"sysreg_traps", sysreg_traps, &med},

@@ -64,7 +64,7 @@ static inline uint64_t mmio_read64(uint64_t a)
 }
 static inline void mmio_write64(uint64_t a, uint64_t v)
 {
-	__asm__ volatile("str %0, [%1]" ::"rZ"(v), "r"(a) : "memory");
+	__asm__ volatile("str %x0, [%1]" ::"rZ"(v), "r"(a) : "memory");
 }
 
 #define dmb() __asm__ volatile("dmb sy" ::: "memory")
