@@ -71,18 +71,29 @@ def stop_and_wait(con, vm, name, timeout):
                   f"cat /tmp/{name}.log; (exit $(cat /tmp/{name}.rc))", timeout)
 
 
+def steps(*pairs):
+    """A shell round of (command, what) steps; the first that fails says what
+    failed in which round and ends the loop with status 1."""
+    return " && ".join(f"{{ {cmd} || {{ echo \"round $n: {what} failed\"; false; }}; }}"
+                       for cmd, what in pairs)
+
+
 # gvm1: 4 MiB of random data through its mediated disk, read back uncached,
-# then a ping to the MVM through the switch.
-GVM1_ROUND = ("dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null && "
-              "dd if=/tmp/p of=/dev/vda bs=1M seek=$((n % 8 * 4)) oflag=direct 2>/dev/null && "
-              "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M skip=$((n % 8 * 4)) count=4 "
-              "iflag=direct 2>/dev/null | sha256sum)\" ] && ping -c 1 -W 5 10.0.2.15 >/dev/null")
+# then pings to the MVM through the switch (one reply of three is enough).
+GVM1_ROUND = steps(
+    ("dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null", "random data"),
+    ("dd if=/tmp/p of=/dev/vda bs=1M seek=$((n % 8 * 4)) oflag=direct 2>/dev/null", "disk write"),
+    ("[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M skip=$((n % 8 * 4)) count=4 "
+     "iflag=direct 2>/dev/null | sha256sum)\" ]", "read-back check"),
+    ("ping -c 3 -W 5 10.0.2.15 >/dev/null", "ping to the MVM"))
 
 
 def mvm_round():
-    # the MVM: its passed-through disk's pattern, and a ping to gvm1
-    return (f"[ \"$(dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum | cut -d' ' -f1)\" = "
-            f"\"{disk_sha()}\" ] && ping -c 1 -W 5 10.0.2.21 >/dev/null")
+    # the MVM: its passed-through disk's pattern, and pings to gvm1
+    return steps(
+        (f"[ \"$(dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum | cut -d' ' -f1)\" = "
+         f"\"{disk_sha()}\" ]", "disk pattern check"),
+        ("ping -c 3 -W 5 10.0.2.21 >/dev/null", "ping to gvm1"))
 
 
 def serve_guest(con):
