@@ -1735,6 +1735,63 @@ static const char *mmio_writeback(void)
 	return NULL;
 }
 
+/* Edges of syndrome-less MMIO: byte loads with write-back over config space
+ * (emulated), a pre-indexed pair, and accesses the device refuses (a pair
+ * past the registers, a 64-bit load with write-back): those abort and leave
+ * the base register alone. */
+static const char *mmio_writeback_edges(void)
+{
+	struct dev *d = &med;
+	const char *err = dev_up(d);
+	if (err)
+		return err;
+	uint64_t base = d->v.base, x1;
+	uint32_t w0 = 0, w1 = 0, cfg = vio_read(&d->v, VIO_CONFIG);
+	struct exc_record rec;
+
+	exc_expect(&rec, 0);
+	x1 = base + VIO_CONFIG;
+	for (unsigned i = 0; i < 4; i++) {
+		__asm__ volatile("ldrb %w0, [%1], #1" : "=r"(w0), "+r"(x1)::"memory");
+		if (rec.count || w0 != (cfg >> (8 * i) & 0xff))
+			return why("ldrb w, [x], #1 at config %u: 0x%x, expected 0x%x, aborts %u",
+				   i, w0, cfg >> (8 * i) & 0xff, rec.count);
+	}
+	if (x1 != base + VIO_CONFIG + 4)
+		return why("ldrb w, [x], #1 x4: base +%ld", (int64_t)(x1 - base));
+	x1 = base + VIO_MAGIC - 8;
+	__asm__ volatile("ldp %w0, %w1, [%2, #8]!" : "=&r"(w0), "=&r"(w1), "+r"(x1)::"memory");
+	if (rec.count || w0 != vio_read(&d->v, VIO_MAGIC) || w1 != 2 || x1 != base)
+		return why("ldp w, w, [x, #8]!: 0x%x 0x%x base %ld aborts %u", w0, w1,
+			   (int64_t)(x1 - base), rec.count);
+	exc_disarm();
+
+	/* refused: the registers past the config space, 64 bits wide */
+	x1 = base + 0x1f8;
+	exc_expect(&rec, 0);
+	__asm__ volatile("ldp %w0, %w1, [%2], #8" : "=&r"(w0), "=&r"(w1), "+r"(x1)::"memory");
+	exc_disarm();
+	if (!rec.count)
+		return why("ldp past the config space: no abort (0x%x 0x%x)", w0, w1);
+	if (x1 != base + 0x1f8)
+		return why("ldp past the config space aborted but wrote the base back (+%ld)",
+			   (int64_t)(x1 - base));
+	uint64_t x0 = 0;
+	x1 = base + VIO_MAGIC;
+	exc_expect(&rec, 0);
+	__asm__ volatile("ldr %0, [%1], #8" : "=r"(x0), "+r"(x1)::"memory");
+	exc_disarm();
+	if (!rec.count)
+		return why("ldr x, [x], #8 on a 32-bit register: no abort (0x%lx)", x0);
+	if (x1 != base + VIO_MAGIC)
+		return why("ldr x, [x], #8 aborted but wrote the base back (+%ld)",
+			   (int64_t)(x1 - base));
+	if (ESR_EC(rec.esr) != EC_DABT_CUR || (ESR_ISS(rec.esr) & 0x3f) != DFSC_SEA ||
+	    rec.far != base + VIO_MAGIC)
+		return why("ldr x, [x], #8: esr 0x%lx far 0x%lx", rec.esr, rec.far);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- runner */
 struct hcase {
 	const char *name;
@@ -1783,6 +1840,7 @@ static const struct hcase cases[] = {
 	{"unmapped_data_abort", unmapped_data, &med},
 	{"unmapped_fetch_abort", unmapped_fetch, &med},
 	{"mmio_writeback", mmio_writeback, &med},
+	{"mmio_writeback_edges", mmio_writeback_edges, &med},
 };
 
 static void report(const char *name, const char *err)
