@@ -348,6 +348,26 @@ static bool access(uint64_t off, unsigned width, bool write, uint64_t *val)
 
 static void check_queue_views(void);
 
+/* No lost interrupt: used entries the driver asked to hear about (no
+ * NO_INTERRUPT flag, or used_event crossed with EVENT_IDX) come with one. */
+FUZZ_NOCOV static void check_used_interrupt(const struct virtq *was, const struct virtq *vq)
+{
+	if (!was->ready || !vq->ready || vq->used_idx == was->used_idx ||
+	    vq->avail_ipa != was->avail_ipa || vq->num != was->num)
+		return;
+	uint64_t avail = was->avail_ipa - FUZZ_GUEST_IPA;
+	uint16_t flags, event;
+	memcpy(&flags, fuzz_guest_byte(&guest, avail), 2);
+	memcpy(&event, fuzz_guest_byte(&guest, avail + 4 + 2ULL * was->num), 2);
+	uint16_t now = vq->used_idx;
+	bool want = was->event_idx
+			    ? (uint16_t)(now - event - 1) < (uint16_t)(now - was->signalled_used)
+			    : !(flags & 1);
+	FUZZ_ASSERT(!want || (fuzz_nirqs && (dev.isr & VIRTIO_INT_USED)),
+		    "used idx %u -> %u without the interrupt the driver asked for", was->used_idx,
+		    now);
+}
+
 /* One register access, checked against the model. */
 static void reg_access(uint64_t off, unsigned width, bool write, uint64_t val)
 {
@@ -360,6 +380,7 @@ static void reg_access(uint64_t off, unsigned width, bool write, uint64_t val)
 	fuzz_guest_snapshot(&guest);
 	if (write && reg)
 		expect_notify = model_write((uint32_t)off, (uint32_t)val);
+	struct virtq before = expect_notify >= 0 ? dev.vq[expect_notify] : (struct virtq){0};
 	uint64_t got = val;
 	bool ok = access(off, width, write, &got);
 	TRACE("%s 0x%llx/%u 0x%llx -> %d 0x%llx\n", write ? "write" : "read",
@@ -394,6 +415,8 @@ static void reg_access(uint64_t off, unsigned width, bool write, uint64_t val)
 			    (uint32_t)val, isr_before);
 	if (write && reg && off == STATUS && !val)
 		FUZZ_ASSERT(dev.isr == 0, "InterruptStatus 0x%x after a reset", dev.isr);
+	if (expect_notify >= 0)
+		check_used_interrupt(&before, &dev.vq[expect_notify]);
 	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++)
 		FUZZ_ASSERT(fuzz_irqs[i].vm == &vms[0] && !fuzz_irqs[i].vcpu &&
 				    fuzz_irqs[i].intid == IRQ,
