@@ -329,8 +329,9 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	med.req_prod = med.cmp_cons = 0;
 	med.kicked = (uint32_t)((1ull << med.ndisks) - 1);
 	spin_unlock(&med.lock);
-	printk("mediated: MVM registered its area at 0x%lx (%u slots, %u disk(s))\n",
-	       (unsigned long)pa, MED_MAX_SLOTS, med.ndisks);
+	vm_log(vcpu->vm, LOG_MEDIATED,
+	       "mediated: area registered at 0x%lx (%u slots, %u disk(s))\n", (unsigned long)pa,
+	       MED_MAX_SLOTS, med.ndisks);
 	mediated_work();
 	return HC_OK;
 }
@@ -359,7 +360,9 @@ static int64_t resync(void)
 			requeued++;
 		}
 	spin_unlock(&med.lock);
-	printk("mediated: daemon resync, %u request(s) queued again\n", requeued);
+	/* MVM user space may resync in a loop: rate-limited */
+	vm_log(med.mvm, LOG_MEDIATED, "mediated: daemon resync, %u request(s) queued again\n",
+	       requeued);
 	if (requeued)
 		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
 	mediated_work();

@@ -475,6 +475,23 @@ static void test_resync_loses_nothing(void **state)
 	assert_int_equal(gmm_used_idx(G(0)), 10);
 }
 
+/* MVM user space may call HC_MED_RESYNC (SYSHYPER_IOC_RESYNC) in a loop:
+ * it must not get a hypervisor log line per call, only rate-limited ones
+ * (vm_log). */
+static void test_resync_loop_does_not_flood_the_log(void **state)
+{
+	(void)state;
+	submit(G(0), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(0));
+	ipi();
+	unsigned printks = gmm.printks;
+	for (unsigned i = 0; i < 1000; i++)
+		assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(gmm.printks, printks);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_OK);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +509,7 @@ int main(int argc, char **argv)
 		T(test_duplicate_completion_after_reuse),
 		T(test_hostile_completion_values),
 		T(test_resync_loses_nothing),
+		T(test_resync_loop_does_not_flood_the_log),
 #undef T
 	};
 	if (argc > 1)
