@@ -11,6 +11,8 @@ extern const struct blk_backend_ops mediated_blk_backend;
 int mediated_add_disk(struct virtio_blk *blk, unsigned index);
 /* IPI_WORK on the MVM's CPU: move kicked requests into the area. */
 void mediated_work(void);
+/* Every CPU's hypervisor tick: resumes a pass that stopped on its budget. */
+void mediated_tick(void);
 void mediated_print_stats(void);
 /* HC_MED_* hypercalls from the MVM. */
 int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2);

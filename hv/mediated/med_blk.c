@@ -32,7 +32,8 @@ _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
 
 /* One request's worth of chains per disk and pass (requests the device
  * answers itself included): a guest that keeps its queue full cannot keep
- * the MVM's CPU here. The rest waits for the next pass. */
+ * the MVM's CPU here. The rest waits for the next pass (a completion, or
+ * the tick: mediated_tick). */
 #define PASS_BUDGET VIRTQ_MAX_SIZE
 /* No disk holds more than this many slots while another disk exists. */
 #define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
@@ -50,7 +51,8 @@ static struct {
 	struct virtio_blk *disks[MED_MAX_DISKS];
 	unsigned ndisks; /* highest index + 1 */
 	unsigned ndisks_present;
-	uint32_t kicked; /* bitmap of disks with requests to take */
+	uint32_t kicked;   /* bitmap of disks with requests to take */
+	uint32_t leftover; /* a pass stopped on its budget: the tick resumes it */
 	struct inflight slot[MED_MAX_SLOTS];
 	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
 	unsigned next_disk;                 /* round robin: first to serve */
@@ -187,6 +189,8 @@ static unsigned fill_slots(void)
 	}
 	if (want | later)
 		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
+	if (later) /* still marked, so no notify IPIs again: the tick must */
+		__atomic_store_n(&med.leftover, 1, __ATOMIC_SEQ_CST);
 	return queued;
 }
 
@@ -201,6 +205,18 @@ void mediated_work(void)
 	spin_unlock(&med.lock);
 	if (queued)
 		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
+}
+
+/* Every CPU's tick: a pass that stopped on its budget goes on (one IPI to
+ * the MVM's CPU per tick at most), so a disk left marked is never stranded,
+ * and a guest that keeps its queue busy with requests the device answers
+ * itself gets one budget per tick, not the MVM's CPU. */
+void mediated_tick(void)
+{
+	struct vm *mvm = med.mvm;
+
+	if (mvm && __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST))
+		gic_send_sgi(mvm->vcpus[0].pcpu, IPI_WORK);
 }
 
 static uint8_t to_virtio_status(int32_t s)

@@ -47,6 +47,9 @@ void vgic_maintenance(struct vcpu *vcpu)
 void mediated_work(void)
 {
 }
+void mediated_tick(void)
+{
+}
 void hv_timer_irq(void)
 {
 }
