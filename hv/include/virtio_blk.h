@@ -30,10 +30,10 @@ struct blk_req {
 	uint64_t sector;
 	uint32_t len; /* data bytes (checked, <= BLK_MAX_REQUEST): to write or to read */
 	struct virtq_chain chain;
-	unsigned data_first;  /* index of the first data buffer in chain.bufs */
-	uint32_t data_skip;   /* bytes of that buffer that belong to the header */
-	uint8_t *status;      /* the status byte in the guest */
-	uint32_t reset_count; /* the device's, when the request was taken */
+	unsigned data_first; /* index of the first data buffer in chain.bufs */
+	uint32_t data_skip;  /* bytes of that buffer that belong to the header */
+	uint8_t *status;     /* the status byte in the guest */
+	uint32_t epoch;      /* the queue's (virtio_queue_epoch_locked) when taken */
 };
 
 struct blk_backend_ops {

@@ -54,8 +54,9 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t isr;
 	uint32_t config_generation;
-	uint32_t reset_count;                     /* completions from before a reset are dropped */
-	uint32_t queue_resets[VIRTIO_MAX_QUEUES]; /* QueueReset, per queue */
+	uint32_t reset_count;                      /* completions from before a reset are dropped */
+	uint32_t queue_resets[VIRTIO_MAX_QUEUES];  /* QueueReset, per queue */
+	uint32_t queue_enables[VIRTIO_MAX_QUEUES]; /* QueueReady 1 that took */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
@@ -72,8 +73,12 @@ void virtio_notify_used(struct virtio_dev *dev, unsigned q);
 /* Takes the next chain of queue q under the device lock: VQ_OK, VQ_EMPTY
  * (also for a queue that is not ready), or an error, after which the device
  * has been put in DEVICE_NEEDS_RESET. The chain remembers the queue's
- * epoch (device and queue resets). */
+ * epoch (virtio_queue_epoch_locked). */
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
+/* Queue q's epoch (dev->lock held): it changes with every device reset,
+ * QueueReset and enable, so a request taken before one of those is never
+ * completed into the queue or buffers the driver has now. */
+uint32_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q);
 /* Returns a chain to queue q, unless the queue was reset since the chain was
  * taken (or is not ready): then it is not the driver's any more. */
 void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,

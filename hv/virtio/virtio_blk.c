@@ -160,8 +160,8 @@ static void copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len)
 }
 
 /* Status, data (for reads) and used ring, all under the device lock and
- * only if the driver has not reset the device since the request was taken:
- * after a reset its buffers may hold something else. */
+ * only if the driver has not reset the device or its queue (or enabled it
+ * again) since the request was taken: its buffers may hold something else. */
 static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, uint32_t len,
 		     uint32_t written)
 {
@@ -174,7 +174,7 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, u
 	else if (req->type == VIRTIO_BLK_T_OUT)
 		blk->bytes_written += req->len;
 	spin_lock(&blk->vdev.lock);
-	bool live = blk->vdev.vq[0].ready && blk->vdev.reset_count == req->reset_count;
+	bool live = blk->vdev.vq[0].ready && virtio_queue_epoch_locked(&blk->vdev, 0) == req->epoch;
 	if (live) {
 		if (data)
 			copy_in(req, data, len);
@@ -282,7 +282,7 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 			return BLK_NEXT_BUSY; /* more may wait: the caller comes back later */
 		spin_lock(&dev->lock);
 		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], dev->mem, &req->chain) : VQ_EMPTY;
-		req->reset_count = dev->reset_count;
+		req->epoch = virtio_queue_epoch_locked(dev, 0);
 		if (r < 0) /* under the lock: the error is this queue's, not a reset one's */
 			virtio_device_error_locked(dev, virtq_strerror(r));
 		spin_unlock(&dev->lock);

@@ -52,11 +52,12 @@ static void raise_irq_locked(struct virtio_dev *dev, uint32_t why)
 	vgic_inject(dev->vm, NULL, dev->irq);
 }
 
-/* Changes whenever queue q is reset, alone or with the device (both counts
- * only grow). */
-static uint32_t queue_epoch(const struct virtio_dev *dev, unsigned q)
+/* Changes whenever queue q is reset, alone or with the device, and
+ * whenever it is enabled (after QueueReady 0 or a device error the driver
+ * may have taken its memory back): the counts only grow. */
+uint32_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q)
 {
-	return dev->reset_count + dev->queue_resets[q];
+	return dev->reset_count + dev->queue_resets[q] + dev->queue_enables[q];
 }
 
 void virtio_notify_used(struct virtio_dev *dev, unsigned q)
@@ -96,7 +97,7 @@ int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *cha
 	spin_lock(&dev->lock);
 	if (dev->vq[q].ready)
 		r = virtq_pop(&dev->vq[q], dev->mem, chain);
-	chain->epoch = queue_epoch(dev, q);
+	chain->epoch = virtio_queue_epoch_locked(dev, q);
 	if (r < 0) /* the queue this chain came from, not one set up since */
 		virtio_device_error_locked(dev, virtq_strerror(r));
 	spin_unlock(&dev->lock);
@@ -109,7 +110,7 @@ void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_ch
 	if (q >= dev->ops->nqueues)
 		return;
 	spin_lock(&dev->lock);
-	if (dev->vq[q].ready && queue_epoch(dev, q) == chain->epoch)
+	if (dev->vq[q].ready && virtio_queue_epoch_locked(dev, q) == chain->epoch)
 		virtq_push(&dev->vq[q], chain->head, written);
 	spin_unlock(&dev->lock);
 }
@@ -172,6 +173,8 @@ static void queue_ready(struct virtio_dev *dev, struct virtq *vq, uint32_t v)
 	int err = virtq_enable(vq, dev->mem);
 	if (err)
 		virtio_device_error_locked(dev, virtq_strerror(err));
+	else /* a new queue: chains taken before are not returned into it */
+		dev->queue_enables[vq - dev->vq]++;
 }
 
 static void set_half(uint64_t *v, bool high, uint32_t val)

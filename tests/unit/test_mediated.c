@@ -359,6 +359,33 @@ static void test_no_read_data_after_reset(void **state)
 	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
 }
 
+/* QueueReady 0 stops the queue (the driver may take its memory back
+ * without a device reset, as Linux's del_vq does); enabled again, it is a
+ * new queue: a read still at the MVM must not land in the old buffers nor
+ * its head in the new used ring. */
+static void test_no_read_data_after_queue_reenable(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[2];
+	(void)state;
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, 2), 1);
+	gmm_mmio_write(g, 0x044, 0); /* QueueReady */
+	assert_int_equal(gmm_mmio_read(g, 0x044), 0);
+	gmm_mmio_write(g, 0x044, 1);
+	assert_int_equal(gmm_mmio_read(g, 0x044), 1);
+	memset(gmm_ptr(g, DATA_IPA(0)), 0x99, 4096);
+	*(uint8_t *)gmm_ptr(g, STATUS_IPA(0)) = 0x42;
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(0)))[0], 0x99);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(0)))[4095], 0x99);
+	assert_int_equal(status_of(g, 0), 0x42);
+	assert_int_equal(gmm_used_idx(g), 0);
+}
+
 /* Finding 11: a completion from before a resync (the request was queued
  * again with a new tag) finishes nothing; the new tag does. */
 static void test_stale_completion_after_resync(void **state)
@@ -542,6 +569,7 @@ int main(int argc, char **argv)
 		T(test_flooding_disk_does_not_starve_another),
 		T(test_two_floods_share_slots),
 		T(test_no_read_data_after_reset),
+		T(test_no_read_data_after_queue_reenable),
 		T(test_stale_completion_after_resync),
 		T(test_duplicate_completion_after_reuse),
 		T(test_hostile_completion_values),
