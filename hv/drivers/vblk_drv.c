@@ -32,7 +32,15 @@
 #define R_CONFIG 0x100
 
 #define F_RO_BIT 5
-#define POLL_LIMIT 2000000000UL
+#ifndef VBLK_POLL_LIMIT
+#define VBLK_POLL_LIMIT 2000000000UL
+#endif
+#define POLL_LIMIT VBLK_POLL_LIMIT
+#ifdef __aarch64__
+#define mb() __asm__ volatile("dmb ish" ::: "memory")
+#else /* host unit tests */
+#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 
 /* Layout of ring_mem (one page): desc at 0, avail at 512, used at 1024,
  * header at 2048, status at 2064. */
@@ -133,6 +141,13 @@ uint8_t vblk_drv_request(struct vblk_drv *d, uint32_t type, uint64_t sector,
 	if (nsegs > VBLK_DRV_MAX_SEGS)
 		return VIRTIO_BLK_S_IOERR;
 	spin_lock(&d->lock);
+	if (used[1] != d->avail_idx) {
+		/* a request that timed out is still the device's: its
+		 * descriptors, header and status byte are not ours to reuse */
+		spin_unlock(&d->lock);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	d->used_seen = used[1];
 	hdr[0] = type;
 	hdr[1] = 0;
 	memcpy(&hdr[2], &sector, sizeof(sector));
@@ -144,16 +159,15 @@ uint8_t vblk_drv_request(struct vblk_drv *d, uint32_t type, uint64_t sector,
 	set_desc(desc, nsegs + 1, base + OFF_STATUS, 1, VIRTQ_DESC_F_WRITE);
 	desc[nsegs + 1].flags = VIRTQ_DESC_F_WRITE;
 	avail[2 + d->avail_idx % VBLK_DRV_QSIZE] = 0;
-	__asm__ volatile("dmb ish" ::: "memory");
+	mb();
 	avail[1] = ++d->avail_idx;
-	__asm__ volatile("dmb ish" ::: "memory");
+	mb();
 	wr(d, R_QUEUE_NOTIFY, 0);
 	unsigned long spins = 0;
 	while (used[1] == d->used_seen && ++spins < POLL_LIMIT)
 		;
-	__asm__ volatile("dmb ish" ::: "memory");
+	mb();
 	uint8_t s = used[1] != d->used_seen ? *status : VIRTIO_BLK_S_IOERR;
-	d->used_seen = used[1];
 	wr(d, R_INT_ACK, rd(d, R_INT_STATUS));
 	d->requests++;
 	spin_unlock(&d->lock);
