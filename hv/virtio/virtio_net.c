@@ -50,13 +50,12 @@ static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 	return v;
 }
 
-/* Copies the frame (TX chain after its header) into the receiver's RX chain
- * after a fresh header. Returns bytes written, 0 if it does not fit. */
-static uint32_t copy_frame(const struct virtq_chain *tx, uint32_t frame_len,
-			   const struct virtq_chain *rx)
+/* Copies the frame (read from the sender once) into the receiver's RX
+ * chain after a fresh header. Returns bytes written, 0 if it does not fit. */
+static uint32_t copy_frame(const uint8_t *frame, uint32_t frame_len, const struct virtq_chain *rx)
 {
 	uint8_t hdr[HDR_LEN] = {0};
-	uint32_t total = HDR_LEN + frame_len, done = 0, src_off = HDR_LEN;
+	uint32_t total = HDR_LEN + frame_len, done = 0;
 
 	if (rx->writable_len < total || rx->nreadable)
 		return 0;
@@ -72,14 +71,14 @@ static uint32_t copy_frame(const struct virtq_chain *tx, uint32_t frame_len,
 			room -= n;
 		}
 		uint32_t n = MIN(room, total - done);
-		virtq_chain_read(tx, src_off, dst, n);
-		src_off += n;
+		if (n)
+			memcpy(dst, frame + (done - HDR_LEN), n);
 		done += n;
 	}
 	return total;
 }
 
-static void deliver(struct virtio_net *dst, const struct virtq_chain *tx, uint32_t frame_len)
+static void deliver(struct virtio_net *dst, const uint8_t *frame, uint32_t frame_len)
 {
 	struct virtio_dev *d = &dst->vdev;
 	struct net_port_stats *st = &sw.ports[dst->port].stats;
@@ -91,7 +90,7 @@ static void deliver(struct virtio_net *dst, const struct virtq_chain *tx, uint32
 	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
 		r = virtq_pop(&d->vq[Q_RX], d->mem, &rx);
 	if (r == VQ_OK) {
-		written = copy_frame(tx, frame_len, &rx);
+		written = copy_frame(frame, frame_len, &rx);
 		virtq_push(&d->vq[Q_RX], rx.head, written);
 	} else if (r < 0) {
 		virtio_device_error_locked(d, virtq_strerror(r));
@@ -108,10 +107,12 @@ static void deliver(struct virtio_net *dst, const struct virtq_chain *tx, uint32
 	virtio_notify_used(d, Q_RX);
 }
 
+/* The frame is read from the sender's memory once: its other vCPUs may
+ * rewrite it meanwhile, and every receiver must get what was routed. */
 static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 {
 	struct net_port_stats *st = &sw.ports[src->port].stats;
-	uint8_t eth[ETH_HLEN];
+	uint8_t frame[MAX_FRAME];
 
 	if (tx->writable_len || tx->readable_len < HDR_LEN + ETH_HLEN ||
 	    tx->readable_len > HDR_LEN + MAX_FRAME) {
@@ -119,15 +120,15 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 		return;
 	}
 	uint32_t frame_len = (uint32_t)tx->readable_len - HDR_LEN;
-	virtq_chain_read(tx, HDR_LEN, eth, ETH_HLEN);
+	virtq_chain_read(tx, HDR_LEN, frame, frame_len);
 	st->tx_frames++;
 	st->tx_bytes += frame_len;
-	uint32_t ports = netswitch_route(&sw, (unsigned)src->port, eth);
+	uint32_t ports = netswitch_route(&sw, (unsigned)src->port, frame);
 	if (!ports)
 		st->drop_no_route++;
 	for (unsigned p = 0; p < sw.nports; p++)
 		if (ports & (1u << p))
-			deliver(sw.ports[p].dev, tx, frame_len);
+			deliver(sw.ports[p].dev, frame, frame_len);
 }
 
 static void handle_tx(struct virtio_net *net)

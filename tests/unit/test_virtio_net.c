@@ -38,18 +38,25 @@ int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void
 	handler_dev = d;
 	return 0;
 }
+/* One port, 0, the device of the current test (frames routed to it loop
+ * back into its own receive queue). */
 int netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool uplink, void *dev)
 {
-	(void)sw, (void)mac, (void)uplink, (void)dev;
+	(void)mac, (void)uplink;
+	sw->ports[0].dev = dev;
+	sw->nports = 1;
 	return 0;
 }
+static uint32_t route_to; /* what netswitch_route answers */
+static uint8_t routed_dst[ETH_ALEN];
 uint32_t netswitch_route(const struct netswitch *sw, unsigned src, const uint8_t dst[ETH_ALEN])
 {
-	(void)sw, (void)src, (void)dst;
+	(void)sw, (void)src;
 	routed++;
+	memcpy(routed_dst, dst, ETH_ALEN);
 	if (on_route)
 		on_route();
-	return 0; /* nowhere: counted as no-route */
+	return route_to; /* 0 unless a test says: nowhere, counted as no-route */
 }
 uint8_t net_ctrl_command(struct net_rx_mode *mode, const uint8_t mac[ETH_ALEN],
 			 const struct virtq_chain *c)
@@ -133,6 +140,7 @@ static int setup(void **state)
 	vm.name = "gvm";
 	assert_int_equal(virtio_net_create(&net, &vm, BASE, 48, mac, false), 0);
 	routed = commands = 0;
+	route_to = 0;
 	on_route = on_command = NULL;
 	return 0;
 }
@@ -225,10 +233,46 @@ static void test_ctrl_without_ack_is_an_error(void **state)
 	assert_true(acc.value & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* The sender's other vCPU rewrites the frame while the device works on it:
+ * the frame is read from the guest once, so what is delivered is what was
+ * routed (a destination MAC the switch never saw reaches nobody). */
+#define RX_IPA (RAM_IPA + 0x90000)
+
+static void rewrite_frame(void)
+{
+	memset((uint8_t *)hva(DATA_IPA) + 12, 0xee, 12 + 60 - 12);
+}
+
+static void test_frame_read_once(void **state)
+{
+	struct virtq_desc *rxd = hva(DESC_IPA(0));
+	volatile uint16_t *rxa = hva(AVAIL_IPA(0));
+	volatile uint16_t *rxu = hva(USED_IPA(0));
+	uint8_t *frame = (uint8_t *)hva(DATA_IPA) + 12;
+	uint8_t *got = (uint8_t *)hva(RX_IPA) + 12;
+	(void)state;
+	bring_up();
+	rxd[0] = (struct virtq_desc){.addr = RX_IPA, .len = 2048, .flags = VIRTQ_DESC_F_WRITE};
+	rxa[2] = 0;
+	rxa[1] = 1;
+	for (unsigned i = 0; i < 60; i++)
+		frame[i] = (uint8_t)(0x20 + i);
+	offer_frame(0);
+	route_to = 1;
+	on_route = rewrite_frame;
+	wr(0x050, Q_TX);
+	assert_int_equal(routed, 1);
+	assert_int_equal(rxu[1], 1);
+	assert_memory_equal(routed_dst, got, ETH_ALEN);
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal(got[i], 0x20 + i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_without_ack_is_an_error, setup, teardown),
 	};
