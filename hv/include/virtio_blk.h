@@ -61,8 +61,10 @@ int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_
 #define BLK_NEXT_BUSY 2 /* *budget ran out: more may wait, come back later */
 /* The next request for the backend. Requests the device can answer itself
  * (errors, GET_ID, out of range, read-only) are completed here and never
- * reach the backend. Every chain taken costs one unit of *budget, so a
- * guest that keeps feeding the queue cannot keep the caller here. */
+ * reach the backend. Each of those costs one unit of *budget (none left:
+ * BLK_NEXT_BUSY before anything is taken), so a guest that keeps feeding
+ * the queue with them cannot keep the caller here; requests for the backend
+ * cost nothing here (the backend bounds them: slots). */
 int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budget);
 /* Copies the request's data (OUT) into dst: at most min(req->len, cap). */
 void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap);

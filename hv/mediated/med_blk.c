@@ -30,11 +30,13 @@
 _Static_assert(BLK_MAX_REQUEST <= MED_SLOT_DATA, "a request must fit a slot");
 _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
 
-/* One request's worth of chains per disk and pass (requests the device
- * answers itself included): a guest that keeps its queue full cannot keep
- * the MVM's CPU here. The rest waits for the next pass (a completion, or
- * the tick: mediated_tick). */
-#define PASS_BUDGET VIRTQ_MAX_SIZE
+/* Requests the device answers itself (unknown type, out of range, GET_ID,
+ * malformed) are answered on the MVM's CPU with med.lock held: each disk
+ * may have JUNK_PER_TICK of them answered per hypervisor tick (any CPU's,
+ * 50 ms each), so a guest that keeps its queue full of them costs the MVM a
+ * bounded share of its CPU. An honest driver sends GET_ID once. The rest
+ * waits for the next tick (mediated_tick). */
+#define JUNK_PER_TICK 16
 /* No disk holds more than this many slots while another disk exists. */
 #define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
 
@@ -51,8 +53,11 @@ static struct {
 	struct virtio_blk *disks[MED_MAX_DISKS];
 	unsigned ndisks; /* highest index + 1 */
 	unsigned ndisks_present;
-	uint32_t kicked;   /* bitmap of disks with requests to take */
-	uint32_t leftover; /* a pass stopped on its budget: the tick resumes it */
+	uint32_t kicked;                     /* bitmap of disks with requests to take */
+	uint32_t leftover;                   /* a pass stopped on its budget: the tick resumes it */
+	unsigned junk_budget[MED_MAX_DISKS]; /* see JUNK_PER_TICK */
+	uint32_t budget_tick[MED_MAX_DISKS]; /* the tick it was renewed at */
+	uint32_t ticks;                      /* atomic: every CPU's tick adds 1 */
 	struct inflight slot[MED_MAX_SLOTS];
 	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
 	unsigned next_disk;                 /* round robin: first to serve */
@@ -75,6 +80,7 @@ int mediated_add_disk(struct virtio_blk *blk, unsigned index)
 		return -1;
 	med.disks[index] = blk;
 	blk->disk_index = index;
+	med.junk_budget[index] = JUNK_PER_TICK;
 	med.ndisks_present++;
 	if (index >= med.ndisks)
 		med.ndisks = index + 1;
@@ -160,21 +166,25 @@ static int pick_disk(uint32_t want)
 static unsigned fill_slots(void)
 {
 	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
-	unsigned budget[MED_MAX_DISKS];
 	uint32_t later = 0;
 	unsigned queued = 0;
 
+	uint32_t tick = __atomic_load_n(&med.ticks, __ATOMIC_RELAXED);
+
 	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
-		budget[d] = PASS_BUDGET;
 		if (!med.disks[d])
 			want &= ~(1u << d);
+		if (med.budget_tick[d] != tick) { /* a tick since: a new budget */
+			med.budget_tick[d] = tick;
+			med.junk_budget[d] = JUNK_PER_TICK;
+		}
 	}
 	while (want) {
 		int s = free_slot(), d = pick_disk(want);
 		if (s < 0 || d < 0)
 			break; /* retried when slots complete */
 		struct inflight *f = &med.slot[s];
-		int r = virtio_blk_next(med.disks[d], &f->req, &budget[d]);
+		int r = virtio_blk_next(med.disks[d], &f->req, &med.junk_budget[d]);
 		med.next_disk = ((unsigned)d + 1) % med.ndisks;
 		if (r == BLK_NEXT_REQ) {
 			f->disk = (unsigned)d;
@@ -207,14 +217,14 @@ void mediated_work(void)
 		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
 }
 
-/* Every CPU's tick: a pass that stopped on its budget goes on (one IPI to
- * the MVM's CPU per tick at most), so a disk left marked is never stranded,
- * and a guest that keeps its queue busy with requests the device answers
- * itself gets one budget per tick, not the MVM's CPU. */
+/* Every CPU's tick: each disk's budget for requests the device answers
+ * itself is renewed, and a pass that stopped on it goes on (one IPI to the
+ * MVM's CPU per tick at most), so a disk left marked is never stranded. */
 void mediated_tick(void)
 {
 	struct vm *mvm = med.mvm;
 
+	__atomic_add_fetch(&med.ticks, 1, __ATOMIC_RELAXED); /* no lock: resync may hold it */
 	if (mvm && __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST))
 		gic_send_sgi(mvm->vcpus[0].pcpu, IPI_WORK);
 }

@@ -288,7 +288,6 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 		spin_unlock(&dev->lock);
 		if (r != VQ_OK)
 			return BLK_NEXT_NONE;
-		(*budget)--;
 		req->blk = blk;
 		if (!find_status(req) || !read_header(req, &hdr)) {
 			virtio_device_error(dev, "request without header or status byte");
@@ -300,6 +299,7 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 		int status = check_request(blk, req, chain_data_len(req));
 		if (status < 0)
 			return BLK_NEXT_REQ;
+		(*budget)--; /* only work the device does alone: the backend bounds the rest */
 		answer(blk, req, (uint8_t)status);
 	}
 }
