@@ -191,8 +191,8 @@ static int syshyper_probe(struct platform_device *pdev)
 		goto free;
 	}
 	err = misc_register(&misc);
-	if (err)
-		goto free;
+	if (err) /* the hypervisor writes into the area now: it must stay allocated */
+		return err;
 	dev_info(&pdev->dev, "mediated area at %pa, irq %d\n", &area_pa, irq);
 	return 0;
 free:
