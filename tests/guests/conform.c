@@ -838,6 +838,23 @@ static void test_exceptions(void)
 	      "svc-el1", "count %u esr 0x%lx elr 0x%lx", rec.count, (unsigned long)rec.esr,
 	      (unsigned long)rec.elr);
 
+	/* outside the VM's RAM (512 MiB at 0x40000000) but inside the
+	 * library's executable RAM GiB: stage 2 has nothing there */
+	const uint64_t hole = 0x60000000;
+	exc_expect(&rec, 0);
+	((void (*)(void))hole)();
+	exc_disarm();
+	check(rec.count == 1 && ESR_EC(rec.esr) == EC_IABT_CUR && rec.elr == hole &&
+		      rec.far == hole,
+	      "prefetch-abort-unmapped", "count %u esr 0x%lx elr 0x%lx far 0x%lx", rec.count,
+	      (unsigned long)rec.esr, (unsigned long)rec.elr, (unsigned long)rec.far);
+	exc_expect(&rec, 0);
+	(void)*(volatile uint32_t *)hole;
+	exc_disarm();
+	check(rec.count == 1 && ESR_EC(rec.esr) == EC_DABT_CUR && rec.far == hole,
+	      "data-abort-unmapped", "count %u esr 0x%lx far 0x%lx", rec.count,
+	      (unsigned long)rec.esr, (unsigned long)rec.far);
+
 	map_el0_aliases();
 	uint64_t sp = el0_va((uint64_t)el0_stack + sizeof(el0_stack), 17);
 	uint64_t daif = read_sysreg(daif);
