@@ -40,6 +40,7 @@ void vcpu_resume(struct vcpu *vcpu)
 void vcpu_start(struct vcpu *vcpu)
 {
 	vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_ctx);
+	timer_guest_stop(); /* the physical timer starts off; the virtual one is restored */
 	vcpu_restore_el1(&vcpu->el1);
 	fp_restore(&vcpu->fp);
 	load_vm_context(vcpu);
@@ -53,7 +54,7 @@ void vcpu_start(struct vcpu *vcpu)
 void vcpu_halt(struct vcpu *vcpu)
 {
 	vcpu->state = VCPU_OFF;
-	write_sysreg(cntv_ctl_el0, 0);
+	timer_guest_stop(); /* no timer of a stopped vCPU may fire */
 	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
 	isb();
 	pcpu_idle();
