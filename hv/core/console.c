@@ -99,14 +99,17 @@ static void put_locked(int source, char c)
 
 /* Each source's output is collected into whole lines, so VMs writing at
  * the same time never cut each other's lines (tools read the console line
- * by line). An unfinished line (a shell prompt) goes out on the next
- * hypervisor tick, on the next key typed, or when its buffer fills. */
+ * by line). An unfinished line (a shell prompt) goes out once its source
+ * has been quiet for QUIET_TICKS hypervisor ticks (a slow writer's line is
+ * not cut in two), on the next key typed, or when its buffer fills. */
 #define LINE_MAX 160
 #define NSOURCES (1 + 2 * CFG_MAX_VMS)
+#define QUIET_TICKS 4 /* ticks of any CPU: 50 ms each, so 12.5-50 ms apart */
 
 struct line {
 	char buf[LINE_MAX];
 	unsigned len;
+	unsigned quiet; /* ticks since the source last wrote */
 };
 static struct line lines[NSOURCES];
 
@@ -157,6 +160,7 @@ static uint32_t take_locked(int source, struct line *l, const char *s, size_t n)
 		if (c == '\r')
 			continue; /* put_locked ends lines with \r\n */
 		l->buf[l->len++] = c;
+		l->quiet = 0;
 		if (c == '\n' || l->len == LINE_MAX)
 			added += emit_locked(source, l);
 	}
@@ -247,6 +251,19 @@ void console_flush(void)
 		flushes_since_note++;
 	for (unsigned i = 0; i < NSOURCES; i++)
 		if (lines[i].len)
+			emit_locked(source_of(i), &lines[i]);
+	note_drops_locked();
+	spin_unlock(&out_lock);
+	drain(0, OUT_SIZE);
+}
+
+void console_tick(void)
+{
+	spin_lock(&out_lock);
+	if (flushes_since_note < NOTE_EVERY)
+		flushes_since_note++;
+	for (unsigned i = 0; i < NSOURCES; i++)
+		if (lines[i].len && ++lines[i].quiet >= QUIET_TICKS)
 			emit_locked(source_of(i), &lines[i]);
 	note_drops_locked();
 	spin_unlock(&out_lock);

@@ -20,8 +20,12 @@ void console_init(void);
 void console_write(int source, const char *s, size_t n);
 void console_putc(int source, char c);
 /* Writes out every source's unfinished line, and what the UART's FIFO takes
- * of the buffered output without waiting (the tick calls it). */
+ * of the buffered output without waiting. */
 void console_flush(void);
+/* The hypervisor's tick: the same, but only for unfinished lines whose
+ * source has been quiet for a few ticks (a prompt, not a line half-written
+ * by a slow writer). */
+void console_tick(void);
 /* Bytes of output dropped because a source wrote faster than the UART
  * drains (or more than a write may carry). */
 uint64_t console_dropped(void);

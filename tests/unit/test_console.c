@@ -172,6 +172,27 @@ static void test_prompt_flushed(void **state)
 	assert_string_equal(buf, "[gvm1] # \r\n[mvm] boot\r\n[gvm1] ls\r\n");
 }
 
+/* A slow writer's line is not cut by the tick: an unfinished line goes out
+ * only once its source has been quiet for a few ticks (a prompt). */
+static void test_tick_does_not_cut_a_slow_line(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	write_str(2, "s");
+	console_tick();
+	write_str(2, "torm: ready");
+	console_tick();
+	write_str(2, "\n");
+	write_str(1, "# ");
+	for (int i = 0; i < 8; i++)
+		console_tick();
+	out_str(buf, sizeof(buf));
+	assert_string_equal(buf, "[gvm2] storm: ready\r\n[gvm1] # ");
+	write_str(1, "\n"); /* the next test starts on a fresh line */
+	console_flush();
+}
+
 /* Finding 3: one hvc0 descriptor of any size (up to 4 GiB) went through
  * console_write with the global lock held until the UART had taken every
  * byte. Now the write is bounded: it returns promptly, the excess is
@@ -293,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lines_are_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pl011_bytes_interleaved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prompt_flushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tick_does_not_cut_a_slow_line, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_huge_write_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_while_uart_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_while_other_cpu_at_uart, setup,

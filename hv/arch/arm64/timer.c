@@ -57,5 +57,5 @@ void hv_timer_init(void)
 void hv_timer_irq(void)
 {
 	hv_timer_arm_ms(HV_TICK_MS);
-	console_flush();
+	console_tick();
 }
