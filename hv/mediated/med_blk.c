@@ -36,7 +36,7 @@ _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
  * 50 ms each), so a guest that keeps its queue full of them costs the MVM a
  * bounded share of its CPU. An honest driver sends GET_ID once. The rest
  * waits for the next tick (mediated_tick). */
-#define JUNK_PER_TICK 16
+#define JUNK_PER_TICK 4
 /* No disk holds more than this many slots while another disk exists. */
 #define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
 
