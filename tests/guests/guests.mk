@@ -13,10 +13,13 @@ GUEST_OUT := $(BUILD)/guests
 GUEST_NAMES := hostile conform conform2 storm
 # Test configurations that scenarios also boot on GICv2 (test-configs builds both).
 GUEST_NAMES_GIC2 := conform conform2
-GUEST_LIB_SRCS := $(GUEST_DIR)/lib/start.S $(GUEST_DIR)/lib/lib.c $(GUEST_DIR)/lib/virtio.c
+# The string and formatting routines are the hypervisor's own (hv/lib):
+# freestanding, and one copy to keep right.
+GUEST_LIB_SRCS := $(GUEST_DIR)/lib/start.S $(GUEST_DIR)/lib/lib.c $(GUEST_DIR)/lib/virtio.c \
+	hv/lib/string.c hv/lib/vsnprintf.c
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -fno-pie -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
-	-I$(GUEST_DIR)/lib -MMD -MP
+	-I$(GUEST_DIR)/lib -Ihv/include -MMD -MP
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OUT)/obj/%.o,$(GUEST_LIB_SRCS))
 
 $(GUEST_OUT)/obj/%.c.o: %.c | $(HOST_STAMP)
