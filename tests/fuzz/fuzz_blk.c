@@ -14,31 +14,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/fuzz_input.h"
 #include "guest_mem_model.h"
 #include "mediated.h"
 
 #define RAM_SIZE 0x40000UL /* 256 KiB */
 #define NDESC 32
 #define BUFS_OFF 0x10000UL
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++) {
-		v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
-		if (in->n) {
-			in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
 
 static uint8_t *dst, *src;
 static unsigned reqs_seen;
@@ -93,44 +75,44 @@ static void init_once(void)
 	mprotect(src + BLK_MAX_REQUEST, 4096, PROT_NONE);
 }
 
-static uint64_t desc_addr(struct in *in)
+static uint64_t desc_addr(struct fuzz_in *in)
 {
-	switch (take(in, 1) % 5) {
+	switch (fin_le(in, 1) % 5) {
 	case 0:
-		return take(in, 8); /* anything */
+		return fin_le(in, 8); /* anything */
 	case 1:
-		return GMM_RAM_IPA + RAM_SIZE - take(in, 2) % 4096; /* near the end */
+		return GMM_RAM_IPA + RAM_SIZE - fin_le(in, 2) % 4096; /* near the end */
 	case 2:
-		return GMM_RAM_IPA + (take(in, 1) % (RAM_SIZE / 4096)) * 4096; /* a page */
+		return GMM_RAM_IPA + (fin_le(in, 1) % (RAM_SIZE / 4096)) * 4096; /* a page */
 	default:
-		return GMM_RAM_IPA + BUFS_OFF + take(in, 3) % (RAM_SIZE - BUFS_OFF);
+		return GMM_RAM_IPA + BUFS_OFF + fin_le(in, 3) % (RAM_SIZE - BUFS_OFF);
 	}
 }
 
-static uint32_t desc_len(struct in *in)
+static uint32_t desc_len(struct fuzz_in *in)
 {
-	switch (take(in, 1) % 6) {
+	switch (fin_le(in, 1) % 6) {
 	case 0:
-		return (uint32_t)take(in, 4); /* anything, up to 4 GiB - 1 */
+		return (uint32_t)fin_le(in, 4); /* anything, up to 4 GiB - 1 */
 	case 1:
 		return (uint32_t)RAM_SIZE; /* the whole RAM: overlapping chains */
 	case 2:
 		return 16;
 	case 3:
-		return 512 * (1 + (uint32_t)take(in, 1)); /* sectors, up to 128 KiB */
+		return 512 * (1 + (uint32_t)fin_le(in, 1)); /* sectors, up to 128 KiB */
 	default:
-		return (uint32_t)take(in, 2);
+		return (uint32_t)fin_le(in, 2);
 	}
 }
 
 /* Header at a buffer offset: a type from those the device knows (or any). */
-static void write_header(struct gmm_gvm *g, struct in *in)
+static void write_header(struct gmm_gvm *g, struct fuzz_in *in)
 {
 	static const uint32_t types[] = {0, 1, 4, 8, 11, 13};
-	uint64_t off = BUFS_OFF + take(in, 3) % (RAM_SIZE - BUFS_OFF - 16);
-	uint8_t t = (uint8_t)take(in, 1);
-	uint32_t type = t < 240 ? types[t % 6] : (uint32_t)take(in, 4);
-	uint64_t sector = take(in, 1) & 1 ? take(in, 8) : take(in, 1);
+	uint64_t off = BUFS_OFF + fin_le(in, 3) % (RAM_SIZE - BUFS_OFF - 16);
+	uint8_t t = (uint8_t)fin_le(in, 1);
+	uint32_t type = t < 240 ? types[t % 6] : (uint32_t)fin_le(in, 4);
+	uint64_t sector = fin_le(in, 1) & 1 ? fin_le(in, 8) : fin_le(in, 1);
 
 	memcpy(g->ram + off, &type, 4);
 	memcpy(g->ram + off + 8, &sector, 8);
@@ -138,13 +120,13 @@ static void write_header(struct gmm_gvm *g, struct in *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = {data, size};
+	struct fuzz_in in = {data, size};
 	struct gmm_gvm *g;
 
 	init_once();
 	g = &gmm.gvm[0];
 	memset(g->ram, 0, RAM_SIZE);
-	uint8_t ctl = (uint8_t)take(&in, 1);
+	uint8_t ctl = (uint8_t)fin_le(&in, 1);
 	uint64_t features = (ctl & 1 ? VIRTIO_F_RING_EVENT_IDX : 0) |
 			    (ctl & 2 ? VIRTIO_F_RING_INDIRECT_DESC : 0);
 	if (!(gmm_driver_init(g, features) & VIRTIO_STATUS_DRIVER_OK))
@@ -152,23 +134,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < NDESC; i++) {
 		uint64_t addr = desc_addr(&in);
 		uint32_t len = desc_len(&in);
-		uint16_t flags = (uint16_t)(take(&in, 1) & 7);
-		uint16_t next = (uint16_t)(take(&in, 1) % (NDESC + 2));
+		uint16_t flags = (uint16_t)(fin_le(&in, 1) & 7);
+		uint16_t next = (uint16_t)(fin_le(&in, 1) % (NDESC + 2));
 		gmm_set_desc(g, i, addr, len, flags, next);
 	}
-	for (unsigned i = 0, n = (unsigned)take(&in, 1) % 8; i < n; i++)
+	for (unsigned i = 0, n = (unsigned)fin_le(&in, 1) % 8; i < n; i++)
 		write_header(g, &in);
 	/* an indirect table or discard segments: raw bytes somewhere */
-	uint64_t off = BUFS_OFF + take(&in, 3) % (RAM_SIZE - BUFS_OFF);
+	uint64_t off = BUFS_OFF + fin_le(&in, 3) % (RAM_SIZE - BUFS_OFF);
 	size_t raw = in.n < RAM_SIZE - off ? in.n : RAM_SIZE - off;
 	raw = raw > 512 ? 512 : raw;
 	memcpy(g->ram + off, in.p, raw);
 	for (unsigned round = 0, rounds = 1 + (ctl >> 4) % 4; round < rounds; round++) {
-		unsigned heads = 1 + (unsigned)take(&in, 1) % 8;
+		unsigned heads = 1 + (unsigned)fin_le(&in, 1) % 8;
 		for (unsigned h = 0; h < heads; h++)
-			gmm_offer(g, (uint16_t)(take(&in, 1) % (NDESC + 2)));
+			gmm_offer(g, (uint16_t)(fin_le(&in, 1) % (NDESC + 2)));
 		if (ctl & 4)
-			gmm_set_avail_idx(g, (uint16_t)take(&in, 2)); /* a wild avail index */
+			gmm_set_avail_idx(g, (uint16_t)fin_le(&in, 2)); /* a wild avail index */
 		/* the device's own count (the guest may have pointed writable
 		 * buffers at its rings: their contents prove nothing) */
 		uint16_t before = g->blk.vdev.vq[0].used_idx;

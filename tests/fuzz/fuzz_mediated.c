@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fuzz_input.h"
 #include "guest_mem_model.h"
 #include "mediated.h"
 #include "syshyper/med_ring.h"
@@ -28,25 +29,6 @@
 #define STATUS_IPA(i) (GMM_BUF_IPA + 0x400 + (i))
 #define DATA_IPA(i) (GMM_BUF_IPA + 0x1000 + BUF_LEN * (uint64_t)(i))
 #define CANARY 0xc5
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++) {
-		v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
-		if (in->n) {
-			in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
 
 static void check(int cond, const char *what)
 {
@@ -156,13 +138,13 @@ static void collect_used(void)
 	}
 }
 
-static void submit(struct gmm_gvm *g, struct gvm_state *s, struct in *in)
+static void submit(struct gmm_gvm *g, struct gvm_state *s, struct fuzz_in *in)
 {
 	static const uint32_t types[] = {VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH,
 					 VIRTIO_BLK_T_IN, 77};
-	unsigned i = (unsigned)take(in, 1) % NREQ;
-	uint32_t type = types[take(in, 1) % 5];
-	uint32_t len = 512 * (1 + (uint32_t)take(in, 1) % 2);
+	unsigned i = (unsigned)fin_le(in, 1) % NREQ;
+	uint32_t type = types[fin_le(in, 1) % 5];
+	uint32_t len = 512 * (1 + (uint32_t)fin_le(in, 1) % 2);
 	uint64_t a[1] = {DATA_IPA(i)};
 	uint32_t l[1] = {len};
 
@@ -173,7 +155,7 @@ static void submit(struct gmm_gvm *g, struct gvm_state *s, struct in *in)
 	s->incarnation[i]++;
 	s->len[i] = len;
 	gmm_offer(g, gmm_blk_request(g, 3 * i, type, i, HDR_IPA(i), a, l, 1, STATUS_IPA(i)));
-	if (take(in, 1) & 1)
+	if (fin_le(in, 1) & 1)
 		gmm_notify(g);
 }
 
@@ -202,43 +184,43 @@ static void mvm_take_all(void)
 	}
 }
 
-static void mvm_complete_one(struct in *in)
+static void mvm_complete_one(struct fuzz_in *in)
 {
 	struct med_area *a = gmm_area();
-	uint8_t how = (uint8_t)take(in, 1);
+	uint8_t how = (uint8_t)fin_le(in, 1);
 	uint64_t tag;
 
 	if (ntaken && how < 200) { /* one it took (maybe again: a duplicate) */
-		unsigned k = (unsigned)take(in, 1) % ntaken;
+		unsigned k = (unsigned)fin_le(in, 1) % ntaken;
 		tag = taken[k];
 		if (how & 1)
 			taken[k] = taken[--ntaken];
 		if (how & 2)
-			tag ^= take(in, 1) << MED_TAG_SLOT_BITS; /* another generation */
+			tag ^= fin_le(in, 1) << MED_TAG_SLOT_BITS; /* another generation */
 	} else {
-		tag = take(in, 8); /* invented */
+		tag = fin_le(in, 8); /* invented */
 	}
 	uint32_t s = MED_TAG_SLOT(tag);
 	if (s < MED_MAX_SLOTS && (how & 4))
-		memset(MED_SLOT_DATA_PTR(a, s), (int)take(in, 1), MED_SLOT_DATA);
-	int32_t status = how & 8 ? (int32_t)take(in, 4) : MED_S_OK;
+		memset(MED_SLOT_DATA_PTR(a, s), (int)fin_le(in, 1), MED_SLOT_DATA);
+	int32_t status = how & 8 ? (int32_t)fin_le(in, 4) : MED_S_OK;
 	credit(tag);
 	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].tag = tag;
 	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].status = status;
 	a->cmp_prod++;
 }
 
-static void mvm_scribble(struct in *in)
+static void mvm_scribble(struct fuzz_in *in)
 {
 	/* everything before the slots (which the hypervisor never reads back,
 	 * and from which the harness learns what a tag was for) */
 	uint8_t *hdr = (uint8_t *)gmm_area();
 	size_t end = offsetof(struct med_area, slots);
-	size_t off = (size_t)take(in, 2) % end;
-	unsigned n = 1 + (unsigned)take(in, 1) % 8;
+	size_t off = (size_t)fin_le(in, 2) % end;
+	unsigned n = 1 + (unsigned)fin_le(in, 1) % 8;
 
 	for (unsigned k = 0; k < n && off + k < end; k++)
-		hdr[off + k] = (uint8_t)take(in, 1);
+		hdr[off + k] = (uint8_t)fin_le(in, 1);
 	size_t ring = offsetof(struct med_area, cmp_ring);
 	if (off < ring + sizeof(gmm_area()->cmp_ring) && off + n > ring)
 		credit(~0ull); /* it may have written a current tag: any request may finish */
@@ -256,7 +238,7 @@ static void init_once(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = {data, size};
+	struct fuzz_in in = {data, size};
 
 	init_once();
 	mediated_test_reset();
@@ -270,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE) != HC_OK)
 		abort();
 	for (unsigned step = 0; step < 64 && in.n; step++) {
-		unsigned v = (unsigned)take(&in, 1);
+		unsigned v = (unsigned)fin_le(&in, 1);
 		switch (v >> 1 & 15) {
 		case 0:
 		case 1:
@@ -305,7 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			guest_reset(v & 1);
 			break;
 		case 13:
-			gmm_area()->cmp_prod = (uint32_t)take(&in, 4);
+			gmm_area()->cmp_prod = (uint32_t)fin_le(&in, 4);
 			break;
 		default: { /* an honest daemon round: take, complete everything */
 			mvm_take_all();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fuzz_input.h"
 #include "console.h"
 #include "virtio_console.h"
 #include "vm.h"
@@ -66,20 +67,6 @@ void console_write(int source, const char *s, size_t n)
 	(void)sum;
 }
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
-
 static bool mmio(uint64_t off, unsigned width, bool write, uint64_t value)
 {
 	struct mmio_access acc = {.addr = BASE + off, .width = width, .write = write};
@@ -97,24 +84,24 @@ static uint32_t desc_at[2], avail_at[2], qsize[2];
 
 /* The usual driver set-up with rings at fuzzer-chosen places, so most
  * inputs reach the queues. */
-static void bring_up(struct input *in)
+static void bring_up(struct fuzz_in *in)
 {
 	mmio(0x070, 4, true, 0);
 	mmio(0x070, 4, true, 3);
 	mmio(0x024, 4, true, 0);
-	mmio(0x020, 4, true, take(in, 1) << 24 & 0x30000000u); /* INDIRECT_DESC, EVENT_IDX */
+	mmio(0x020, 4, true, fin_le(in, 1) << 24 & 0x30000000u); /* INDIRECT_DESC, EVENT_IDX */
 	mmio(0x024, 4, true, 1);
 	mmio(0x020, 4, true, 1);
 	mmio(0x070, 4, true, 11);
 	for (unsigned q = 0; q < 2; q++) {
-		qsize[q] = 1u << (take(in, 1) % 5);
-		desc_at[q] = (uint32_t)take(in, 2) & 0x3ff0;
-		avail_at[q] = (uint32_t)take(in, 2) & 0x3ffe;
+		qsize[q] = 1u << (fin_le(in, 1) % 5);
+		desc_at[q] = (uint32_t)fin_le(in, 2) & 0x3ff0;
+		avail_at[q] = (uint32_t)fin_le(in, 2) & 0x3ffe;
 		mmio(0x030, 4, true, q);
 		mmio(0x038, 4, true, qsize[q]);
 		mmio(0x080, 4, true, RAM_IPA + desc_at[q]);
 		mmio(0x090, 4, true, RAM_IPA + avail_at[q]);
-		mmio(0x0a0, 4, true, RAM_IPA + ((uint32_t)take(in, 2) & 0x3ffc));
+		mmio(0x0a0, 4, true, RAM_IPA + ((uint32_t)fin_le(in, 2) & 0x3ffc));
 		mmio(0x044, 4, true, 1);
 	}
 	mmio(0x070, 4, true, 15);
@@ -127,17 +114,17 @@ static void put16(uint32_t at, uint16_t v)
 }
 
 /* A descriptor of queue q (mostly inside RAM) offered in its avail ring. */
-static void offer(struct input *in)
+static void offer(struct fuzz_in *in)
 {
-	unsigned q = (unsigned)take(in, 1) & 1;
-	uint16_t i = (uint16_t)take(in, 1);
-	uint64_t addr = RAM_IPA + take(in, 2) - 0x10;
-	uint32_t len = (uint32_t)take(in, 2) + 1;
-	uint16_t flags = (uint16_t)take(in, 1) & 7, next = (uint16_t)take(in, 1);
+	unsigned q = (unsigned)fin_le(in, 1) & 1;
+	uint16_t i = (uint16_t)fin_le(in, 1);
+	uint64_t addr = RAM_IPA + fin_le(in, 2) - 0x10;
+	uint32_t len = (uint32_t)fin_le(in, 2) + 1;
+	uint16_t flags = (uint16_t)fin_le(in, 1) & 7, next = (uint16_t)fin_le(in, 1);
 	uint32_t n = qsize[q] ? qsize[q] : 1;
 	uint32_t at = desc_at[q] + 16 * (i % n);
 
-	if (take(in, 1) == 0xff)
+	if (fin_le(in, 1) == 0xff)
 		len = 0xffffffffu; /* a huge one */
 	if (at <= RAM_SIZE - 16) {
 		memcpy(ram + at, &addr, 8);
@@ -159,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vm vm;
 	static struct guest_region region;
 	static struct virtio_console con;
-	struct input in = {data, size};
+	struct fuzz_in in = {data, size};
 
 	ram = malloc(RAM_SIZE);
 	memset(ram, 0, RAM_SIZE);
@@ -174,32 +161,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (virtio_console_create(&con, &vm, BASE, 48))
 		abort();
 	for (unsigned steps = 0; in.n && steps < 256; steps++) {
-		uint8_t op = (uint8_t)take(&in, 1);
+		uint8_t op = (uint8_t)fin_le(&in, 1);
 		switch (op % 8) {
 		case 0: /* register write, any offset and width */
 		case 1: {
-			uint64_t off = take(&in, 2) & 0x3ff;
-			mmio(off, widths[op >> 6], true, take(&in, 4));
+			uint64_t off = fin_le(&in, 2) & 0x3ff;
+			mmio(off, widths[op >> 6], true, fin_le(&in, 4));
 			break;
 		}
 		case 2: { /* register read */
-			uint64_t off = take(&in, 2) & 0x3ff;
+			uint64_t off = fin_le(&in, 2) & 0x3ff;
 			mmio(off, widths[op >> 6], false, 0);
 			break;
 		}
 		case 3: /* the guest writes its RAM (rings, descriptors, indices) */
 		case 4: {
-			uint32_t at = (uint32_t)take(&in, 2) % (RAM_SIZE - 8);
-			uint64_t v = take(&in, 8);
+			uint32_t at = (uint32_t)fin_le(&in, 2) % (RAM_SIZE - 8);
+			uint64_t v = fin_le(&in, 8);
 			memcpy(ram + at, &v, sizeof(v));
 			break;
 		}
 		case 5: /* offer a chain, then notify */
 			offer(&in);
-			mmio(0x050, 4, true, take(&in, 1) & 1);
+			mmio(0x050, 4, true, fin_le(&in, 1) & 1);
 			break;
 		case 6:
-			hvc_input(hvc_dev, (char)take(&in, 1));
+			hvc_input(hvc_dev, (char)fin_le(&in, 1));
 			break;
 		case 7:
 			bring_up(&in);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_input.h"
 #include "virtq.h"
 
 struct vm;
@@ -25,18 +26,6 @@ struct vcpu;
 	} while (0)
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
-
-/* ---- the fuzzer's bytes, consumed front to back (zeros once exhausted) ---- */
-struct fuzz_in {
-	const uint8_t *p;
-	size_t n;
-};
-uint8_t fin_u8(struct fuzz_in *in);
-uint16_t fin_u16(struct fuzz_in *in);
-uint32_t fin_u32(struct fuzz_in *in);
-uint64_t fin_u64(struct fuzz_in *in);
-/* Copies up to `len` bytes (fewer if the input ends); returns how many. */
-size_t fin_bytes(struct fuzz_in *in, void *dst, size_t len);
 
 /* ---- guest memory: two regions adjacent in IPA but not on the host, each
  * between PROT_NONE guard pages, so a stray access faults at once ---- */
