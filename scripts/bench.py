@@ -165,8 +165,8 @@ FAIR_PHASES = os.environ.get("FAIR_PHASES", "idle spin storm").split()
 
 def guest_traps(con, vm):
     con.send(ESC + "s")
-    con.expect(rf"^\[hv\] {vm}/0 .*$", 30)
-    line = [l for l in con.tail(40).split("\n") if l.startswith(f"[hv] {vm}/0")][-1]
+    # the whole line ("... guest N ms"): `$` also matches where output stops mid-line
+    line = con.expect(rf"^\[hv\] {vm}/0 .* ms$", 30).group(0)
     return sum(int(v) for v in re.findall(r"(?:dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)", line))
 
 
