@@ -16,7 +16,61 @@
  * hc_vm_info written there */
 #define HC_VM_INFO HC_FID(2)
 
-#define HC_ABI_VERSION 0x00010000UL
+/* VM lifecycle (MVM only; a GVM gets HC_ERR_DENIED). A VM is one of the
+ * HC_VM_STOPPED..HC_VM_CRASHED states below; every state change (and every
+ * change of `want`) raises HC_VM_EVENT_INTID in the MVM.
+ *
+ * HC_VM_LOAD: x1 = vm index, x2 = destination IPA in that VM, x3 = source
+ * IPA in the MVM (a buffer the MVM *module* allocated, never an address
+ * user space chose), x4 = length in bytes (1..HC_LOAD_CHUNK). The
+ * hypervisor copies through its own mappings. HC_ERR_DENIED: caller not the
+ * MVM or target not a GVM; HC_ERR_STATE: target not STOPPED or CRASHED;
+ * HC_ERR_RANGE: length 0 or above HC_LOAD_CHUNK, either range not wholly
+ * inside one RAM region of its VM, or wrapping around; HC_ERR_INVALID: no
+ * such VM. Neither address needs any alignment.
+ *
+ * HC_VM_START: x1 = vm index. From STOPPED or CRASHED: the state becomes
+ * STARTING, then RUNNING once vCPU 0 enters the guest at the configured
+ * kernel IPA with x0 = the dtb IPA (as at boot); clears `want`.
+ * HC_ERR_STATE in any other state.
+ *
+ * HC_VM_STOP: x1 = vm index, x2 = HC_STOP_REQUEST or HC_STOP_FORCE.
+ *   REQUEST, RUNNING: presses the VM's virtual power button (a gpio-keys
+ *     KEY_POWER line on an emulated PL061) and returns at once; the guest
+ *     powers off by PSCI SYSTEM_OFF (-> STOPPED) when it chooses to.
+ *   FORCE, RUNNING or STARTING: the state becomes STOPPING at once and
+ *     STOPPED once the vCPUs are parked, the VM's devices reset, its
+ *     in-flight mediated requests retired (never writing its memory), its
+ *     switch port dropping frames, its vGIC/timer/console state clean and
+ *     its RAM zeroed (done on the VM's own CPU). FORCE while STOPPING: HC_OK
+ *     (already on its way).
+ *   Any other state: HC_ERR_STATE. A STOP of a STOPPED or CRASHED VM also
+ *     clears `want` (withdraws a pending restart) before failing.
+ *
+ * Guest-initiated: PSCI SYSTEM_OFF = a forced stop (-> STOPPED); PSCI
+ * SYSTEM_RESET = a forced stop with want = HC_WANT_RESTART (the MVM side
+ * reloads the images and starts it); a fatal vCPU condition = a forced
+ * stop ending in CRASHED with `reason` set. */
+#define HC_VM_LOAD HC_FID(3)
+#define HC_VM_START HC_FID(4)
+#define HC_VM_STOP HC_FID(5)
+
+#define HC_STOP_REQUEST 0
+#define HC_STOP_FORCE 1
+#define HC_LOAD_CHUNK (1UL << 20) /* most bytes one HC_VM_LOAD copies */
+
+/* hc_vm_info.state */
+#define HC_VM_STOPPED 0
+#define HC_VM_RUNNING 1
+#define HC_VM_STARTING 2
+#define HC_VM_STOPPING 3
+#define HC_VM_CRASHED 4
+
+/* hc_vm_info.want */
+#define HC_WANT_NONE 0
+#define HC_WANT_RESTART 1 /* the guest asked for a reset: reload and start it */
+
+#define HC_ABI_VERSION 0x00020000UL
 
 /* SMCCC function ids are 32 bits: w0. Bits 63:32 of x0 are not part of the
  * id (arm_smccc_1_1_hvc passes only the low 32 bits), so every decision is
@@ -35,7 +89,8 @@ static inline int hc_is_syshyper(unsigned int fid)
 /* Whether MVM user space may make the call `x0` through /dev/syshyper:
  * an explicit allow-list, on the exact 32-bit id the module passes on (an
  * x0 with any of bits 63:32 set is refused rather than truncated). The
- * mediated calls have their own ioctls; HC_MED_REGISTER is the module's. */
+ * mediated calls have their own ioctls; HC_MED_REGISTER is the module's;
+ * HC_VM_LOAD is the module's too (its source must be a module buffer). */
 static inline int hc_user_allowed(unsigned long long x0)
 {
 	if (x0 >> 32)
@@ -44,6 +99,8 @@ static inline int hc_user_allowed(unsigned long long x0)
 	case HC_VERSION:
 	case HC_VM_COUNT:
 	case HC_VM_INFO:
+	case HC_VM_START:
+	case HC_VM_STOP:
 		return 1;
 	default:
 		return 0;
@@ -54,23 +111,42 @@ static inline int hc_user_allowed(unsigned long long x0)
  * injects into the MVM when mediated requests wait; the MVM's device tree
  * names it in its "syshyper,hypervisor" node. */
 #define HC_MVM_IRQ_INTID 140
+/* Raised in the MVM (an SPI, edge: once per change) whenever a VM's state
+ * or `want` changes; the MVM's device tree names it as the second interrupt
+ * of the "syshyper,hypervisor" node. */
+#define HC_VM_EVENT_INTID 141
 
 #define HC_OK 0
 #define HC_ERR_INVALID (-2L)
-#define HC_ERR_DENIED (-3L) /* only the MVM may call it */
+#define HC_ERR_DENIED (-3L) /* only the MVM may call it / target not a GVM */
+#define HC_ERR_STATE (-4L)  /* the VM is in the wrong state for it */
+#define HC_ERR_RANGE (-5L)  /* bad address or length */
 
 #define HC_NAME_LEN 16
 #define HC_TRAP_CAUSES 7
 
 /* Filled by HC_VM_INFO; fixed layout, little-endian, no pointers. */
+#define HC_REASON_LEN 48
+
 struct hc_vm_info {
 	char name[HC_NAME_LEN];
 	unsigned long long ncpus;
-	unsigned long long state; /* 0 stopped, 1 running */
+	unsigned long long state; /* HC_VM_STOPPED .. HC_VM_CRASHED */
 	unsigned long long mem_bytes;
 	unsigned long long traps[HC_TRAP_CAUSES]; /* summed over vCPUs, by cause */
 	unsigned long long mmio_reads, mmio_writes, hypercalls, irqs_injected;
 	unsigned long long guest_us;
+	/* lifecycle (ABI 2) */
+	unsigned long long is_mvm;    /* 1 for the MVM (never loaded, started or stopped) */
+	unsigned long long uptime_ms; /* since the last start; 0 unless RUNNING */
+	unsigned long long restarts;  /* starts after the first */
+	unsigned long long want;      /* HC_WANT_* */
+	unsigned long long events;    /* state/want changes so far (to spot missed ones) */
+	/* where the configuration places the images (IPAs in this VM); the
+	 * MVM side loads the files there. initrd_ipa 0: no initrd. */
+	unsigned long long kernel_ipa, initrd_ipa, dtb_ipa;
+	unsigned long long ram_ipa, ram_bytes; /* the RAM region holding the kernel */
+	char reason[HC_REASON_LEN];            /* why it last stopped or crashed, NUL-terminated */
 };
 
 #endif
