@@ -25,9 +25,10 @@
  * user space chose), x4 = length in bytes (1..HC_LOAD_CHUNK). The
  * hypervisor copies through its own mappings. HC_ERR_DENIED: caller not the
  * MVM or target not a GVM; HC_ERR_STATE: target not STOPPED or CRASHED;
- * HC_ERR_RANGE: length 0 or above HC_LOAD_CHUNK, either range not wholly
- * inside one RAM region of its VM, or wrapping around; HC_ERR_INVALID: no
- * such VM. Neither address needs any alignment.
+ * HC_ERR_RANGE: length 0 or above HC_LOAD_CHUNK, either address not a
+ * multiple of HC_LOAD_ALIGN, either range not wholly inside one RAM region
+ * of its VM, or wrapping around; HC_ERR_INVALID: no such VM. The length
+ * needs no alignment (an image's last chunk is what is left of it).
  *
  * HC_VM_START: x1 = vm index. From STOPPED or CRASHED: the state becomes
  * STARTING, then RUNNING once vCPU 0 enters the guest at the configured
@@ -58,6 +59,7 @@
 #define HC_STOP_REQUEST 0
 #define HC_STOP_FORCE 1
 #define HC_LOAD_CHUNK (1UL << 20) /* most bytes one HC_VM_LOAD copies */
+#define HC_LOAD_ALIGN 8UL         /* both addresses of HC_VM_LOAD */
 
 /* hc_vm_info.state */
 #define HC_VM_STOPPED 0
