@@ -25,4 +25,25 @@ struct syshyper_hvc {
 #define SYSHYPER_IOC_RESYNC _IO(SYSHYPER_IOC_MAGIC, 2)   /* HC_MED_RESYNC */
 #define SYSHYPER_IOC_HVC _IOWR(SYSHYPER_IOC_MAGIC, 3, struct syshyper_hvc)
 
+/* VM lifecycle (mvm/kmod/vmctl.c). VM_LOAD copies `len` bytes from user
+ * memory at `src` to `dest_ipa` in the stopped GVM `vm`: the module copies
+ * them through its own buffer in HC_LOAD_CHUNK pieces (HC_VM_LOAD never
+ * sees an address user space chose); `status` is the hypervisor's answer
+ * (HC_OK or the first HC_ERR_*), `done` the bytes copied. The ioctl fails
+ * only for the module's own reasons (EFAULT, EINVAL, ENOMEM, EINTR). */
+struct syshyper_vm_load {
+	uint64_t vm, dest_ipa, src, len;
+	int64_t status;
+	uint64_t done;
+};
+
+/* VM_WAIT: waits until the count of HC_VM_EVENT_INTID interrupts differs
+ * from `seen` or `timeout_ms` passed (0: no wait); `seen` gets the count. */
+struct syshyper_vm_wait {
+	uint64_t seen, timeout_ms;
+};
+
+#define SYSHYPER_IOC_VM_LOAD _IOWR(SYSHYPER_IOC_MAGIC, 16, struct syshyper_vm_load)
+#define SYSHYPER_IOC_VM_WAIT _IOWR(SYSHYPER_IOC_MAGIC, 17, struct syshyper_vm_wait)
+
 #endif

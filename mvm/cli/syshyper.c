@@ -1,88 +1,71 @@
-/* syshyper: the MVM's command line to the hypervisor.
- *
- *   syshyper list          one line per VM: index, name, state, vCPUs, memory
- *   syshyper stats [VM]    counters per VM: traps by cause, MMIO, hypercalls,
- *                          interrupts injected, time in guest */
-#include <errno.h>
-#include <fcntl.h>
+/* syshyper: the MVM's command line to the hypervisor. `syshyper --help`
+ * lists the commands, `syshyper COMMAND --help` explains one. Every error
+ * prints one line "syshyper: ..." on stderr and exits with its kind's
+ * status (cli.h: 2 usage, 3 unknown VM, 4 wrong state, 5 image, 6 not the
+ * MVM, 7 timeout, 1 other). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
-#include "syshyper/hypercall.h"
-#include "syshyper/ioctl.h"
+#include "cli.h"
 
-static const char *const causes[HC_TRAP_CAUSES] = {"dabt",   "hvc", "smc",  "wfx",
-						   "sysreg", "irq", "other"};
+static const struct command commands[] = {
+	{"list", "", "every VM: state, vCPUs, MiB, uptime, restarts, why it last stopped",
+	 cmd_list},
+	{"stats", "[VM]", "the hypervisor's counters per VM (traps by cause, MMIO, interrupts)",
+	 cmd_stats},
+	{"start", "VM", "load a stopped or crashed GVM's images from the MVM and start it",
+	 cmd_start},
+	{"stop", "VM [-t SECONDS]",
+	 "press the GVM's power button; force it off after SECONDS (30; 0: at once)", cmd_stop},
+	{"kill", "VM", "stop the GVM at once (its memory is zeroed)", cmd_kill},
+	{"reboot", "VM [-t SECONDS] [-f]",
+	 "stop the GVM as 'stop' does (-f: kill it), reload its images and start it", cmd_reboot},
+	{"autostart", "", "start the GVMs the manifest marks autostart (the MVM's init runs it)",
+	 cmd_autostart},
+	{"supervise", "",
+	 "run forever: reload and restart every GVM that asked for a reset (reboot, panic)",
+	 cmd_supervise},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static int hv_call(int fd, struct syshyper_hvc *c)
+static void usage(FILE *out)
 {
-	if (ioctl(fd, SYSHYPER_IOC_HVC, c)) {
-		fprintf(stderr, "syshyper: hypercall failed: %s\n", strerror(errno));
-		return -1;
-	}
-	if ((long)c->x[0] != HC_OK) {
-		fprintf(stderr, "syshyper: the hypervisor answered %ld\n", (long)c->x[0]);
-		return -1;
-	}
+	fprintf(out, "usage: syshyper COMMAND [ARGS]   (syshyper COMMAND --help for one)\n");
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %-22s %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+	fprintf(out, "exit status: 0 done, 1 failed, 2 usage, 3 unknown VM, 4 wrong state, "
+		     "5 image missing or too big, 6 not the MVM, 7 timeout\n");
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
 	return 0;
-}
-
-static int vm_info(int fd, unsigned idx, struct hc_vm_info *info)
-{
-	struct syshyper_hvc c = {.x = {HC_VM_INFO, idx}, .buf = (uintptr_t)info};
-	return hv_call(fd, &c);
-}
-
-static int vm_count(int fd)
-{
-	struct syshyper_hvc c = {.x = {HC_VM_COUNT}};
-	return hv_call(fd, &c) ? -1 : (int)c.x[1];
-}
-
-static void print_stats(unsigned idx, const struct hc_vm_info *v)
-{
-	printf("%u %s:", idx, v->name);
-	for (int t = 0; t < HC_TRAP_CAUSES; t++)
-		printf(" %s %llu", causes[t], v->traps[t]);
-	printf(" | mmio r %llu w %llu hypercalls %llu irqs-injected %llu guest-ms %llu\n",
-	       v->mmio_reads, v->mmio_writes, v->hypercalls, v->irqs_injected, v->guest_us / 1000);
 }
 
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "list";
-	struct hc_vm_info info;
-	int fd = open("/dev/syshyper", O_RDWR);
+	const char *name = argc > 1 ? argv[1] : "list";
+	int err;
 
-	if (fd < 0) {
-		fprintf(stderr, "syshyper: cannot open /dev/syshyper: %s\n", strerror(errno));
-		return 1;
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EX_OK;
 	}
-	int n = vm_count(fd);
-	if (n < 0)
-		return 1;
-	if (!strcmp(cmd, "list")) {
-		printf("%-3s %-16s %-8s %5s %8s\n", "id", "name", "state", "vcpus", "MiB");
-		for (int i = 0; i < n; i++) {
-			if (vm_info(fd, (unsigned)i, &info))
-				return 1;
-			printf("%-3d %-16s %-8s %5llu %8llu\n", i, info.name,
-			       info.state ? "running" : "stopped", info.ncpus,
-			       info.mem_bytes >> 20);
+	for (unsigned i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(name, c->name))
+			continue;
+		if (wants_help(argc - 1, argv + 1)) {
+			printf("usage: syshyper %s %s\n  %s\n", c->name, c->args, c->help);
+			return EX_OK;
 		}
-	} else if (!strcmp(cmd, "stats")) {
-		for (int i = 0; i < n; i++) {
-			if (vm_info(fd, (unsigned)i, &info))
-				return 1;
-			if (argc < 3 || !strcmp(argv[2], info.name))
-				print_stats((unsigned)i, &info);
-		}
-	} else {
-		fprintf(stderr, "usage: syshyper list | stats [VM]\n");
-		return 2;
+		if ((err = hv_open()))
+			return err;
+		return argc > 1 ? c->run(argc - 1, argv + 1) : c->run(1, (char *[]){"list", NULL});
 	}
-	return 0;
+	return fail(EX_USAGE, "unknown command '%s' (syshyper --help lists them)", name);
 }

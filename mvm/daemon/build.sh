@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 mkdir -p "$out"
 flags="-static -O2 -Wall -Wextra -Werror -I../include"
 aarch64-linux-gnu-gcc $flags -pthread -o "$out/syshyperd" daemon/syshyperd.c
-aarch64-linux-gnu-gcc $flags -o "$out/syshyper" cli/syshyper.c
+aarch64-linux-gnu-gcc $flags -o "$out/syshyper" cli/*.c
 aarch64-linux-gnu-gcc $flags -o "$out/ethflood" tools/ethflood.c
 echo "guest tools: $out/syshyperd $out/syshyper $out/ethflood"

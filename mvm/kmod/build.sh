@@ -9,9 +9,9 @@ kver=$(cat "$root/.cache/guest/KVER")
 kdir=$root/.cache/kbuild/usr/src/linux-headers-$kver
 work=$root/build/kmod
 mkdir -p "$work" "$out"
-cp syshyper.c Kbuild "$work/"
+cp ./*.c ./*.h Kbuild "$work/"
 sed -i "s|\$(src)/../../include|$root/include|" "$work/Kbuild"
 make -s -C "$kdir" M="$work" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules 2>&1 |
 	grep -v "Skipping BTF generation" || true
-cp "$work/syshyper.ko" "$out/"
+cp "$work/syshyper_mvm.ko" "$out/syshyper.ko"
 echo "kmod: $out/syshyper.ko for $kver"

@@ -23,6 +23,7 @@
 #include "syshyper/hypercall.h"
 #include "syshyper/ioctl.h"
 #include "syshyper/mediated.h"
+#include "vmctl.h"
 
 static void *area;
 static phys_addr_t area_pa;
@@ -144,7 +145,7 @@ static long dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case SYSHYPER_IOC_HVC:
 		return ioctl_hvc((void __user *)arg);
 	default:
-		return -ENOTTY;
+		return vmctl_ioctl(cmd, arg);
 	}
 }
 
@@ -190,6 +191,7 @@ static int syshyper_probe(struct platform_device *pdev)
 		err = -EIO;
 		goto free;
 	}
+	vmctl_probe(pdev);
 	err = misc_register(&misc);
 	if (err) /* the hypervisor writes into the area now: it must stay allocated */
 		return err;

@@ -1,0 +1,89 @@
+/* syshyper CLI: what the command files share. One file per concern:
+ * syshyper.c (command table, help), hv.c (/dev/syshyper and hypercalls),
+ * vms.c (VM lookup and states), manifest.c (the VMs' image list),
+ * load.c (images into a stopped VM), cmd_*.c (the commands). */
+#ifndef SYSHYPER_CLI_H
+#define SYSHYPER_CLI_H
+
+#include <stdint.h>
+
+#include "syshyper/hypercall.h"
+
+/* Exit statuses: one per kind of error, so scripts and tests can tell. */
+enum {
+	EX_OK = 0,
+	EX_FAIL = 1,    /* the hypervisor or the module failed the request */
+	EX_USAGE = 2,   /* bad command line */
+	EX_NOVM = 3,    /* no VM of that name */
+	EX_STATE = 4,   /* the VM is in the wrong state for the command */
+	EX_IMAGE = 5,   /* an image is missing, unreadable or does not fit */
+	EX_NOT_MVM = 6, /* not the MVM: no /dev/syshyper, or the hypervisor denied */
+	EX_TIMEOUT = 7, /* the VM did not reach the state in time */
+};
+
+/* Prints "syshyper: <message>" on stderr and returns `code`. */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- hv.c: the device and the hypercalls behind it */
+int hv_open(void); /* EX_OK or an exit status (message printed) */
+int hv_vm_count(void);
+int hv_vm_info(unsigned idx, struct hc_vm_info *info);
+/* Returns the hypervisor's status (HC_OK or HC_ERR_*), or 1 when the module
+ * refused the request (errno set). */
+long hv_vm_start(unsigned idx);
+long hv_vm_stop(unsigned idx, unsigned long mode);
+long hv_vm_load(unsigned idx, uint64_t dest_ipa, const void *src, uint64_t len);
+/* Waits up to timeout_ms for a VM event after *seen; updates *seen. */
+int hv_wait_event(uint64_t *seen, unsigned timeout_ms);
+/* Exit status for a failed hypervisor call, message naming the VM. */
+int hv_error(long status, const char *vm, const char *what);
+
+/* ---- vms.c */
+struct vm {
+	unsigned idx;
+	struct hc_vm_info info;
+};
+int vm_find(const char *name, struct vm *vm); /* EX_OK or EX_NOVM (message printed) */
+int vm_refresh(struct vm *vm);
+const char *vm_state_name(uint64_t state);
+int vm_is_gvm(const struct vm *vm);
+int vm_is_down(const struct vm *vm); /* stopped or crashed */
+/* Waits until the VM is stopped or crashed; EX_OK or EX_TIMEOUT. */
+int vm_wait_down(struct vm *vm, unsigned timeout_ms);
+
+/* ---- manifest.c: /etc/syshyper/vms.conf, the VMs whose images the MVM has */
+#define MANIFEST_PATH "/etc/syshyper/vms.conf"
+#define MAN_PATH_LEN 256
+struct vm_images {
+	char name[HC_NAME_LEN];
+	char kernel[MAN_PATH_LEN], initrd[MAN_PATH_LEN], dtb[MAN_PATH_LEN];
+	int autostart;
+};
+/* Fills `out` with up to `max` entries; returns the count or -1. */
+int manifest_read(const char *path, struct vm_images *out, int max);
+const struct vm_images *manifest_find(const struct vm_images *list, int n, const char *name);
+
+/* ---- load.c */
+/* Checks every image against the VM's RAM and each other, copies them in. */
+int load_images(const struct vm *vm, const struct vm_images *img);
+
+/* ---- cmd_life.c: shared by start, reboot, autostart and supervise */
+int vm_boot(struct vm *vm); /* load the images (if the MVM has them), start */
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+};
+
+int cmd_list(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_autostart(int argc, char **argv);
+int cmd_supervise(int argc, char **argv);
+
+#endif

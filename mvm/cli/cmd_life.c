@@ -1,0 +1,173 @@
+/* syshyper start | stop | kill | reboot VM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define STOP_TIMEOUT_S 30     /* a guest that ignores its power button is forced */
+#define DOWN_TIMEOUT_MS 30000 /* a forced stop (RAM zeroed) takes this at most */
+
+static int find_gvm(const char *name, struct vm *vm)
+{
+	int err = vm_find(name, vm);
+
+	if (err)
+		return err;
+	if (!vm_is_gvm(vm))
+		return fail(EX_STATE, "%s is the management VM: use poweroff or reboot in it",
+			    name);
+	return EX_OK;
+}
+
+/* A name and, optionally, "-t SECONDS" (stop, reboot) or "-f" (reboot). */
+static int parse_vm_args(int argc, char **argv, const char **name, unsigned *timeout_s, int *force)
+{
+	*name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (timeout_s && !strcmp(argv[i], "-t") && i + 1 < argc) {
+			char *end;
+			unsigned long t = strtoul(argv[++i], &end, 10);
+			if (*end || !*argv[i] || t > 3600)
+				return fail(EX_USAGE, "%s: -t wants seconds (0-3600)", argv[0]);
+			*timeout_s = (unsigned)t;
+		} else if (force && !strcmp(argv[i], "-f")) {
+			*force = 1;
+		} else if (argv[i][0] != '-' && !*name) {
+			*name = argv[i];
+		} else {
+			return fail(EX_USAGE, "%s: unexpected '%s' (see syshyper %s --help)",
+				    argv[0], argv[i], argv[0]);
+		}
+	}
+	if (!*name)
+		return fail(EX_USAGE, "%s: which VM? (see syshyper %s --help)", argv[0], argv[0]);
+	return EX_OK;
+}
+
+int vm_boot(struct vm *vm)
+{
+	struct vm_images list[16];
+	const struct vm_images *img = NULL;
+	int n = manifest_read(MANIFEST_PATH, list, 16), err;
+	long st;
+
+	if (n > 0)
+		img = manifest_find(list, n, vm->info.name);
+	if (img && (err = load_images(vm, img)))
+		return err;
+	st = hv_vm_start(vm->idx);
+	if (st != HC_OK)
+		return hv_error(st, vm->info.name, "start");
+	/* STARTING until vCPU 0 enters the guest: a moment */
+	for (int i = 0; i < 50 && !vm_refresh(vm) && vm->info.state == HC_VM_STARTING; i++)
+		usleep(100000);
+	return EX_OK;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	const char *name;
+	struct vm vm;
+	int err;
+
+	if ((err = parse_vm_args(argc, argv, &name, NULL, NULL)) || (err = find_gvm(name, &vm)))
+		return err;
+	if (!vm_is_down(&vm))
+		return fail(EX_STATE, "%s is %s: only a stopped or crashed VM starts", name,
+			    vm_state_name(vm.info.state));
+	if ((err = vm_boot(&vm)))
+		return err;
+	printf("%s: %s\n", name, vm_state_name(vm.info.state));
+	return EX_OK;
+}
+
+static int force_down(struct vm *vm)
+{
+	long st = hv_vm_stop(vm->idx, HC_STOP_FORCE);
+
+	/* HC_ERR_STATE: it got down by itself meanwhile */
+	if (st != HC_OK && st != HC_ERR_STATE)
+		return hv_error(st, vm->info.name, "kill");
+	if (vm_wait_down(vm, DOWN_TIMEOUT_MS))
+		return fail(EX_TIMEOUT, "%s is still %s %d s after a forced stop", vm->info.name,
+			    vm_state_name(vm->info.state), DOWN_TIMEOUT_MS / 1000);
+	return EX_OK;
+}
+
+/* Asks the guest to power off; forces it after timeout_s. */
+static int stop_vm(struct vm *vm, unsigned timeout_s)
+{
+	if (vm->info.state == HC_VM_RUNNING && timeout_s) {
+		long st = hv_vm_stop(vm->idx, HC_STOP_REQUEST);
+		if (st != HC_OK && st != HC_ERR_STATE)
+			return hv_error(st, vm->info.name, "stop");
+		if (!vm_wait_down(vm, timeout_s * 1000))
+			return EX_OK;
+		printf("%s: no power-off within %u s: forcing it\n", vm->info.name, timeout_s);
+		fflush(stdout);
+	}
+	return force_down(vm);
+}
+
+static int not_running(struct vm *vm)
+{
+	/* a stop also withdraws a restart the guest asked for */
+	hv_vm_stop(vm->idx, HC_STOP_FORCE);
+	return fail(EX_STATE, "%s is %s: not running", vm->info.name,
+		    vm_state_name(vm->info.state));
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	const char *name;
+	unsigned timeout_s = STOP_TIMEOUT_S;
+	struct vm vm;
+	int err;
+
+	if ((err = parse_vm_args(argc, argv, &name, &timeout_s, NULL)) ||
+	    (err = find_gvm(name, &vm)))
+		return err;
+	if (vm_is_down(&vm))
+		return not_running(&vm);
+	if ((err = stop_vm(&vm, timeout_s)))
+		return err;
+	printf("%s: %s\n", name, vm_state_name(vm.info.state));
+	return EX_OK;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+	const char *name;
+	struct vm vm;
+	int err;
+
+	if ((err = parse_vm_args(argc, argv, &name, NULL, NULL)) || (err = find_gvm(name, &vm)))
+		return err;
+	if (vm_is_down(&vm))
+		return not_running(&vm);
+	if ((err = force_down(&vm)))
+		return err;
+	printf("%s: %s\n", name, vm_state_name(vm.info.state));
+	return EX_OK;
+}
+
+int cmd_reboot(int argc, char **argv)
+{
+	const char *name;
+	unsigned timeout_s = STOP_TIMEOUT_S;
+	int force = 0, err;
+	struct vm vm;
+
+	if ((err = parse_vm_args(argc, argv, &name, &timeout_s, &force)) ||
+	    (err = find_gvm(name, &vm)))
+		return err;
+	if (vm_is_down(&vm))
+		return fail(EX_STATE, "%s is %s: not running (use start)", name,
+			    vm_state_name(vm.info.state));
+	if ((err = stop_vm(&vm, force ? 0 : timeout_s)) || (err = vm_boot(&vm)))
+		return err;
+	printf("%s: %s\n", name, vm_state_name(vm.info.state));
+	return EX_OK;
+}
