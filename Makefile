@@ -2,6 +2,7 @@
 # `make test` runs every test. Both install or fetch what is missing first.
 
 GIC ?= 3
+PLATFORM ?= qemu-virt
 BUILD := build
 CACHE := .cache
 CROSS ?= aarch64-linux-gnu-
@@ -42,11 +43,11 @@ MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyp
 MVM_IMAGES := $(KERNEL) $(MVM_INITRD) $(MVM_DTBS) $(GVM_INITRDS) $(GVM_DTBS)
 
 # ---------------------------------------------------------------- EL2 image
-HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/dev/*.c hv/mediated/*.c \
-	hv/virtio/*.c hv/drivers/*.c hv/lib/*.c hv/platform/qemu-virt/*.c)
+HV_SRCS := $(wildcard hv/arch/arm64/*.c hv/arch/arm64/*.S hv/core/*.c hv/virtio/*.c hv/blk/*.c \
+	hv/net/*.c hv/console/*.c hv/drivers/*.c hv/lib/*.c hv/platform/$(PLATFORM)/*.c)
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
-	-Ihv/include -Ihv/arch/arm64 -Ihv/platform/qemu-virt -Ihv/drivers -Iinclude -MMD -MP
+	-Ihv -Ihv/platform/$(PLATFORM)/include -Iinclude -MMD -MP
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 $(BUILD)/obj/%.c.o: %.c | $(HOST_STAMP)
@@ -60,7 +61,7 @@ $(BUILD)/obj/%.S.o: %.S | $(HOST_STAMP)
 -include $(HV_OBJS:.o=.d)
 
 $(CFGC): tools/cfgc/cfgc.c hv/core/config_check.c hv/platform/qemu-virt/devices.c \
-		hv/include/vm_config.h | $(HOST_STAMP)
+		hv/core/vm_config.h | $(HOST_STAMP)
 	@$(MAKE) -s -C tools/cfgc BUILD=$(abspath $(dir $@))
 
 # The configuration, checked and compiled into the image (and QEMU's loader list).

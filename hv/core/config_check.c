@@ -4,7 +4,7 @@
  * boot, so it is freestanding: no libc, only the tiny string builder below.
  * Every rejection names a field ("system: hypervisor", "vm gvm1: memory[0]")
  * that cfgc maps back to a line of the .cfg file, and says why. */
-#include "vm_config.h"
+#include "core/vm_config.h"
 
 #include <stdarg.h>
 #include <stddef.h>

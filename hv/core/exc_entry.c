@@ -1,6 +1,6 @@
 /* Exception entry to AArch64 EL1, computed without touching the CPU (Arm
  * ARM D1.10 "Exception entry"; the peers' inject_abt64 do the same). */
-#include "exc_inject.h"
+#include "arch/arm64/exc_inject.h"
 
 static uint64_t vector_offset(uint64_t pstate)
 {

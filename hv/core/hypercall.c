@@ -1,12 +1,12 @@
 /* sysHyper hypercalls (see include/syshyper/hypercall.h). */
-#include "hypercall.h"
+#include "core/hypercall.h"
 
-#include "arch.h"
-#include "lib.h"
-#include "mediated.h"
+#include "arch/arm64/arch.h"
+#include "lib/lib.h"
+#include "blk/mediated.h"
 #include "syshyper/hypercall.h"
 #include "syshyper/mediated.h"
-#include "vm.h"
+#include "core/vm.h"
 
 static bool caller_is_mvm(struct vcpu *vcpu)
 {

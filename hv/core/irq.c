@@ -1,15 +1,15 @@
 /* Physical interrupts at EL2: the hypervisor's own (IPIs, its timer, the
  * maintenance interrupt, the UART) and those it forwards to guests. */
-#include "irq.h"
+#include "core/irq.h"
 
-#include "arch.h"
-#include "console.h"
-#include "gic.h"
-#include "mediated.h"
-#include "platform.h"
-#include "print.h"
-#include "uart.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "console/console.h"
+#include "drivers/gic.h"
+#include "blk/mediated.h"
+#include "platform/board.h"
+#include "core/print.h"
+#include "drivers/uart.h"
+#include "core/vm.h"
 
 static struct vm *irq_owner[GIC_MAX_INTID];
 

@@ -1,17 +1,17 @@
 /* Boot of the hypervisor: CPU 0 sets up the machine and the VMs, starts
  * the other CPUs, and every CPU then runs the vCPU pinned to it. */
-#include "arch.h"
-#include "blk_hv_backend.h"
-#include "console.h"
-#include "dt.h"
-#include "gic.h"
-#include "hv.h"
-#include "page_alloc.h"
-#include "percpu.h"
-#include "platform.h"
-#include "print.h"
-#include "uart.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "blk/blk_hv_backend.h"
+#include "console/console.h"
+#include "drivers/dt.h"
+#include "drivers/gic.h"
+#include "core/hv.h"
+#include "core/page_alloc.h"
+#include "core/percpu.h"
+#include "platform/board.h"
+#include "core/print.h"
+#include "drivers/uart.h"
+#include "core/vm.h"
 
 extern char __hv_end[];
 extern const struct platform_dev platform_devs[];

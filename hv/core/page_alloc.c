@@ -1,9 +1,9 @@
 /* Bitmap page allocator (see page_alloc.h). First fit from a rotating hint:
  * allocations are rare (boot, VM creation), so simplicity wins. */
-#include "page_alloc.h"
+#include "core/page_alloc.h"
 
-#include "lib.h"
-#include "spinlock.h"
+#include "lib/lib.h"
+#include "arch/arm64/spinlock.h"
 
 static struct {
 	spinlock_t lock;

@@ -1,10 +1,10 @@
 /* The hypervisor's log, written through the console multiplexer. */
 #include <stdarg.h>
 
-#include "console.h"
-#include "lib.h"
-#include "print.h"
-#include "sysreg.h"
+#include "console/console.h"
+#include "lib/lib.h"
+#include "core/print.h"
+#include "arch/arm64/sysreg.h"
 
 static void vprintk(const char *prefix, const char *fmt, va_list ap)
 {

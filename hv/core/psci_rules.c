@@ -1,6 +1,6 @@
 /* PSCI decisions for guests (PSCI 1.1, DEN0022): pure, see vpsci.h. */
-#include "vpsci.h"
-#include "vcpu.h"
+#include "core/vpsci.h"
+#include "core/vcpu.h"
 
 #define SMC64_BIT 0x40000000u
 

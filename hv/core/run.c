@@ -1,11 +1,11 @@
 /* Running vCPUs on their physical CPU: start, resume after a trap, halt,
  * and the idle loop of a CPU without a running vCPU. */
-#include "arch.h"
-#include "hv.h"
-#include "percpu.h"
-#include "print.h"
-#include "sysreg.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "core/hv.h"
+#include "core/percpu.h"
+#include "core/print.h"
+#include "arch/arm64/sysreg.h"
+#include "core/vm.h"
 
 uint64_t vm_vtcr(void);
 

@@ -1,8 +1,8 @@
 /* Stage-2 table building (see stage2.h). Pure logic over palloc(): the
  * host unit tests run it with the tables in ordinary memory. */
-#include "stage2.h"
+#include "core/stage2.h"
 
-#include "page_alloc.h"
+#include "core/page_alloc.h"
 
 #define DESC_VALID BIT(0)
 #define DESC_TABLE BIT(1) /* at levels 0-2; at level 3 it marks a page */

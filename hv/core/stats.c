@@ -1,8 +1,8 @@
 /* Statistics on the hypervisor console (Ctrl-] s) and the VM list (Ctrl-] l). */
-#include "arch.h"
-#include "print.h"
-#include "stats.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "core/print.h"
+#include "core/stats.h"
+#include "core/vm.h"
 
 const char *const trap_cause_names[TRAP_NR] = {"dabt",   "hvc", "smc",  "wfx",
 					       "sysreg", "irq", "other"};

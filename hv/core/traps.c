@@ -1,16 +1,16 @@
 /* Synchronous exceptions from guests: MMIO emulation, hypercalls, PSCI,
  * WFI/WFE and trapped system registers. */
-#include "arch.h"
-#include "exc_inject.h"
-#include "gic.h"
-#include "hv.h"
-#include "hypercall.h"
-#include "insn_decode.h"
-#include "irq.h"
-#include "lib.h"
-#include "print.h"
-#include "sysreg.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "arch/arm64/exc_inject.h"
+#include "drivers/gic.h"
+#include "core/hv.h"
+#include "core/hypercall.h"
+#include "arch/arm64/insn_decode.h"
+#include "core/irq.h"
+#include "lib/lib.h"
+#include "core/print.h"
+#include "arch/arm64/sysreg.h"
+#include "core/vm.h"
 
 #define HPFAR_FIPA(h) (((h)&0x00000ffffffffff0UL) << 8)
 

@@ -1,9 +1,9 @@
 /* vCPU reset and the EL1 context switch. */
-#include "vcpu.h"
+#include "core/vcpu.h"
 
-#include "lib.h"
-#include "sysreg.h"
-#include "vm.h"
+#include "lib/lib.h"
+#include "arch/arm64/sysreg.h"
+#include "core/vm.h"
 
 #define SCTLR_EL1_RESET 0x30d00800UL /* RES1 bits, MMU and caches off */
 #define SPSR_EL1H_MASKED (SPSR_EL1H | SPSR_DAIF)

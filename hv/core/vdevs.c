@@ -1,11 +1,11 @@
 /* The emulated virtio devices of each VM, from its configuration. */
-#include "blk_hv_backend.h"
-#include "mediated.h"
-#include "print.h"
-#include "virtio_blk.h"
-#include "virtio_console.h"
-#include "virtio_net.h"
-#include "vm.h"
+#include "blk/blk_hv_backend.h"
+#include "blk/mediated.h"
+#include "core/print.h"
+#include "blk/virtio_blk.h"
+#include "console/virtio_console.h"
+#include "net/virtio_net.h"
+#include "core/vm.h"
 
 #define VIRTIO_MMIO_BASE 0x0a000000UL
 #define VIRTIO_MMIO_STRIDE 0x200

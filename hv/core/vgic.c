@@ -2,14 +2,14 @@
  * Register emulation is in vgic_mmio.c. One lock per VM guards all of its
  * virtual interrupt state; list registers are touched only on the vCPU's
  * own physical CPU. */
-#include "vgic.h"
+#include "core/vgic.h"
 
-#include "arch.h"
-#include "lib.h"
-#include "percpu.h"
-#include "print.h"
-#include "vgic_internal.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "lib/lib.h"
+#include "core/percpu.h"
+#include "core/print.h"
+#include "core/vgic_internal.h"
+#include "core/vm.h"
 
 #define VGIC_DEFAULT_PRIO 0xa0
 

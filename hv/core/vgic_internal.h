@@ -1,7 +1,7 @@
 /* Shared between the vGIC core and its register emulation. */
 #ifndef VGIC_INTERNAL_H
 #define VGIC_INTERNAL_H
-#include "vgic.h"
+#include "core/vgic.h"
 
 #define VGIC_PRIO_MASK 0xf8 /* 5 priority bits, as the virtual CPU interface */
 

@@ -1,10 +1,10 @@
 /* vGIC register emulation: the distributor (v2 and v3) and the GICv3
  * redistributors. Guest values are bounds-checked; unknown registers read
  * as zero and ignore writes (logged once per VM). */
-#include "print.h"
-#include "vgic_internal.h"
-#include "vm.h"
-#include "../drivers/gic_regs.h"
+#include "core/print.h"
+#include "core/vgic_internal.h"
+#include "core/vm.h"
+#include "drivers/gic_regs.h"
 
 #define GUEST_GICD 0x08000000UL
 #define GUEST_GICD_SIZE 0x10000UL

@@ -1,17 +1,17 @@
 /* VM creation from the configuration, stage-2 set-up and the guest
  * memory accessors. */
-#include "vm.h"
+#include "core/vm.h"
 
-#include "arch.h"
-#include "gic.h"
-#include "hv.h"
-#include "irq.h"
-#include "lib.h"
-#include "percpu.h"
-#include "platform.h"
-#include "print.h"
-#include "stage2.h"
-#include "vuart.h"
+#include "arch/arm64/arch.h"
+#include "drivers/gic.h"
+#include "core/hv.h"
+#include "core/irq.h"
+#include "lib/lib.h"
+#include "core/percpu.h"
+#include "platform/board.h"
+#include "core/print.h"
+#include "core/stage2.h"
+#include "console/vuart.h"
 
 int vm_create_virtio(struct vm *vm);
 

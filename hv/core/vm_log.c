@@ -1,10 +1,10 @@
 /* vm_log(): rate-limited log lines per VM and cause (see ratelimit.h). */
 #include <stdarg.h>
 
-#include "arch.h"
-#include "print.h"
-#include "ratelimit.h"
-#include "vm.h"
+#include "arch/arm64/arch.h"
+#include "core/print.h"
+#include "lib/ratelimit.h"
+#include "core/vm.h"
 
 static struct log_limit system_limits[LOG_CAUSES];
 

@@ -1,13 +1,13 @@
 /* PSCI 1.1 for guests (by HVC or SMC): CPU_ON/OFF of their own vCPUs,
  * system off/reset of their own VM. */
-#include "arch.h"
-#include "gic.h"
-#include "hv.h"
-#include "percpu.h"
-#include "print.h"
-#include "spinlock.h"
-#include "vm.h"
-#include "vpsci.h"
+#include "arch/arm64/arch.h"
+#include "drivers/gic.h"
+#include "core/hv.h"
+#include "core/percpu.h"
+#include "core/print.h"
+#include "arch/arm64/spinlock.h"
+#include "core/vm.h"
+#include "core/vpsci.h"
 
 #define PSCI_VERSION 0x84000000UL
 #define PSCI_CPU_SUSPEND 0xc4000001UL

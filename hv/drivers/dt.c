@@ -1,8 +1,8 @@
 /* Flattened device tree reader (see dt.h). Every offset is checked against
  * the blob's size before it is read. */
-#include "dt.h"
+#include "drivers/dt.h"
 
-#include "lib.h"
+#include "lib/lib.h"
 
 #define FDT_MAGIC 0xd00dfeed
 #define FDT_BEGIN_NODE 1

@@ -1,9 +1,9 @@
 /* The physical GIC: probing, and dispatch to the v2 or v3 driver. */
-#include "gic.h"
+#include "drivers/gic.h"
 
-#include "dt.h"
-#include "gic_ops.h"
-#include "print.h"
+#include "drivers/dt.h"
+#include "drivers/gic_ops.h"
+#include "core/print.h"
 
 struct gic_info gic;
 static const struct gic_ops *ops;

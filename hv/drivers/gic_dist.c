@@ -1,6 +1,6 @@
 /* Distributor programming common to GICv2 and GICv3 (same SPI registers). */
-#include "gic_ops.h"
-#include "gic_regs.h"
+#include "drivers/gic_ops.h"
+#include "drivers/gic_regs.h"
 
 #define DEFAULT_PRIO 0xa0
 

@@ -1,7 +1,7 @@
 /* What a GIC version's driver provides to drivers/gic.c. */
 #ifndef GIC_OPS_H
 #define GIC_OPS_H
-#include "gic.h"
+#include "drivers/gic.h"
 
 struct gic_ops {
 	void (*init)(void);

@@ -1,9 +1,9 @@
 /* GICv2 driver with virtualization extensions: distributor, memory-mapped
  * CPU interface (EOImode=1), and the GICH virtual interface control. */
-#include "gic_ops.h"
-#include "gic_regs.h"
-#include "percpu.h"
-#include "sysreg.h"
+#include "drivers/gic_ops.h"
+#include "drivers/gic_regs.h"
+#include "core/percpu.h"
+#include "arch/arm64/sysreg.h"
 
 #define PRIO 0xa0
 #define LR_HW BIT(31)

@@ -1,10 +1,10 @@
 /* GICv3 driver: distributor, per-CPU redistributor, system-register CPU
  * interface (EOImode=1), and the ICH_* virtual interface. */
-#include "gic_ops.h"
-#include "gic_regs.h"
-#include "percpu.h"
-#include "print.h"
-#include "sysreg.h"
+#include "drivers/gic_ops.h"
+#include "drivers/gic_regs.h"
+#include "core/percpu.h"
+#include "core/print.h"
+#include "arch/arm64/sysreg.h"
 
 #define PRIO 0xa0
 static volatile uint8_t *gicd;

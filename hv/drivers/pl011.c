@@ -1,5 +1,5 @@
 /* PL011 UART: polled output, interrupt-driven input. */
-#include "uart.h"
+#include "drivers/uart.h"
 
 #define UART_DR 0x00
 #define UART_FR 0x18

@@ -1,5 +1,5 @@
 /* The rate limiter behind vm_log() (see ratelimit.h); pure, unit-tested. */
-#include "ratelimit.h"
+#include "lib/ratelimit.h"
 
 bool log_limit_allow(struct log_limit *l, uint64_t now, uint64_t window,
 		     uint32_t *suppressed_before)

@@ -1,5 +1,5 @@
 /* libc string routines for the freestanding EL2 image. */
-#include "lib.h"
+#include "lib/lib.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -1,7 +1,7 @@
 /* A small vsnprintf: the conversions the hypervisor's log uses. */
 #include <stdarg.h>
 
-#include "print.h"
+#include "core/print.h"
 
 struct outbuf {
 	char *buf;

@@ -1,10 +1,10 @@
 /* virtio-mmio transport (see virtio_mmio.h). Register accesses are
  * serialised per device by its lock; queue work runs in the device model. */
-#include "virtio_mmio.h"
+#include "virtio/virtio_mmio.h"
 
-#include "print.h"
-#include "vgic.h"
-#include "vm.h"
+#include "core/print.h"
+#include "core/vgic.h"
+#include "core/vm.h"
 
 #define MAGIC 0x000
 #define VERSION 0x004

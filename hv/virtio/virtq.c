@@ -1,7 +1,7 @@
 /* Split virtqueue, device side (see virtq.h). Everything read from the
  * rings is read once into a local and validated before use: the guest may
  * change the rings concurrently. */
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 #define AVAIL_F_NO_INTERRUPT 1
 #define USED_F_NO_NOTIFY 1

@@ -16,7 +16,7 @@
 
 #include "lib/fuzz_input.h"
 #include "guest_mem_model.h"
-#include "mediated.h"
+#include "blk/mediated.h"
 
 #define RAM_SIZE 0x40000UL /* 256 KiB */
 #define NDESC 32

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 
 #include "lib/fuzz_stubs.h"
-#include "platform.h"
+#include "platform/board.h"
 
 static jmp_buf cfgc_died;
 static FILE *cfgc_err; /* cfgc's error output: /dev/null unless FUZZ_TRACE */

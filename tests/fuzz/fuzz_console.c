@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
-#include "vm.h"
+#include "console/console.h"
+#include "core/vm.h"
 
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \

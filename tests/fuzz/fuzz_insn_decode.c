@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "insn_decode.h"
+#include "arch/arm64/insn_decode.h"
 
 struct input {
 	uint32_t insn;

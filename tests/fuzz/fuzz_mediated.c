@@ -18,7 +18,7 @@
 
 #include "lib/fuzz_input.h"
 #include "guest_mem_model.h"
-#include "mediated.h"
+#include "blk/mediated.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 

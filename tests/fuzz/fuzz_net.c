@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "lib/fuzz_stubs.h"
-#include "virtio_net.h"
-#include "vm.h"
+#include "net/virtio_net.h"
+#include "core/vm.h"
 
 #define NVMS 3
 #define SLOT_BASE 0x0a000000UL

@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "lib/fuzz_stubs.h"
-#include "percpu.h"
-#include "vgic_internal.h"
-#include "vm.h"
-#include "../../hv/drivers/gic_regs.h"
+#include "core/percpu.h"
+#include "core/vgic_internal.h"
+#include "core/vm.h"
+#include "drivers/gic_regs.h"
 
 #define GUEST_GICD 0x08000000UL
 #define GUEST_GICR 0x080a0000UL

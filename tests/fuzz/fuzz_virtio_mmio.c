@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "lib/fuzz_input.h"
-#include "console.h"
-#include "virtio_console.h"
-#include "vm.h"
+#include "console/console.h"
+#include "console/virtio_console.h"
+#include "core/vm.h"
 
 #define BASE 0x0a000000ULL
 #define RAM_IPA 0x40000000ULL

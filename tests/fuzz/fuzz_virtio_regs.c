@@ -24,8 +24,8 @@
 #include <string.h>
 
 #include "lib/fuzz_stubs.h"
-#include "virtio_mmio.h"
-#include "vm.h"
+#include "virtio/virtio_mmio.h"
+#include "core/vm.h"
 
 #define BASE 0x0a000000UL
 #define IRQ 60

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 #define MEM_IPA 0x40000000UL
 #define MEM_SIZE 0x1000UL /* small, so short inputs reach every ring */

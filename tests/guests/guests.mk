@@ -19,7 +19,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/start.S $(GUEST_DIR)/lib/lib.c $(GUEST_DIR)/l
 	hv/lib/string.c hv/lib/vsnprintf.c
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only \
 	-fno-stack-protector -fno-pic -fno-pie -mstrict-align -mno-outline-atomics -Wall -Wextra -Werror \
-	-I$(GUEST_DIR)/lib -Ihv/include -MMD -MP
+	-I$(GUEST_DIR)/lib -Ihv -MMD -MP
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OUT)/obj/%.o,$(GUEST_LIB_SRCS))
 
 $(GUEST_OUT)/obj/%.c.o: %.c | $(HOST_STAMP)

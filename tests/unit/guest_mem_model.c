@@ -7,11 +7,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "gic.h"
-#include "mediated.h"
-#include "print.h"
+#include "drivers/gic.h"
+#include "blk/mediated.h"
+#include "core/print.h"
 #include "syshyper/mediated.h"
-#include "vgic.h"
+#include "core/vgic.h"
 
 #define GUARD 4096UL
 

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmio.h"
-#include "virtio_blk.h"
-#include "vm.h"
+#include "core/mmio.h"
+#include "blk/virtio_blk.h"
+#include "core/vm.h"
 
 #define GMM_RAM_IPA 0x40000000UL
 #define GMM_MVM_IPA 0x48000000UL

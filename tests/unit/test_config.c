@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vm_config.h"
-#include "../../include/syshyper/mediated.h"
+#include "core/vm_config.h"
+#include "syshyper/mediated.h"
 
 extern const struct platform_dev platform_devs[];
 extern const unsigned platform_ndevs;

@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "console.h"
-#include "vm.h"
+#include "console/console.h"
+#include "core/vm.h"
 
 /* ---- stubs: the UART records what it is given ---- */
 struct vm vms[CFG_MAX_VMS];

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "exc_inject.h"
+#include "arch/arm64/exc_inject.h"
 
 #define VBAR 0xffff800010010800UL
 #define SCTLR_RESET 0x30d00800UL /* SPAN (bit 23) set: PAN untouched */

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "insn_decode.h"
+#include "arch/arm64/insn_decode.h"
 
 struct want {
 	uint32_t insn;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "irq.h"
-#include "vm.h"
+#include "core/irq.h"
+#include "core/vm.h"
 
 /* ---- stubs ---- */
 static uint32_t acks[8];

@@ -1,4 +1,4 @@
-/* The mediated block path (hv/mediated/med_blk.c) against the guest-memory
+/* The mediated block path (hv/blk/med_blk.c) against the guest-memory
  * model: GVMs drive their virtio-blk through its registers, a fake daemon
  * serves the shared area, and a hostile MVM writes what it likes into it.
  * Issue 7, findings 1 (oversized chains never reach a slot), 2 (slot
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "guest_mem_model.h"
-#include "mediated.h"
+#include "blk/mediated.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "mmio.h"
+#include "core/mmio.h"
 
 #define ISV (1UL << 24)
 #define SAS(n) ((uint64_t)(n) << 22)

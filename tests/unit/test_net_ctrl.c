@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "net_ctrl.h"
+#include "net/net_ctrl.h"
 
 static const uint8_t own[6] = {0x52, 0x54, 0, 0x5e, 0, 0x11};
 static uint8_t buf[1024];

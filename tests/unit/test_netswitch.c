@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "netswitch.h"
+#include "net/netswitch.h"
 
 static const uint8_t mvm[6] = {0x52, 0x54, 0, 0x5e, 0, 0x01};
 static const uint8_t g1[6] = {0x52, 0x54, 0, 0x5e, 0, 0x11};

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "page_alloc.h"
+#include "core/page_alloc.h"
 
 #define POOL_PAGES 16
 

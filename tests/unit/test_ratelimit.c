@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "ratelimit.h"
+#include "lib/ratelimit.h"
 
 #define WINDOW 1000
 

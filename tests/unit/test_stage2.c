@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "page_alloc.h"
-#include "stage2.h"
+#include "core/page_alloc.h"
+#include "core/stage2.h"
 
 #define POOL_PAGES 256
 static void *pool;

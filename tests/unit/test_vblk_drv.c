@@ -1,4 +1,4 @@
-/* The hypervisor's own virtio-blk driver (hv/drivers/vblk_drv.c) against a
+/* The hypervisor's own virtio-blk driver (hv/blk/vblk_drv.c) against a
  * fake device: a register file and the driver's ring page in host memory,
  * the "device" played by the test. One request is in flight at a time, in
  * descriptors 0..n+1, with one header and one status byte: after a request
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vblk_drv.h"
-#include "virtio_blk.h"
+#include "blk/vblk_drv.h"
+#include "blk/virtio_blk.h"
 
 void printk(const char *fmt, ...)
 {

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "percpu.h"
-#include "vgic_internal.h"
-#include "vm.h"
-#include "../../hv/drivers/gic_regs.h"
+#include "core/percpu.h"
+#include "core/vgic_internal.h"
+#include "core/vm.h"
+#include "drivers/gic_regs.h"
 
 /* ---- stubs of the hardware and the rest of the hypervisor ---- */
 struct gic_info gic;

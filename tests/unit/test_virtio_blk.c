@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "blk_hv_backend.h"
+#include "blk/blk_hv_backend.h"
 #include "guest_mem_model.h"
-#include "vblk_drv.h"
+#include "blk/vblk_drv.h"
 
 #define RAM_SIZE (512UL << 20)
 #define SECTORS 2048 /* 1 MiB disk */

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "console.h"
-#include "virtio_console.h"
-#include "vm.h"
+#include "console/console.h"
+#include "console/virtio_console.h"
+#include "core/vm.h"
 
 /* ---- stubs ---- */
 static mmio_handler_fn handler;

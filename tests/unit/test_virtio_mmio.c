@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "virtio_mmio.h"
-#include "vm.h"
+#include "virtio/virtio_mmio.h"
+#include "core/vm.h"
 
 /* ---- stubs of the rest of the hypervisor ---- */
 static mmio_handler_fn handler;

@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "virtio_net.h"
-#include "vm.h"
+#include "net/virtio_net.h"
+#include "core/vm.h"
 
 /* ---- stubs ---- */
 static mmio_handler_fn handler;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 #define MEM_IPA 0x40000000UL
 #define MEM_SIZE 0x100000UL

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gic.h"
-#include "hv.h"
-#include "percpu.h"
-#include "ratelimit.h"
-#include "sysreg.h"
-#include "vcpu.h"
-#include "vm.h"
-#include "vpsci.h"
+#include "drivers/gic.h"
+#include "core/hv.h"
+#include "core/percpu.h"
+#include "lib/ratelimit.h"
+#include "arch/arm64/sysreg.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "core/vpsci.h"
 
 /* ---------------------------------------------------------------- stubs:
  * a VM of three vCPUs on CPUs 0-2 with 16 MiB of RAM at 0x40000000 */

@@ -1,6 +1,6 @@
 /* EL2 entry. CPU 0 arrives here from QEMU's loader; the others come from
  * PSCI CPU_ON with their CPU index as context id. */
-#include "asm-offsets.h"
+#include "arch/arm64/asm-offsets.h"
 
 .section .text.boot, "ax"
 .global _start

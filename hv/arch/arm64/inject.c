@@ -2,10 +2,10 @@
  * registers are live on the CPU while it runs (vcpu_restore_el1 loads them
  * once at start), so the *_EL1 registers are written directly and the trap
  * frame is sent to the guest's vector. */
-#include "exc_inject.h"
-#include "ratelimit.h"
-#include "sysreg.h"
-#include "vm.h"
+#include "arch/arm64/exc_inject.h"
+#include "lib/ratelimit.h"
+#include "arch/arm64/sysreg.h"
+#include "core/vm.h"
 
 /* at.S: AT S1E1R of `va`, PAR_EL1 preserved; returns the resulting PAR (bit
  * 0 set if it faulted, also when the walk itself took an abort). */

@@ -1,8 +1,8 @@
 /* The hypervisor's own stage-1 translation at EL2: an identity map in
  * 1 GiB blocks, device memory below RAM, RAM normal write-back. */
-#include "arch.h"
-#include "platform.h"
-#include "sysreg.h"
+#include "arch/arm64/arch.h"
+#include "platform/board.h"
+#include "arch/arm64/sysreg.h"
 
 #define MAIR_DEVICE_IDX 0
 #define MAIR_NORMAL_IDX 1

@@ -1,5 +1,5 @@
 /* PSCI calls to the platform firmware by SMC (SMCCC: x0-x17 clobbered). */
-#include "arch.h"
+#include "arch/arm64/arch.h"
 
 #define PSCI_CPU_ON_64 0xc4000003UL
 #define PSCI_SYSTEM_OFF 0x84000008UL

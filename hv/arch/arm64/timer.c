@@ -4,10 +4,10 @@
  * virtual one (CNTV, PPI 27; CNTVOFF_EL2 = 0, so it counts like the physical
  * counter) and the physical one (CNTP, PPI 30; CNTHCTL_EL2 EL1PCEN/EL1PCTEN
  * let EL1 use it without traps). Their PPIs are forwarded linked (HW=1). */
-#include "arch.h"
-#include "console.h"
-#include "gic.h"
-#include "sysreg.h"
+#include "arch/arm64/arch.h"
+#include "console/console.h"
+#include "drivers/gic.h"
+#include "arch/arm64/sysreg.h"
 
 #define CTL_ENABLE BIT(0)
 #define CTL_IMASK BIT(1)

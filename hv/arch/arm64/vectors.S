@@ -3,7 +3,7 @@
  * While a guest runs, SP_EL2 points at its vCPU's trap frame, so a trap
  * saves the guest registers straight into the vCPU, then moves to the
  * CPU's own stack (pcpu->stack_top) to run C. */
-#include "asm-offsets.h"
+#include "arch/arm64/asm-offsets.h"
 
 .macro	save_guest_regs
 	stp	x0, x1, [sp, #0]

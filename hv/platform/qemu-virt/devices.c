@@ -5,7 +5,7 @@
  * Interrupts are GIC INTIDs: SPI n is INTID 32 + n. QEMU virt wires
  * virtio-mmio slot n to SPI 16 + n, the PL031 RTC to SPI 2 and the PL061
  * GPIO controller to SPI 7. */
-#include "vm_config.h"
+#include "core/vm_config.h"
 
 #define SPI(n) (32 + (n))
 #define VIRTIO_MMIO_BASE 0x0a000000

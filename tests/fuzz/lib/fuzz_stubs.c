@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 
 #include "fuzz_stubs.h"
-#include "mmio.h"
-#include "ratelimit.h"
-#include "vm.h"
+#include "core/mmio.h"
+#include "lib/ratelimit.h"
+#include "core/vm.h"
 
 #define WEAK __attribute__((weak))
 #define NOCOV FUZZ_NOCOV

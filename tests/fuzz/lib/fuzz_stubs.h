@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "fuzz_input.h"
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 struct vm;
 struct vcpu;

@@ -1,0 +1,437 @@
+/* Mediated virtio-blk backend (DESIGN.md §1-2).
+ *
+ * GVM CPU: QueueNotify traps -> kick(): mark the disk, IPI the MVM's CPU
+ * (only if the disk was not marked already), return to the guest at once.
+ * MVM CPU: IPI -> mediated_work(): take available requests of the kicked
+ * disks in turn, one per disk per turn, copy write data into a free slot of
+ * the shared area, queue its tag on req_ring, then inject one service
+ * interrupt into the MVM.
+ * MVM daemon: performs the I/O, queues {tag, status}, HVC HC_MED_COMPLETE.
+ * Any CPU of the MVM: complete(): copy read data into the GVM, used ring,
+ * interrupt the GVM, refill freed slots.
+ *
+ * The MVM can write the whole area at any time. What the hypervisor needs
+ * to finish a request (chain, sizes, tag) and its own ring indices stay in
+ * hypervisor memory; slot addresses come from constants; every value the
+ * MVM writes is read once and checked. The MVM can only corrupt the data
+ * and status of requests it was given. */
+#include "blk/mediated.h"
+
+#include "drivers/gic.h"
+#include "lib/lib.h"
+#include "core/print.h"
+#include "arch/arm64/spinlock.h"
+#include "syshyper/hypercall.h"
+#include "syshyper/med_ring.h"
+#include "syshyper/mediated.h"
+#include "core/vgic.h"
+#include "core/vm.h"
+
+_Static_assert(BLK_MAX_REQUEST <= MED_SLOT_DATA, "a request must fit a slot");
+_Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
+
+/* Requests the device answers itself (unknown type, out of range, GET_ID,
+ * malformed) are answered on the MVM's CPU with med.lock held: each disk
+ * may have JUNK_PER_TICK of them answered per hypervisor tick (any CPU's,
+ * 50 ms each), so a guest that keeps its queue full of them costs the MVM a
+ * bounded share of its CPU. An honest driver sends GET_ID once. The rest
+ * waits for the next tick (mediated_tick). */
+#define JUNK_PER_TICK 4
+/* No disk holds more than this many slots while another disk exists. */
+#define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
+
+struct inflight {
+	struct blk_req req;
+	uint64_t tag; /* 0: the slot is free */
+	unsigned disk;
+};
+
+static struct {
+	spinlock_t lock;
+	struct med_area *area; /* NULL until the MVM registers it */
+	struct vm *mvm;
+	struct virtio_blk *disks[MED_MAX_DISKS];
+	unsigned ndisks; /* highest index + 1 */
+	unsigned ndisks_present;
+	uint32_t kicked;                     /* bitmap of disks with requests to take */
+	uint32_t leftover;                   /* a pass stopped on its budget: the tick resumes it */
+	unsigned junk_budget[MED_MAX_DISKS]; /* see JUNK_PER_TICK */
+	uint32_t budget_tick[MED_MAX_DISKS]; /* the tick it was renewed at */
+	uint32_t ticks;                      /* atomic: every CPU's tick adds 1 */
+	struct inflight slot[MED_MAX_SLOTS];
+	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
+	unsigned next_disk;                 /* round robin: first to serve */
+	uint32_t req_prod, cmp_cons;        /* ours; the area only has copies */
+	uint64_t generation;
+	uint64_t kicks, irqs_to_mvm, completions, bad_completions;
+} med;
+
+static struct vm *find_mvm(void)
+{
+	for (unsigned i = 0; i < nvms; i++)
+		if (vms[i].cfg->role == VM_ROLE_MVM)
+			return &vms[i];
+	return NULL;
+}
+
+int mediated_add_disk(struct virtio_blk *blk, unsigned index)
+{
+	if (index >= MED_MAX_DISKS || med.disks[index])
+		return -1;
+	med.disks[index] = blk;
+	blk->disk_index = index;
+	med.junk_budget[index] = JUNK_PER_TICK;
+	med.ndisks_present++;
+	if (index >= med.ndisks)
+		med.ndisks = index + 1;
+	return 0;
+}
+
+/* A notify: one IPI per batch, none while the disk is still marked (the
+ * MVM's CPU has not taken its requests yet, or left some for later). */
+static void kick(struct virtio_blk *blk)
+{
+	uint32_t bit = 1u << blk->disk_index;
+	uint32_t old = __atomic_fetch_or(&med.kicked, bit, __ATOMIC_SEQ_CST);
+
+	__atomic_add_fetch(&med.kicks, 1, __ATOMIC_RELAXED);
+	if (old & bit)
+		return;
+	if (!med.mvm)
+		med.mvm = find_mvm();
+	if (med.mvm)
+		gic_send_sgi(med.mvm->vcpus[0].pcpu, IPI_WORK);
+}
+
+static uint8_t *slot_data(unsigned s)
+{
+	return MED_SLOT_DATA_PTR(med.area, s); /* s < MED_MAX_SLOTS: from our own state */
+}
+
+static int free_slot(void)
+{
+	for (unsigned i = 0; i < MED_MAX_SLOTS; i++)
+		if (!med.slot[i].tag)
+			return (int)i;
+	return -1;
+}
+
+/* Publishes slot s (busy, request filled) on req_ring with a new tag. The
+ * ring has room: it never holds more entries than slots are busy, whatever
+ * the MVM wrote into req_cons (which is never read). */
+static void queue_slot(unsigned s)
+{
+	struct med_area *a = med.area;
+	struct inflight *f = &med.slot[s];
+	struct med_slot *slot = &a->slots[s];
+
+	f->tag = (++med.generation << MED_TAG_SLOT_BITS) | s;
+	slot->disk = f->disk;
+	slot->type = f->req.type;
+	slot->sector = f->req.sector;
+	slot->len = f->req.len;
+	slot->tag = f->tag;
+	if (f->req.type == VIRTIO_BLK_T_OUT)
+		blk_req_copy_out(&f->req, slot_data(s), MED_SLOT_DATA);
+	a->req_ring[med.req_prod % MED_MAX_SLOTS] = f->tag;
+	MED_WMB();
+	med.req_prod++;
+	WRITE_ONCE(a->req_prod, med.req_prod);
+}
+
+static unsigned disk_cap(void)
+{
+	return med.ndisks_present > 1 ? DISK_SLOT_CAP : MED_MAX_SLOTS;
+}
+
+/* The disk to serve next among `want`: under its cap, fewest slots held,
+ * ties in round-robin order. -1 if none may have a slot. */
+static int pick_disk(uint32_t want)
+{
+	int best = -1;
+
+	for (unsigned k = 0; k < med.ndisks; k++) {
+		unsigned d = (med.next_disk + k) % med.ndisks;
+		if (!(want & (1u << d)) || med.disk_slots[d] >= disk_cap())
+			continue;
+		if (best < 0 || med.disk_slots[d] < med.disk_slots[best])
+			best = (int)d;
+	}
+	return best;
+}
+
+/* Moves requests of kicked disks into free slots, one per disk per turn;
+ * lock held. Disks with requests left (no slot, at their cap, or out of
+ * budget) stay marked for the next pass. */
+static unsigned fill_slots(void)
+{
+	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
+	uint32_t later = 0;
+	unsigned queued = 0;
+
+	uint32_t tick = __atomic_load_n(&med.ticks, __ATOMIC_RELAXED);
+
+	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
+		if (!med.disks[d])
+			want &= ~(1u << d);
+		if (med.budget_tick[d] != tick) { /* a tick since: a new budget */
+			med.budget_tick[d] = tick;
+			med.junk_budget[d] = JUNK_PER_TICK;
+		}
+	}
+	while (want) {
+		int s = free_slot(), d = pick_disk(want);
+		if (s < 0 || d < 0)
+			break; /* retried when slots complete */
+		struct inflight *f = &med.slot[s];
+		int r = virtio_blk_next(med.disks[d], &f->req, &med.junk_budget[d]);
+		med.next_disk = ((unsigned)d + 1) % med.ndisks;
+		if (r == BLK_NEXT_REQ) {
+			f->disk = (unsigned)d;
+			med.disk_slots[d]++;
+			queue_slot((unsigned)s);
+			queued++;
+			continue;
+		}
+		want &= ~(1u << d);
+		if (r == BLK_NEXT_BUSY)
+			later |= 1u << d;
+	}
+	if (want | later)
+		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
+	if (later) /* still marked, so no notify IPIs again: the tick must */
+		__atomic_store_n(&med.leftover, 1, __ATOMIC_SEQ_CST);
+	return queued;
+}
+
+void mediated_work(void)
+{
+	spin_lock(&med.lock);
+	unsigned queued = med.area ? fill_slots() : 0;
+	if (queued) {
+		med.irqs_to_mvm++;
+		med.area->kicks_to_mvm++;
+	}
+	spin_unlock(&med.lock);
+	if (queued)
+		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
+}
+
+/* Every CPU's tick: each disk's budget for requests the device answers
+ * itself is renewed, and a pass that stopped on it goes on (one IPI to the
+ * MVM's CPU per tick at most), so a disk left marked is never stranded. */
+void mediated_tick(void)
+{
+	struct vm *mvm = med.mvm;
+
+	__atomic_add_fetch(&med.ticks, 1, __ATOMIC_RELAXED); /* no lock: resync may hold it */
+	if (mvm && __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST))
+		gic_send_sgi(mvm->vcpus[0].pcpu, IPI_WORK);
+}
+
+static uint8_t to_virtio_status(int32_t s)
+{
+	if (s == MED_S_OK)
+		return VIRTIO_BLK_S_OK;
+	return s == MED_S_UNSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
+}
+
+/* Frees slot s and finishes its request; read data comes from the slot
+ * (copied only if the GVM did not reset its device meanwhile). */
+static void finish_slot(unsigned s, uint8_t status)
+{
+	struct inflight *f = &med.slot[s];
+
+	f->tag = 0;
+	med.disk_slots[f->disk]--;
+	med.completions++;
+	if (f->req.type == VIRTIO_BLK_T_IN)
+		virtio_blk_complete_read(&f->req, status, slot_data(s), f->req.len);
+	else
+		virtio_blk_complete(&f->req, status, 0);
+}
+
+static void bad_completion(const char *what, uint64_t tag)
+{
+	med.bad_completions++;
+	vm_log(med.mvm, LOG_MEDIATED, "mediated: completion %s (tag 0x%lx): ignored\n", what,
+	       (unsigned long)tag);
+}
+
+/* One completion entry, read once: finishes the slot only if it is busy
+ * with exactly this tag (not a stale or repeated completion). */
+static bool take_completion(const struct med_cmp *e)
+{
+	uint64_t tag = READ_ONCE(e->tag);
+	int32_t status = READ_ONCE(e->status);
+	uint32_t s = MED_TAG_SLOT(tag);
+
+	if (s >= MED_MAX_SLOTS) {
+		bad_completion("for a slot that does not exist", tag);
+		return false;
+	}
+	if (!med.slot[s].tag || med.slot[s].tag != tag) {
+		bad_completion(med.slot[s].tag ? "with a stale tag" : "for a free slot", tag);
+		return false;
+	}
+	finish_slot(s, to_virtio_status(status));
+	return true;
+}
+
+static int64_t complete(void)
+{
+	struct med_area *a;
+	int64_t ret = HC_OK;
+
+	spin_lock(&med.lock);
+	a = med.area;
+	if (!a) {
+		spin_unlock(&med.lock);
+		return HC_ERR_INVALID;
+	}
+	uint32_t prod = READ_ONCE(a->cmp_prod);
+	int64_t pending = med_ring_pending(prod, med.cmp_cons, MED_MAX_SLOTS);
+	if (pending < 0) {
+		med.bad_completions++;
+		vm_log(med.mvm, LOG_MEDIATED,
+		       "mediated: completion ring corrupt (prod %u, ours %u): skipped\n", prod,
+		       med.cmp_cons);
+		med.cmp_cons = prod;
+		ret = HC_ERR_INVALID;
+		pending = 0;
+	}
+	MED_RMB(); /* entries after the index that published them */
+	for (int64_t i = 0; i < pending; i++) {
+		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_MAX_SLOTS];
+		med.cmp_cons++;
+		if (!take_completion(e))
+			ret = HC_ERR_INVALID;
+	}
+	WRITE_ONCE(a->cmp_cons, med.cmp_cons);
+	a->completions_hvc++;
+	spin_unlock(&med.lock);
+	mediated_work(); /* freed slots may take waiting requests */
+	return ret;
+}
+
+static void init_header(struct med_area *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->version = MED_VERSION;
+	a->nslots = MED_MAX_SLOTS;
+	a->slot_data_size = MED_SLOT_DATA;
+	a->data_offset = MED_HDR_SIZE;
+	a->ndisks = med.ndisks;
+	for (unsigned d = 0; d < med.ndisks; d++) {
+		struct virtio_blk *b = med.disks[d];
+		if (!b)
+			continue;
+		memcpy(a->disks[d].name, b->name,
+		       MIN(strlen(b->name), sizeof(a->disks[d].name) - 1));
+		a->disks[d].sectors = b->sectors;
+		a->disks[d].read_only = b->read_only;
+		a->disks[d].valid = 1;
+	}
+	MED_WMB();
+	a->magic = MED_MAGIC;
+}
+
+static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
+{
+	struct med_area *a = vm_ipa_to_hva(vcpu->vm, pa, size);
+
+	if (!a || size < MED_AREA_SIZE || !IS_ALIGNED(pa, PAGE_SIZE))
+		return HC_ERR_INVALID;
+	spin_lock(&med.lock);
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++) /* a new area: in flight starts over */
+		if (med.slot[s].tag) {
+			med.slot[s].tag = 0;
+			med.disk_slots[med.slot[s].disk]--;
+			virtio_blk_complete(&med.slot[s].req, VIRTIO_BLK_S_IOERR, 0);
+		}
+	med.mvm = vcpu->vm;
+	init_header(a);
+	med.area = a;
+	med.req_prod = med.cmp_cons = 0;
+	med.kicked = (uint32_t)((1ull << med.ndisks) - 1);
+	spin_unlock(&med.lock);
+	vm_log(vcpu->vm, LOG_MEDIATED,
+	       "mediated: area registered at 0x%lx (%u slots, %u disk(s))\n", (unsigned long)pa,
+	       MED_MAX_SLOTS, med.ndisks);
+	mediated_work();
+	return HC_OK;
+}
+
+/* A restarted daemon: every request in flight is queued again, with a new
+ * tag, so a completion from before the resync finishes nothing. */
+static int64_t resync(void)
+{
+	struct med_area *a;
+	unsigned requeued = 0;
+
+	spin_lock(&med.lock);
+	a = med.area;
+	if (!a) {
+		spin_unlock(&med.lock);
+		return HC_ERR_INVALID;
+	}
+	med.req_prod = med.cmp_cons = 0;
+	WRITE_ONCE(a->req_prod, 0);
+	WRITE_ONCE(a->req_cons, 0);
+	WRITE_ONCE(a->cmp_prod, 0);
+	WRITE_ONCE(a->cmp_cons, 0);
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+		if (med.slot[s].tag) {
+			queue_slot(s);
+			requeued++;
+		}
+	spin_unlock(&med.lock);
+	/* MVM user space may resync in a loop: rate-limited */
+	vm_log(med.mvm, LOG_MEDIATED, "mediated: daemon resync, %u request(s) queued again\n",
+	       requeued);
+	if (requeued)
+		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
+	mediated_work();
+	return HC_OK;
+}
+
+int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
+{
+	switch (fid) {
+	case HC_MED_REGISTER:
+		return do_register(vcpu, a1, a2);
+	case HC_MED_COMPLETE:
+		return complete();
+	case HC_MED_RESYNC:
+		return resync();
+	default:
+		return HC_ERR_INVALID;
+	}
+}
+
+void mediated_print_stats(void)
+{
+	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",
+	       (unsigned long)med.kicks, (unsigned long)med.irqs_to_mvm,
+	       (unsigned long)med.completions);
+	if (med.bad_completions) /* a line of its own: scripts/bench.py parses the first */
+		printk("mediated: completions refused (bad tag, slot or ring index) %lu\n",
+		       (unsigned long)med.bad_completions);
+}
+
+#ifdef HOST_UNIT_TEST
+void mediated_test_reset(void)
+{
+	memset(&med, 0, sizeof(med));
+}
+#endif
+
+static void reset(struct virtio_blk *blk)
+{
+	(void)blk; /* requests in flight complete into a queue that is no longer ready */
+}
+
+const struct blk_backend_ops mediated_blk_backend = {
+	.kick = kick,
+	.reset = reset,
+};

@@ -1,0 +1,80 @@
+/* virtio-blk device model (virtio 1.1 §5.2). The device parses and checks
+ * requests; a backend moves the data (the MVM through the mediated area,
+ * or the hypervisor's own virtio-blk driver). */
+#ifndef VIRTIO_BLK_H
+#define VIRTIO_BLK_H
+#include "virtio/virtio_mmio.h"
+
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_ID_BYTES 20
+#define BLK_SEG_MAX 16
+#define BLK_SIZE_MAX 4096
+/* The largest read or write the device accepts (what seg_max * size_max
+ * promise the driver); longer requests fail with IOERR. */
+#define BLK_MAX_REQUEST (BLK_SEG_MAX * BLK_SIZE_MAX)
+
+struct virtio_blk;
+
+/* A request taken from the queue, checked, waiting for its backend. */
+struct blk_req {
+	struct virtio_blk *blk;
+	uint32_t type;
+	uint64_t sector;
+	uint32_t len; /* data bytes (checked, <= BLK_MAX_REQUEST): to write or to read */
+	struct virtq_chain chain;
+	unsigned data_first; /* index of the first data buffer in chain.bufs */
+	uint32_t data_skip;  /* bytes of that buffer that belong to the header */
+	uint8_t *status;     /* the status byte in the guest */
+	uint32_t epoch;      /* the queue's (virtio_queue_epoch_locked) when taken */
+};
+
+struct blk_backend_ops {
+	/* The device has requests: pull them with virtio_blk_next(). Runs on
+	 * the notifying vCPU's CPU; a backend may defer to another CPU. */
+	void (*kick)(struct virtio_blk *blk);
+	void (*reset)(struct virtio_blk *blk);
+};
+
+struct virtio_blk {
+	struct virtio_dev vdev;
+	char name[CFG_NAME_LEN * 2];
+	uint64_t sectors;
+	bool read_only;
+	unsigned disk_index; /* the backend's number for this disk */
+	const struct blk_backend_ops *backend;
+	uint64_t reqs, bytes_read, bytes_written, errors;
+};
+
+int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_t irq,
+		      uint64_t sectors, bool read_only, const struct blk_backend_ops *backend);
+/* virtio_blk_next() results. */
+#define BLK_NEXT_NONE 0 /* the queue is empty (or broken: device needs reset) */
+#define BLK_NEXT_REQ 1  /* *req is a checked request for the backend */
+#define BLK_NEXT_BUSY 2 /* *budget ran out: more may wait, come back later */
+/* The next request for the backend. Requests the device can answer itself
+ * (errors, GET_ID, out of range, read-only) are completed here and never
+ * reach the backend. Each of those costs one unit of *budget (none left:
+ * BLK_NEXT_BUSY before anything is taken), so a guest that keeps feeding
+ * the queue with them cannot keep the caller here; requests for the backend
+ * cost nothing here (the backend bounds them: slots). */
+int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budget);
+/* Copies the request's data (OUT) into dst: at most min(req->len, cap). */
+void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap);
+/* Finishes a request: status byte, used ring, interrupt if wanted; nothing
+ * is written into the guest if it reset the device since the request was
+ * taken. `written` is bounded by req->len. */
+void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written);
+/* The same for a read whose data is in `src` (len bytes, bounded by
+ * req->len): copied into the guest's buffers under the device lock, after
+ * the reset check; nothing is copied unless status is OK. */
+void virtio_blk_complete_read(struct blk_req *req, uint8_t status, const uint8_t *src,
+			      uint32_t len);
+#endif

@@ -1,0 +1,48 @@
+/* A virtual machine: its configuration, stage-2 tables, emulated devices,
+ * vCPUs and counters. */
+#ifndef VM_H
+#define VM_H
+#include "core/mmio.h"
+#include "lib/ratelimit.h"
+#include "lib/types.h"
+#include "core/vcpu.h"
+#include "core/vgic.h"
+#include "virtio/virtq.h"
+#include "core/vm_config.h"
+
+#define VM_MAX_MMIO 16
+
+enum vm_state { VM_STOPPED, VM_RUNNING };
+
+struct vuart;
+
+struct vm {
+	const struct cfg_vm *cfg;
+	unsigned id;
+	const char *name;
+	volatile int state;
+	unsigned ncpus;
+	struct vcpu vcpus[CFG_MAX_CPUS];
+	/* its RAM as the hypervisor reaches it (IPA ranges -> pointers) */
+	struct guest_region regions[CFG_MAX_MEM];
+	struct guest_mem mem;
+	paddr_t s2_root;
+	uint64_t vttbr;
+	unsigned nmmio;
+	struct mmio_region mmio[VM_MAX_MMIO];
+	struct vgic_dist vgic;
+	struct vuart *vuart;
+	struct log_limit log_limits[LOG_CAUSES]; /* see vm_log() */
+};
+
+extern struct vm vms[CFG_MAX_VMS];
+extern unsigned nvms;
+
+int vm_register_mmio(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn fn, void *dev);
+/* Maps guest [ipa, ipa+size) to [pa, pa+size): normal memory or device. */
+int vm_map(struct vm *vm, ipa_t ipa, paddr_t pa, uint64_t size, bool device);
+struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
+/* The VM's memory: translates [ipa, ipa+len) to a hypervisor pointer if the
+ * whole range is inside one of its RAM regions; NULL otherwise. */
+void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len);
+#endif

@@ -1,7 +1,0 @@
-/* The emulated PL011 every VM sees as its console (ttyAMA0). */
-#ifndef VUART_H
-#define VUART_H
-#include "types.h"
-struct vm;
-int vuart_create(struct vm *vm, ipa_t base, uint32_t irq);
-#endif

@@ -1,0 +1,19 @@
+/* virtio-net device model (virtio 1.1 §5.1), a port of the hypervisor's
+ * switch (netswitch.h). */
+#ifndef VIRTIO_NET_H
+#define VIRTIO_NET_H
+#include "net/net_ctrl.h"
+#include "net/netswitch.h"
+#include "virtio/virtio_mmio.h"
+
+struct virtio_net {
+	struct virtio_dev vdev;
+	uint8_t mac[ETH_ALEN];
+	int port; /* index in the switch */
+	struct net_rx_mode rx_mode;
+};
+
+int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_t irq,
+		      const uint8_t mac[ETH_ALEN], bool uplink);
+void virtio_net_print_stats(void);
+#endif

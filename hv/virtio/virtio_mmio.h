@@ -1,0 +1,97 @@
+/* virtio-mmio transport, version 2 (virtio 1.1 §4.2.2), emulated in EL2.
+ * A device model supplies its ID, features, config space and queue
+ * handling through virtio_dev_ops. */
+#ifndef VIRTIO_MMIO_H
+#define VIRTIO_MMIO_H
+#include "arch/arm64/spinlock.h"
+#include "lib/types.h"
+#include "virtio/virtq.h"
+#include "core/vm_config.h"
+
+#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+#define VIRTIO_F_RING_INDIRECT_DESC (1ULL << 28)
+#define VIRTIO_F_RING_EVENT_IDX (1ULL << 29)
+#define VIRTIO_F_RING_RESET (1ULL << 40)
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+
+#define VIRTIO_INT_USED 1
+#define VIRTIO_INT_CONFIG 2
+
+struct vm;
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	uint32_t device_id;
+	uint64_t features; /* device-specific + transport features offered */
+	unsigned nqueues;
+	uint32_t config_size;
+	/* config space bytes [off, off+len): len 1, 2, 4 (8 as two 4s) */
+	uint32_t (*config_read)(struct virtio_dev *dev, uint32_t off, unsigned len);
+	void (*config_write)(struct virtio_dev *dev, uint32_t off, unsigned len, uint32_t val);
+	/* the driver notified queue `q` (called on the notifying vCPU's CPU) */
+	void (*notify)(struct virtio_dev *dev, unsigned q);
+	/* the driver reset the device: drop in-flight state */
+	void (*reset)(struct virtio_dev *dev);
+};
+
+struct virtio_dev {
+	struct vm *vm;
+	ipa_t base;
+	uint32_t irq;
+	const struct virtio_dev_ops *ops;
+	uint64_t features; /* offered: ops->features plus per-device bits */
+	void *priv;
+	spinlock_t lock;
+	uint32_t status;
+	uint32_t dev_features_sel, drv_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t isr;
+	uint32_t config_generation;
+	uint32_t reset_count;                      /* completions from before a reset are dropped */
+	uint32_t queue_resets[VIRTIO_MAX_QUEUES];  /* QueueReset, per queue */
+	uint32_t queue_enables[VIRTIO_MAX_QUEUES]; /* QueueReady 1 that took */
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	const struct guest_mem *mem;     /* the VM's */
+	uint64_t notifies, irqs, errors; /* counters */
+};
+
+/* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
+int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
+		       const struct virtio_dev_ops *ops, void *priv);
+/* The functions below take dev->lock themselves (call them without it),
+ * except the _locked ones; interrupt bookkeeping always runs under it. */
+/* Raises the used-buffer interrupt if the driver wants one for queue q (a
+ * queue that is not ready, e.g. reset meanwhile, gets none). */
+void virtio_notify_used(struct virtio_dev *dev, unsigned q);
+/* Takes the next chain of queue q under the device lock: VQ_OK, VQ_EMPTY
+ * (also for a queue that is not ready), or an error, after which the device
+ * has been put in DEVICE_NEEDS_RESET. The chain remembers the queue's
+ * epoch (virtio_queue_epoch_locked). */
+int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
+/* Queue q's epoch (dev->lock held): it changes with every device reset,
+ * QueueReset and enable, so a request taken before one of those is never
+ * completed into the queue or buffers the driver has now. */
+uint32_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q);
+/* Returns a chain to queue q, unless the queue was reset since the chain was
+ * taken (or is not ready): then it is not the driver's any more. */
+void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,
+		       uint32_t written);
+/* Every loop over a queue is bounded per notify (a guest may keep adding
+ * buffers while we work): at most this many chains, then
+ * virtio_queue_budget_spent() so the driver notifies again for the rest. */
+#define VIRTIO_CHAINS_PER_NOTIFY VIRTQ_MAX_SIZE
+void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q);
+/* A guest error: logs it (rate-limited), sets DEVICE_NEEDS_RESET, stops the
+ * queues and interrupts. */
+void virtio_device_error(struct virtio_dev *dev, const char *what);
+/* The same with dev->lock already held (e.g. right after a virtq_pop that
+ * failed, so the error is the queue's that failed, not a reset one's). */
+void virtio_device_error_locked(struct virtio_dev *dev, const char *what);
+#endif

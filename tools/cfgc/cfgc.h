@@ -1,0 +1,98 @@
+/* cfgc's model of a configuration: what the hypervisor gets (struct
+ * sys_config, checked by hv/core/config_check.c) and what only the build
+ * needs (image files, how the generated ones are made, the kernel command
+ * line, the files QEMU attaches to the board). One parse fills it; each
+ * output (C, device trees, QEMU arguments, make fragment, MVM manifest) is
+ * written by its own file from it. */
+#ifndef CFGC_H
+#define CFGC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/vm_config.h"
+
+#define MAX_LINE 1024
+#define MAX_PATH 512
+#define MAX_BOOTARGS 512
+#define FIELD_LEN sizeof(((struct cfg_error *)0)->field)
+
+enum image_kind { IMG_KERNEL, IMG_INITRD, IMG_DTB, IMG_COUNT };
+extern const char *const image_keys[IMG_COUNT];
+
+/* Where a GVM's images come from when it starts. */
+enum image_source {
+	IMAGES_PRELOAD, /* placed in RAM by QEMU's loader, started at boot */
+	IMAGES_MVM,     /* files in the MVM (/lib/syshyper/VM/), loaded by its CLI */
+};
+
+/* A board device QEMU creates for the configuration (an MVM passthrough
+ * device or the hypervisor's disk): what is attached at the slot. */
+enum qemu_backing { QB_NONE, QB_DISK, QB_NET_USER };
+
+struct qemu_dev {
+	uint32_t slot; /* virtio-mmio slot */
+	enum qemu_backing kind;
+	char file[MAX_PATH]; /* QB_DISK: the raw image */
+};
+
+/* What the build knows of a VM beyond struct cfg_vm. */
+struct vm_build {
+	char path[IMG_COUNT][MAX_PATH]; /* image files (generated ones under -B) */
+	bool generated[IMG_COUNT];      /* initrd: the role's initramfs; dtb: from this file */
+	char bootargs[MAX_BOOTARGS];    /* the kernel command line, "" for none */
+	enum image_source images;
+	bool autostart;
+	bool run_script; /* make run SCRIPT= runs its script here */
+	int line;        /* of [vm NAME] */
+};
+
+/* The configuration being compiled. */
+extern const char *cfg_path;
+extern const char *out_dir; /* -B: where generated images go */
+extern struct sys_config cfg;
+extern struct vm_build vmb[CFG_MAX_VMS];
+#define MAX_QEMU_DEVS (CFG_MAX_VMS * CFG_MAX_DEVS + 1)
+extern struct qemu_dev qemu_devs[MAX_QEMU_DEVS];
+extern unsigned nqemu_devs;
+
+/* The board's devices (hv/platform/BOARD/devices.c). */
+extern const struct platform_dev platform_devs[];
+extern const unsigned platform_ndevs;
+
+/* errors.c: one line "FILE:LINE: FIELD: message", exit status 1. */
+void __attribute__((noreturn, format(printf, 3, 4)))
+die_at(int line, const char *field, const char *fmt, ...);
+void loc_add(const char *field, int line);
+int loc_find(const char *field);
+int line_of_field(const char *field);
+
+/* parse.c: reads the file into cfg/vmb; image sizes are measured unless
+ * `measure` is false (only the initrd of VM `measure_initrd_of` then, -1:
+ * none). */
+void parse_config(FILE *f, bool measure, int measure_initrd_of);
+void check_required(void);
+
+/* build_check.c: the build-only rules config_check cannot know. */
+void check_build(void);
+
+/* The outputs, each given an open stream. */
+void write_c(FILE *o);
+void write_qemu_loader(FILE *o);
+void write_qemu_devices(FILE *o);
+void write_make_fragment(FILE *o);
+void write_manifest(FILE *o);
+void write_dts(FILE *o, unsigned vm, unsigned gic_version);
+
+/* Helpers shared by the outputs. */
+int vm_index(const char *name); /* -1: none */
+const char *define_value(const char *name); /* a -D value, or NULL */
+bool vm_ipa_of_pa(const struct cfg_vm *vm, uint64_t pa, uint64_t *ipa);
+void comment_safe(FILE *o, const char *s); /* s inside a C / DTS comment */
+/* Where the MVM keeps a GVM's image of `kind` (/lib/syshyper/VM/NAME). */
+void mvm_image_path(char *buf, size_t size, unsigned vm, enum image_kind kind);
+/* The VM that first uses the same file as image `kind` of `vm` (itself if none). */
+unsigned first_user_of(unsigned vm, enum image_kind kind);
+
+#endif
