@@ -89,12 +89,12 @@ $(MVM_INITRD): $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*)
 	scripts/mkinitramfs.sh $@ mvm
 
 # The MVM's side: kernel module (against the Debian headers) and tools.
-$(BUILD)/mvm/syshyper.ko: mvm/kmod/syshyper.c mvm/kmod/Kbuild $(wildcard include/syshyper/*.h) \
+$(BUILD)/mvm/syshyper.ko: $(wildcard mvm/kmod/*.[ch]) mvm/kmod/Kbuild mvm/kmod/build.sh $(wildcard include/syshyper/*.h) \
 		$(GUEST_STAMP)
 	mvm/kmod/build.sh $(BUILD)/mvm
 
 $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper $(BUILD)/mvm/ethflood &: mvm/daemon/syshyperd.c \
-		mvm/cli/syshyper.c mvm/tools/ethflood.c mvm/daemon/build.sh \
+		$(wildcard mvm/cli/*.[ch]) mvm/tools/ethflood.c mvm/daemon/build.sh \
 		$(wildcard include/syshyper/*.h) | $(HOST_STAMP)
 	mvm/daemon/build.sh $(BUILD)/mvm
 
