@@ -72,6 +72,11 @@ struct cfg_vm {
 	struct cfg_passthrough devs[CFG_MAX_DEVS];
 	uint32_t nvirtio;
 	struct cfg_virtio virtio[CFG_MAX_VIRTIO];
+	/* 1: the hypervisor leaves this GVM STOPPED at boot: its images come
+	 * from the MVM (configuration `images = mvm`; the MVM loads and starts
+	 * it, if `autostart = yes`) or it is preloaded with `autostart = no`.
+	 * 0: preloaded by the boot loader and started at boot, as always. */
+	uint32_t stopped_at_boot;
 };
 
 struct sys_config {
