@@ -6,30 +6,9 @@
 #include "core/page_alloc.h"
 #include "core/print.h"
 #include "blk/virtio_blk.h"
+#include "virtio/virtio_mmio_regs.h"
 #include "virtio/virtq.h"
 
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_INT_STATUS 0x060
-#define R_INT_ACK 0x064
-#define R_STATUS 0x070
-#define R_DESC_LO 0x080
-#define R_DESC_HI 0x084
-#define R_AVAIL_LO 0x090
-#define R_AVAIL_HI 0x094
-#define R_USED_LO 0x0a0
-#define R_USED_HI 0x0a4
-#define R_CONFIG 0x100
 
 #define F_RO_BIT 5
 #ifndef VBLK_POLL_LIMIT
@@ -61,62 +40,62 @@ static void wr(struct vblk_drv *d, unsigned off, uint32_t v)
 
 static int negotiate(struct vblk_drv *d)
 {
-	wr(d, R_STATUS, 0);
-	wr(d, R_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(d, R_DEV_FEATURES_SEL, 0);
-	uint32_t lo = rd(d, R_DEV_FEATURES);
-	wr(d, R_DEV_FEATURES_SEL, 1);
-	uint32_t hi = rd(d, R_DEV_FEATURES);
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint32_t lo = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	uint32_t hi = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
 	if (!(hi & 1)) /* VIRTIO_F_VERSION_1 */
 		return -1;
 	d->read_only = lo & (1u << F_RO_BIT);
-	wr(d, R_DRV_FEATURES_SEL, 0);
-	wr(d, R_DRV_FEATURES, lo & (1u << F_RO_BIT));
-	wr(d, R_DRV_FEATURES_SEL, 1);
-	wr(d, R_DRV_FEATURES, 1);
-	wr(d, R_STATUS, rd(d, R_STATUS) | VIRTIO_STATUS_FEATURES_OK);
-	return (rd(d, R_STATUS) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -1;
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, lo & (1u << F_RO_BIT));
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(d, VIRTIO_MMIO_STATUS, rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_FEATURES_OK);
+	return (rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -1;
 }
 
 static int setup_queue(struct vblk_drv *d)
 {
 	paddr_t mem = (paddr_t)(uintptr_t)d->ring_mem;
 
-	wr(d, R_QUEUE_SEL, 0);
-	if (rd(d, R_QUEUE_NUM_MAX) < VBLK_DRV_QSIZE)
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	if (rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < VBLK_DRV_QSIZE)
 		return -1;
-	wr(d, R_QUEUE_NUM, VBLK_DRV_QSIZE);
-	wr(d, R_DESC_LO, (uint32_t)mem);
-	wr(d, R_DESC_HI, (uint32_t)(mem >> 32));
-	wr(d, R_AVAIL_LO, (uint32_t)(mem + OFF_AVAIL));
-	wr(d, R_AVAIL_HI, (uint32_t)((mem + OFF_AVAIL) >> 32));
-	wr(d, R_USED_LO, (uint32_t)(mem + OFF_USED));
-	wr(d, R_USED_HI, (uint32_t)((mem + OFF_USED) >> 32));
-	wr(d, R_QUEUE_READY, 1);
-	wr(d, R_STATUS, rd(d, R_STATUS) | VIRTIO_STATUS_DRIVER_OK);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, VBLK_DRV_QSIZE);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)mem);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(mem >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(mem + OFF_AVAIL));
+	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)((mem + OFF_AVAIL) >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(mem + OFF_USED));
+	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)((mem + OFF_USED) >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS, rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
 	return 0;
 }
 
 int vblk_drv_init(struct vblk_drv *d, paddr_t base)
 {
 	d->regs = (volatile uint32_t *)base;
-	if (rd(d, R_MAGIC) != 0x74726976 || rd(d, R_DEVICE_ID) != 2) {
+	if (rd(d, VIRTIO_MMIO_MAGIC) != VIRTIO_MMIO_MAGIC_VALUE || rd(d, VIRTIO_MMIO_DEVICE_ID) != 2) {
 		printk("vblk: no virtio-blk device at 0x%lx\n", (unsigned long)base);
 		return -1;
 	}
-	if (rd(d, R_VERSION) != 2) {
+	if (rd(d, VIRTIO_MMIO_VERSION) != 2) {
 		printk("vblk: device at 0x%lx is legacy virtio-mmio (version %u); run QEMU with "
 		       "-global virtio-mmio.force-legacy=false\n",
-		       (unsigned long)base, rd(d, R_VERSION));
+		       (unsigned long)base, rd(d, VIRTIO_MMIO_VERSION));
 		return -1;
 	}
 	d->ring_mem = palloc(1);
 	if (!d->ring_mem || negotiate(d) || setup_queue(d)) {
-		wr(d, R_STATUS, VIRTIO_STATUS_FAILED);
+		wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
 		printk("vblk: device at 0x%lx refused set-up\n", (unsigned long)base);
 		return -1;
 	}
-	d->sectors = rd(d, R_CONFIG) | (uint64_t)rd(d, R_CONFIG + 4) << 32;
+	d->sectors = rd(d, VIRTIO_MMIO_CONFIG) | (uint64_t)rd(d, VIRTIO_MMIO_CONFIG + 4) << 32;
 	printk("vblk: virtio-blk at 0x%lx, %lu MiB%s\n", (unsigned long)base,
 	       (unsigned long)(d->sectors >> 11), d->read_only ? ", read-only" : "");
 	return 0;
@@ -162,13 +141,13 @@ uint8_t vblk_drv_request(struct vblk_drv *d, uint32_t type, uint64_t sector,
 	mb();
 	avail[1] = ++d->avail_idx;
 	mb();
-	wr(d, R_QUEUE_NOTIFY, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	unsigned long spins = 0;
 	while (used[1] == d->used_seen && ++spins < POLL_LIMIT)
 		;
 	mb();
 	uint8_t s = used[1] != d->used_seen ? *status : VIRTIO_BLK_S_IOERR;
-	wr(d, R_INT_ACK, rd(d, R_INT_STATUS));
+	wr(d, VIRTIO_MMIO_INTERRUPT_ACK, rd(d, VIRTIO_MMIO_INTERRUPT_STATUS));
 	d->requests++;
 	spin_unlock(&d->lock);
 	return s;

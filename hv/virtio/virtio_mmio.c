@@ -1,39 +1,13 @@
 /* virtio-mmio transport (see virtio_mmio.h). Register accesses are
  * serialised per device by its lock; queue work runs in the device model. */
 #include "virtio/virtio_mmio.h"
+#include "virtio/virtio_mmio_regs.h"
 
 #include "core/print.h"
 #include "core/vgic.h"
 #include "core/vm.h"
 
-#define MAGIC 0x000
-#define VERSION 0x004
-#define DEVICE_ID 0x008
-#define VENDOR_ID 0x00c
-#define DEVICE_FEATURES 0x010
-#define DEVICE_FEATURES_SEL 0x014
-#define DRIVER_FEATURES 0x020
-#define DRIVER_FEATURES_SEL 0x024
-#define QUEUE_SEL 0x030
-#define QUEUE_NUM_MAX 0x034
-#define QUEUE_NUM 0x038
-#define QUEUE_READY 0x044
-#define QUEUE_NOTIFY 0x050
-#define INTERRUPT_STATUS 0x060
-#define INTERRUPT_ACK 0x064
-#define STATUS 0x070
-#define QUEUE_DESC_LOW 0x080
-#define QUEUE_DESC_HIGH 0x084
-#define QUEUE_DRIVER_LOW 0x090
-#define QUEUE_DRIVER_HIGH 0x094
-#define QUEUE_DEVICE_LOW 0x0a0
-#define QUEUE_DEVICE_HIGH 0x0a4
-#define QUEUE_RESET 0x0c0
-#define CONFIG_GENERATION 0x0fc
-#define CONFIG 0x100
-#define WINDOW 0x200
 
-#define MAGIC_VALUE 0x74726976     /* "virt" */
 #define VENDOR_SYSHYPER 0x48535953 /* "SYSH" */
 
 static struct virtq *selected_queue(struct virtio_dev *dev)
@@ -188,28 +162,28 @@ static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 
 	if (!vq)
 		return;
-	if (vq->ready && off != QUEUE_READY && off != QUEUE_RESET)
+	if (vq->ready && off != VIRTIO_MMIO_QUEUE_READY && off != VIRTIO_MMIO_QUEUE_RESET)
 		return; /* the spec forbids changing a live queue: ignore */
 	switch (off) {
-	case QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_NUM:
 		vq->num = (uint16_t)(v <= VIRTQ_MAX_SIZE ? v : 0);
 		break;
-	case QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		queue_ready(dev, vq, v);
 		break;
-	case QUEUE_DESC_LOW:
-	case QUEUE_DESC_HIGH:
-		set_half(&vq->desc_ipa, off == QUEUE_DESC_HIGH, v);
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		set_half(&vq->desc_ipa, off == VIRTIO_MMIO_QUEUE_DESC_HIGH, v);
 		break;
-	case QUEUE_DRIVER_LOW:
-	case QUEUE_DRIVER_HIGH:
-		set_half(&vq->avail_ipa, off == QUEUE_DRIVER_HIGH, v);
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+		set_half(&vq->avail_ipa, off == VIRTIO_MMIO_QUEUE_DRIVER_HIGH, v);
 		break;
-	case QUEUE_DEVICE_LOW:
-	case QUEUE_DEVICE_HIGH:
-		set_half(&vq->used_ipa, off == QUEUE_DEVICE_HIGH, v);
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		set_half(&vq->used_ipa, off == VIRTIO_MMIO_QUEUE_DEVICE_HIGH, v);
 		break;
-	case QUEUE_RESET:
+	case VIRTIO_MMIO_QUEUE_RESET:
 		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET)) {
 			*vq = (struct virtq){0};
 			dev->queue_resets[dev->queue_sel]++; /* its chains are not returned */
@@ -225,23 +199,23 @@ static uint32_t queue_reg_read(struct virtio_dev *dev, uint64_t off)
 	if (!vq)
 		return 0;
 	switch (off) {
-	case QUEUE_NUM_MAX:
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return VIRTQ_MAX_SIZE;
-	case QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_NUM:
 		return vq->num;
-	case QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		return vq->ready;
-	case QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 		return (uint32_t)vq->desc_ipa;
-	case QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		return (uint32_t)(vq->desc_ipa >> 32);
-	case QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
 		return (uint32_t)vq->avail_ipa;
-	case QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
 		return (uint32_t)(vq->avail_ipa >> 32);
-	case QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
 		return (uint32_t)vq->used_ipa;
-	case QUEUE_DEVICE_HIGH:
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
 		return (uint32_t)(vq->used_ipa >> 32);
 	default:
 		return 0;
@@ -251,25 +225,25 @@ static uint32_t queue_reg_read(struct virtio_dev *dev, uint64_t off)
 static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
 {
 	switch (off) {
-	case MAGIC:
-		return MAGIC_VALUE;
-	case VERSION:
+	case VIRTIO_MMIO_MAGIC:
+		return VIRTIO_MMIO_MAGIC_VALUE;
+	case VIRTIO_MMIO_VERSION:
 		return 2;
-	case DEVICE_ID:
+	case VIRTIO_MMIO_DEVICE_ID:
 		return dev->ops->device_id;
-	case VENDOR_ID:
+	case VIRTIO_MMIO_VENDOR_ID:
 		return VENDOR_SYSHYPER;
-	case DEVICE_FEATURES:
+	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return dev->dev_features_sel > 1
 			       ? 0
 			       : (uint32_t)(dev->features >> (32 * dev->dev_features_sel));
-	case INTERRUPT_STATUS:
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return dev->isr;
-	case STATUS:
+	case VIRTIO_MMIO_STATUS:
 		return dev->status;
-	case CONFIG_GENERATION:
+	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return dev->config_generation;
-	case QUEUE_RESET:
+	case VIRTIO_MMIO_QUEUE_RESET:
 		return 0;
 	default:
 		return queue_reg_read(dev, off);
@@ -280,28 +254,28 @@ static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
 static int reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 {
 	switch (off) {
-	case DEVICE_FEATURES_SEL:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		dev->dev_features_sel = v;
 		break;
-	case DRIVER_FEATURES:
+	case VIRTIO_MMIO_DRIVER_FEATURES:
 		if (dev->drv_features_sel <= 1 && !(dev->status & VIRTIO_STATUS_FEATURES_OK))
 			set_half(&dev->driver_features, dev->drv_features_sel == 1, v);
 		break;
-	case DRIVER_FEATURES_SEL:
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		dev->drv_features_sel = v;
 		break;
-	case QUEUE_SEL:
+	case VIRTIO_MMIO_QUEUE_SEL:
 		dev->queue_sel = v;
 		break;
-	case QUEUE_NOTIFY:
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (v < dev->ops->nqueues && dev->vq[v].ready &&
 		    (dev->status & VIRTIO_STATUS_DRIVER_OK))
 			return (int)v;
 		break;
-	case INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK:
 		dev->isr &= ~v;
 		break;
-	case STATUS:
+	case VIRTIO_MMIO_STATUS:
 		write_status(dev, v);
 		break;
 	default:
@@ -333,10 +307,10 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 
 	(void)vcpu;
 	spin_lock(&dev->lock);
-	if (off >= WINDOW) {
+	if (off >= VIRTIO_MMIO_WINDOW) {
 		ok = false; /* checked in 64 bits before config space narrows it */
-	} else if (off >= CONFIG) {
-		ok = config_access(dev, acc, (uint32_t)(off - CONFIG));
+	} else if (off >= VIRTIO_MMIO_CONFIG) {
+		ok = config_access(dev, acc, (uint32_t)(off - VIRTIO_MMIO_CONFIG));
 	} else if (acc->width != 4 || (off & 3)) {
 		ok = false; /* registers are 32-bit only */
 	} else if (acc->write) {
@@ -363,5 +337,5 @@ int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32
 	dev->priv = priv;
 	dev->mem = &vm->mem;
 	device_reset(dev);
-	return vm_register_mmio(vm, base, WINDOW, virtio_mmio_access, dev);
+	return vm_register_mmio(vm, base, VIRTIO_MMIO_WINDOW, virtio_mmio_access, dev);
 }
