@@ -14,9 +14,6 @@
 #define DTB_MAX_SIZE SZ_2M /* arm64 Linux boot protocol */
 
 /* The board's virtio-mmio window, as vm_config.h describes struct cfg_virtio. */
-#define VIRTIO_MMIO_BASE 0x0a000000ULL
-#define VIRTIO_MMIO_STRIDE 0x200ULL
-#define VIRTIO_MMIO_SLOTS 32
 
 /* Disks the mediated backend can serve: MED_MAX_DISKS of
  * include/syshyper/mediated.h (tests/unit/test_config.c asserts they agree). */
@@ -183,7 +180,7 @@ static int share_page(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 
 static uint64_t virtio_slot_ipa(uint32_t slot)
 {
-	return VIRTIO_MMIO_BASE + (uint64_t)slot * VIRTIO_MMIO_STRIDE;
+	return PLAT_VIRTIO_MMIO_BASE + (uint64_t)slot * PLAT_VIRTIO_MMIO_STRIDE;
 }
 
 /* ---------------------------------------------------------------- system */
@@ -632,10 +629,10 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 		if (d->type != CFG_VIRTIO_BLK && d->type != CFG_VIRTIO_NET &&
 		    d->type != CFG_VIRTIO_CONSOLE)
 			return fail(e, vm, "virtio", (int)i, "unknown virtio device type");
-		if (d->slot >= VIRTIO_MMIO_SLOTS) {
+		if (d->slot >= PLAT_VIRTIO_MMIO_SLOTS) {
 			sb_printf(report(e, vm, "virtio", (int)i, &m),
 				  "slot %u: the board has virtio-mmio slots 0 to %u", d->slot,
-				  VIRTIO_MMIO_SLOTS - 1);
+				  PLAT_VIRTIO_MMIO_SLOTS - 1);
 			return -1;
 		}
 		for (unsigned j = 0; j < i; j++)
@@ -645,13 +642,13 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 				return -1;
 			}
 		for (unsigned j = 0; j < vm->ndevs; j++)
-			if (share_page(ipa, VIRTIO_MMIO_STRIDE, vm->devs[j].pa, vm->devs[j].size)) {
+			if (share_page(ipa, PLAT_VIRTIO_MMIO_STRIDE, vm->devs[j].pa, vm->devs[j].size)) {
 				sb_printf(report(e, vm, "virtio", (int)i, &m),
 					  "slot %u shares a 4 KiB page with device[%u] of this VM",
 					  d->slot, j);
 				return -1;
 			}
-		r = ipa_in_memory(vm, ipa, VIRTIO_MMIO_STRIDE);
+		r = ipa_in_memory(vm, ipa, PLAT_VIRTIO_MMIO_STRIDE);
 		if (r >= 0) {
 			sb_printf(report(e, vm, "virtio", (int)i, &m),
 				  "slot %u (ipa %llx) lies in this VM's memory[%d]", d->slot,

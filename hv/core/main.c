@@ -14,8 +14,6 @@
 #include "core/vm.h"
 
 extern char __hv_end[];
-extern const struct platform_dev platform_devs[];
-extern const unsigned platform_ndevs;
 
 struct pcpu pcpus[MAX_PCPUS];
 unsigned nr_pcpus;

@@ -6,10 +6,8 @@
 #include "console/virtio_console.h"
 #include "net/virtio_net.h"
 #include "core/vm.h"
+#include "platform/board.h"
 
-#define VIRTIO_MMIO_BASE 0x0a000000UL
-#define VIRTIO_MMIO_STRIDE 0x200
-#define VIRTIO_MMIO_INTID0 48 /* SPI 16 */
 #define MAX_BLK (CFG_MAX_VMS * CFG_MAX_VIRTIO)
 
 static struct virtio_blk blks[MAX_BLK];
@@ -20,12 +18,12 @@ static unsigned nnets;
 /* A virtio-mmio slot's register window and interrupt on this board. */
 static ipa_t slot_base(const struct cfg_virtio *c)
 {
-	return VIRTIO_MMIO_BASE + c->slot * VIRTIO_MMIO_STRIDE;
+	return PLAT_VIRTIO_MMIO_BASE + c->slot * PLAT_VIRTIO_MMIO_STRIDE;
 }
 
 static uint32_t slot_irq(const struct cfg_virtio *c)
 {
-	return VIRTIO_MMIO_INTID0 + c->slot;
+	return PLAT_VIRTIO_MMIO_INTID0 + c->slot;
 }
 
 static struct virtio_console consoles[CFG_MAX_VMS];
@@ -93,7 +91,7 @@ void vdevs_print_stats(void)
 		       "%lu "
 		       "notifies %lu irqs %lu\n",
 		       b->vdev.vm->name,
-		       (unsigned)((b->vdev.base - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE),
+		       (unsigned)((b->vdev.base - PLAT_VIRTIO_MMIO_BASE) / PLAT_VIRTIO_MMIO_STRIDE),
 		       b->backend == &blk_hv_backend ? "hv" : "mediated", (unsigned long)b->reqs,
 		       (unsigned long)(b->bytes_read >> 10),
 		       (unsigned long)(b->bytes_written >> 10), (unsigned long)b->errors,

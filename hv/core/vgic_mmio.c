@@ -5,11 +5,8 @@
 #include "core/vgic_internal.h"
 #include "core/vm.h"
 #include "drivers/gic_regs.h"
+#include "platform/board.h"
 
-#define GUEST_GICD 0x08000000UL
-#define GUEST_GICD_SIZE 0x10000UL
-#define GUEST_GICC 0x08010000UL
-#define GUEST_GICR 0x080a0000UL
 #define GICV_SIZE 0x2000UL
 #define GICD_CPENDSGIR 0xf10 /* GICv2: a byte per SGI, a bit per sender */
 #define GICD_SPENDSGIR 0xf20
@@ -460,7 +457,7 @@ static bool width_ok(const struct mmio_access *acc, bool allow64)
 static bool gicd_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
 	struct vm *vm = opaque;
-	uint32_t off = (uint32_t)(acc->addr - GUEST_GICD);
+	uint32_t off = (uint32_t)(acc->addr - PLAT_GUEST_GICD);
 
 	if (!width_ok(acc, gic.version == 3) || (off & (acc->width - 1)))
 		return false;
@@ -476,7 +473,7 @@ static bool gicd_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 static bool gicr_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
 	struct vm *vm = opaque;
-	uint64_t rel = acc->addr - GUEST_GICR;
+	uint64_t rel = acc->addr - PLAT_GUEST_GICR;
 	unsigned idx = (unsigned)(rel / GICR_FRAME);
 
 	(void)vcpu;
@@ -495,10 +492,10 @@ static bool gicr_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 
 int vgic_mmio_register(struct vm *vm)
 {
-	if (vm_register_mmio(vm, GUEST_GICD, GUEST_GICD_SIZE, gicd_mmio, vm))
+	if (vm_register_mmio(vm, PLAT_GUEST_GICD, PLAT_GUEST_GICD_SIZE, gicd_mmio, vm))
 		return -1;
 	if (gic.version == 3)
-		return vm_register_mmio(vm, GUEST_GICR, (uint64_t)vm->ncpus * GICR_FRAME, gicr_mmio,
+		return vm_register_mmio(vm, PLAT_GUEST_GICR, (uint64_t)vm->ncpus * GICR_FRAME, gicr_mmio,
 					vm);
-	return vm_map(vm, GUEST_GICC, gic.gicv, GICV_SIZE, true);
+	return vm_map(vm, PLAT_GUEST_GICC, gic.gicv, GICV_SIZE, true);
 }

@@ -9,12 +9,14 @@
 
 #include <stdint.h>
 
+#include "platform/platform.h"
+
 #define CFG_NAME_LEN 16
 #define CFG_MAX_VMS 8
 #define CFG_MAX_CPUS 8
 #define CFG_MAX_MEM 4
 #define CFG_MAX_DEVS 8
-#define CFG_MAX_IRQS 4
+#define CFG_MAX_IRQS PLAT_MAX_DEV_IRQS
 
 enum vm_role { VM_ROLE_MVM = 1, VM_ROLE_GVM = 2 };
 
@@ -91,19 +93,6 @@ struct sys_config {
 	uint32_t nvms;
 	struct cfg_vm vms[CFG_MAX_VMS];
 };
-
-/* The platform's devices that may be passed through (name, pa, size, irqs). */
-struct platform_dev {
-	const char *name;
-	uint64_t pa;
-	uint64_t size;
-	uint32_t irqs[CFG_MAX_IRQS]; /* GIC INTIDs */
-	uint32_t nirqs;
-};
-
-/* The board's RAM window (the platform's devices.c): [system] ram must lie
- * inside it, so no VM's memory can map the board's devices. */
-extern const uint64_t platform_ram_base, platform_ram_size;
 
 /* Error report of a validation: which VM/field is wrong and why. */
 struct cfg_error {

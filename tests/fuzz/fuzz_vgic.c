@@ -21,9 +21,8 @@
 #include "core/vgic_internal.h"
 #include "core/vm.h"
 #include "drivers/gic_regs.h"
+#include "platform/board.h"
 
-#define GUEST_GICD 0x08000000UL
-#define GUEST_GICR 0x080a0000UL
 #define MAX_VCPUS 4
 #define MAX_LRS 16
 #define OTHER_PCPU 6    /* the other VM's vCPU */
@@ -303,7 +302,7 @@ static void check_ids(struct vcpu *v)
 {
 	bool ok;
 	mmio_handler_fn gicd = vm->mmio[0].handler;
-	uint64_t typer = access(gicd, GUEST_GICD + GICD_TYPER, 4, false, 0, v, &ok);
+	uint64_t typer = access(gicd, PLAT_GUEST_GICD + GICD_TYPER, 4, false, 0, v, &ok);
 
 	FUZZ_ASSERT(ok && (typer & 0x1f) == VGIC_NR_IRQS / 32 - 1, "GICD_TYPER 0x%lx",
 		    (unsigned long)typer);
@@ -311,7 +310,7 @@ static void check_ids(struct vcpu *v)
 		FUZZ_ASSERT(((typer >> 5) & 7) == vm->ncpus - 1, "GICD_TYPER CPUs");
 	for (unsigned i = 0; gic.version == 3 && i < vm->ncpus; i++) {
 		uint64_t t = access(vm->mmio[1].handler,
-				    GUEST_GICR + (uint64_t)i * GICR_FRAME + GICR_TYPER, 8, false, 0,
+				    PLAT_GUEST_GICR + (uint64_t)i * GICR_FRAME + GICR_TYPER, 8, false, 0,
 				    v, &ok);
 		FUZZ_ASSERT(ok && (t >> 32) == vm->vcpus[i].vmpidr &&
 				    !!(t & GICR_TYPER_LAST) == (i == vm->ncpus - 1),
@@ -515,7 +514,7 @@ static void mmio_step(struct fuzz_in *in, bool redist, bool write)
 	if (!redist) {
 		fn = vm->mmio[0].handler;
 		off = pick_offset(in, dist_bases, ARRAY_SIZE(dist_bases), 0x10000);
-		base = GUEST_GICD;
+		base = PLAT_GUEST_GICD;
 	} else {
 		if (gic.version != 3)
 			return;
@@ -523,7 +522,7 @@ static void mmio_step(struct fuzz_in *in, bool redist, bool write)
 		frame = fin_u8(in) % vm->ncpus;
 		frame_size = GICR_FRAME;
 		off = pick_offset(in, redist_bases, ARRAY_SIZE(redist_bases), frame_size);
-		base = GUEST_GICR + (uint64_t)frame * GICR_FRAME;
+		base = PLAT_GUEST_GICR + (uint64_t)frame * GICR_FRAME;
 	}
 	access(fn, base + off, width, write, val, v, &ok);
 	TRACE("vcpu %u: %s %s 0x%x/%u = 0x%lx%s\n", v->id, redist ? "GICR" : "GICD",

@@ -13,8 +13,6 @@
 #include "core/vm_config.h"
 #include "syshyper/mediated.h"
 
-extern const struct platform_dev platform_devs[];
-extern const unsigned platform_ndevs;
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -5,16 +5,14 @@
  * Interrupts are GIC INTIDs: SPI n is INTID 32 + n. QEMU virt wires
  * virtio-mmio slot n to SPI 16 + n, the PL031 RTC to SPI 2 and the PL061
  * GPIO controller to SPI 7. */
-#include "core/vm_config.h"
+#include "platform/platform.h"
 
 #define SPI(n) (32 + (n))
-#define VIRTIO_MMIO_BASE 0x0a000000
-#define VIRTIO_MMIO_SIZE 0x200
 
 #define VIRTIO(n)                                                                        \
 	{                                                                                \
-		.name = "virtio-mmio" #n, .pa = VIRTIO_MMIO_BASE + (n)*VIRTIO_MMIO_SIZE, \
-		.size = VIRTIO_MMIO_SIZE, .irqs = {SPI(16 + (n))}, .nirqs = 1,           \
+		.name = "virtio-mmio" #n, .pa = PLAT_VIRTIO_MMIO_BASE + (n)*PLAT_VIRTIO_MMIO_STRIDE, \
+		.size = PLAT_VIRTIO_MMIO_STRIDE, .irqs = {SPI(16 + (n))}, .nirqs = 1,           \
 	}
 
 const struct platform_dev platform_devs[] = {
