@@ -82,7 +82,7 @@ done
 good=configs/qemu-virt.cfg
 if ! "$cfgc" -D GIC=3 --no-files -o "$tmp/good.c" -q "$tmp/good.args" "$good" 2>"$tmp/stderr"; then
 	fail "$(basename "$good" .cfg)" "rejected: $(cat "$tmp/stderr")"
-elif ! ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Ihv -c "$tmp/good.c" \
+elif ! ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Ihv -Ihv/platform/qemu-virt/include -c "$tmp/good.c" \
 	-o "$tmp/good.o" 2>"$tmp/stderr"; then
 	fail "$(basename "$good" .cfg)" "the generated C does not compile: $(cat "$tmp/stderr")"
 elif ! grep -q '^loader,file=build/guest/Image,addr=0x48200000,force-raw=on$' "$tmp/good.args"; then
