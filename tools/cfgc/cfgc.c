@@ -30,8 +30,6 @@
 
 #include "core/vm_config.h"
 
-extern const struct platform_dev platform_devs[];
-extern const unsigned platform_ndevs;
 
 #define MAX_LINE 1024
 #define MAX_PATH 512
