@@ -9,7 +9,7 @@
 
 struct vm;
 
-/* Saved by the exception entry code; layout shared with entry.S. */
+/* Saved by the exception entry code; layout shared with arch/arm64/vectors.S (asm-offsets.h). */
 struct trap_frame {
 	uint64_t x[31];
 	uint64_t elr;  /* guest PC */
@@ -32,7 +32,7 @@ struct fp_context {
 enum vcpu_state { VCPU_OFF, VCPU_PENDING_ON, VCPU_RUNNING };
 
 struct vcpu {
-	struct trap_frame regs; /* must stay first: entry.S */
+	struct trap_frame regs; /* must stay first: vectors.S */
 	struct vm *vm;
 	unsigned id;   /* index in the VM */
 	unsigned pcpu; /* physical CPU it is pinned to */
@@ -49,7 +49,7 @@ struct vcpu {
 void vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t x0);
 void vcpu_save_el1(struct el1_context *c);
 void vcpu_restore_el1(const struct el1_context *c);
-void fp_save(struct fp_context *c); /* entry.S */
+void fp_save(struct fp_context *c); /* arch/arm64/vectors.S */
 void fp_restore(const struct fp_context *c);
 /* Enters the guest with `vcpu`'s frame; returns only via the trap path. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);

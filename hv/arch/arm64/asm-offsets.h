@@ -1,5 +1,5 @@
-/* Structure offsets shared with assembly; checked by static asserts in
- * arch/arm64/offsets_check.c. */
+/* Structure offsets shared with assembly; arch/arm64/asm_offsets_check.c
+ * holds them against the C structures with static asserts. */
 #ifndef ASM_OFFSETS_H
 #define ASM_OFFSETS_H
 #define PCPU_SIZE 64
