@@ -1,4 +1,4 @@
-/* Mediated virtio-blk backend (DESIGN.md §1-2).
+/* Mediated virtio-blk backend (the mediated path of the README).
  *
  * GVM CPU: QueueNotify traps -> kick(): mark the disk, IPI the MVM's CPU
  * (only if the disk was not marked already), return to the guest at once.
