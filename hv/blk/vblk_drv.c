@@ -9,7 +9,6 @@
 #include "virtio/virtio_mmio_regs.h"
 #include "virtio/virtq.h"
 
-
 #define F_RO_BIT 5
 #ifndef VBLK_POLL_LIMIT
 #define VBLK_POLL_LIMIT 2000000000UL
@@ -79,7 +78,8 @@ static int setup_queue(struct vblk_drv *d)
 int vblk_drv_init(struct vblk_drv *d, paddr_t base)
 {
 	d->regs = (volatile uint32_t *)base;
-	if (rd(d, VIRTIO_MMIO_MAGIC) != VIRTIO_MMIO_MAGIC_VALUE || rd(d, VIRTIO_MMIO_DEVICE_ID) != 2) {
+	if (rd(d, VIRTIO_MMIO_MAGIC) != VIRTIO_MMIO_MAGIC_VALUE ||
+	    rd(d, VIRTIO_MMIO_DEVICE_ID) != 2) {
 		printk("vblk: no virtio-blk device at 0x%lx\n", (unsigned long)base);
 		return -1;
 	}

@@ -599,8 +599,9 @@ static int check_net(const struct sys_config *c, unsigned v, unsigned i, struct 
 		const struct cfg_vm *o = &c->vms[w];
 		for (unsigned j = 0; j < (w == v ? i : o->nvirtio); j++) {
 			const uint8_t *om = o->virtio[j].mac;
-			if (o->virtio[j].type != CFG_VIRTIO_NET || om[0] != mac[0] || om[1] != mac[1] ||
-			    om[2] != mac[2] || om[3] != mac[3] || om[4] != mac[4] || om[5] != mac[5])
+			if (o->virtio[j].type != CFG_VIRTIO_NET || om[0] != mac[0] ||
+			    om[1] != mac[1] || om[2] != mac[2] || om[3] != mac[3] ||
+			    om[4] != mac[4] || om[5] != mac[5])
 				continue;
 			sb_printf(report(e, vm, "virtio", (int)i, &m),
 				  "MAC already used by virtio[%u] of vm %s", j, o->name);
@@ -642,7 +643,8 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 				return -1;
 			}
 		for (unsigned j = 0; j < vm->ndevs; j++)
-			if (share_page(ipa, PLAT_VIRTIO_MMIO_STRIDE, vm->devs[j].pa, vm->devs[j].size)) {
+			if (share_page(ipa, PLAT_VIRTIO_MMIO_STRIDE, vm->devs[j].pa,
+				       vm->devs[j].size)) {
 				sb_printf(report(e, vm, "virtio", (int)i, &m),
 					  "slot %u shares a 4 KiB page with device[%u] of this VM",
 					  d->slot, j);

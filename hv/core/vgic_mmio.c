@@ -495,7 +495,7 @@ int vgic_mmio_register(struct vm *vm)
 	if (vm_register_mmio(vm, PLAT_GUEST_GICD, PLAT_GUEST_GICD_SIZE, gicd_mmio, vm))
 		return -1;
 	if (gic.version == 3)
-		return vm_register_mmio(vm, PLAT_GUEST_GICR, (uint64_t)vm->ncpus * GICR_FRAME, gicr_mmio,
-					vm);
+		return vm_register_mmio(vm, PLAT_GUEST_GICR, (uint64_t)vm->ncpus * GICR_FRAME,
+					gicr_mmio, vm);
 	return vm_map(vm, PLAT_GUEST_GICC, gic.gicv, GICV_SIZE, true);
 }

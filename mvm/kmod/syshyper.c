@@ -45,7 +45,7 @@ static void hvc(struct syshyper_hvc *c)
 
 static long hvc_simple(unsigned long fid)
 {
-	struct syshyper_hvc c = { .x = { fid } };
+	struct syshyper_hvc c = {.x = {fid}};
 
 	hvc(&c);
 	return (long)c.x[0];
@@ -183,7 +183,7 @@ static int syshyper_probe(struct platform_device *pdev)
 	err = devm_request_irq(&pdev->dev, irq, service_irq, 0, "syshyper", NULL);
 	if (err)
 		goto free;
-	c = (struct syshyper_hvc){ .x = { HC_MED_REGISTER, area_pa, MED_AREA_SIZE } };
+	c = (struct syshyper_hvc){.x = {HC_MED_REGISTER, area_pa, MED_AREA_SIZE}};
 	hvc(&c);
 	if ((long)c.x[0] != HC_OK) {
 		dev_err(&pdev->dev, "the hypervisor refused the mediated area (%ld)\n",
@@ -214,7 +214,7 @@ static int syshyper_remove(struct platform_device *pdev)
 }
 
 static const struct of_device_id syshyper_of_match[] = {
-	{ .compatible = "syshyper,hypervisor" },
+	{.compatible = "syshyper,hypervisor"},
 	{},
 };
 MODULE_DEVICE_TABLE(of, syshyper_of_match);
@@ -222,10 +222,11 @@ MODULE_DEVICE_TABLE(of, syshyper_of_match);
 static struct platform_driver syshyper_driver = {
 	.probe = syshyper_probe,
 	.remove = syshyper_remove,
-	.driver = {
-		.name = "syshyper",
-		.of_match_table = syshyper_of_match,
-	},
+	.driver =
+		{
+			.name = "syshyper",
+			.of_match_table = syshyper_of_match,
+		},
 };
 module_platform_driver(syshyper_driver);
 

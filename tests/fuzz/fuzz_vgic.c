@@ -310,8 +310,8 @@ static void check_ids(struct vcpu *v)
 		FUZZ_ASSERT(((typer >> 5) & 7) == vm->ncpus - 1, "GICD_TYPER CPUs");
 	for (unsigned i = 0; gic.version == 3 && i < vm->ncpus; i++) {
 		uint64_t t = access(vm->mmio[1].handler,
-				    PLAT_GUEST_GICR + (uint64_t)i * GICR_FRAME + GICR_TYPER, 8, false, 0,
-				    v, &ok);
+				    PLAT_GUEST_GICR + (uint64_t)i * GICR_FRAME + GICR_TYPER, 8,
+				    false, 0, v, &ok);
 		FUZZ_ASSERT(ok && (t >> 32) == vm->vcpus[i].vmpidr &&
 				    !!(t & GICR_TYPER_LAST) == (i == vm->ncpus - 1),
 			    "GICR_TYPER of vCPU %u: 0x%lx", i, (unsigned long)t);

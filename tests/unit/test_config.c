@@ -13,7 +13,6 @@
 #include "core/vm_config.h"
 #include "syshyper/mediated.h"
 
-
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 

@@ -76,8 +76,7 @@ static void test_port_table_checks(void **state)
 		assert_int_equal(netswitch_add_port(&sw, m, false, NULL), i);
 	}
 	assert_int_equal(netswitch_add_port(&sw, other, false, NULL), -1); /* full */
-	assert_int_equal(netswitch_route(&sw, 1, bcast),
-			 ((1u << NET_MAX_PORTS) - 1) & ~(1u << 1));
+	assert_int_equal(netswitch_route(&sw, 1, bcast), ((1u << NET_MAX_PORTS) - 1) & ~(1u << 1));
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)

@@ -9,10 +9,11 @@
 
 #define SPI(n) (32 + (n))
 
-#define VIRTIO(n)                                                                        \
-	{                                                                                \
-		.name = "virtio-mmio" #n, .pa = PLAT_VIRTIO_MMIO_BASE + (n)*PLAT_VIRTIO_MMIO_STRIDE, \
-		.size = PLAT_VIRTIO_MMIO_STRIDE, .irqs = {SPI(16 + (n))}, .nirqs = 1,           \
+#define VIRTIO(n)                                                                     \
+	{                                                                             \
+		.name = "virtio-mmio" #n,                                             \
+		.pa = PLAT_VIRTIO_MMIO_BASE + (n)*PLAT_VIRTIO_MMIO_STRIDE,            \
+		.size = PLAT_VIRTIO_MMIO_STRIDE, .irqs = {SPI(16 + (n))}, .nirqs = 1, \
 	}
 
 const struct platform_dev platform_devs[] = {
