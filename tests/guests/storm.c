@@ -158,7 +158,7 @@ int main(uint64_t dtb)
 	vio_alloc_rings(&blk, 1);
 	if (vio_probe(&blk, VIRTIO_MMIO_BASE(MED_SLOT), VIO_ID_BLK) ||
 	    vio_setup(&blk, VIO_F_VERSION_1, 1, 256)) {
-		printf("FAIL storm: no virtio-blk in slot %u\n", MED_SLOT);
+		printf("FAIL storm: no virtio-blk in slot %d\n", MED_SLOT);
 		return 1;
 	}
 	printf("storm: ready (spin, storm [blk|calls|sgi])\n");

@@ -13,8 +13,8 @@
 	})
 #define __write_sysreg(r, v)                                     \
 	do {                                                     \
-		uint64_t __v = (uint64_t)(v);                    \
-		__asm__ volatile("msr " #r ", %0" : : "r"(__v)); \
+		uint64_t __w = (uint64_t)(v);                    \
+		__asm__ volatile("msr " #r ", %0" : : "r"(__w)); \
 	} while (0)
 #define isb() __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
