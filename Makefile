@@ -175,6 +175,11 @@ include tests/guests/guests.mk
 fuzz: $(HOST_STAMP)
 	@$(MAKE) -s -C tests/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),300)
 
+# Formatting, static analysis and extra warnings (scripts/lint.sh).
+.PHONY: lint
+lint: $(HOST_STAMP)
+	@scripts/lint.sh
+
 .PHONY: bench
 bench: $(QEMU_DEPS) test-configs
 	python3 scripts/bench.py

@@ -19,6 +19,8 @@ libssl3                Debian's prebuilt kbuild tools (sign-file) need it
 libcmocka-dev          host unit tests
 clang                  fuzzing and sanitizers
 libclang-rt-dev        clang's libFuzzer and sanitizer run-times
+clang-format           make lint: the code's formatting
+cppcheck               make lint: static analysis
 gcc                    host unit tests, configuration compiler
 make                   the build
 python3                disk images, system tests
