@@ -264,6 +264,7 @@ def main(scenarios=None, argv=None):
         names = sys.argv[1:] if argv is None else argv
         scenarios = [s for s in _registry if not names or any(n in s.__name__ for n in names)]
     passed = failed = 0
+    failures = []
     try:
         for s in scenarios:
             _notes.clear()
@@ -275,6 +276,7 @@ def main(scenarios=None, argv=None):
                 print(f"PASS {s.__name__} ({time.monotonic() - start:.0f} s)", flush=True)
             except Exception as e:  # noqa: BLE001 - any failure fails the scenario
                 failed += 1
+                failures.append(s.__name__ + " (" + ", ".join(c.log_path for c in _current + _shared) + ")")
                 _report_failure(s.__name__, e)
             finally:
                 for con in _current:
@@ -286,4 +288,6 @@ def main(scenarios=None, argv=None):
             con.close()
         _shared.clear()
     print(f"{passed} passed, {failed} failed", flush=True)
+    for f in failures:
+        print(f"failed: {f}", flush=True)
     return 1 if failed else 0
