@@ -22,7 +22,7 @@ enum {
 };
 
 /* Prints "syshyper: <message>" on stderr and returns `code`. */
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- hv.c: the device and the hypercalls behind it */
 int hv_open(void); /* EX_OK or an exit status (message printed) */

@@ -10,7 +10,7 @@ int cmd_list(int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return fail(EX_USAGE, "list takes no arguments");
+		return cli_fail(EX_USAGE, "list takes no arguments");
 	if (n < 0)
 		return -n;
 	printf("%-3s %-16s %-9s %5s %6s %9s %8s  %s\n", "id", "name", "state", "vcpus", "MiB",

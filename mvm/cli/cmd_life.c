@@ -16,8 +16,8 @@ static int find_gvm(const char *name, struct vm *vm)
 	if (err)
 		return err;
 	if (!vm_is_gvm(vm))
-		return fail(EX_STATE, "%s is the management VM: use poweroff or reboot in it",
-			    name);
+		return cli_fail(EX_STATE, "%s is the management VM: use poweroff or reboot in it",
+				name);
 	return EX_OK;
 }
 
@@ -30,19 +30,20 @@ static int parse_vm_args(int argc, char **argv, const char **name, unsigned *tim
 			char *end;
 			unsigned long t = strtoul(argv[++i], &end, 10);
 			if (*end || !*argv[i] || t > 3600)
-				return fail(EX_USAGE, "%s: -t wants seconds (0-3600)", argv[0]);
+				return cli_fail(EX_USAGE, "%s: -t wants seconds (0-3600)", argv[0]);
 			*timeout_s = (unsigned)t;
 		} else if (force && !strcmp(argv[i], "-f")) {
 			*force = 1;
 		} else if (argv[i][0] != '-' && !*name) {
 			*name = argv[i];
 		} else {
-			return fail(EX_USAGE, "%s: unexpected '%s' (see syshyper %s --help)",
-				    argv[0], argv[i], argv[0]);
+			return cli_fail(EX_USAGE, "%s: unexpected '%s' (see syshyper %s --help)",
+					argv[0], argv[i], argv[0]);
 		}
 	}
 	if (!*name)
-		return fail(EX_USAGE, "%s: which VM? (see syshyper %s --help)", argv[0], argv[0]);
+		return cli_fail(EX_USAGE, "%s: which VM? (see syshyper %s --help)", argv[0],
+				argv[0]);
 	return EX_OK;
 }
 
@@ -75,8 +76,8 @@ int cmd_start(int argc, char **argv)
 	if ((err = parse_vm_args(argc, argv, &name, NULL, NULL)) || (err = find_gvm(name, &vm)))
 		return err;
 	if (!vm_is_down(&vm))
-		return fail(EX_STATE, "%s is %s: only a stopped or crashed VM starts", name,
-			    vm_state_name(vm.info.state));
+		return cli_fail(EX_STATE, "%s is %s: only a stopped or crashed VM starts", name,
+				vm_state_name(vm.info.state));
 	if ((err = vm_boot(&vm)))
 		return err;
 	printf("%s: %s\n", name, vm_state_name(vm.info.state));
@@ -91,8 +92,9 @@ static int force_down(struct vm *vm)
 	if (st != HC_OK && st != HC_ERR_STATE)
 		return hv_error(st, vm->info.name, "kill");
 	if (vm_wait_down(vm, DOWN_TIMEOUT_MS))
-		return fail(EX_TIMEOUT, "%s is still %s %d s after a forced stop", vm->info.name,
-			    vm_state_name(vm->info.state), DOWN_TIMEOUT_MS / 1000);
+		return cli_fail(EX_TIMEOUT, "%s is still %s %d s after a forced stop",
+				vm->info.name, vm_state_name(vm->info.state),
+				DOWN_TIMEOUT_MS / 1000);
 	return EX_OK;
 }
 
@@ -115,8 +117,8 @@ static int not_running(struct vm *vm)
 {
 	/* a stop also withdraws a restart the guest asked for */
 	hv_vm_stop(vm->idx, HC_STOP_FORCE);
-	return fail(EX_STATE, "%s is %s: not running", vm->info.name,
-		    vm_state_name(vm->info.state));
+	return cli_fail(EX_STATE, "%s is %s: not running", vm->info.name,
+			vm_state_name(vm->info.state));
 }
 
 int cmd_stop(int argc, char **argv)
@@ -164,8 +166,8 @@ int cmd_reboot(int argc, char **argv)
 	    (err = find_gvm(name, &vm)))
 		return err;
 	if (vm_is_down(&vm))
-		return fail(EX_STATE, "%s is %s: not running (use start)", name,
-			    vm_state_name(vm.info.state));
+		return cli_fail(EX_STATE, "%s is %s: not running (use start)", name,
+				vm_state_name(vm.info.state));
 	if ((err = stop_vm(&vm, force ? 0 : timeout_s)) || (err = vm_boot(&vm)))
 		return err;
 	printf("%s: %s\n", name, vm_state_name(vm.info.state));

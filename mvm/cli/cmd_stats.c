@@ -22,7 +22,7 @@ int cmd_stats(int argc, char **argv)
 	int n = hv_vm_count(), err, shown = 0;
 
 	if (argc > 2)
-		return fail(EX_USAGE, "stats takes at most one VM name");
+		return cli_fail(EX_USAGE, "stats takes at most one VM name");
 	if (n < 0)
 		return -n;
 	for (int i = 0; i < n; i++) {
@@ -34,6 +34,6 @@ int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (!shown)
-		return fail(EX_NOVM, "no VM named '%s' (syshyper list shows them)", argv[1]);
+		return cli_fail(EX_NOVM, "no VM named '%s' (syshyper list shows them)", argv[1]);
 	return EX_OK;
 }

@@ -15,7 +15,7 @@ static void stamp(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	printf("[%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);
+	printf("%ld.%03ld ", (long)t.tv_sec, t.tv_nsec / 1000000);
 }
 
 int cmd_autostart(int argc, char **argv)
@@ -25,10 +25,10 @@ int cmd_autostart(int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return fail(EX_USAGE, "autostart takes no arguments");
+		return cli_fail(EX_USAGE, "autostart takes no arguments");
 	n = manifest_read(MANIFEST_PATH, list, MAX_VMS);
 	if (n < 0)
-		return fail(EX_IMAGE, "cannot read %s", MANIFEST_PATH);
+		return cli_fail(EX_IMAGE, "cannot read %s", MANIFEST_PATH);
 	for (int i = 0; i < n; i++) {
 		struct vm vm;
 		int err;
@@ -53,7 +53,7 @@ int cmd_supervise(int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return fail(EX_USAGE, "supervise takes no arguments");
+		return cli_fail(EX_USAGE, "supervise takes no arguments");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	stamp();
 	printf("supervise: watching the VMs\n");

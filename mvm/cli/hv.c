@@ -15,7 +15,7 @@
 
 static int dev = -1;
 
-int fail(int code, const char *fmt, ...)
+int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,9 +35,9 @@ int hv_open(void)
 	if (dev >= 0)
 		return EX_OK;
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
-		return fail(EX_NOT_MVM, "not the MVM: no %s (this VM has no sysHyper module)",
-			    DEVICE);
-	return fail(EX_NOT_MVM, "cannot open %s: %s", DEVICE, strerror(errno));
+		return cli_fail(EX_NOT_MVM, "not the MVM: no %s (this VM has no sysHyper module)",
+				DEVICE);
+	return cli_fail(EX_NOT_MVM, "cannot open %s: %s", DEVICE, strerror(errno));
 }
 
 /* A hypercall through the module's allow-list; x[0] is the status after. */
@@ -114,20 +114,20 @@ int hv_error(long status, const char *vm, const char *what)
 	switch (status) {
 	case 1:
 		if (errno == EPERM || errno == EACCES)
-			return fail(EX_NOT_MVM, "%s: not allowed: %s", what, strerror(errno));
-		return fail(EX_FAIL, "%s: %s", what, strerror(errno));
+			return cli_fail(EX_NOT_MVM, "%s: not allowed: %s", what, strerror(errno));
+		return cli_fail(EX_FAIL, "%s: %s", what, strerror(errno));
 	case HC_ERR_DENIED:
-		return fail(EX_NOT_MVM,
-			    "%s: the hypervisor denied it (not the MVM, or %s is "
-			    "not a guest VM)",
-			    what, v);
+		return cli_fail(EX_NOT_MVM,
+				"%s: the hypervisor denied it (not the MVM, or %s is "
+				"not a guest VM)",
+				what, v);
 	case HC_ERR_STATE:
-		return fail(EX_STATE, "%s: %s is in the wrong state", what, v);
+		return cli_fail(EX_STATE, "%s: %s is in the wrong state", what, v);
 	case HC_ERR_RANGE:
-		return fail(EX_IMAGE, "%s: outside %s's memory", what, v);
+		return cli_fail(EX_IMAGE, "%s: outside %s's memory", what, v);
 	case HC_ERR_INVALID:
-		return fail(EX_NOVM, "%s: no such VM", what);
+		return cli_fail(EX_NOVM, "%s: no such VM", what);
 	default:
-		return fail(EX_FAIL, "%s: the hypervisor answered %ld", what, status);
+		return cli_fail(EX_FAIL, "%s: the hypervisor answered %ld", what, status);
 	}
 }

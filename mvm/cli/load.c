@@ -43,23 +43,23 @@ static int check_image(const struct vm *vm, struct image *img)
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return fail(EX_IMAGE, "%s: %s image %s: %s", v->name, img->what, img->path,
-			    strerror(e));
+		return cli_fail(EX_IMAGE, "%s: %s image %s: %s", v->name, img->what, img->path,
+				strerror(e));
 	}
 	img->size = (uint64_t)st.st_size;
 	img->span = !strcmp(img->what, "kernel") ? kernel_span(fd, img->size) : img->size;
 	close(fd);
 	if (!S_ISREG(st.st_mode) || !img->size)
-		return fail(EX_IMAGE, "%s: %s image %s is empty or not a file", v->name, img->what,
-			    img->path);
+		return cli_fail(EX_IMAGE, "%s: %s image %s is empty or not a file", v->name,
+				img->what, img->path);
 	/* inside [ram_ipa, ram_ipa + ram_bytes), computed without overflow */
 	if (img->ipa < v->ram_ipa || img->span > v->ram_bytes ||
 	    img->ipa - v->ram_ipa > v->ram_bytes - img->span)
-		return fail(EX_IMAGE,
-			    "%s: %s image %s is too big: %llu bytes at 0x%llx do not fit the "
-			    "VM's RAM 0x%llx + %llu MiB",
-			    v->name, img->what, img->path, (unsigned long long)img->span,
-			    (unsigned long long)img->ipa, v->ram_ipa, v->ram_bytes >> 20);
+		return cli_fail(EX_IMAGE,
+				"%s: %s image %s is too big: %llu bytes at 0x%llx do not fit the "
+				"VM's RAM 0x%llx + %llu MiB",
+				v->name, img->what, img->path, (unsigned long long)img->span,
+				(unsigned long long)img->ipa, v->ram_ipa, v->ram_bytes >> 20);
 	return EX_OK;
 }
 
@@ -77,8 +77,8 @@ static int copy_image(const struct vm *vm, const struct image *img)
 	if (fd >= 0)
 		close(fd);
 	if (p == MAP_FAILED)
-		return fail(EX_IMAGE, "%s: cannot read %s: %s", vm->info.name, img->path,
-			    strerror(errno));
+		return cli_fail(EX_IMAGE, "%s: cannot read %s: %s", vm->info.name, img->path,
+				strerror(errno));
 	st = hv_vm_load(vm->idx, img->ipa, p, img->size);
 	munmap(p, img->size);
 	if (st != HC_OK) {
@@ -95,8 +95,8 @@ int load_images(const struct vm *vm, const struct vm_images *m)
 	int n = 0, err;
 
 	if (!m->kernel[0] || !m->dtb[0])
-		return fail(EX_IMAGE, "%s: the manifest names no kernel or no device tree",
-			    vm->info.name);
+		return cli_fail(EX_IMAGE, "%s: the manifest names no kernel or no device tree",
+				vm->info.name);
 	imgs[n++] = (struct image){"kernel", m->kernel, vm->info.kernel_ipa, 0, 0};
 	if (m->initrd[0] && vm->info.initrd_ipa)
 		imgs[n++] = (struct image){"initrd", m->initrd, vm->info.initrd_ipa, 0, 0};
@@ -107,8 +107,8 @@ int load_images(const struct vm *vm, const struct vm_images *m)
 	for (int i = 0; i < n; i++)
 		for (int j = i + 1; j < n; j++)
 			if (overlap(&imgs[i], &imgs[j]))
-				return fail(EX_IMAGE, "%s: the %s image overlaps the %s image",
-					    vm->info.name, imgs[i].what, imgs[j].what);
+				return cli_fail(EX_IMAGE, "%s: the %s image overlaps the %s image",
+						vm->info.name, imgs[i].what, imgs[j].what);
 	for (int i = 0; i < n; i++)
 		if ((err = copy_image(vm, &imgs[i])))
 			return err;

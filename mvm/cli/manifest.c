@@ -131,7 +131,7 @@ int manifest_read(const char *path, struct vm_images *out, int max)
 	return n;
 bad:
 	fclose(f);
-	fail(EX_IMAGE, "%s:%d: cannot read this line", path, lineno);
+	cli_fail(EX_IMAGE, "%s:%d: cannot read this line", path, lineno);
 	return -1;
 }
 

@@ -67,5 +67,5 @@ int main(int argc, char **argv)
 			return err;
 		return argc > 1 ? c->run(argc - 1, argv + 1) : c->run(1, (char *[]){"list", NULL});
 	}
-	return fail(EX_USAGE, "unknown command '%s' (syshyper --help lists them)", name);
+	return cli_fail(EX_USAGE, "unknown command '%s' (syshyper --help lists them)", name);
 }

@@ -32,7 +32,7 @@ int vm_find(const char *name, struct vm *vm)
 			return EX_OK;
 		}
 	}
-	return fail(EX_NOVM, "no VM named '%s' (syshyper list shows them)", name);
+	return cli_fail(EX_NOVM, "no VM named '%s' (syshyper list shows them)", name);
 }
 
 int vm_refresh(struct vm *vm)
