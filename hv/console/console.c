@@ -270,6 +270,32 @@ void console_tick(void)
 	drain(0, OUT_SIZE);
 }
 
+/* A VM stopped: what its last instance left unfinished goes out ended, so
+ * the next instance's output starts on a line of its own. */
+void console_end_lines(int vm_id)
+{
+	const int sources[2] = {vm_id, CONSOLE_HVC(vm_id)};
+	uint32_t added = 0;
+
+	spin_lock(&out_lock);
+	for (unsigned i = 0; i < ARRAY_SIZE(sources); i++) {
+		struct line *l = line_of(sources[i]);
+		if (l->len && l->len < LINE_MAX)
+			l->buf[l->len++] = '\n';
+		if (l->len)
+			added += emit_locked(sources[i], l);
+		if (mid_line && last_source == sources[i] && out_room() >= 2) {
+			out_put('\r');
+			out_put('\n');
+			mid_line = false;
+			added += 2;
+		}
+	}
+	spin_unlock(&out_lock);
+	if (added)
+		drain(0, added);
+}
+
 uint64_t console_dropped(void)
 {
 	spin_lock(&out_lock);

@@ -26,6 +26,8 @@ void console_flush(void);
  * source has been quiet for a few ticks (a prompt, not a line half-written
  * by a slow writer). */
 void console_tick(void);
+/* A VM stopped: its unfinished lines (PL011 and hvc0) go out ended. */
+void console_end_lines(int vm_id);
 /* Bytes of output dropped because a source wrote faster than the UART
  * drains (or more than a write may carry). */
 uint64_t console_dropped(void);

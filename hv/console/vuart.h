@@ -4,4 +4,6 @@
 #include "lib/types.h"
 struct vm;
 int vuart_create(struct vm *vm, ipa_t base, uint32_t irq);
+/* The VM stopped: the PL011 as at power-on, its input FIFO empty. */
+void vuart_reset(struct vm *vm);
 #endif

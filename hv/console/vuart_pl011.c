@@ -164,6 +164,18 @@ static void vuart_input(void *dev, char c)
 	update_irq(u);
 }
 
+/* The VM stopped: registers as at power-on, typed-ahead input dropped. */
+void vuart_reset(struct vm *vm)
+{
+	struct vuart *u = &vuarts[vm->id];
+
+	spin_lock(&u->lock);
+	u->ibrd = u->fbrd = u->lcrh = u->ifls = u->imsc = 0;
+	u->cr = 0x300; /* TXE | RXE */
+	u->rx_head = u->rx_count = 0;
+	spin_unlock(&u->lock);
+}
+
 int vuart_create(struct vm *vm, ipa_t base, uint32_t irq)
 {
 	struct vuart *u = &vuarts[vm->id];

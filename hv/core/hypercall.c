@@ -18,7 +18,6 @@ static void fill_vm_info(const struct vm *vm, struct hc_vm_info *info)
 	memset(info, 0, sizeof(*info));
 	memcpy(info->name, vm->name, MIN(strlen(vm->name), (size_t)HC_NAME_LEN - 1));
 	info->ncpus = vm->ncpus;
-	info->state = vm->state == VM_RUNNING;
 	for (unsigned i = 0; i < vm->cfg->nmem; i++)
 		info->mem_bytes += vm->cfg->mem[i].size;
 	for (unsigned c = 0; c < vm->ncpus; c++) {
@@ -31,6 +30,7 @@ static void fill_vm_info(const struct vm *vm, struct hc_vm_info *info)
 		info->irqs_injected += s->irqs_injected;
 		info->guest_us += timer_ticks_to_us(s->guest_ticks);
 	}
+	vm_life_fill_info(vm, info);
 }
 
 static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t index, ipa_t buf)
@@ -67,6 +67,11 @@ bool hypercall_handle(struct vcpu *vcpu, uint64_t x0)
 		break;
 	case HC_VM_INFO:
 		x[0] = (uint64_t)hc_vm_info(vcpu, x[1], x[2]);
+		break;
+	case HC_VM_LOAD:
+	case HC_VM_START:
+	case HC_VM_STOP:
+		x[0] = (uint64_t)vm_life_hypercall(vcpu, fid, x);
 		break;
 	case HC_MED_REGISTER:
 	case HC_MED_COMPLETE:

@@ -43,6 +43,7 @@ static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 	case PPI_HYP_TIMER:
 		hv_timer_irq();
 		mediated_tick();
+		vm_life_tick();
 		return true;
 	case PLAT_UART_IRQ:
 		console_rx();

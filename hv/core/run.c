@@ -48,6 +48,7 @@ void vcpu_start(struct vcpu *vcpu)
 	/* a guest can switch vCPUs off and on in a loop: rate-limited */
 	vm_log(vcpu->vm, LOG_PSCI, "vCPU %u starts on CPU %u at 0x%lx\n", vcpu->id, vcpu->pcpu,
 	       (unsigned long)vcpu->regs.elr);
+	vm_life_entered(vcpu);
 	vcpu_resume(vcpu);
 }
 
@@ -57,6 +58,7 @@ void vcpu_halt(struct vcpu *vcpu)
 	timer_guest_stop(); /* no timer of a stopped vCPU may fire */
 	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
 	isb();
+	vm_life_parked(vcpu);
 	pcpu_idle();
 }
 
@@ -67,6 +69,7 @@ void pcpu_idle(void)
 	for (;;) {
 		local_irq_disable();
 		struct vcpu *v = cpu->vcpu;
+		vm_life_idle(v); /* a stopped VM is cleaned up on its own CPU */
 		if (v && vcpu_claim_start(v)) /* RUNNING now, unless the VM stopped */
 			vcpu_start(v);
 		wfi(); /* wakes on a pending interrupt even while masked */

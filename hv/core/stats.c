@@ -39,7 +39,12 @@ void stats_print_all(void)
 
 void vm_list_print(void)
 {
-	for (unsigned i = 0; i < nvms; i++)
-		printk("vm %u: %s %s, %u vCPU(s)\n", i, vms[i].name,
-		       vms[i].state == VM_RUNNING ? "running" : "stopped", vms[i].ncpus);
+	for (unsigned i = 0; i < nvms; i++) {
+		struct hc_vm_info info = {0};
+		vm_life_fill_info(&vms[i], &info);
+		printk("vm %u: %s %s, %u vCPU(s), up %lu s, %lu restart(s)%s%s\n", i, vms[i].name,
+		       vm_life_state_name(&vms[i]), vms[i].ncpus,
+		       (unsigned long)(info.uptime_ms / 1000), (unsigned long)info.restarts,
+		       info.reason[0] ? ": " : "", info.reason);
+	}
 }

@@ -40,12 +40,18 @@ static struct mmio_region *find_mmio(struct vm *vm, ipa_t ipa)
 }
 
 /* A guest access nothing handles and no exception can report (SError):
- * log it and stop that vCPU; the rest of the system goes on. */
+ * log it and stop that vCPU, and a GVM as a whole (CRASHED, the reason in
+ * its info); the rest of the system goes on. */
 static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char *what, uint64_t a)
 {
+	char why[HC_REASON_LEN];
+
 	printk("vm %s: vCPU %u stopped: %s 0x%lx at pc 0x%lx (esr 0x%lx)\n", vcpu->vm->name,
 	       vcpu->id, what, (unsigned long)a, (unsigned long)vcpu->regs.elr,
 	       (unsigned long)vcpu->regs.esr);
+	snprintf(why, sizeof(why), "vCPU %u: %s 0x%lx at pc 0x%lx", vcpu->id, what,
+		 (unsigned long)a, (unsigned long)vcpu->regs.elr);
+	vm_life_crash(vcpu->vm, why);
 	vcpu_halt(vcpu);
 }
 

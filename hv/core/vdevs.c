@@ -6,6 +6,7 @@
 #include "console/virtio_console.h"
 #include "net/virtio_net.h"
 #include "core/vm.h"
+#include "console/vuart.h"
 #include "platform/board.h"
 
 #define MAX_BLK (CFG_MAX_VMS * CFG_MAX_VIRTIO)
@@ -81,6 +82,23 @@ int vm_create_virtio(struct vm *vm)
 		}
 	}
 	return 0;
+}
+
+/* The VM stopped: each of its virtio devices reset as by its driver, so
+ * in-flight mediated requests complete into nothing, its switch port has
+ * no receive buffers (frames to it are dropped) and its console none. */
+void vm_reset_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < nblks; i++)
+		if (blks[i].vdev.vm == vm)
+			virtio_mmio_reset(&blks[i].vdev);
+	for (unsigned i = 0; i < nnets; i++)
+		if (nets[i].vdev.vm == vm)
+			virtio_mmio_reset(&nets[i].vdev);
+	for (unsigned i = 0; i < nconsoles; i++)
+		if (consoles[i].vdev.vm == vm)
+			virtio_mmio_reset(&consoles[i].vdev);
+	vuart_reset(vm);
 }
 
 void vdevs_print_stats(void)

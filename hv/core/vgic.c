@@ -496,7 +496,7 @@ void vgic_init_vcpu(struct vcpu *vcpu)
 		if (lr.hw && lr.state != LR_STATE_INVALID)
 			gic_deactivate(lr.pintid);
 		gich_write_lr(i, &empty);
-		if (vcpu->vgic.lr_used & (1u << i))
+		if ((vcpu->vgic.lr_used & (1u << i)) && !vcpu->vgic.discard_lrs)
 			spi_leaves_reset_lr(vcpu, &lr);
 	}
 	for (unsigned i = 0; i < GIC_NR_PRIV; i++) {
@@ -510,8 +510,33 @@ void vgic_init_vcpu(struct vcpu *vcpu)
 		vcpu->vgic.sgi_sources[i] = 0;
 	vcpu->vgic.lr_used = 0;
 	vcpu->vgic.redist_waker = 0;
+	vcpu->vgic.discard_lrs = false;
 	spin_unlock(&vcpu->vm->vgic.lock);
 	gich_set_underflow_irq(false);
+}
+
+void vgic_reset_vm(struct vm *vm)
+{
+	spin_lock(&vm->vgic.lock);
+	vm->vgic.ctlr = 0;
+	for (uint32_t i = 0; i < VGIC_NR_IRQS - GIC_NR_PRIV; i++) {
+		struct virq *v = &vm->vgic.spi[i];
+		if (vgic_is_hw_spi(vm, i + GIC_NR_PRIV)) {
+			gic_enable(i + GIC_NR_PRIV, false); /* the guest enables it again */
+			if (v->active || v->in_lr || v->pending) /* acked, never deactivated */
+				gic_deactivate(i + GIC_NR_PRIV);
+		}
+		*v = (struct virq){.priority = VGIC_DEFAULT_PRIO};
+		vm->vgic.irouter[i] = 0;
+		vm->vgic.itargets[i] = 0;
+	}
+	for (unsigned c = 0; c < vm->ncpus; c++) {
+		struct vgic_cpu *vc = &vm->vcpus[c].vgic;
+		memset(vc->pending, 0, sizeof(vc->pending));
+		memset(vc->sgi_sources, 0, sizeof(vc->sgi_sources));
+		vc->discard_lrs = true;
+	}
+	spin_unlock(&vm->vgic.lock);
 }
 
 void vgic_assign_hw_irq(struct vm *vm, uint32_t intid)

@@ -40,6 +40,7 @@ struct vgic_cpu {
 	uint8_t sgi_sources[16]; /* GICv2: senders (a bit per vCPU) of each pending SGI */
 	uint32_t lr_used;        /* list registers holding our entries */
 	uint32_t redist_waker;
+	bool discard_lrs;     /* the VM was reset: its list registers hand nothing back */
 	struct gich_state hw; /* saved virtual interface state while descheduled */
 };
 
@@ -48,6 +49,10 @@ struct vgic_cpu {
 int vgic_init_vm(struct vm *vm);
 /* Per-vCPU set-up, on the vCPU's physical CPU before its first entry. */
 void vgic_init_vcpu(struct vcpu *vcpu);
+/* The VM stopped (every vCPU parked): its distributor as at creation, no
+ * SPI pending, active or waiting; each vCPU's list registers are emptied
+ * by vgic_init_vcpu at its next start, without handing anything back. */
+void vgic_reset_vm(struct vm *vm);
 /* A physical SPI that belongs to `vm` (passthrough). */
 void vgic_assign_hw_irq(struct vm *vm, uint32_t intid);
 /* Makes virtual `intid` pending for `vcpu` (SPIs: for the vCPU the guest

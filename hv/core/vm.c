@@ -12,6 +12,7 @@
 #include "core/print.h"
 #include "core/stage2.h"
 #include "console/vuart.h"
+#include "core/vpwrbtn.h"
 
 int vm_create_virtio(struct vm *vm);
 
@@ -79,15 +80,6 @@ static void init_guest_mem(struct vm *vm)
 	vm->mem = (struct guest_mem){vm->regions, vm->cfg->nmem};
 }
 
-/* The IPA at which the VM sees physical address `pa` of its memory. */
-static ipa_t pa_to_ipa(const struct cfg_vm *cfg, paddr_t pa)
-{
-	for (unsigned i = 0; i < cfg->nmem; i++)
-		if (pa >= cfg->mem[i].pa && pa - cfg->mem[i].pa < cfg->mem[i].size)
-			return cfg->mem[i].ipa + (pa - cfg->mem[i].pa);
-	return 0;
-}
-
 static int map_memory_and_devices(struct vm *vm)
 {
 	const struct cfg_vm *cfg = vm->cfg;
@@ -123,6 +115,17 @@ static void init_vcpus(struct vm *vm)
 	}
 }
 
+/* A device passed through at `pa` (its page is mapped: nothing there can
+ * be emulated). */
+static bool has_device_at(const struct cfg_vm *cfg, paddr_t pa)
+{
+	for (unsigned i = 0; i < cfg->ndevs; i++)
+		if (pa - ALIGN_DOWN(cfg->devs[i].pa, PAGE_SIZE) <
+		    ALIGN_UP(cfg->devs[i].size + (cfg->devs[i].pa & (PAGE_SIZE - 1)), PAGE_SIZE))
+			return true;
+	return false;
+}
+
 static int vm_create(unsigned id, const struct cfg_vm *cfg)
 {
 	struct vm *vm = &vms[id];
@@ -141,6 +144,9 @@ static int vm_create(unsigned id, const struct cfg_vm *cfg)
 	if (vgic_init_vm(vm))
 		return -1;
 	if (vuart_create(vm, PLAT_GUEST_UART_IPA, PLAT_GUEST_UART_IRQ))
+		return -1;
+	if (cfg->role == VM_ROLE_GVM && !has_device_at(cfg, PLAT_GUEST_GPIO_IPA) &&
+	    vpwrbtn_create(vm))
 		return -1;
 	return vm_create_virtio(vm);
 }
@@ -168,19 +174,12 @@ uint64_t vm_vtcr(void)
 	return s2_vtcr(&s2[0], parange);
 }
 
-/* Boot vCPU 0 of every VM: the kernel's entry with x0 = its DTB. */
+/* Boots vCPU 0 of every VM whose images the loader placed (the kernel's
+ * entry with x0 = its DTB); the others stay STOPPED until the MVM loads
+ * and starts them. */
 void vms_start_all(void)
 {
-	for (unsigned i = 0; i < nvms; i++) {
-		struct vm *vm = &vms[i];
-		struct vcpu *v0 = &vm->vcpus[0];
-		v0->on_entry = pa_to_ipa(vm->cfg, vm->cfg->kernel.pa);
-		v0->on_ctx = pa_to_ipa(vm->cfg, vm->cfg->dtb.pa);
-		vm->state = VM_RUNNING;
-		dsb(ish);
-		v0->state = VCPU_PENDING_ON;
-		dsb(ish);
-		if (v0->pcpu != this_cpu()->id)
-			gic_send_sgi(v0->pcpu, IPI_VCPU_ON);
-	}
+	for (unsigned i = 0; i < nvms; i++)
+		if (!vms[i].cfg->stopped_at_boot || vms[i].cfg->role == VM_ROLE_MVM)
+			vm_life_boot(&vms[i]);
 }

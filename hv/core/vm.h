@@ -9,9 +9,12 @@
 #include "core/vgic.h"
 #include "virtio/virtq.h"
 #include "core/vm_config.h"
+#include "core/vm_lifecycle.h"
 
 #define VM_MAX_MMIO 16
 
+/* Whether the VM's vCPUs may run (PSCI's view); the lifecycle state the MVM
+ * sees (stopped, starting, running, stopping, crashed) is life.l.state. */
 enum vm_state { VM_STOPPED, VM_RUNNING };
 
 struct vuart;
@@ -33,6 +36,7 @@ struct vm {
 	struct vgic_dist vgic;
 	struct vuart *vuart;
 	struct log_limit log_limits[LOG_CAUSES]; /* see vm_log() */
+	struct vm_life life;
 };
 
 extern struct vm vms[CFG_MAX_VMS];

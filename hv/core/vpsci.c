@@ -98,6 +98,7 @@ static void __attribute__((noreturn)) system_off(struct vcpu *vcpu, bool reset)
 			psci_system_reset();
 		psci_system_off();
 	}
+	vm_life_guest_off(vm, reset); /* STOPPED, or to be restarted by the MVM */
 	vm_power_off(vm);
 	vcpu_halt(vcpu);
 }

@@ -326,6 +326,13 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 	return ok;
 }
 
+void virtio_mmio_reset(struct virtio_dev *dev)
+{
+	spin_lock(&dev->lock);
+	device_reset(dev);
+	spin_unlock(&dev->lock);
+}
+
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
 		       const struct virtio_dev_ops *ops, void *priv)
 {

@@ -65,6 +65,9 @@ struct virtio_dev {
 /* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
 		       const struct virtio_dev_ops *ops, void *priv);
+/* The VM stopped: the device as after a driver's reset (status 0), under
+ * its lock, so no queue work writes into the VM's memory after it. */
+void virtio_mmio_reset(struct virtio_dev *dev);
 /* The functions below take dev->lock themselves (call them without it),
  * except the _locked ones; interrupt bookkeeping always runs under it. */
 /* Raises the used-buffer interrupt if the driver wants one for queue q (a

@@ -80,6 +80,13 @@ void stats_print_all(void)
 {
 }
 
+static unsigned guest_offs; /* the lifecycle was told of SYSTEM_OFF/RESET */
+void vm_life_guest_off(struct vm *v, bool reset)
+{
+	(void)v, (void)reset;
+	guest_offs++;
+}
+
 void psci_system_off(void)
 {
 	fail_msg("a GVM powered the machine off");
@@ -96,6 +103,7 @@ static void vm_setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
 	memset(sgis, 0, sizeof(sgis));
+	guest_offs = 0;
 	vm.cfg = &cfg;
 	vm.name = "gvm";
 	vm.state = VM_RUNNING;
@@ -202,6 +210,7 @@ static void test_no_restart_after_system_off(void **state)
 	assert_int_equal(sgis[2][IPI_VCPU_ON], 1);
 	assert_int_equal(call(0, SYSTEM_OFF, 0, 0, 0), 0x7fffffff);
 	assert_int_equal(vm.state, VM_STOPPED);
+	assert_int_equal(guest_offs, 1);
 	assert_int_equal(vm.vcpus[2].state, VCPU_OFF); /* pending start withdrawn */
 	assert_int_equal(sgis[1][IPI_STOP], 1);        /* the running sibling is kicked */
 	assert_int_equal(sgis[0][IPI_STOP], 0);        /* not the caller */

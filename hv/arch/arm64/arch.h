@@ -14,12 +14,16 @@ void __attribute__((noreturn)) psci_system_off(void);
 void __attribute__((noreturn)) psci_system_reset(void);
 
 /* Time: the counter and the EL2 (hypervisor) timer. */
+#ifdef HOST_UNIT_TEST
+uint64_t timer_now(void); /* provided by the test */
+#else
 static inline uint64_t timer_now(void)
 {
 	uint64_t v;
 	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v));
 	return v;
 }
+#endif
 uint64_t timer_freq(void);
 void hv_timer_init(void);
 void hv_timer_arm_ms(uint64_t ms);
@@ -34,6 +38,10 @@ void timer_guest_stop(void);
 void __attribute__((noreturn)) guest_enter(struct vcpu *vcpu);
 extern char secondary_entry[];
 
+#ifdef HOST_UNIT_TEST
+void local_irq_enable(void); /* provided by the test */
+void local_irq_disable(void);
+#else
 static inline void local_irq_enable(void)
 {
 	__asm__ volatile("msr daifclr, #2" ::: "memory");
@@ -42,4 +50,5 @@ static inline void local_irq_disable(void)
 {
 	__asm__ volatile("msr daifset, #2" ::: "memory");
 }
+#endif
 #endif

@@ -13,6 +13,9 @@
 /* A VM's PL011 (emulated) sits where the board's is. */
 #define PLAT_GUEST_UART_IPA 0x09000000UL
 #define PLAT_GUEST_UART_IRQ 33
+/* A GVM's power button: an emulated PL061 where the board's is (SPI 7). */
+#define PLAT_GUEST_GPIO_IPA 0x09030000UL
+#define PLAT_GUEST_GPIO_IRQ 39
 
 /* A VM's GIC: distributor, GICv2 CPU interface, GICv3 redistributors (one
  * 128 KiB frame pair per vCPU). */

@@ -1,0 +1,767 @@
+/* The VM lifecycle (issue 9): the state machine with every command in every
+ * state (life_apply), HC_VM_LOAD's address checks (out of range, overlapping
+ * the MVM or the hypervisor, wrap-around, unaligned, too long), and the
+ * hypercalls end to end through hypercall_handle on a stubbed machine: a
+ * GVM caller is denied, a running VM cannot be loaded or started, a stop
+ * parks the vCPUs and the clean-up on the VM's own CPU resets its devices
+ * and zeroes its RAM before the VM is STOPPED, the MVM hears of each change,
+ * and a guest's reset asks the MVM for a restart. Also the PL061 model of
+ * the virtual power button. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/arm64/cache.h"
+#include "console/console.h"
+#include "core/hv.h"
+#include "core/hypercall.h"
+#include "core/percpu.h"
+#include "core/vm.h"
+#include "core/vm_lifecycle.h"
+#include "core/vpwrbtn.h"
+#include "drivers/gic.h"
+#include "syshyper/hypercall.h"
+
+/* ---------------------------------------------------------------- the machine:
+ * vms[0] the MVM (CPU 0), vms[1] a GVM of one vCPU on CPU 2, vms[2] a GVM of
+ * two vCPUs on CPUs 3 and 4 (never started here) */
+#define MVM_IPA 0x48000000UL
+#define GVM_IPA 0x40000000UL
+#define RAM_SIZE (2UL << 20)
+#define KERNEL_OFF 0x80000UL
+#define DTB_OFF 0x1f0000UL
+
+struct vm vms[CFG_MAX_VMS];
+unsigned nvms;
+const struct sys_config sys_config = {.hv_base = 0x1000, .hv_size = 0x1000};
+static struct cfg_vm cfgs[3];
+static uint8_t *mvm_ram, *gvm_ram, *gvm2_ram;
+static struct guest_region regions[3];
+static struct pcpu cpus[5];
+static unsigned cur_cpu;
+static uint64_t now;
+
+/* what the plumbing did */
+static unsigned sgis[5][4], events, power_offs, resets, vgic_resets, lines_ended, cleaned;
+static int button = -1; /* last vpwrbtn_set */
+
+struct pcpu *this_cpu(void)
+{
+	return &cpus[cur_cpu];
+}
+uint64_t timer_now(void)
+{
+	return now;
+}
+uint64_t timer_ticks_to_us(uint64_t ticks)
+{
+	return ticks; /* the test's counter runs at 1 MHz */
+}
+void local_irq_enable(void)
+{
+}
+void local_irq_disable(void)
+{
+}
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	assert_true(pcpu < 5 && sgi < 4);
+	sgis[pcpu][sgi]++;
+}
+void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	(void)vcpu;
+	if (vm == &vms[0] && intid == HC_VM_EVENT_INTID)
+		events++;
+}
+/* As vpsci.c's: the run flag drops and pending starts are withdrawn; a
+ * running vCPU parks later, when the test says so. */
+void vm_power_off(struct vm *vm)
+{
+	vm->state = VM_STOPPED;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].state == VCPU_PENDING_ON)
+			vm->vcpus[i].state = VCPU_OFF;
+	power_offs++;
+}
+void vpwrbtn_set(struct vm *vm, bool pressed)
+{
+	(void)vm;
+	button = pressed;
+}
+void vpwrbtn_reset(struct vm *vm)
+{
+	(void)vm;
+}
+void vm_reset_devices(struct vm *vm)
+{
+	(void)vm;
+	resets++;
+}
+void vgic_reset_vm(struct vm *vm)
+{
+	(void)vm;
+	vgic_resets++;
+}
+void console_end_lines(int vm_id)
+{
+	(void)vm_id;
+	lines_ended++;
+}
+void mem_zero_poc(void *p, uint64_t len)
+{
+	memset(p, 0, len);
+	cleaned++;
+}
+static unsigned dcache_cleans;
+void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
+	dcache_cleans++;
+}
+void icache_inval_all(void)
+{
+}
+void printk(const char *fmt, ...)
+{
+	(void)fmt;
+}
+void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
+{
+	(void)vm, (void)cause, (void)fmt;
+}
+int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
+{
+	(void)vcpu, (void)fid, (void)a1, (void)a2;
+	return HC_OK;
+}
+void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
+{
+	return guest_ptr(&vm->mem, ipa, len);
+}
+
+static void setup_vm(unsigned id, enum vm_role role, ipa_t ipa, uint8_t *ram, unsigned ncpus,
+		     unsigned cpu0)
+{
+	struct cfg_vm *c = &cfgs[id];
+	struct vm *vm = &vms[id];
+
+	*c = (struct cfg_vm){.role = role, .ncpus = ncpus, .nmem = 1};
+	snprintf(c->name, sizeof(c->name), "vm%u", id);
+	c->mem[0] = (struct cfg_mem){.ipa = ipa, .pa = 0x100000000UL * (id + 1), .size = RAM_SIZE};
+	c->kernel.pa = c->mem[0].pa + KERNEL_OFF;
+	c->dtb.pa = c->mem[0].pa + DTB_OFF;
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = c;
+	vm->id = id;
+	vm->name = c->name;
+	vm->ncpus = ncpus;
+	regions[id] = (struct guest_region){ipa, RAM_SIZE, ram};
+	vm->mem = (struct guest_mem){&regions[id], 1};
+	for (unsigned i = 0; i < ncpus; i++) {
+		vm->vcpus[i] = (struct vcpu){.vm = vm, .id = i, .pcpu = cpu0 + i};
+		cpus[cpu0 + i] = (struct pcpu){.id = cpu0 + i, .vcpu = &vm->vcpus[i]};
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	mvm_ram = calloc(1, RAM_SIZE);
+	gvm_ram = calloc(1, RAM_SIZE);
+	gvm2_ram = calloc(1, RAM_SIZE);
+	nvms = 3;
+	setup_vm(0, VM_ROLE_MVM, MVM_IPA, mvm_ram, 2, 0);
+	setup_vm(1, VM_ROLE_GVM, GVM_IPA, gvm_ram, 1, 2);
+	setup_vm(2, VM_ROLE_GVM, GVM_IPA, gvm2_ram, 2, 3);
+	memset(sgis, 0, sizeof(sgis));
+	events = power_offs = resets = vgic_resets = lines_ended = cleaned = dcache_cleans = 0;
+	button = -1;
+	now = 1000;
+	cur_cpu = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(mvm_ram);
+	free(gvm_ram);
+	free(gvm2_ram);
+	return 0;
+}
+
+/* One hypercall by vCPU 0 of `vm` (on its CPU); returns x0. */
+static int64_t hvc(unsigned vm, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	struct vcpu *v = &vms[vm].vcpus[0];
+
+	cur_cpu = v->pcpu;
+	v->regs.x[0] = fid;
+	v->regs.x[1] = a1;
+	v->regs.x[2] = a2;
+	v->regs.x[3] = a3;
+	v->regs.x[4] = a4;
+	assert_true(hypercall_handle(v, fid));
+	cur_cpu = 0;
+	return (int64_t)v->regs.x[0];
+}
+
+static int life_state(unsigned vm)
+{
+	return vms[vm].life.l.state;
+}
+
+/* The info page the MVM reads (at the start of its RAM). */
+static struct hc_vm_info *info(unsigned vm)
+{
+	assert_int_equal(hvc(0, HC_VM_INFO, vm, MVM_IPA, 0, 0), HC_OK);
+	return (struct hc_vm_info *)mvm_ram;
+}
+
+/* ---------------------------------------------------------------- the state machine */
+
+struct expect {
+	int64_t status;
+	int next;
+	uint32_t actions;
+};
+
+#define OK(n, a)            \
+	{                   \
+		HC_OK, n, a \
+	}
+#define NO(s)                      \
+	{                          \
+		HC_ERR_STATE, s, 0 \
+	}
+#define PARK_EV (LIFE_ACT_PARK | LIFE_ACT_EVENT)
+
+static const int states[] = {LIFE_STOPPED, LIFE_STARTING, LIFE_RUNNING, LIFE_STOPPING,
+			     LIFE_CRASHED};
+
+/* [state][command], want and loads 0; STOPPING's outcome STOPPED */
+static const struct expect table[5][LIFE_NCMDS] = {
+	[0] = /* STOPPED */ {
+		[LIFE_LOAD] = OK(LIFE_STOPPED, 0),
+		[LIFE_START] = OK(LIFE_STARTING, LIFE_ACT_BOOT | LIFE_ACT_EVENT),
+		[LIFE_STOP_REQUEST] = NO(LIFE_STOPPED),
+		[LIFE_STOP_FORCE] = NO(LIFE_STOPPED),
+		[LIFE_GUEST_OFF] = NO(LIFE_STOPPED),
+		[LIFE_GUEST_RESET] = NO(LIFE_STOPPED),
+		[LIFE_GUEST_CRASH] = NO(LIFE_STOPPED),
+		[LIFE_ENTERED] = NO(LIFE_STOPPED),
+		[LIFE_CLEANED] = NO(LIFE_STOPPED),
+	},
+	[1] = /* STARTING */ {
+		[LIFE_LOAD] = NO(LIFE_STARTING),
+		[LIFE_START] = NO(LIFE_STARTING),
+		[LIFE_STOP_REQUEST] = NO(LIFE_STARTING),
+		[LIFE_STOP_FORCE] = OK(LIFE_STOPPING, PARK_EV),
+		[LIFE_GUEST_OFF] = NO(LIFE_STARTING),
+		[LIFE_GUEST_RESET] = NO(LIFE_STARTING),
+		[LIFE_GUEST_CRASH] = NO(LIFE_STARTING),
+		[LIFE_ENTERED] = OK(LIFE_RUNNING, LIFE_ACT_EVENT),
+		[LIFE_CLEANED] = NO(LIFE_STARTING),
+	},
+	[2] = /* RUNNING */ {
+		[LIFE_LOAD] = NO(LIFE_RUNNING),
+		[LIFE_START] = NO(LIFE_RUNNING),
+		[LIFE_STOP_REQUEST] = OK(LIFE_RUNNING, LIFE_ACT_BUTTON),
+		[LIFE_STOP_FORCE] = OK(LIFE_STOPPING, PARK_EV),
+		[LIFE_GUEST_OFF] = OK(LIFE_STOPPING, PARK_EV),
+		[LIFE_GUEST_RESET] = OK(LIFE_STOPPING, PARK_EV),
+		[LIFE_GUEST_CRASH] = OK(LIFE_STOPPING, PARK_EV),
+		[LIFE_ENTERED] = NO(LIFE_RUNNING),
+		[LIFE_CLEANED] = NO(LIFE_RUNNING),
+	},
+	[3] = /* STOPPING */ {
+		[LIFE_LOAD] = NO(LIFE_STOPPING),
+		[LIFE_START] = NO(LIFE_STOPPING),
+		[LIFE_STOP_REQUEST] = NO(LIFE_STOPPING),
+		[LIFE_STOP_FORCE] = OK(LIFE_STOPPING, 0),
+		[LIFE_GUEST_OFF] = NO(LIFE_STOPPING),
+		[LIFE_GUEST_RESET] = NO(LIFE_STOPPING),
+		[LIFE_GUEST_CRASH] = NO(LIFE_STOPPING),
+		[LIFE_ENTERED] = NO(LIFE_STOPPING),
+		[LIFE_CLEANED] = OK(LIFE_STOPPED, LIFE_ACT_EVENT),
+	},
+	[4] = /* CRASHED */ {
+		[LIFE_LOAD] = OK(LIFE_CRASHED, 0),
+		[LIFE_START] = OK(LIFE_STARTING, LIFE_ACT_BOOT | LIFE_ACT_EVENT),
+		[LIFE_STOP_REQUEST] = NO(LIFE_CRASHED),
+		[LIFE_STOP_FORCE] = NO(LIFE_CRASHED),
+		[LIFE_GUEST_OFF] = NO(LIFE_CRASHED),
+		[LIFE_GUEST_RESET] = NO(LIFE_CRASHED),
+		[LIFE_GUEST_CRASH] = NO(LIFE_CRASHED),
+		[LIFE_ENTERED] = NO(LIFE_CRASHED),
+		[LIFE_CLEANED] = NO(LIFE_CRASHED),
+	},
+};
+
+static void test_every_command_in_every_state(void **state)
+{
+	(void)state;
+	for (unsigned s = 0; s < ARRAY_SIZE(states); s++) {
+		for (int c = 0; c < LIFE_NCMDS; c++) {
+			struct life l = {.state = states[s], .outcome = LIFE_STOPPED};
+			const struct expect *e = &table[s][c];
+			int64_t r = life_apply(&l, (enum life_cmd)c);
+			if (r != e->status || l.state != e->next || l.actions != e->actions)
+				fail_msg("state %d command %d: got %ld -> %d actions %u, want %ld "
+					 "-> "
+					 "%d actions %u",
+					 states[s], c, (long)r, l.state, l.actions, (long)e->status,
+					 e->next, e->actions);
+			bool reset = states[s] == LIFE_RUNNING && c == LIFE_GUEST_RESET;
+			assert_int_equal(l.want, reset ? HC_WANT_RESTART : HC_WANT_NONE);
+		}
+	}
+	/* an unknown state refuses everything */
+	struct life bad = {.state = 42};
+	assert_int_equal(life_apply(&bad, LIFE_START), HC_ERR_STATE);
+	assert_int_equal(bad.state, 42);
+}
+
+static void test_outcomes_and_want(void **state)
+{
+	struct life l = {.state = LIFE_RUNNING};
+	(void)state;
+
+	/* the guest's reset: down as STOPPED, with a restart wanted */
+	assert_int_equal(life_apply(&l, LIFE_GUEST_RESET), HC_OK);
+	assert_int_equal(l.want, HC_WANT_RESTART);
+	assert_int_equal(life_apply(&l, LIFE_GUEST_CRASH), HC_ERR_STATE); /* first reason wins */
+	assert_int_equal(life_apply(&l, LIFE_CLEANED), HC_OK);
+	assert_int_equal(l.state, LIFE_STOPPED);
+	assert_int_equal(l.want, HC_WANT_RESTART);
+	/* a START takes it */
+	assert_int_equal(life_apply(&l, LIFE_START), HC_OK);
+	assert_int_equal(l.want, HC_WANT_NONE);
+	assert_int_equal(life_apply(&l, LIFE_ENTERED), HC_OK);
+	/* a crash ends CRASHED, without a restart */
+	assert_int_equal(life_apply(&l, LIFE_GUEST_CRASH), HC_OK);
+	assert_int_equal(life_apply(&l, LIFE_CLEANED), HC_OK);
+	assert_int_equal(l.state, LIFE_CRASHED);
+	assert_int_equal(l.want, HC_WANT_NONE);
+	/* a STOP of a VM that is down withdraws a wanted restart (an event) */
+	l.want = HC_WANT_RESTART;
+	assert_int_equal(life_apply(&l, LIFE_STOP_FORCE), HC_ERR_STATE);
+	assert_int_equal(l.want, HC_WANT_NONE);
+	assert_int_equal(l.actions, LIFE_ACT_EVENT);
+	assert_int_equal(life_apply(&l, LIFE_STOP_REQUEST), HC_ERR_STATE);
+	assert_int_equal(l.actions, 0);
+	assert_int_equal(l.state, LIFE_CRASHED);
+}
+
+static void test_no_start_while_loading(void **state)
+{
+	struct life l = {.state = LIFE_STOPPED, .loads = 1};
+	(void)state;
+
+	assert_int_equal(life_apply(&l, LIFE_START), HC_ERR_STATE);
+	assert_int_equal(l.state, LIFE_STOPPED);
+	assert_int_equal(life_apply(&l, LIFE_LOAD), HC_OK); /* a second copy may go on */
+	l.loads = 0;
+	assert_int_equal(life_apply(&l, LIFE_START), HC_OK);
+}
+
+/* ---------------------------------------------------------------- HC_VM_LOAD's checks */
+
+static int64_t check(ipa_t dst, ipa_t src, uint64_t len, uint64_t hv_lo, uint64_t hv_hi)
+{
+	void *d = NULL, *s = NULL;
+	int64_t r = life_load_check(&vms[1].mem, dst, &vms[0].mem, src, len, hv_lo, hv_hi, &d, &s);
+
+	if (r == HC_OK) {
+		assert_ptr_equal(d, gvm_ram + (dst - GVM_IPA));
+		assert_ptr_equal(s, mvm_ram + (src - MVM_IPA));
+	} else {
+		assert_null(d);
+		assert_null(s);
+	}
+	return r;
+}
+
+static void test_load_checks(void **state)
+{
+	(void)state;
+	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, 0, 0), HC_OK);
+	assert_int_equal(check(GVM_IPA + RAM_SIZE - HC_LOAD_CHUNK, MVM_IPA, HC_LOAD_CHUNK, 0, 0),
+			 HC_OK);
+	assert_int_equal(check(GVM_IPA + RAM_SIZE - 8, MVM_IPA, 3, 0, 0), HC_OK); /* any length */
+	/* length: none, or more than a chunk */
+	assert_int_equal(check(GVM_IPA, MVM_IPA, 0, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, MVM_IPA, HC_LOAD_CHUNK + 1, 0, 0), HC_ERR_RANGE);
+	/* unaligned, either side */
+	assert_int_equal(check(GVM_IPA + 4, MVM_IPA, 8, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, MVM_IPA + 1, 8, 0, 0), HC_ERR_RANGE);
+	/* out of range: past the end, before the start, straddling the end */
+	assert_int_equal(check(GVM_IPA + RAM_SIZE, MVM_IPA, 8, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA - 8, MVM_IPA, 8, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA + RAM_SIZE - 8, MVM_IPA, 16, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, MVM_IPA + RAM_SIZE - 8, 16, 0, 0), HC_ERR_RANGE);
+	/* the MVM's IPA is not the GVM's RAM; the GVM's not the MVM's; the
+	 * hypervisor's (below both) neither */
+	assert_int_equal(check(MVM_IPA, MVM_IPA, 8, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, GVM_IPA, 8, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, 0x1000, 8, 0, 0), HC_ERR_RANGE);
+	/* wrap-around: an address near 2^64 and a length that wraps */
+	assert_int_equal(check(0xfffffffffffffff8UL, MVM_IPA, 16, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, 0xfffffffffffffff8UL, 16, 0, 0), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA + 8, MVM_IPA, (uint64_t)-8, 0, 0), HC_ERR_RANGE);
+	/* host ranges that overlap the hypervisor's are refused even if the
+	 * configuration placed them there */
+	uint64_t g = (uint64_t)(uintptr_t)gvm_ram, m = (uint64_t)(uintptr_t)mvm_ram;
+	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, g + 4095, g + 8192), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, m, m + 1), HC_ERR_RANGE);
+	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, g + 4096, g + 8192), HC_OK);
+	/* and so is a destination that is the source itself */
+	regions[1].hva = mvm_ram;
+	void *d, *s;
+	assert_int_equal(
+		life_load_check(&vms[1].mem, GVM_IPA, &vms[0].mem, MVM_IPA + 8, 16, 0, 0, &d, &s),
+		HC_ERR_RANGE);
+	regions[1].hva = gvm_ram;
+}
+
+/* ---------------------------------------------------------------- the hypercalls */
+
+static void test_gvm_caller_denied(void **state)
+{
+	(void)state;
+	for (unsigned id = 0; id < 3; id++) {
+		assert_int_equal(hvc(1, HC_VM_LOAD, id, GVM_IPA, MVM_IPA, 8), HC_ERR_DENIED);
+		assert_int_equal(hvc(1, HC_VM_START, id, 0, 0, 0), HC_ERR_DENIED);
+		assert_int_equal(hvc(1, HC_VM_STOP, id, HC_STOP_FORCE, 0, 0), HC_ERR_DENIED);
+	}
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(life_state(2), LIFE_STOPPED);
+	assert_int_equal(events, 0);
+	/* the MVM itself is never a target; an unknown VM is invalid */
+	assert_int_equal(hvc(0, HC_VM_LOAD, 0, MVM_IPA, MVM_IPA + 4096, 8), HC_ERR_DENIED);
+	assert_int_equal(hvc(0, HC_VM_START, 0, 0, 0, 0), HC_ERR_DENIED);
+	assert_int_equal(hvc(0, HC_VM_STOP, 0, HC_STOP_FORCE, 0, 0), HC_ERR_DENIED);
+	assert_int_equal(hvc(0, HC_VM_START, 3, 0, 0, 0), HC_ERR_INVALID);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1UL << 32, GVM_IPA, MVM_IPA, 8), HC_ERR_INVALID);
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, 2, 0, 0), HC_ERR_INVALID); /* no such mode */
+}
+
+static void test_load_copies_into_stopped_vm_only(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 4096; i++)
+		mvm_ram[8192 + i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA + KERNEL_OFF, MVM_IPA + 8192, 4096), HC_OK);
+	assert_memory_equal(gvm_ram + KERNEL_OFF, mvm_ram + 8192, 4096);
+	assert_int_equal(dcache_cleans, 1);
+	assert_int_equal(vms[1].life.l.loads, 0);
+	/* a refused range copies nothing */
+	memset(gvm_ram, 0, 64);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA - 8, MVM_IPA + 8192, 64), HC_ERR_RANGE);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA + 8192, HC_LOAD_CHUNK + 8),
+			 HC_ERR_RANGE);
+	for (unsigned i = 0; i < 64; i++)
+		assert_int_equal(gvm_ram[i], 0);
+	assert_int_equal(vms[1].life.l.loads, 0);
+	/* started: no more loading */
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA + 8192, 64), HC_ERR_STATE);
+	vm_life_entered(&vms[1].vcpus[0]);
+	assert_int_equal(life_state(1), LIFE_RUNNING);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA + 8192, 64), HC_ERR_STATE);
+	for (unsigned i = 0; i < 64; i++)
+		assert_int_equal(gvm_ram[i], 0);
+	assert_int_equal(dcache_cleans, 1);
+}
+
+/* The VM's CPU parks its vCPU and runs its idle loop. */
+static void park_vcpus(unsigned vm)
+{
+	for (unsigned i = 0; i < vms[vm].ncpus; i++)
+		vms[vm].vcpus[i].state = VCPU_OFF;
+	cur_cpu = vms[vm].vcpus[0].pcpu;
+	vm_life_idle(&vms[vm].vcpus[0]);
+	cur_cpu = 0;
+}
+
+static void test_start_stop_cycle(void **state)
+{
+	struct vcpu *v0 = &vms[1].vcpus[0];
+	(void)state;
+
+	/* START: vCPU 0 released at the kernel with x0 = the DTB */
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STARTING);
+	assert_int_equal(v0->state, VCPU_PENDING_ON);
+	assert_int_equal(v0->on_entry, GVM_IPA + KERNEL_OFF);
+	assert_int_equal(v0->on_ctx, GVM_IPA + DTB_OFF);
+	assert_int_equal(vms[1].state, VM_RUNNING);
+	assert_int_equal(sgis[2][IPI_VCPU_ON], 1);
+	assert_int_equal(events, 1);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
+	/* vCPU 0 enters the guest: RUNNING */
+	v0->state = VCPU_RUNNING;
+	now = 5000;
+	cur_cpu = 2;
+	vm_life_entered(v0);
+	assert_int_equal(life_state(1), LIFE_RUNNING);
+	assert_int_equal(events, 2);
+	now = 5000 + 3000000;
+	assert_int_equal(info(1)->uptime_ms, 3000);
+	assert_int_equal(info(1)->state, HC_VM_RUNNING);
+	assert_int_equal(info(1)->restarts, 0);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
+
+	/* a graceful stop presses the button, held for a while, and returns */
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
+	assert_int_equal(button, 1);
+	assert_int_equal(life_state(1), LIFE_RUNNING);
+	cur_cpu = 2;
+	vm_life_tick();
+	assert_int_equal(button, 1);
+	now += 250000;
+	vm_life_tick();
+	assert_int_equal(button, 0);
+	cur_cpu = 0;
+
+	/* a forced stop: STOPPING at once, the vCPUs parked, RAM intact... */
+	memset(gvm_ram, 0xa5, RAM_SIZE);
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	assert_int_equal(vms[1].state, VM_STOPPED);
+	assert_int_equal(power_offs, 1);
+	assert_int_equal(sgis[2][IPI_KICK], 1);
+	assert_int_equal(events, 3);
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_ERR_STATE);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA, 8), HC_ERR_STATE);
+	assert_int_equal(info(1)->state, HC_VM_STOPPING);
+	assert_int_equal(info(1)->uptime_ms, 0);
+	/* ...until its vCPU has parked: the clean-up waits for it */
+	cur_cpu = 2;
+	vm_life_idle(v0);
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	assert_int_equal(cleaned, 0);
+	assert_int_equal(gvm_ram[0], 0xa5);
+	/* another CPU's idle loop is not the one to clean it */
+	vm_life_idle(&vms[2].vcpus[0]);
+	assert_int_equal(cleaned, 0);
+	/* parked: devices reset, vGIC and console clean, RAM zeroed, STOPPED */
+	park_vcpus(1);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(resets, 1);
+	assert_int_equal(vgic_resets, 1);
+	assert_int_equal(lines_ended, 1);
+	assert_true(cleaned > 0);
+	for (uint64_t i = 0; i < RAM_SIZE; i++)
+		if (gvm_ram[i])
+			fail_msg("byte 0x%lx of the stopped VM's RAM is 0x%x", (unsigned long)i,
+				 gvm_ram[i]);
+	for (uint64_t i = 0; i < RAM_SIZE; i++)
+		if (gvm2_ram[i])
+			fail_msg("another GVM's RAM was touched");
+	assert_int_equal(events, 4);
+	assert_string_equal(info(1)->reason, "stopped by the MVM");
+	/* the idle loop again changes nothing */
+	park_vcpus(1);
+	assert_int_equal(resets, 1);
+	/* a stop of a stopped VM is refused */
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_ERR_STATE);
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_ERR_STATE);
+	assert_int_equal(events, 4);
+
+	/* and it starts again: a restart */
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA, 8), HC_OK);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	cur_cpu = 2;
+	vm_life_entered(v0);
+	assert_int_equal(info(1)->restarts, 1);
+	assert_string_equal(info(1)->reason, "");
+}
+
+static void test_guest_reset_wants_restart(void **state)
+{
+	(void)state;
+	vm_life_boot(&vms[1]); /* as at boot: no event for the MVM yet */
+	assert_int_equal(events, 0);
+	cur_cpu = 2;
+	vms[1].vcpus[0].state = VCPU_RUNNING;
+	vm_life_entered(&vms[1].vcpus[0]);
+	assert_int_equal(life_state(1), LIFE_RUNNING);
+	/* the guest's PSCI SYSTEM_RESET (vpsci.c calls this, then parks) */
+	vm_life_guest_off(&vms[1], true);
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	assert_int_equal(sgis[2][IPI_KICK], 0); /* its own CPU: no IPI to itself */
+	park_vcpus(1);
+	struct hc_vm_info *i = info(1);
+	assert_int_equal(i->state, HC_VM_STOPPED);
+	assert_int_equal(i->want, HC_WANT_RESTART);
+	assert_non_null(strstr(i->reason, "SYSTEM_RESET"));
+	uint64_t ev = i->events;
+	assert_true(ev >= 3);
+	/* the MVM starts it again: the wish is taken */
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(info(1)->want, HC_WANT_NONE);
+	/* a SYSTEM_OFF does not ask for a restart */
+	vm_life_entered(&vms[1].vcpus[0]);
+	vm_life_guest_off(&vms[1], false);
+	park_vcpus(1);
+	assert_int_equal(info(1)->want, HC_WANT_NONE);
+	assert_int_equal(info(1)->state, HC_VM_STOPPED);
+}
+
+static void test_crash(void **state)
+{
+	(void)state;
+	vm_life_boot(&vms[1]);
+	vm_life_entered(&vms[1].vcpus[0]);
+	vm_life_crash(&vms[1], "vCPU 0: SError 0xbf000000 at pc 0x1234");
+	vm_life_crash(&vms[1], "a second one"); /* the first reason stays */
+	park_vcpus(1);
+	struct hc_vm_info *i = info(1);
+	assert_int_equal(i->state, HC_VM_CRASHED);
+	assert_string_equal(i->reason, "vCPU 0: SError 0xbf000000 at pc 0x1234");
+	/* a crashed VM can be loaded and started again */
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA, 8), HC_OK);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	/* the MVM never crashes this way: its vCPU only halts */
+	vm_life_boot(&vms[0]);
+	vm_life_crash(&vms[0], "SError");
+	assert_int_equal(life_state(0), LIFE_STARTING);
+}
+
+/* A stop before vCPU 0 ever entered: its pending start is withdrawn. */
+static void test_stop_while_starting(void **state)
+{
+	(void)state;
+	assert_int_equal(hvc(0, HC_VM_START, 2, 0, 0, 0), HC_OK);
+	assert_int_equal(vms[2].vcpus[0].state, VCPU_PENDING_ON);
+	assert_int_equal(hvc(0, HC_VM_STOP, 2, HC_STOP_REQUEST, 0, 0), HC_ERR_STATE);
+	assert_int_equal(hvc(0, HC_VM_STOP, 2, HC_STOP_FORCE, 0, 0), HC_OK);
+	assert_int_equal(vms[2].vcpus[0].state, VCPU_OFF);
+	/* a late ENTERED (its CPU had claimed the start) does not revive it */
+	vm_life_entered(&vms[2].vcpus[0]);
+	assert_int_equal(life_state(2), LIFE_STOPPING);
+	/* two vCPUs: the clean-up waits for both */
+	vms[2].vcpus[1].state = VCPU_RUNNING;
+	cur_cpu = 3;
+	vm_life_idle(&vms[2].vcpus[0]);
+	assert_int_equal(life_state(2), LIFE_STOPPING);
+	/* vCPU 1 parks on CPU 4 and wakes vCPU 0's CPU */
+	vms[2].vcpus[1].state = VCPU_OFF;
+	cur_cpu = 4;
+	vm_life_parked(&vms[2].vcpus[1]);
+	assert_int_equal(sgis[3][IPI_KICK], 2); /* the stop's and this one */
+	vm_life_idle(&vms[2].vcpus[1]);         /* not vCPU 0's CPU */
+	assert_int_equal(life_state(2), LIFE_STOPPING);
+	cur_cpu = 3;
+	vm_life_idle(&vms[2].vcpus[0]);
+	assert_int_equal(life_state(2), LIFE_STOPPED);
+}
+
+static void test_info_addresses(void **state)
+{
+	(void)state;
+	struct hc_vm_info *i = info(1);
+	assert_int_equal(i->is_mvm, 0);
+	assert_int_equal(i->kernel_ipa, GVM_IPA + KERNEL_OFF);
+	assert_int_equal(i->dtb_ipa, GVM_IPA + DTB_OFF);
+	assert_int_equal(i->initrd_ipa, 0);
+	assert_int_equal(i->ram_ipa, GVM_IPA);
+	assert_int_equal(i->ram_bytes, RAM_SIZE);
+	assert_int_equal(info(0)->is_mvm, 1);
+	/* the page must be the MVM's */
+	assert_int_equal(hvc(0, HC_VM_INFO, 1, GVM_IPA - 4096, 0, 0), HC_ERR_INVALID);
+}
+
+/* ---------------------------------------------------------------- the PL061 */
+
+static void test_pl061_power_button(void **state)
+{
+	struct pl061 p;
+	(void)state;
+
+	pl061_reset(&p);
+	/* the amba bus's identification: 0x00041061, PrimeCell 0xb105f00d */
+	assert_int_equal(pl061_read(&p, 0xfe0), 0x61);
+	assert_int_equal(pl061_read(&p, 0xfe4), 0x10);
+	assert_int_equal(pl061_read(&p, 0xfe8), 0x04);
+	assert_int_equal(pl061_read(&p, 0xfec), 0x00);
+	assert_int_equal(pl061_read(&p, 0xff0), 0x0d);
+	assert_int_equal(pl061_read(&p, 0xffc), 0xb1);
+	/* nothing enabled: a press raises nothing, but reads back */
+	assert_false(pl061_set_input(&p, PWRBTN_LINE, true));
+	assert_int_equal(pl061_read(&p, 0x3fc), 1u << PWRBTN_LINE);
+	assert_int_equal(pl061_read(&p, 0x3fc & ~(4u << PWRBTN_LINE)), 0); /* masked */
+	assert_false(pl061_set_input(&p, PWRBTN_LINE, false));
+	/* gpio-keys: both edges, enabled */
+	pl061_write(&p, 0x41c, 0xff);
+	assert_false(pl061_write(&p, 0x408, 1u << PWRBTN_LINE)); /* IBE */
+	assert_false(pl061_write(&p, 0x410, 1u << PWRBTN_LINE)); /* IE */
+	assert_true(pl061_set_input(&p, PWRBTN_LINE, true));     /* press */
+	assert_int_equal(pl061_read(&p, 0x418), 1u << PWRBTN_LINE);
+	assert_false(pl061_set_input(&p, PWRBTN_LINE, true));    /* no change, no edge */
+	assert_false(pl061_write(&p, 0x41c, 1u << PWRBTN_LINE)); /* IC */
+	assert_int_equal(pl061_read(&p, 0x418), 0);
+	assert_true(pl061_set_input(&p, PWRBTN_LINE, false)); /* release */
+	assert_false(pl061_write(&p, 0x41c, 0xff));
+	/* rising edge only */
+	pl061_write(&p, 0x408, 0);
+	pl061_write(&p, 0x40c, 1u << PWRBTN_LINE); /* IEV */
+	assert_true(pl061_set_input(&p, PWRBTN_LINE, true));
+	pl061_write(&p, 0x41c, 0xff);
+	assert_false(pl061_set_input(&p, PWRBTN_LINE, false));
+	/* masked: latched in RIS, raised once enabled (a level to the GIC) */
+	pl061_write(&p, 0x410, 0);
+	assert_false(pl061_set_input(&p, PWRBTN_LINE, true));
+	assert_int_equal(pl061_read(&p, 0x414), 1u << PWRBTN_LINE);
+	assert_int_equal(pl061_read(&p, 0x418), 0);
+	assert_true(pl061_write(&p, 0x410, 1u << PWRBTN_LINE));
+	/* level-sensitive, high: RIS follows the level, IC cannot clear it */
+	pl061_reset(&p);
+	pl061_write(&p, 0x404, 1u << PWRBTN_LINE);
+	pl061_write(&p, 0x40c, 1u << PWRBTN_LINE);
+	pl061_write(&p, 0x410, 1u << PWRBTN_LINE);
+	assert_true(pl061_set_input(&p, PWRBTN_LINE, true));
+	assert_true(pl061_write(&p, 0x41c, 0xff));
+	pl061_set_input(&p, PWRBTN_LINE, false);
+	assert_false(pl061_irq_asserted(&p));
+	/* output pins: data written through the address mask, inputs ignore it */
+	pl061_reset(&p);
+	pl061_write(&p, 0x400, 0x01); /* line 0 an output */
+	pl061_write(&p, 0x3fc, 0xff);
+	assert_int_equal(pl061_read(&p, 0x3fc), 0x01);
+	pl061_write(&p, 0x004 << 1, 0x00); /* mask 0x02: line 1, an input: nothing */
+	assert_int_equal(pl061_read(&p, 0x3fc), 0x01);
+	pl061_write(&p, 0x004, 0x00); /* mask 0x01 */
+	assert_int_equal(pl061_read(&p, 0x3fc), 0x00);
+	/* a line that does not exist */
+	assert_false(pl061_set_input(&p, 8, true));
+	assert_int_equal(pl061_read(&p, 0x3fc), 0x00);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_command_in_every_state),
+		cmocka_unit_test(test_outcomes_and_want),
+		cmocka_unit_test(test_no_start_while_loading),
+		cmocka_unit_test_setup_teardown(test_load_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gvm_caller_denied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_copies_into_stopped_vm_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_start_stop_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_reset_wants_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_starting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_info_addresses, setup, teardown),
+		cmocka_unit_test(test_pl061_power_button),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
