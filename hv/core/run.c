@@ -69,7 +69,7 @@ void pcpu_idle(void)
 	for (;;) {
 		local_irq_disable();
 		struct vcpu *v = cpu->vcpu;
-		vm_life_idle(v); /* a stopped VM is cleaned up on its own CPU */
+		vm_life_idle(v);              /* a stopped VM is cleaned up on its own CPU */
 		if (v && vcpu_claim_start(v)) /* RUNNING now, unless the VM stopped */
 			vcpu_start(v);
 		wfi(); /* wakes on a pending interrupt even while masked */

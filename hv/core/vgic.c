@@ -522,7 +522,7 @@ void vgic_reset_vm(struct vm *vm)
 	for (uint32_t i = 0; i < VGIC_NR_IRQS - GIC_NR_PRIV; i++) {
 		struct virq *v = &vm->vgic.spi[i];
 		if (vgic_is_hw_spi(vm, i + GIC_NR_PRIV)) {
-			gic_enable(i + GIC_NR_PRIV, false); /* the guest enables it again */
+			gic_enable(i + GIC_NR_PRIV, false);      /* the guest enables it again */
 			if (v->active || v->in_lr || v->pending) /* acked, never deactivated */
 				gic_deactivate(i + GIC_NR_PRIV);
 		}

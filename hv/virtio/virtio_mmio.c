@@ -7,7 +7,6 @@
 #include "core/vgic.h"
 #include "core/vm.h"
 
-
 #define VENDOR_SYSHYPER 0x48535953 /* "SYSH" */
 
 static struct virtq *selected_queue(struct virtio_dev *dev)
