@@ -1,9 +1,21 @@
 #!/usr/bin/env python3
-"""make bench: the same workloads natively (Debian's kernel straight on QEMU
-with the real virtio disk) and through sysHyper (the MVM on the passed-through
-disk, GVM 1 on its mediated disk), in one run, 3 repetitions each; prints
-min/median/max, the ratio to native, boot times, and the hypervisor's
-counters per request. QEMU's wall clock is noisy: compare ratios."""
+"""make bench: the same disk and network workloads natively (Debian's kernel
+straight on QEMU, on the same machine) and through sysHyper (the MVM on the
+passed-through disk, GVM 1 on its mediated disk), in one run, 3 repetitions
+each; prints min/median/max, the ratios of the medians, boot times, the
+hypervisor's counters per request and the mediated path's time per stage.
+
+Like with like: the native run boots the machine scripts/qemu.sh boots
+(virt,virtualization=on, the same CPU model, 4 CPUs, 2 GiB, the same drive
+options on the same image) and gives Linux the MVM's share of it: 2 CPUs
+(maxcpus=2; QEMU's other 2 vCPUs stay powered off, as idle as the GVMs'
+CPUs in WFI) and 512 MiB (mem=512M); KVM is left off (kvm-arm.mode=none) so
+the kernel runs at EL1 as the MVM does. fio is time-based (BENCH_RUNTIME s
+after a BENCH_RAMP s ramp) on 256 MiB regions: native and the MVM on
+/dev/vda at 1 GiB (scripts/mkdisk.sh's bench region), GVM 1 on the raw half
+of its disk (256 MiB in, past its ext4). Repetitions interleave the MVM and
+GVM runs, so drift in the host's load hits both alike. QEMU's wall clock is
+noisy (the host's 2 cores are shared): read the ratios."""
 import os
 import re
 import statistics
@@ -17,22 +29,33 @@ import harness  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 REPS = int(os.environ.get("BENCH_REPS", "3"))
+RUNTIME = int(os.environ.get("BENCH_RUNTIME", "10"))
+RAMP = int(os.environ.get("BENCH_RAMP", "2"))
 ESC = "\x1d"
+REGION = "--size=256M"
+NATIVE_OFFSET = "1024M"  # the bench region of build/disk.img (scripts/mkdisk.sh)
+GVM_OFFSET = "256M"  # into gvm1's disk: past its ext4 file system
 # (name, fio arguments, metric): metric is 'bw' (MB/s) or 'iops'
 JOBS = [
-    ("seq-read 1M", "--rw=read --bs=1M --size=32M --iodepth=4", "read_bw"),
-    ("seq-write 1M", "--rw=write --bs=1M --size=32M --iodepth=4", "write_bw"),
-    ("rand-read 4K qd1", "--rw=randread --bs=4k --size=32M --iodepth=1 --runtime=5 --time_based",
-     "read_iops"),
-    ("rand-read 4K qd32", "--rw=randread --bs=4k --size=32M --iodepth=32 --runtime=5 --time_based",
-     "read_iops"),
+    ("seq-read 1M qd16", "--rw=read --bs=1M --iodepth=16", "read_bw"),
+    ("seq-write 1M qd16", "--rw=write --bs=1M --iodepth=16", "write_bw"),
+    ("rand-read 4K qd1", "--rw=randread --bs=4k --iodepth=1", "read_iops"),
+    ("rand-read 4K qd32", "--rw=randread --bs=4k --iodepth=32", "read_iops"),
 ]
+# the issue's targets, GVM / MVM medians
+TARGETS = {"seq-read 1M qd16": 0.8, "seq-write 1M qd16": 0.8, "rand-read 4K qd1": 0.6,
+           "rand-read 4K qd32": 0.95}
+TRAP_TARGETS = {"rand-read 4K qd1": 3, "rand-read 4K qd32": 0.5}
+# the mediated path's stages (hypervisor and MVM counters; `syshyper stats`)
+STAGES = ["notify->mvm-irq", "mvm-irq->pickup", "pickup->io-done", "io-done->complete",
+          "complete->gvm-irq"]
 
 
 def fio(con, dev, offset, args, vm=None):
-    cmd = (f"fio --name=b --filename={dev} --offset={offset} --direct=1 --ioengine=libaio "
+    cmd = (f"fio --name=b --filename={dev} --offset={offset} {REGION} --direct=1 "
+           f"--ioengine=libaio --time_based --runtime={RUNTIME} --ramp_time={RAMP} "
            f"{args} --output-format=terse --terse-version=3 2>&1 | grep '^3;'")
-    out, rc = con.run(cmd, 300, vm=vm)
+    out, rc = con.run(cmd, 120 + 4 * (RUNTIME + RAMP), vm=vm)
     if rc != 0:
         raise RuntimeError(f"fio failed on {dev}: {out}")
     f = out.strip().split("\n")[-1].split(";")
@@ -40,13 +63,8 @@ def fio(con, dev, offset, args, vm=None):
             "write_bw": int(f[47]) / 1024, "write_iops": int(f[48])}
 
 
-def run_jobs(con, dev, offset, label, results, vm=None):
-    for name, args, metric in JOBS:
-        for _ in range(REPS):
-            results.setdefault((label, name), []).append(fio(con, dev, offset, args, vm)[metric])
-
-
 IPERF_PORT = 5299
+IPERF_SECONDS = int(os.environ.get("BENCH_IPERF", "5"))
 
 
 def host_iperf_server():
@@ -56,7 +74,8 @@ def host_iperf_server():
 
 
 def iperf(con, server, vm=None, port=5201):
-    out, rc = con.run(f"iperf3 -c {server} -p {port} -t 4 -f m 2>&1 | grep receiver", 120, vm=vm)
+    out, rc = con.run(f"iperf3 -c {server} -p {port} -t {IPERF_SECONDS} -f m 2>&1 | "
+                      "grep receiver", 120, vm=vm)
     m = re.search(r"([\d.]+) Mbits/sec", out)
     if rc != 0 or not m:
         raise RuntimeError(f"iperf3 to {server} failed: {out}")
@@ -71,56 +90,114 @@ def ping_ms(con, target, vm=None):
     return float(m.group(1))
 
 
+def guest_clock(con, vm=None):
+    """(host monotonic s, the guest's uptime s) at about the same moment."""
+    out, rc = con.run("cut -d' ' -f1 /proc/uptime", 30, vm=vm)
+    return time.monotonic(), float(out.split()[-1])
+
+
+def clock_rate(a, b):
+    """How fast the guest's clock ran against the host's between a and b:
+    a guest whose counter ran slow would report inflated throughput."""
+    return (b[1] - a[1]) / (b[0] - a[0])
+
+
+def add(results, key, value):
+    results.setdefault(key, []).append(value)
+
+
 def net_jobs(con, results):
     for _ in range(REPS):
-        results.setdefault(("net", "GVM->GVM"), []).append(iperf(con, "10.0.2.22", "gvm1"))
-        results.setdefault(("net", "GVM->MVM"), []).append(iperf(con, "10.0.2.15", "gvm1"))
-        results.setdefault(("net", "GVM->outside"), []).append(
-            iperf(con, "10.0.2.2", "gvm1", IPERF_PORT))
-        results.setdefault(("ping", "GVM->GVM"), []).append(ping_ms(con, "10.0.2.22", "gvm1"))
-        results.setdefault(("ping", "GVM->outside"), []).append(ping_ms(con, "10.0.2.2", "gvm1"))
+        focus(con, 0, "mvm")
+        add(results, ("net", "MVM->outside"), iperf(con, "10.0.2.2", "mvm", IPERF_PORT))
+        focus(con, 1, "gvm1")
+        add(results, ("net", "GVM->GVM"), iperf(con, "10.0.2.22", "gvm1"))
+        add(results, ("net", "GVM->MVM"), iperf(con, "10.0.2.15", "gvm1"))
+        add(results, ("net", "GVM->outside"), iperf(con, "10.0.2.2", "gvm1", IPERF_PORT))
+        add(results, ("ping", "GVM->GVM"), ping_ms(con, "10.0.2.22", "gvm1"))
+        add(results, ("ping", "GVM->outside"), ping_ms(con, "10.0.2.2", "gvm1"))
 
 
 def native(results):
-    cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu", "cortex-a57", "-smp", "2",
-           "-m", "1G", "-nographic", "-no-reboot",
-           "-kernel", os.path.join(BUILD, "guest", "Image"),
-           "-initrd", os.path.join(BUILD, "mvm", "initramfs.cpio.gz"),
-           "-append", "console=ttyAMA0 rdinit=/init quiet loglevel=4",
-           "-global", "virtio-mmio.force-legacy=false",
-           "-drive", f"file={BUILD}/disk.img,if=none,format=raw,id=d0",
-           "-device", "virtio-blk-device,drive=d0",
-           "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+    env = dict(os.environ, MACHINE_OPTS="virtualization=on", SMP="4", MEM="2G", GIC="3",
+               KERNEL=os.path.join(BUILD, "guest", "Image"),
+               APPEND="maxcpus=2 mem=512M kvm-arm.mode=none quiet loglevel=4")
+    env.pop("SNAPSHOT", None)
     start = time.monotonic()
-    con = harness.Console(cmd, os.path.join(BUILD, "logs", "bench-native.log"))
+    con = harness.Console([os.path.join(ROOT, "scripts", "run-native.sh")],
+                          os.path.join(BUILD, "logs", "bench-native.log"), env=env)
     try:
         con.expect(r"syshyper: mvm user space ready", 300)
         results[("boot", "native")] = [time.monotonic() - start]
-        run_jobs(con, "/dev/vda", "192M", "native", results)
+        out, rc = con.run("nproc; free -m | awk '/Mem:/ {print $2}'", 30)
+        results["native-shape"] = out.split()
+        c0 = guest_clock(con)
+        for _ in range(REPS):
+            for name, args, metric in JOBS:
+                add(results, ("native", name), fio(con, "/dev/vda", NATIVE_OFFSET, args)[metric])
+        results["clock native"] = clock_rate(c0, guest_clock(con))
         con.run("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0", 30)
         for _ in range(REPS):
-            results.setdefault(("net", "native->outside"), []).append(
-                iperf(con, "10.0.2.2", None, IPERF_PORT))
-            results.setdefault(("ping", "native->outside"), []).append(ping_ms(con, "10.0.2.2"))
+            add(results, ("net", "native->outside"), iperf(con, "10.0.2.2", None, IPERF_PORT))
+            add(results, ("ping", "native->outside"), ping_ms(con, "10.0.2.2"))
+        con.send_line("poweroff -f")
+        con.wait_exit(60)
     finally:
         con.close()
 
 
+TRAP_RE = r"(dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)"
+
+
 def stats(con):
+    """gvm1's traps, its disk's requests, the MVM's service interrupts and
+    the mediated path's per-stage sums, from one statistics print."""
     con.send(ESC + "s")
     con.expect(r"^\[hv\] mediated: kicks (\d+), service interrupts to the MVM (\d+), "
                r"completions (\d+)$", 30)
-    text = con.tail(30)
-    gvm1 = {k: int(v) for k, v in re.findall(r"(dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)",
-            [l for l in text.split("\n") if l.startswith("[hv] gvm1/0")][-1])}
+    text = con.tail(40)
+    gvm1 = {k: int(v) for k, v in re.findall(TRAP_RE, [
+        line for line in text.split("\n") if line.startswith("[hv] gvm1/0")][-1])}
     blk = re.findall(r"gvm1/virtio-blk@slot31 mediated: requests (\d+)", text)[-1]
     med = re.findall(r"mediated: kicks (\d+), service interrupts to the MVM (\d+)", text)[-1]
-    return sum(gvm1.values()), int(blk), int(med[1])
+    stages = {}
+    for name, n, ticks in re.findall(r"^\[hv\] mediated stage ([\w>-]+): (\d+) requests, "
+                                     r"(\d+) ticks", text, re.M):
+        stages[name] = (int(n), int(ticks))
+    return {"traps": gvm1, "reqs": int(blk), "irqs": int(med[1]), "stages": stages}
+
+
+def stats_delta(a, b):
+    d = {"traps": {k: b["traps"].get(k, 0) - a["traps"].get(k, 0) for k in b["traps"]},
+         "reqs": b["reqs"] - a["reqs"], "irqs": b["irqs"] - a["irqs"], "stages": {}}
+    for k, (n, t) in b["stages"].items():
+        n0, t0 = a["stages"].get(k, (0, 0))
+        d["stages"][k] = (n - n0, t - t0)
+    return d
+
+
+def accumulate(acc, d):
+    if not acc:
+        acc.update({"traps": {}, "reqs": 0, "irqs": 0, "stages": {}})
+    for k, v in d["traps"].items():
+        acc["traps"][k] = acc["traps"].get(k, 0) + v
+    acc["reqs"] += d["reqs"]
+    acc["irqs"] += d["irqs"]
+    for k, (n, t) in d["stages"].items():
+        n0, t0 = acc["stages"].get(k, (0, 0))
+        acc["stages"][k] = (n0 + n, t0 + t)
 
 
 def focus(con, n, name):
     con.send(ESC + str(n))
     con.expect(rf"console input now goes to {name}$", 10)
+
+
+def counter_hz(con):
+    out, rc = con.run("cat /proc/cpuinfo >/dev/null; dmesg | grep -o 'arch_timer: cp15 timer(s) "
+                      "running at [0-9.]*MHz' | head -1", 30, vm="mvm", keep_kernel=True)
+    m = re.search(r"running at ([\d.]+)MHz", out)
+    return float(m.group(1)) * 1e6 if m else 62.5e6
 
 
 def hypervisor(results):
@@ -131,19 +208,24 @@ def hypervisor(results):
         con.expect(r"^\[mvm\] syshyper: mvm user space ready", 300)
         results[("boot", "mvm")] = [time.monotonic() - start]
         con.expect(r"^\[gvm1\] syshyper: gvm user space ready", 300, anywhere=True)
-        run_jobs(con, "/dev/vda", "192M", "mvm", results, "mvm")
-        focus(con, 1, "gvm1")
-        traps0, reqs0, irqs0 = stats(con)
-        run_jobs(con, "/dev/vda", "0", "gvm1", results, "gvm1")
-        traps1, reqs1, irqs1 = stats(con)
-        n = max(reqs1 - reqs0, 1)
-        results[("per-request", "gvm1 traps")] = [(traps1 - traps0) / n]
-        results[("per-request", "MVM interrupts")] = [(irqs1 - irqs0) / n]
+        results[("boot", "gvm1")] = [time.monotonic() - start]
+        results["hz"] = counter_hz(con)
+        c0 = guest_clock(con, "mvm")
+        for _ in range(REPS):
+            for name, args, metric in JOBS:
+                focus(con, 0, "mvm")
+                add(results, ("mvm", name), fio(con, "/dev/vda", NATIVE_OFFSET, args, "mvm")[metric])
+                focus(con, 1, "gvm1")
+                s0 = stats(con)
+                add(results, ("gvm1", name), fio(con, "/dev/vda", GVM_OFFSET, args, "gvm1")[metric])
+                accumulate(results.setdefault(("counters", name), {}),
+                           stats_delta(s0, stats(con)))
+        focus(con, 0, "mvm")
+        results["clock mvm"] = clock_rate(c0, guest_clock(con, "mvm"))
         focus(con, 2, "gvm2")
         con.run("iperf3 -s -D", 30, vm="gvm2")
         focus(con, 0, "mvm")
         con.run("iperf3 -s -D", 30, vm="mvm")
-        focus(con, 1, "gvm1")
         net_jobs(con, results)
         focus(con, 0, "mvm")
         con.send_line("poweroff -f")
@@ -158,7 +240,7 @@ def hypervisor(results):
 # (self-answered requests kept notified, denied hypercalls, PSCI, SGIs); one
 # run. Under TCG every busy vCPU takes host time from the others (4 vCPUs on
 # 2 host cores), so storm/spin is what the hypervisor lets the abuse cost.
-FAIR_JOB = "--rw=randread --bs=4k --size=60M --iodepth=1 --runtime=10 --time_based --ramp_time=2"
+FAIR_JOB = "--rw=randread --bs=4k --iodepth=1"  # on GVM_OFFSET, time-based (fio())
 # phases: idle, spin, storm, or one kind of abuse: storm-blk, storm-calls, storm-sgi
 FAIR_PHASES = os.environ.get("FAIR_PHASES", "idle spin storm").split()
 
@@ -187,7 +269,7 @@ def fairness(results):
             traps0, t0 = guest_traps(con, "storm"), time.monotonic()
             for _ in range(REPS):
                 results.setdefault(("fair", phase), []).append(
-                    fio(con, "/dev/vda", "0", FAIR_JOB, "gvm1")["read_iops"])
+                    fio(con, "/dev/vda", GVM_OFFSET, FAIR_JOB, "gvm1")["read_iops"])
             results[("fair traps/s", phase)] = [(guest_traps(con, "storm") - traps0) /
                                                 (time.monotonic() - t0)]
         focus(con, 0, "mvm")
@@ -195,6 +277,140 @@ def fairness(results):
         con.wait_exit(60)
     finally:
         con.close()
+
+
+def row(name, unit, values, base=None):
+    v = sorted(values)
+    med = statistics.median(v)
+    ratio = f"{med / statistics.median(base):6.2f}" if base else "      "
+    return f"{name:<26} {unit:<6} {v[0]:10.1f} {med:10.1f} {v[-1]:10.1f}  {ratio}"
+
+
+def main():
+    results = {}
+    server = host_iperf_server()
+    phases = os.environ.get("BENCH_PHASES", "native hv fair").split()
+    try:
+        if "native" in phases:
+            native(results)
+        if "hv" in phases:
+            hypervisor(results)
+        if "fair" in phases:
+            fairness(results)
+    finally:
+        server.kill()
+    print(f"\nsysHyper bench (QEMU TCG; fio {RUNTIME} s after a {RAMP} s ramp on 256 MiB, "
+          f"{REPS} repetitions; ratios of medians, same run)")
+    print(f"{'workload':<26} {'unit':<6} {'min':>10} {'median':>10} {'max':>10}  ratio")
+    if "hv" in phases:
+        print_io_table(results, "native" in phases)
+    if "fair" in phases:
+        print_fairness(results)
+
+
+def med(results, key):
+    return statistics.median(results[key])
+
+
+def print_io_table(results, with_native):
+    for name, _, metric in JOBS:
+        unit = "MB/s" if metric.endswith("bw") else "IOPS"
+        mvm = results[("mvm", name)]
+        if with_native:
+            base = results[("native", name)]
+            print(row(f"{name} native", unit, base))
+            print(row(f"{name} MVM/native", unit, mvm, base))
+        else:
+            print(row(f"{name} MVM", unit, mvm))
+        print(row(f"{name} GVM/MVM", unit, results[("gvm1", name)], mvm))
+    base = results[("net", "MVM->outside")]
+    if with_native:
+        print(row("iperf3 native->outside", "Mbit/s", results[("net", "native->outside")]))
+        print(row("iperf3 MVM->out/native", "Mbit/s", base, results[("net", "native->outside")]))
+    else:
+        print(row("iperf3 MVM->outside", "Mbit/s", base))
+    for path in ("GVM->outside", "GVM->GVM", "GVM->MVM"):
+        print(row(f"iperf3 {path}/MVM->out", "Mbit/s", results[("net", path)], base))
+    if with_native:
+        base = results[("ping", "native->outside")]
+        print(row("ping native->outside", "ms", base))
+        for path in ("GVM->outside", "GVM->GVM"):
+            print(row(f"ping {path}", "ms", results[("ping", path)], base))
+        print(row("boot native", "s", results[("boot", "native")]))
+        print(row("boot MVM (under hv)", "s", results[("boot", "mvm")], results[("boot", "native")]))
+        print(f"native shape (nproc, MiB): {' '.join(results.get('native-shape', []))}; "
+              f"guest clock / host clock over the disk jobs: native "
+              f"{results.get('clock native', 0):.3f}, MVM {results.get('clock mvm', 0):.3f}")
+    print_targets(results)
+    print_counters(results)
+    if with_native:
+        print_sanity(results)
+
+
+def print_targets(results):
+    print("\ntargets (GVM/MVM medians):")
+    for name, target in TARGETS.items():
+        metric = [m for n, _, m in JOBS if n == name][0]
+        r = med(results, ("gvm1", name)) / med(results, ("mvm", name))
+        print(f"  {name:<20} {r:5.2f}  target >= {target:4.2f}  {'met' if r >= target else 'MISSED'}"
+              f"  ({metric})")
+    r = med(results, ("net", "GVM->outside")) / med(results, ("net", "MVM->outside"))
+    print(f"  {'TCP GVM->outside':<20} {r:5.2f}  target >= 0.90  {'met' if r >= 0.9 else 'MISSED'}")
+
+
+def print_counters(results):
+    hz = results.get("hz", 62.5e6)
+    print(f"\nGVM 1 per request (hypervisor counters over each job's runs; counter {hz / 1e6:.1f} MHz):")
+    print(f"{'job':<20} {'requests':>9} {'traps':>6}  {'by cause':<44} {'MVM irqs':>8}")
+    for name, _, _ in JOBS:
+        c = results.get(("counters", name))
+        if not c or not c["reqs"]:
+            continue
+        n = c["reqs"]
+        total = sum(c["traps"].values())
+        causes = " ".join(f"{k} {v / n:.2f}" for k, v in sorted(c["traps"].items()) if v)
+        target = TRAP_TARGETS.get(name)
+        mark = "" if target is None else ("  (<= %g: %s)" % (target, "met" if total / n <= target
+                                                              else "MISSED"))
+        print(f"{name:<20} {n:9d} {total / n:6.2f}  {causes:<44} {c['irqs'] / n:8.2f}{mark}")
+    if not any(results.get(("counters", n), {}).get("stages") for n, _, _ in JOBS):
+        return
+    print("\nmediated path, mean microseconds per request and stage:")
+    print(f"{'job':<20} " + " ".join(f"{s:>18}" for s in STAGES) + f" {'total':>8}")
+    for name, _, _ in JOBS:
+        st = results.get(("counters", name), {}).get("stages", {})
+        if not st:
+            continue
+        us = [st[s][1] / st[s][0] * 1e6 / hz if st.get(s, (0, 0))[0] else 0.0 for s in STAGES]
+        print(f"{name:<20} " + " ".join(f"{u:18.1f}" for u in us) + f" {sum(us):8.1f}")
+
+
+def print_sanity(results):
+    off = []
+    for name, _, _ in JOBS:
+        r = med(results, ("mvm", name)) / med(results, ("native", name))
+        if not 0.9 <= r <= 1.1:
+            off.append(f"{name} {r:.2f}")
+    if not off:
+        print("\nsanity: MVM/native is within 10% of 1.0 for every disk job.")
+        return
+    print(f"\nsanity: MVM/native outside 1.0 +-10%: {', '.join(off)}.")
+    print(MVM_NATIVE_NOTE)
+
+
+# Why the MVM and native Linux can differ on the same machine (see the
+# closing note of issue 10 for the measurements behind it).
+MVM_NATIVE_NOTE = """\
+  The MVM runs the same kernel on the same QEMU machine, but every physical
+  interrupt (the disk's completion, the timer) goes to EL2 first and is
+  injected through a list register; a vCPU's WFI traps (HCR_EL2.TWI) and the
+  hypervisor sleeps in its own WFI, so each idle->busy transition costs two
+  exceptions more than natively. Under TCG these are cheap next to the
+  emulated disk, but at QD1 (one interrupt per 4 KiB request) they show.
+  QEMU runs one host thread per vCPU on a 2-core host shared with other
+  work: the hv run's GVM vCPUs (idle in WFI) and any concurrent build also
+  take host time. To compare like with like, run BENCH_PHASES='native hv'
+  on an idle host (uptime) and read MVM/native per job."""
 
 
 def print_fairness(results):
@@ -211,55 +427,6 @@ def print_fairness(results):
     for phase in FAIR_PHASES:
         print(f"gvm2 traps per second while {phase}: "
               f"{results[('fair traps/s', phase)][0]:.0f}")
-
-
-def row(name, unit, values, base=None):
-    v = sorted(values)
-    med = statistics.median(v)
-    ratio = f"{med / statistics.median(base):6.2f}" if base else "      "
-    return f"{name:<22} {unit:<6} {v[0]:10.1f} {med:10.1f} {v[-1]:10.1f}  {ratio}"
-
-
-def main():
-    results = {}
-    server = host_iperf_server()
-    phases = os.environ.get("BENCH_PHASES", "native hv fair").split()
-    try:
-        if "native" in phases:
-            native(results)
-        if "hv" in phases:
-            hypervisor(results)
-        if "fair" in phases:
-            fairness(results)
-    finally:
-        server.kill()
-    print("\nsysHyper bench (QEMU TCG; ratios are medians over native, same run)")
-    print(f"{'workload':<22} {'unit':<6} {'min':>10} {'median':>10} {'max':>10}  ratio")
-    if "native" in phases and "hv" in phases:
-        print_io_table(results)
-    if "fair" in phases:
-        print_fairness(results)
-
-
-def print_io_table(results):
-    for name, _, metric in JOBS:
-        unit = "MB/s" if metric.endswith("bw") else "IOPS"
-        base = results[("native", name)]
-        print(row(f"{name} native", unit, base))
-        print(row(f"{name} MVM", unit, results[("mvm", name)], base))
-        print(row(f"{name} GVM", unit, results[("gvm1", name)], base))
-    base = results[("net", "native->outside")]
-    print(row("iperf3 native->outside", "Mbit/s", base))
-    for path in ("GVM->outside", "GVM->GVM", "GVM->MVM"):
-        print(row(f"iperf3 {path}", "Mbit/s", results[("net", path)], base))
-    base = results[("ping", "native->outside")]
-    print(row("ping native->outside", "ms", base))
-    for path in ("GVM->outside", "GVM->GVM"):
-        print(row(f"ping {path}", "ms", results[("ping", path)], base))
-    print(row("boot native", "s", results[("boot", "native")]))
-    print(row("boot MVM (under hv)", "s", results[("boot", "mvm")], results[("boot", "native")]))
-    print(f"GVM traps per request:          {results[('per-request', 'gvm1 traps')][0]:.2f}")
-    print(f"MVM interrupts per request:     {results[('per-request', 'MVM interrupts')][0]:.2f}")
 
 
 if __name__ == "__main__":

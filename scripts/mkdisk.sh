@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Makes the raw test disk: its first 16 MiB hold a reproducible
-# pseudo-random pattern (Python's Mersenne Twister with a fixed seed: the
-# same bytes on every host and run), the rest is zero (sparse).
-# OUT.sha256 holds the sha256 of those first 16 MiB.
+# Makes the raw test disk (QEMU's first virtio-blk, passed through to the
+# MVM). Layout, in MiB (mvm/initramfs/disks.conf and configs/*.cfg agree):
+#      0 -   16  a reproducible pseudo-random pattern (Python's Mersenne
+#                Twister, fixed seed: the same bytes on every host and run);
+#                OUT.sha256 holds its sha256
+#    256 -  768  gvm1's mediated disk (512 MiB): an ext4 file system in its
+#                first 256 MiB, made here (label gvm1), raw space after it
+#                (the tests' raw writes and the bench's GVM region)
+#    768 - 1024  gvm2's mediated disk (256 MiB), raw
+#   1024 - 1280  the bench's region for the MVM and the native run
+# The rest is zero (the file is sparse).
 #   scripts/mkdisk.sh OUT.img
-# DISK_MIB sets the size (default 256: the GVMs' mediated disks live at
-# 64 MiB and 128 MiB into it, the benchmark region at 192 MiB).
+# DISK_MIB sets the size (default and minimum 1280).
 set -eu
 
 PATTERN_MIB=16
+GVM1_OFFSET_MIB=256
+GVM1_FS_MIB=256
+MIN_MIB=1280
 SEED=0x5e5e
 
 die() {
@@ -33,19 +42,29 @@ with open(out + ".sha256.tmp", "w") as f:
 PY
 }
 
+# gvm1's ext4 file system, written in place at its offset in the image.
+make_gvm1_fs() { # img
+	local mke2fs
+	mke2fs=$(PATH=$PATH:/sbin:/usr/sbin command -v mke2fs) || die "mke2fs not found (e2fsprogs)"
+	"$mke2fs" -q -F -t ext4 -T default -b 4096 -L gvm1 \
+		-E "offset=$((GVM1_OFFSET_MIB << 20))" "$1" "$((GVM1_FS_MIB << 8))" || die "mke2fs failed on $1"
+}
+
 main() {
 	[ $# -eq 1 ] || die "usage: scripts/mkdisk.sh OUT.img"
-	local out=$1 size=${DISK_MIB:-256}
+	local out=$1 size=${DISK_MIB:-$MIN_MIB}
 	case $size in
 	'' | *[!0-9]*) die "DISK_MIB must be a number of MiB, not '$size'" ;;
 	esac
-	[ "$size" -ge "$PATTERN_MIB" ] || die "DISK_MIB must be at least $PATTERN_MIB"
+	[ "$size" -ge "$MIN_MIB" ] || die "DISK_MIB must be at least $MIN_MIB (the layout above)"
 	mkdir -p "$(dirname "$out")"
 	write_disk "$out" "$size" || die "could not write $out"
+	make_gvm1_fs "$out.tmp"
 	# a QEMU still running on the old image keeps its own copy
 	mv "$out.tmp" "$out"
 	mv "$out.sha256.tmp" "$out.sha256"
-	echo "mkdisk: $out ($size MiB, first $PATTERN_MIB MiB sha256 $(cut -c1-16 "$out.sha256")...)"
+	echo "mkdisk: $out ($size MiB, first $PATTERN_MIB MiB sha256 $(cut -c1-16 "$out.sha256")...," \
+		"gvm1's ext4 at $GVM1_OFFSET_MIB MiB)"
 }
 
 main "$@"

@@ -7,6 +7,9 @@
 # Environment (defaults): KERNEL (.cache/guest/Image),
 #   INITRD (build/mvm/initramfs.cpio.gz), DISK (build/disk.img), SMP (2),
 #   MEM (1G), CPU (cortex-a57), GIC (3), APPEND (extra kernel arguments),
+#   MACHINE_OPTS (more -M virt options, e.g. virtualization=on: the bench
+#   boots the same machine as scripts/qemu.sh and gives Linux the MVM's
+#   share of it with maxcpus= and mem=),
 #   SNAPSHOT=1 (guest writes go to a temporary overlay: the image is only
 #   read, so runs can share it with others).
 set -eu
@@ -32,7 +35,7 @@ main() {
 		drive="$drive,snapshot=on,file.locking=off"
 	fi
 	exec qemu-system-aarch64 \
-		-M "virt,gic-version=${GIC:-3}" -cpu "${CPU:-cortex-a57}" \
+		-M "virt,gic-version=${GIC:-3}${MACHINE_OPTS:+,$MACHINE_OPTS}" -cpu "${CPU:-cortex-a57}" \
 		-smp "${SMP:-2}" -m "${MEM:-1G}" \
 		-nographic -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \

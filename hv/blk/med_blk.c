@@ -14,8 +14,11 @@
  * to finish a request (chain, sizes, tag) and its own ring indices stay in
  * hypervisor memory; slot addresses come from constants; every value the
  * MVM writes is read once and checked. The MVM can only corrupt the data
- * and status of requests it was given. */
+ * and status of requests it was given (and the stamps of its own stages,
+ * which count only when ordered between the hypervisor's: med_stages.c). */
 #include "blk/mediated.h"
+
+#include "blk/med_stages.h"
 
 #include "drivers/gic.h"
 #include "lib/lib.h"
@@ -26,6 +29,9 @@
 #include "syshyper/mediated.h"
 #include "core/vgic.h"
 #include "core/vm.h"
+#ifndef HOST_UNIT_TEST
+#include "arch/arm64/arch.h"
+#endif
 
 _Static_assert(BLK_MAX_REQUEST <= MED_SLOT_DATA, "a request must fit a slot");
 _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
@@ -44,6 +50,7 @@ struct inflight {
 	struct blk_req req;
 	uint64_t tag; /* 0: the slot is free */
 	unsigned disk;
+	uint64_t t_notify, t_queued; /* counter stamps (med_stages.h) */
 };
 
 static struct {
@@ -64,7 +71,35 @@ static struct {
 	uint32_t req_prod, cmp_cons;        /* ours; the area only has copies */
 	uint64_t generation;
 	uint64_t kicks, irqs_to_mvm, completions, bad_completions;
+	uint64_t kick_at[MED_MAX_DISKS]; /* atomic: first notify not yet taken, 0: none */
+	struct med_stage_sum stages[MED_STAGES];
+	uint64_t stage_rejected;
 } med;
+
+/* kick_at[] values: 0 none, LEFT_OVER requests a pass left (stamped when
+ * taken), else the counter at the first notify since the last pass. */
+#define LEFT_OVER 1
+
+#ifdef HOST_UNIT_TEST
+uint64_t mediated_test_clock; /* the unit tests' counter */
+static uint64_t med_now(void)
+{
+	return mediated_test_clock;
+}
+static uint64_t med_counter_hz(void)
+{
+	return 1000000;
+}
+#else
+static uint64_t med_now(void)
+{
+	return timer_now();
+}
+static uint64_t med_counter_hz(void)
+{
+	return timer_freq();
+}
+#endif
 
 static struct vm *find_mvm(void)
 {
@@ -92,6 +127,12 @@ int mediated_add_disk(struct virtio_blk *blk, unsigned index)
 static void kick(struct virtio_blk *blk)
 {
 	uint32_t bit = 1u << blk->disk_index;
+	uint64_t none = 0, now = med_now();
+
+	/* stamped before the mark the MVM's CPU takes it by */
+	__atomic_compare_exchange_n(&med.kick_at[blk->disk_index], &none,
+				    now > LEFT_OVER ? now : LEFT_OVER + 1, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_RELAXED);
 	uint32_t old = __atomic_fetch_or(&med.kicked, bit, __ATOMIC_SEQ_CST);
 
 	__atomic_add_fetch(&med.kicks, 1, __ATOMIC_RELAXED);
@@ -126,6 +167,8 @@ static void queue_slot(unsigned s)
 	struct med_slot *slot = &a->slots[s];
 
 	f->tag = (++med.generation << MED_TAG_SLOT_BITS) | s;
+	f->t_queued = med_now();
+	slot->t_queued = f->t_queued;
 	slot->disk = f->disk;
 	slot->type = f->req.type;
 	slot->sector = f->req.sector;
@@ -170,10 +213,16 @@ static unsigned fill_slots(void)
 	unsigned queued = 0;
 
 	uint32_t tick = __atomic_load_n(&med.ticks, __ATOMIC_RELAXED);
+	uint64_t notified[MED_MAX_DISKS], now = med_now();
 
 	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
 		if (!med.disks[d])
 			want &= ~(1u << d);
+		/* requests taken now were notified at the first notify since
+		 * the last pass (or left by it: see below) */
+		notified[d] = __atomic_exchange_n(&med.kick_at[d], 0, __ATOMIC_SEQ_CST);
+		if (notified[d] <= LEFT_OVER || notified[d] > now)
+			notified[d] = now;
 		if (med.budget_tick[d] != tick) { /* a tick since: a new budget */
 			med.budget_tick[d] = tick;
 			med.junk_budget[d] = JUNK_PER_TICK;
@@ -188,6 +237,7 @@ static unsigned fill_slots(void)
 		med.next_disk = ((unsigned)d + 1) % med.ndisks;
 		if (r == BLK_NEXT_REQ) {
 			f->disk = (unsigned)d;
+			f->t_notify = notified[d];
 			med.disk_slots[d]++;
 			queue_slot((unsigned)s);
 			queued++;
@@ -196,6 +246,15 @@ static unsigned fill_slots(void)
 		want &= ~(1u << d);
 		if (r == BLK_NEXT_BUSY)
 			later |= 1u << d;
+	}
+	/* requests left for later (no free slot, cap, budget) are stamped when
+	 * a pass takes them (LEFT_OVER): the time a request waits for a slot is
+	 * the guest's queueing, in none of the stages */
+	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
+		uint64_t none = 0;
+		if ((want | later) & (1u << d))
+			__atomic_compare_exchange_n(&med.kick_at[d], &none, LEFT_OVER, false,
+						    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 	}
 	if (want | later)
 		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
@@ -236,6 +295,24 @@ static uint8_t to_virtio_status(int32_t s)
 	return s == MED_S_UNSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
 }
 
+/* Adds a finished request's stamps to the per-stage sums. */
+static void account(const struct inflight *f, uint64_t t_irq, uint64_t t_pickup, uint64_t t_done,
+		    uint64_t t_complete)
+{
+	struct med_times t = {
+		.notify = f->t_notify,
+		.queued = f->t_queued,
+		.irq = t_irq,
+		.pickup = t_pickup,
+		.done = t_done,
+		.complete = t_complete,
+		.gvm_irq = med_now(),
+	};
+
+	if (!med_stages_add(med.stages, &t))
+		med.stage_rejected++;
+}
+
 /* Frees slot s and finishes its request; read data comes from the slot
  * (copied only if the GVM did not reset its device meanwhile). */
 static void finish_slot(unsigned s, uint8_t status)
@@ -260,10 +337,12 @@ static void bad_completion(const char *what, uint64_t tag)
 
 /* One completion entry, read once: finishes the slot only if it is busy
  * with exactly this tag (not a stale or repeated completion). */
-static bool take_completion(const struct med_cmp *e)
+static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
 {
 	uint64_t tag = READ_ONCE(e->tag);
 	int32_t status = READ_ONCE(e->status);
+	uint64_t t_irq = READ_ONCE(e->t_irq), t_pickup = READ_ONCE(e->t_pickup);
+	uint64_t t_done = READ_ONCE(e->t_done);
 	uint32_t s = MED_TAG_SLOT(tag);
 
 	if (s >= MED_MAX_SLOTS) {
@@ -274,7 +353,9 @@ static bool take_completion(const struct med_cmp *e)
 		bad_completion(med.slot[s].tag ? "with a stale tag" : "for a free slot", tag);
 		return false;
 	}
+	struct inflight f = med.slot[s]; /* its stamps, before finish_slot frees it */
 	finish_slot(s, to_virtio_status(status));
+	account(&f, t_irq, t_pickup, t_done, t_complete);
 	return true;
 }
 
@@ -282,6 +363,7 @@ static int64_t complete(void)
 {
 	struct med_area *a;
 	int64_t ret = HC_OK;
+	uint64_t t_complete = med_now();
 
 	spin_lock(&med.lock);
 	a = med.area;
@@ -304,10 +386,12 @@ static int64_t complete(void)
 	for (int64_t i = 0; i < pending; i++) {
 		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_MAX_SLOTS];
 		med.cmp_cons++;
-		if (!take_completion(e))
+		if (!take_completion(e, t_complete))
 			ret = HC_ERR_INVALID;
 	}
 	WRITE_ONCE(a->cmp_cons, med.cmp_cons);
+	memcpy(a->stages, med.stages, sizeof(a->stages)); /* a copy for the MVM's tools */
+	a->stage_rejected = med.stage_rejected;
 	a->completions_hvc++;
 	spin_unlock(&med.lock);
 	mediated_work(); /* freed slots may take waiting requests */
@@ -322,6 +406,7 @@ static void init_header(struct med_area *a)
 	a->slot_data_size = MED_SLOT_DATA;
 	a->data_offset = MED_HDR_SIZE;
 	a->ndisks = med.ndisks;
+	a->counter_hz = med_counter_hz();
 	for (unsigned d = 0; d < med.ndisks; d++) {
 		struct virtio_blk *b = med.disks[d];
 		if (!b)
@@ -409,6 +494,27 @@ int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_
 	}
 }
 
+/* One line per stage (scripts/bench.py parses "stage NAME: N requests, T
+ * ticks"); the mean and max in microseconds for people. */
+static void print_stages(void)
+{
+	static const char *const names[MED_STAGES] = MED_STAGE_NAMES;
+	uint64_t per_us = med_counter_hz() / 1000000;
+
+	for (unsigned i = 0; i < MED_STAGES; i++) {
+		const struct med_stage_sum *st = &med.stages[i];
+		if (!st->count)
+			continue;
+		printk("mediated stage %s: %lu requests, %lu ticks, mean %lu us, max %lu us\n",
+		       names[i], (unsigned long)st->count, (unsigned long)st->ticks,
+		       (unsigned long)(st->ticks / st->count / (per_us ? per_us : 1)),
+		       (unsigned long)(st->max_ticks / (per_us ? per_us : 1)));
+	}
+	if (med.stage_rejected)
+		printk("mediated stage stamps out of order (MVM stages not counted): %lu\n",
+		       (unsigned long)med.stage_rejected);
+}
+
 void mediated_print_stats(void)
 {
 	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",
@@ -417,6 +523,7 @@ void mediated_print_stats(void)
 	if (med.bad_completions) /* a line of its own: scripts/bench.py parses the first */
 		printk("mediated: completions refused (bad tag, slot or ring index) %lu\n",
 		       (unsigned long)med.bad_completions);
+	print_stages();
 }
 
 #ifdef HOST_UNIT_TEST

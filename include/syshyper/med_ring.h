@@ -68,19 +68,31 @@ static inline int med_req_take(struct med_area *a, uint32_t n, uint64_t *tag)
 	return MED_RING_OK;
 }
 
-/* Returns a request's tag and status; the entry is visible before the
+/* Returns a request's tag, status and the MVM side's stamps (t_irq,
+ * t_pickup, t_done of *e; e NULL: none); the entry is visible before the
  * index that publishes it. */
-static inline int med_cmp_give(struct med_area *a, uint32_t n, uint64_t tag, int32_t status)
+static inline int med_cmp_give_timed(struct med_area *a, uint32_t n, uint64_t tag, int32_t status,
+				     const struct med_cmp *e)
 {
 	uint32_t prod = a->cmp_prod, cons = MED_READ_ONCE(a->cmp_cons);
+	struct med_cmp *c = &a->cmp_ring[prod % n];
 
 	if (!med_ring_has_room(prod, cons, n))
 		return MED_RING_FULL;
-	a->cmp_ring[prod % n].tag = tag;
-	a->cmp_ring[prod % n].status = status;
+	c->tag = tag;
+	c->status = status;
+	c->t_irq = e ? e->t_irq : 0;
+	c->t_pickup = e ? e->t_pickup : 0;
+	c->t_done = e ? e->t_done : 0;
 	MED_WMB();
 	a->cmp_prod = prod + 1;
 	return MED_RING_OK;
+}
+
+/* The same without stamps. */
+static inline int med_cmp_give(struct med_area *a, uint32_t n, uint64_t tag, int32_t status)
+{
+	return med_cmp_give_timed(a, n, tag, status, NULL);
 }
 
 #endif

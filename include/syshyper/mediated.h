@@ -24,6 +24,15 @@
  *               request (copies read data into the GVM, used ring, IRQ) if
  *               the tag is the one the slot holds now.
  *
+ * Time per stage (counter ticks: CNTVCT, which every VM and EL2 read alike
+ * since CNTVOFF_EL2 is 0): the hypervisor stamps a request's notify, its
+ * queueing (slot t_queued), the completion hypercall and the GVM interrupt;
+ * the MVM side stamps its service interrupt (mvm_irq_at, the module), the
+ * pick-up and the end of the I/O (in the completion entry). The hypervisor
+ * adds them up per stage (enum med_stage) and publishes the sums in
+ * stages[] for the MVM's tools; MVM-written stamps count only when they are
+ * ordered between the hypervisor's own.
+ *
  * The MVM can write the whole area, so the hypervisor trusts none of it:
  * slot addresses come from the constants below (never from the header
  * fields, which are information for the daemon), its own indices (req_prod,
@@ -53,10 +62,10 @@
  * killed daemon */
 #define HC_MED_RESYNC HC_FID(0x12)
 
-#define MED_MAGIC 0x4d454453u     /* "SDEM" */
-#define MED_VERSION 2             /* 2: tags with a generation, status in cmp_ring */
-#define MED_AREA_SIZE (4u << 20)  /* what the module allocates */
-#define MED_HDR_SIZE (64u << 10)  /* header + rings + disk table */
+#define MED_MAGIC 0x4d454453u    /* "SDEM" */
+#define MED_VERSION 3            /* 2: tags with a generation, status in cmp_ring; 3: stage times */
+#define MED_AREA_SIZE (4u << 20) /* what the module allocates */
+#define MED_HDR_SIZE (64u << 10) /* header + rings + disk table */
 #define MED_SLOT_DATA (64u << 10) /* data bytes per slot = max request */
 #define MED_MAX_SLOTS 62          /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
 #define MED_MAX_DISKS 8
@@ -84,7 +93,8 @@ struct med_slot {
 	uint64_t sector; /* in 512-byte sectors */
 	uint32_t len;    /* data bytes (read/write); sectors*512 for discard/zeroes */
 	uint32_t reserved;
-	uint64_t tag; /* the request's tag (the same as in req_ring) */
+	uint64_t tag;      /* the request's tag (the same as in req_ring) */
+	uint64_t t_queued; /* counter when put on req_ring */
 };
 
 /* A completion: the tag the MVM took from req_ring and its result. */
@@ -92,6 +102,32 @@ struct med_cmp {
 	uint64_t tag;
 	int32_t status; /* enum med_status */
 	uint32_t reserved;
+	/* counter stamps (0: not measured): the service interrupt that
+	 * announced the request (its pick-up time if none did), the pick-up,
+	 * the end of the I/O */
+	uint64_t t_irq, t_pickup, t_done;
+};
+
+/* The stages of a mediated request, and the whole from the hypervisor's own
+ * stamps. */
+enum med_stage {
+	MED_ST_NOTIFY_IRQ,    /* GVM notify -> MVM service interrupt */
+	MED_ST_IRQ_PICKUP,    /* MVM interrupt -> the backend takes it */
+	MED_ST_PICKUP_DONE,   /* the backend's I/O */
+	MED_ST_DONE_COMPLETE, /* I/O done -> completion hypercall */
+	MED_ST_COMPLETE_GVM,  /* completion hypercall -> GVM interrupt (copy, used ring) */
+	MED_ST_TOTAL,         /* GVM notify -> GVM interrupt */
+	MED_STAGES
+};
+
+#define MED_STAGE_NAMES                                                                       \
+	{                                                                                     \
+		"notify->mvm-irq", "mvm-irq->pickup", "pickup->io-done", "io-done->complete", \
+			"complete->gvm-irq", "total"                                          \
+	}
+
+struct med_stage_sum {
+	uint64_t count, ticks, max_ticks;
 };
 
 /* Filled by the hypervisor from its configuration, for the daemon to check
@@ -121,6 +157,12 @@ struct med_area {
 	struct med_disk disks[MED_MAX_DISKS];
 	/* counters the MVM's tools may show */
 	uint64_t kicks_to_mvm, completions_hvc;
+	uint64_t mvm_irq_at; /* MVM module: counter at its latest service interrupt */
+	uint64_t counter_hz; /* hypervisor: the counter's frequency */
+	/* hypervisor: a copy of its per-stage sums, and how many requests came
+	 * back with MVM stamps out of order (their MVM stages not counted) */
+	struct med_stage_sum stages[MED_STAGES];
+	uint64_t stage_rejected;
 };
 
 _Static_assert(sizeof(struct med_area) <= MED_HDR_SIZE, "header overlaps slot data");

@@ -38,6 +38,9 @@ int hv_wait_event(uint64_t *seen, unsigned timeout_ms);
 /* Exit status for a failed hypervisor call, message naming the VM. */
 int hv_error(long status, const char *vm, const char *what);
 
+/* ---- med_stats.c: the mediated path's time per stage (stats) */
+void print_med_stages(void);
+
 /* ---- vms.c */
 struct vm {
 	unsigned idx;

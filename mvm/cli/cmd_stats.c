@@ -35,5 +35,7 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (!shown)
 		return cli_fail(EX_NOVM, "no VM named '%s' (syshyper list shows them)", argv[1]);
+	if (argc < 2)
+		print_med_stages();
 	return EX_OK;
 }

@@ -198,6 +198,26 @@ static int serve(const struct med_slot *s, unsigned char *data)
 	}
 }
 
+/* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
+ * the stamps of the MVM's stages (syshyper/mediated.h). */
+static uint64_t counter(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+/* The service interrupt that announced a request queued at t_queued: the
+ * module's latest, unless that came before the request (the backend found
+ * it without one): then its pick-up. */
+static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
+{
+	uint64_t irq = MED_READ_ONCE(area->mvm_irq_at);
+
+	return irq >= t_queued && irq <= t_pickup ? irq : t_pickup;
+}
+
 /* Workers take tags from req_ring and give back {tag, status}: the tag
  * tells the hypervisor which use of the slot this completion is for. */
 static void *worker(void *arg)
@@ -219,12 +239,15 @@ static void *worker(void *arg)
 		}
 		busy_workers++;
 		pthread_mutex_unlock(&ring_lock);
+		struct med_cmp times = {.t_pickup = counter()};
 		uint32_t slot = MED_TAG_SLOT(tag);
 		struct med_slot s = area->slots[slot];
+		times.t_irq = announced_at(s.t_queued, times.t_pickup);
 		int status = serve(&s, MED_SLOT_DATA_PTR(area, slot));
+		times.t_done = counter();
 		pthread_mutex_lock(&ring_lock);
 		busy_workers--;
-		if (med_cmp_give(area, area->nslots, tag, status) != MED_RING_OK)
+		if (med_cmp_give_timed(area, area->nslots, tag, status, &times) != MED_RING_OK)
 			LOG("completion ring full: slot %u waits for a resync\n", slot);
 		/* the last worker of a batch tells the hypervisor once */
 		if (busy_workers == 0 && area->req_prod == area->req_cons)

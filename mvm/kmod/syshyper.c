@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <asm/sysreg.h>
 
 #include "syshyper/hypercall.h"
 #include "syshyper/ioctl.h"
@@ -53,6 +54,9 @@ static long hvc_simple(unsigned long fid)
 
 static irqreturn_t service_irq(int irq, void *dev)
 {
+	/* the stamp of the MVM's stages (syshyper/mediated.h): the counter
+	 * the hypervisor and the daemon read too (CNTVOFF_EL2 is 0) */
+	WRITE_ONCE(((struct med_area *)area)->mvm_irq_at, read_sysreg(cntvct_el0));
 	atomic64_inc(&irq_count);
 	wake_up_interruptible(&irq_wait);
 	return IRQ_HANDLED;

@@ -76,7 +76,11 @@ def mvm_scenario(gic):
 
 VM_INDEX = {"mvm": 0, "gvm1": 1, "gvm2": 2}
 MIB = 1 << 20
-GVM_DISK_OFFSET = {"gvm1": 64, "gvm2": 128}  # MiB into the MVM's /dev/vda (disks.conf)
+GVM_DISK_OFFSET = {"gvm1": 256, "gvm2": 768}  # MiB into the MVM's /dev/vda (disks.conf)
+GVM_DISK_MIB = {"gvm1": 512, "gvm2": 256}  # configs/qemu-virt.cfg
+# where raw writes may start on each GVM's disk, MiB: gvm1's first 256 MiB
+# hold its ext4 file system (scripts/mkdisk.sh)
+RAW_MIB = {"gvm1": 256, "gvm2": 0}
 
 
 def focus(con, vm):
@@ -101,17 +105,18 @@ def mediated_disk_scenario():
     backing store and the host's disk image hold the same bytes."""
     con = boot_all(3, "mediated-disk")
     out, rc = run_in(con, "gvm1", "cat /sys/block/vda/size")
-    assert rc == 0 and out.strip() == str(64 * MIB // 512), f"capacity {out!r}"
+    assert rc == 0 and out.strip() == str(GVM_DISK_MIB["gvm1"] * MIB // 512), f"capacity {out!r}"
+    raw = RAW_MIB["gvm1"]
     start = time.monotonic()
     out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/pat bs=1M count=64 2>/dev/null && "
-                     "dd if=/tmp/pat of=/dev/vda bs=1M 2>/dev/null && sync && "
+                     f"dd if=/tmp/pat of=/dev/vda bs=1M seek={raw} 2>/dev/null && sync && "
                      "echo 3 > /proc/sys/vm/drop_caches && sha256sum /tmp/pat && "
-                     "dd if=/dev/vda bs=1M count=64 2>/dev/null | sha256sum", 900)
+                     f"dd if=/dev/vda bs=1M skip={raw} count=64 2>/dev/null | sha256sum", 900)
     assert rc == 0, f"write/read failed: {out!r}"
     sums = re.findall(r"^([0-9a-f]{64})", out, re.M)
     assert len(sums) == 2 and sums[0] == sums[1], f"read back differs: {out!r}"
     harness.note(f"gvm1: 64 MiB written and read back in {time.monotonic() - start:.1f} s")
-    off = GVM_DISK_OFFSET["gvm1"]
+    off = GVM_DISK_OFFSET["gvm1"] + raw
     out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={off} count=64 2>/dev/null "
                      "| sha256sum", 300)
     assert rc == 0 and out.split()[0] == sums[0], f"MVM backing store differs: {out!r}"
@@ -121,6 +126,32 @@ def mediated_disk_scenario():
         f.seek(off * MIB)
         host = hashlib.sha256(f.read(64 * MIB)).hexdigest()
     assert host == sums[0], "the host's disk image does not hold what the GVM wrote"
+
+
+def big_direct_writes_scenario():
+    """1 MiB direct writes at queue depth 16 through the mediated path (fio,
+    libaio), verified by checksum in the GVM (read back uncached), in the
+    MVM's backing store and in the host's disk image."""
+    con = boot_all(3, "big-writes")
+    raw = RAW_MIB["gvm1"] + 64  # past mediated_disk's region
+    out, rc = run_in(con, "gvm1", f"fio --name=big --filename=/dev/vda --offset={raw}M --size=64M "
+                     "--rw=write --bs=1M --iodepth=16 --direct=1 --ioengine=libaio "
+                     "--verify=sha256 --do_verify=1 --output-format=terse --terse-version=3 "
+                     f">/dev/null && dd if=/dev/vda bs=1M skip={raw} count=64 iflag=direct "
+                     "2>/dev/null | sha256sum", 900)
+    assert rc == 0, f"fio write/verify failed: {out!r}"
+    want = re.findall(r"^([0-9a-f]{64})", out, re.M)
+    assert want, f"no checksum: {out!r}"
+    off = GVM_DISK_OFFSET["gvm1"] + raw
+    out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={off} count=64 iflag=direct "
+                     "2>/dev/null | sha256sum", 300)
+    assert rc == 0 and out.split()[0] == want[0], f"MVM backing store differs: {out!r}"
+    con.send_line("poweroff -f")
+    assert con.wait_exit(60) == 0
+    with open(os.path.join(BUILD, "disk.img"), "rb") as f:
+        f.seek(off * MIB)
+        host = hashlib.sha256(f.read(64 * MIB)).hexdigest()
+    assert host == want[0], "the host's disk image does not hold what the GVM wrote"
 
 
 def bg(cmd, name):
@@ -139,12 +170,12 @@ def two_gvms_and_errors_scenario():
     refuses writes with an I/O error; reads past the end fail cleanly."""
     con = boot_all(2, "two-gvms")
     job = ("dd if=/dev/urandom of=/tmp/p bs=1M count=16 2>/dev/null && "
-           "dd if=/tmp/p of=/dev/vda bs=1M 2>/dev/null && sync && "
+           "dd if=/tmp/p of=/dev/vda bs=1M seek={raw} 2>/dev/null && sync && "
            "echo 3 > /proc/sys/vm/drop_caches && "
-           "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M count=16 2>/dev/null | sha256sum)\" ]"
+           "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M skip={raw} count=16 2>/dev/null | sha256sum)\" ]"
            " && echo verified")
     for vm in ("gvm1", "gvm2"):
-        out, rc = run_in(con, vm, bg(job, "w"))
+        out, rc = run_in(con, vm, bg(job.format(raw=RAW_MIB[vm]), "w"))
         assert rc == 0, f"{vm}: could not start the writer: {out!r}"
     for vm in ("gvm1", "gvm2"):
         out, rc = wait_bg(con, vm, "w", 600)
@@ -156,8 +187,9 @@ def two_gvms_and_errors_scenario():
     assert rc != 0 and re.search(r"I/O error|Input/output error|Operation not permitted|"
                                  r"Read-only|Permission denied", out), f"write to a read-only disk: {out!r}"
     # past the end: the guest is told, nothing hangs
-    out, rc = run_in(con, "gvm1", "dd if=/dev/vda of=/dev/null bs=512 skip=131072 count=8 "
-                     "2>&1; dd if=/dev/vda of=/dev/null bs=512 skip=131071 count=1 2>&1")
+    end = GVM_DISK_MIB["gvm1"] * MIB // 512
+    out, rc = run_in(con, "gvm1", f"dd if=/dev/vda of=/dev/null bs=512 skip={end} count=8 "
+                     f"2>&1; dd if=/dev/vda of=/dev/null bs=512 skip={end - 1} count=1 2>&1")
     assert "0+0 records in" in out and "1+0 records in" in out, f"read past the end: {out!r}"
     out, rc = run_in(con, "gvm2", "head -c 512 /dev/vdb | wc -c")
     assert rc == 0 and out.strip() == "512", f"hypervisor-served disk unreadable: {out!r}"
@@ -169,7 +201,7 @@ def daemon_killed_scenario():
     guest was told is written reaches the backing store."""
     con = boot_all(3, "daemon-kill")
     out, rc = run_in(con, "gvm1", "dd if=/dev/urandom of=/tmp/p bs=1M count=32 2>/dev/null; "
-                     + bg("dd if=/tmp/p of=/dev/vda bs=64k oflag=direct 2>&1", "w"))
+                     + bg(f"dd if=/tmp/p of=/dev/vda bs=64k seek={RAW_MIB['gvm1'] * 16} oflag=direct 2>&1", "w"))
     assert rc == 0, out
     out, rc = run_in(con, "mvm", "killall syshyperd; sleep 2; pidof syshyperd || echo no-daemon")
     assert "no-daemon" in out, f"daemon still running: {out!r}"
@@ -181,7 +213,8 @@ def daemon_killed_scenario():
     assert rc == 0, f"write after the daemon restart failed: {out!r}"
     out, rc = run_in(con, "gvm1", "sha256sum < /tmp/p; sync")
     want = out.split()[0]
-    out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={GVM_DISK_OFFSET['gvm1']} "
+    skip = GVM_DISK_OFFSET["gvm1"] + RAW_MIB["gvm1"]
+    out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={skip} "
                      "count=32 2>/dev/null | sha256sum", 300)
     assert out.split()[0] == want, "the backing store lacks data the guest was told is written"
 
@@ -279,7 +312,7 @@ def script_scenario():
 if __name__ == "__main__":
     # script_scenario last: it rebuilds gvm1's image with the script in it,
     # which the scenarios after it would boot (make rebuilds it on its next run)
-    ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario,
+    ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario, big_direct_writes_scenario,
            two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
            hostile_guest_scenario] + conform_scenarios + [script_scenario]
     chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]

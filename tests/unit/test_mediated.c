@@ -153,6 +153,47 @@ static void test_write_then_read_end_to_end(void **state)
 	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(1)))[4095], 0xa5);
 }
 
+extern uint64_t mediated_test_clock;
+
+/* Time per stage: the hypervisor's stamps (notify, queueing, completion
+ * hypercall, GVM interrupt) and the MVM's (interrupt, pick-up, I/O done)
+ * add up per stage, published in the area; a hostile MVM's stamps out of
+ * order count in no MVM stage and are counted as rejected. */
+static void test_stage_times_add_up_and_hostile_stamps_do_not(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tag = 0;
+	(void)state;
+	for (unsigned round = 0; round < 2; round++) {
+		uint64_t base = 1000 * (round + 1);
+		mediated_test_clock = base;
+		submit(g, round, VIRTIO_BLK_T_IN, 8, 4096);
+		gmm_notify(g); /* notify at +0 */
+		mediated_test_clock = base + 10;
+		ipi(); /* queued at +10 */
+		assert_int_equal(med_req_take(A(), A()->nslots, &tag), MED_RING_OK);
+		assert_int_equal(A()->slots[MED_TAG_SLOT(tag)].t_queued, base + 10);
+		struct med_cmp e = {.t_irq = base + 15, .t_pickup = base + 20, .t_done = base + 60};
+		if (round == 1)
+			e.t_done = base + 5; /* before its own pick-up */
+		assert_int_equal(med_cmp_give_timed(A(), A()->nslots, tag, MED_S_OK, &e),
+				 MED_RING_OK);
+		mediated_test_clock = base + 70;
+		assert_int_equal(mvm_complete(), HC_OK); /* complete and GVM irq at +70 */
+		assert_int_equal(status_of(g, round), VIRTIO_BLK_S_OK);
+	}
+	const struct med_stage_sum *st = A()->stages;
+	assert_int_equal(st[MED_ST_TOTAL].count, 2);
+	assert_int_equal(st[MED_ST_TOTAL].ticks, 140);
+	assert_int_equal(st[MED_ST_NOTIFY_IRQ].count, 1);
+	assert_int_equal(st[MED_ST_NOTIFY_IRQ].ticks, 15);
+	assert_int_equal(st[MED_ST_IRQ_PICKUP].ticks, 5);
+	assert_int_equal(st[MED_ST_PICKUP_DONE].ticks, 40);
+	assert_int_equal(st[MED_ST_DONE_COMPLETE].ticks, 10);
+	assert_int_equal(st[MED_ST_COMPLETE_GVM].count, 2);
+	assert_int_equal(A()->stage_rejected, 1);
+}
+
 /* Finding 1 through the mediated path: the 4 GiB + 512 write never reaches
  * a slot (it used to be copied whole into the 64 KiB slot). */
 static void test_oversized_chain_never_reaches_a_slot(void **state)
@@ -597,6 +638,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_write_then_read_end_to_end),
+		T(test_stage_times_add_up_and_hostile_stamps_do_not),
 		T(test_oversized_chain_never_reaches_a_slot),
 		T(test_area_layout_fields_are_not_trusted),
 		T(test_self_answered_flood_is_bounded),
