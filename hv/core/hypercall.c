@@ -35,9 +35,12 @@ static void fill_vm_info(const struct vm *vm, struct hc_vm_info *info)
 
 static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t index, ipa_t buf)
 {
-	struct hc_vm_info *info = vm_ipa_to_hva(vcpu->vm, buf, sizeof(*info));
+	struct hc_vm_info *info;
 
-	if (index >= nvms || !info)
+	if (index >= nvms || !IS_ALIGNED(buf, 8)) /* the struct's alignment */
+		return HC_ERR_INVALID;
+	info = vm_ipa_to_hva(vcpu->vm, buf, sizeof(*info));
+	if (!info)
 		return HC_ERR_INVALID;
 	fill_vm_info(&vms[index], info);
 	return HC_OK;

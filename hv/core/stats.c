@@ -1,5 +1,6 @@
 /* Statistics on the hypervisor console (Ctrl-] s) and the VM list (Ctrl-] l). */
 #include "arch/arm64/arch.h"
+#include "core/page_alloc.h"
 #include "core/print.h"
 #include "core/stats.h"
 #include "core/vm.h"
@@ -34,6 +35,8 @@ void stats_print_all(void)
 	for (unsigned i = 0; i < nvms; i++)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);
+	/* a resource counter that must come back to its value after VMs stop */
+	printk("hypervisor: free pages %lu\n", (unsigned long)palloc_free_pages());
 	vdevs_print_stats();
 }
 

@@ -676,8 +676,11 @@ static void test_info_addresses(void **state)
 	assert_int_equal(i->ram_ipa, GVM_IPA);
 	assert_int_equal(i->ram_bytes, RAM_SIZE);
 	assert_int_equal(info(0)->is_mvm, 1);
-	/* the page must be the MVM's */
+	/* the page must be the MVM's, and aligned for the struct (found by
+	 * fuzz_vm_lifecycle: EL2 wrote 64-bit fields at an odd address) */
 	assert_int_equal(hvc(0, HC_VM_INFO, 1, GVM_IPA - 4096, 0, 0), HC_ERR_INVALID);
+	assert_int_equal(hvc(0, HC_VM_INFO, 1, MVM_IPA + 4, 0, 0), HC_ERR_INVALID);
+	assert_int_equal(hvc(0, HC_VM_INFO, 1, MVM_IPA + RAM_SIZE - 8, 0, 0), HC_ERR_INVALID);
 }
 
 /* ---------------------------------------------------------------- the PL061 */

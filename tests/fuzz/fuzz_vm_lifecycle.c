@@ -1,0 +1,377 @@
+/* libFuzzer harness of the VM lifecycle (issue 9): any sequence of the
+ * hypercalls (HC_VM_LOAD/START/STOP/INFO with any arguments, from the MVM
+ * or a GVM), the guest's power-off, reset and crash from a running vCPU,
+ * vCPUs entering and parking, the idle loop and the tick of any CPU, and
+ * guests and the MVM writing their own memory. Checked after every step:
+ *  - a GVM's RAM changes only by its own writes while it runs, by an
+ *    HC_VM_LOAD that succeeded (exactly the bytes asked, from the MVM's
+ *    buffer as it was) while it was STOPPED or CRASHED, and by the clean-up,
+ *    after which it is all zero; nobody else's memory changes but the info
+ *    page HC_VM_INFO writes into the MVM;
+ *  - LOAD and START succeed only from STOPPED/CRASHED, a GVM's lifecycle
+ *    calls are always denied, a VM is RUNNING only after its vCPU 0 entered,
+ *    the clean-up never runs while one of its vCPUs is not parked;
+ *  - every change of state or `want` after boot raises the MVM's event
+ *    interrupt, and nothing else does. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/arm64/cache.h"
+#include "console/console.h"
+#include "core/hv.h"
+#include "core/hypercall.h"
+#include "core/percpu.h"
+#include "core/vm.h"
+#include "core/vm_lifecycle.h"
+#include "core/vpwrbtn.h"
+#include "drivers/gic.h"
+#include "lib/fuzz_stubs.h"
+#include "syshyper/hypercall.h"
+
+#define NVM 3
+#define RAM 0x4000UL
+#define MVM_IPA 0x48000000UL
+#define GVM_IPA 0x40000000UL
+#define NCPU 5
+
+const struct sys_config sys_config = {.hv_base = 0x1000, .hv_size = 0x1000};
+static struct cfg_vm cfgs[NVM];
+static struct guest_region regions[NVM];
+static uint8_t *ram[NVM], shadow[NVM][RAM];
+static struct pcpu cpus[NCPU];
+static unsigned cur_cpu;
+static uint64_t now;
+static unsigned events; /* HC_VM_EVENT_INTID raised into the MVM */
+
+struct pcpu *this_cpu(void)
+{
+	return &cpus[cur_cpu];
+}
+uint64_t timer_now(void)
+{
+	return now;
+}
+uint64_t timer_ticks_to_us(uint64_t ticks)
+{
+	return ticks;
+}
+void local_irq_enable(void)
+{
+}
+void local_irq_disable(void)
+{
+}
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	FUZZ_ASSERT(pcpu < NCPU && sgi < 4, "SGI %u to CPU %u", sgi, pcpu);
+}
+void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	(void)vcpu;
+	FUZZ_ASSERT(vm == &vms[0] && intid == HC_VM_EVENT_INTID, "interrupt %u into %s", intid,
+		    vm->name);
+	events++;
+}
+void vm_power_off(struct vm *vm)
+{
+	vm->state = VM_STOPPED;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].state == VCPU_PENDING_ON)
+			vm->vcpus[i].state = VCPU_OFF;
+}
+void vpwrbtn_set(struct vm *vm, bool pressed)
+{
+	(void)vm, (void)pressed;
+}
+void vpwrbtn_reset(struct vm *vm)
+{
+	(void)vm;
+}
+/* The clean-up's steps: only with every vCPU parked. */
+static void check_parked(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		FUZZ_ASSERT(vm->vcpus[i].state == VCPU_OFF, "%s cleaned up with vCPU %u state %d",
+			    vm->name, i, vm->vcpus[i].state);
+	FUZZ_ASSERT(vm->state == VM_STOPPED, "%s cleaned up while it may run", vm->name);
+}
+void vm_reset_devices(struct vm *vm)
+{
+	check_parked(vm);
+}
+void vgic_reset_vm(struct vm *vm)
+{
+	check_parked(vm);
+}
+void console_end_lines(int vm_id)
+{
+	(void)vm_id;
+}
+void mem_zero_poc(void *p, uint64_t len)
+{
+	memset(p, 0, len);
+}
+void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
+}
+void icache_inval_all(void)
+{
+}
+int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
+{
+	(void)vcpu, (void)fid, (void)a1, (void)a2;
+	return HC_OK;
+}
+void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
+{
+	return guest_ptr(&vm->mem, ipa, len);
+}
+
+static void setup_vm(unsigned id, enum vm_role role, ipa_t ipa, unsigned ncpus, unsigned cpu0)
+{
+	struct cfg_vm *c = &cfgs[id];
+	struct vm *vm = &vms[id];
+
+	*c = (struct cfg_vm){.role = role, .ncpus = ncpus, .nmem = 1};
+	snprintf(c->name, sizeof(c->name), "vm%u", id);
+	c->mem[0] = (struct cfg_mem){.ipa = ipa, .pa = 0x100000000UL * (id + 1), .size = RAM};
+	c->kernel.pa = c->mem[0].pa + 0x1000;
+	c->dtb.pa = c->mem[0].pa + 0x3000;
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = c;
+	vm->id = id;
+	vm->name = c->name;
+	vm->ncpus = ncpus;
+	if (!ram[id])
+		ram[id] = malloc(RAM); /* ASan: a stray copy past it faults */
+	memset(ram[id], 0, RAM);
+	memset(shadow[id], 0, RAM);
+	regions[id] = (struct guest_region){ipa, RAM, ram[id]};
+	vm->mem = (struct guest_mem){&regions[id], 1};
+	for (unsigned i = 0; i < ncpus; i++) {
+		vm->vcpus[i] = (struct vcpu){.vm = vm, .id = i, .pcpu = cpu0 + i};
+		cpus[cpu0 + i] = (struct pcpu){.id = cpu0 + i, .vcpu = &vm->vcpus[i]};
+	}
+}
+
+static int life_state(unsigned id)
+{
+	return vms[id].life.l.state;
+}
+
+static bool down(int s)
+{
+	return s == LIFE_STOPPED || s == LIFE_CRASHED;
+}
+
+/* An address in the VM's RAM most of the time, anything sometimes. */
+static uint64_t addr(struct fuzz_in *in, ipa_t base)
+{
+	uint8_t how = fin_u8(in);
+
+	if (how < 200)
+		return base + (fin_u16(in) % (RAM + 64)) - (how & 1 ? 32 : 0);
+	return fin_u64(in);
+}
+
+static void hypercall(struct fuzz_in *in)
+{
+	static const uint32_t fids[] = {HC_VM_LOAD, HC_VM_START, HC_VM_STOP, HC_VM_INFO};
+	unsigned from = fin_u8(in) % 4 == 0 ? 1 + fin_u8(in) % 2 : 0; /* mostly the MVM */
+	uint32_t fid = fids[fin_u8(in) % ARRAY_SIZE(fids)];
+	uint64_t target = fin_u8(in) % 5, x2, x3, x4;
+	struct vcpu *v = &vms[from].vcpus[0];
+	int before = target < NVM ? life_state(target) : -1;
+	uint8_t mvm_before[RAM];
+
+	if (fid == HC_VM_LOAD) {
+		x2 = addr(in, GVM_IPA);
+		x3 = addr(in, MVM_IPA);
+		x4 = fin_u8(in) < 240 ? fin_u16(in) % (RAM + 16) : fin_u64(in);
+	} else if (fid == HC_VM_INFO) {
+		x2 = addr(in, MVM_IPA);
+		x3 = x4 = 0;
+	} else {
+		x2 = fin_u8(in) % 3;
+		x3 = x4 = 0;
+	}
+	memcpy(mvm_before, ram[0], RAM);
+	cur_cpu = v->pcpu;
+	v->regs.x[0] = fid;
+	v->regs.x[1] = target;
+	v->regs.x[2] = x2;
+	v->regs.x[3] = x3;
+	v->regs.x[4] = x4;
+	FUZZ_ASSERT(hypercall_handle(v, fid), "fid 0x%x not handled", fid);
+	int64_t r = (int64_t)v->regs.x[0];
+	cur_cpu = 0;
+	if (from != 0) {
+		FUZZ_ASSERT(r == HC_ERR_DENIED, "a GVM's call 0x%x returned %ld", fid, (long)r);
+		return;
+	}
+	if (fid == HC_VM_INFO && r == HC_OK) { /* the info page is the MVM's to receive */
+		uint64_t off = x2 - MVM_IPA;
+		FUZZ_ASSERT(x2 >= MVM_IPA && off + sizeof(struct hc_vm_info) <= RAM,
+			    "info written at 0x%lx", (unsigned long)x2);
+		memcpy(shadow[0] + off, ram[0] + off, sizeof(struct hc_vm_info));
+		FUZZ_ASSERT(!memcmp(ram[0], shadow[0], RAM), "HC_VM_INFO wrote beyond its page");
+	}
+	if (fid == HC_VM_LOAD) {
+		if (r == HC_OK) {
+			FUZZ_ASSERT(target >= 1 && target < NVM && down(before),
+				    "LOAD into vm %lu in state %d", (unsigned long)target, before);
+			FUZZ_ASSERT(x4 >= 1 && x4 <= HC_LOAD_CHUNK && x2 % 8 == 0 && x3 % 8 == 0 &&
+					    x2 >= GVM_IPA && x2 - GVM_IPA + x4 <= RAM &&
+					    x3 >= MVM_IPA && x3 - MVM_IPA + x4 <= RAM,
+				    "LOAD 0x%lx <- 0x%lx (%lu) accepted", (unsigned long)x2,
+				    (unsigned long)x3, (unsigned long)x4);
+			memcpy(shadow[target] + (x2 - GVM_IPA), mvm_before + (x3 - MVM_IPA), x4);
+		} else {
+			FUZZ_ASSERT(r == HC_ERR_RANGE || r == HC_ERR_STATE || r == HC_ERR_DENIED ||
+					    r == HC_ERR_INVALID,
+				    "LOAD returned %ld", (long)r);
+		}
+	}
+	if (fid == HC_VM_START && r == HC_OK)
+		FUZZ_ASSERT(down(before) && life_state(target) == LIFE_STARTING,
+			    "START from %d to %d", before, life_state(target));
+	if (fid == HC_VM_STOP && r == HC_OK)
+		FUZZ_ASSERT(before == LIFE_RUNNING || before == LIFE_STARTING ||
+				    before == LIFE_STOPPING,
+			    "STOP accepted in state %d", before);
+}
+
+/* A vCPU of GVM `id` does something on its own CPU. */
+static void vcpu_step(struct fuzz_in *in)
+{
+	unsigned id = 1 + fin_u8(in) % 2;
+	struct vm *vm = &vms[id];
+	struct vcpu *v = &vm->vcpus[fin_u8(in) % vm->ncpus];
+	uint8_t what = fin_u8(in) % 6;
+
+	cur_cpu = v->pcpu;
+	switch (what) {
+	case 0: /* takes a pending start (vcpu_claim_start, vcpu_start) */
+		if (v->state == VCPU_PENDING_ON && vm->state == VM_RUNNING) {
+			v->state = VCPU_RUNNING;
+			vm_life_entered(v);
+		}
+		break;
+	case 1: /* PSCI SYSTEM_OFF / SYSTEM_RESET, then parks */
+	case 2:
+		if (v->state == VCPU_RUNNING) {
+			vm_life_guest_off(vm, what == 2);
+			vm_power_off(vm);
+			v->state = VCPU_OFF;
+			vm_life_parked(v);
+		}
+		break;
+	case 3: /* a fatal condition */
+		if (v->state == VCPU_RUNNING) {
+			vm_life_crash(vm, "fuzzed SError");
+			v->state = VCPU_OFF;
+			vm_life_parked(v);
+		}
+		break;
+	case 4: /* kicked by IPI_STOP: parks if its VM stopped */
+		if (v->state == VCPU_RUNNING && vm->state == VM_STOPPED) {
+			v->state = VCPU_OFF;
+			vm_life_parked(v);
+		}
+		break;
+	default: /* writes its own memory */
+		if (v->state == VCPU_RUNNING) {
+			uint16_t off = fin_u16(in) % RAM;
+			uint8_t b = fin_u8(in) | 1;
+			ram[id][off] = b;
+			shadow[id][off] = b;
+		}
+		break;
+	}
+	cur_cpu = 0;
+}
+
+static void cpu_step(struct fuzz_in *in)
+{
+	unsigned c = fin_u8(in) % NCPU;
+	int before[NVM];
+
+	for (unsigned i = 0; i < NVM; i++)
+		before[i] = life_state(i);
+	cur_cpu = c;
+	now += fin_u8(in) * 1000UL;
+	if (fin_u8(in) & 1)
+		vm_life_tick();
+	local_irq_disable();
+	vm_life_idle(cpus[c].vcpu);
+	cur_cpu = 0;
+	for (unsigned i = 1; i < NVM; i++)
+		if (before[i] == LIFE_STOPPING && down(life_state(i)))
+			memset(shadow[i], 0, RAM); /* cleaned up: all zero */
+}
+
+static void check(unsigned events_before, const int *before, const uint32_t *want_before)
+{
+	unsigned changes = 0;
+
+	for (unsigned i = 0; i < NVM; i++) {
+		int s = life_state(i);
+		FUZZ_ASSERT(s >= LIFE_STOPPED && s <= LIFE_CRASHED, "vm %u state %d", i, s);
+		FUZZ_ASSERT(vms[i].life.l.loads == 0, "vm %u: %u loads left", i,
+			    vms[i].life.l.loads);
+		FUZZ_ASSERT(!memcmp(ram[i], shadow[i], RAM), "vm %u's memory changed unexpectedly",
+			    i);
+		if (s == LIFE_RUNNING && before[i] != LIFE_RUNNING)
+			FUZZ_ASSERT(vms[i].vcpus[0].state == VCPU_RUNNING,
+				    "vm %u RUNNING without its vCPU 0", i);
+		changes += (s != before[i]) + (vms[i].life.l.want != want_before[i]);
+	}
+	FUZZ_ASSERT(events - events_before <= changes &&
+			    (changes == 0) == (events == events_before),
+		    "%u events for %u changes", events - events_before, changes);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_add_corpus(argc, argv, "fuzz_vm_lifecycle", NULL);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = {data, size};
+
+	nvms = NVM;
+	setup_vm(0, VM_ROLE_MVM, MVM_IPA, 1, 0);
+	setup_vm(1, VM_ROLE_GVM, GVM_IPA, 1, 1);
+	setup_vm(2, VM_ROLE_GVM, GVM_IPA, 2, 2);
+	now = 1;
+	events = 0;
+	cur_cpu = 0;
+	if (fin_u8(&in) & 1)
+		vm_life_boot(&vms[1]); /* preplaced and started at boot */
+	for (unsigned step = 0; step < 64 && in.n; step++) {
+		int before[NVM];
+		uint32_t want_before[NVM];
+		unsigned ev = events;
+		for (unsigned i = 0; i < NVM; i++) {
+			before[i] = life_state(i);
+			want_before[i] = vms[i].life.l.want;
+		}
+		uint8_t op = fin_u8(&in) % 8;
+		if (op < 3) {
+			hypercall(&in);
+		} else if (op < 6) {
+			vcpu_step(&in);
+		} else if (op < 7) {
+			cpu_step(&in);
+		} else { /* MVM user space fills its buffer */
+			uint16_t off = fin_u16(&in) % RAM;
+			size_t n = fin_bytes(&in, ram[0] + off, MIN((size_t)16, RAM - off));
+			memcpy(shadow[0] + off, ram[0] + off, n);
+		}
+		check(ev, before, want_before);
+	}
+	return 0;
+}
