@@ -1,4 +1,5 @@
 /* Console multiplexer (see console.h). */
+#include "core/stats.h"
 #include "console/console.h"
 
 #include "lib/lib.h"
@@ -6,9 +7,6 @@
 #include "arch/arm64/spinlock.h"
 #include "drivers/uart.h"
 #include "core/vm.h"
-
-void stats_print_all(void);
-void vm_list_print(void);
 
 /* Output is assembled per source into whole lines; finished lines go,
  * prefixed, into one ring (out_lock: short, bounded critical sections, never

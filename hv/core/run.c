@@ -1,13 +1,11 @@
 /* Running vCPUs on their physical CPU: start, resume after a trap, halt,
  * and the idle loop of a CPU without a running vCPU. */
 #include "arch/arm64/arch.h"
-#include "core/hv.h"
+#include "core/vcpu.h"
 #include "core/percpu.h"
 #include "core/print.h"
 #include "arch/arm64/sysreg.h"
 #include "core/vm.h"
-
-uint64_t vm_vtcr(void);
 
 #define GUEST_HCR \
 	(HCR_VM | HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO | HCR_TSC | HCR_TWI | HCR_FB | HCR_BSU_IS)

@@ -1,4 +1,5 @@
 /* Statistics on the hypervisor console (Ctrl-] s) and the VM list (Ctrl-] l). */
+#include "core/vdevs.h"
 #include "arch/arm64/arch.h"
 #include "core/page_alloc.h"
 #include "core/print.h"
@@ -25,8 +26,6 @@ static void print_vcpu(const struct vm *vm, const struct vcpu *v)
 	       (unsigned long)s->undefs_injected,
 	       (unsigned long)(timer_ticks_to_us(s->guest_ticks) / 1000));
 }
-
-void vdevs_print_stats(void);
 
 void stats_print_all(void)
 {

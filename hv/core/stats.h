@@ -28,4 +28,7 @@ struct vcpu_stats {
 };
 
 extern const char *const trap_cause_names[TRAP_NR];
+/* Ctrl-] s and l: per-vCPU counters of every VM, and the VMs' states. */
+void stats_print_all(void);
+void vm_list_print(void);
 #endif

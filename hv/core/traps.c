@@ -3,7 +3,9 @@
 #include "arch/arm64/arch.h"
 #include "arch/arm64/exc_inject.h"
 #include "drivers/gic.h"
-#include "core/hv.h"
+#include "core/entry.h"
+#include "core/vcpu.h"
+#include "core/vpsci.h"
 #include "core/hypercall.h"
 #include "arch/arm64/insn_decode.h"
 #include "core/irq.h"
@@ -320,8 +322,6 @@ void hv_handle_irq(struct trap_frame *frame)
 
 /* at.S */
 extern char guest_at_insn[], guest_at_fixup[];
-void hv_handle_sync(struct trap_frame *f);
-void hv_fatal_exception(struct trap_frame *f);
 
 /* A synchronous exception at EL2 is fatal, except on the one instruction
  * that walks a guest's page tables on its behalf: that resumes at its

@@ -57,4 +57,12 @@ struct vcpu *current_vcpu(void);
 /* On the vCPU's CPU: takes a pending PSCI CPU_ON (state RUNNING) unless its
  * VM has stopped meanwhile (state OFF); true if the vCPU is to start. */
 bool vcpu_claim_start(struct vcpu *v);
+/* This CPU's scheduler (core/run.c): idle until a vCPU is given work,
+ * start or resume one, or stop the one running here. */
+void __attribute__((noreturn)) pcpu_idle(void);
+void __attribute__((noreturn)) vcpu_start(struct vcpu *vcpu);
+/* Returns to the guest: syncs the vGIC and accounts time first. */
+void __attribute__((noreturn)) vcpu_resume(struct vcpu *vcpu);
+/* Stops the vCPU running on this CPU (it misbehaved or switched off). */
+void __attribute__((noreturn)) vcpu_halt(struct vcpu *vcpu);
 #endif

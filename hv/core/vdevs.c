@@ -1,4 +1,5 @@
 /* The emulated virtio devices of each VM, from its configuration. */
+#include "core/vdevs.h"
 #include "blk/blk_hv_backend.h"
 #include "blk/mediated.h"
 #include "core/print.h"

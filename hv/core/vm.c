@@ -4,7 +4,8 @@
 
 #include "arch/arm64/arch.h"
 #include "drivers/gic.h"
-#include "core/hv.h"
+#include "core/vcpu.h"
+#include "core/vdevs.h"
 #include "core/irq.h"
 #include "lib/lib.h"
 #include "core/percpu.h"
@@ -13,8 +14,6 @@
 #include "core/stage2.h"
 #include "console/vuart.h"
 #include "core/vpwrbtn.h"
-
-int vm_create_virtio(struct vm *vm);
 
 struct vm vms[CFG_MAX_VMS];
 unsigned nvms;

@@ -49,4 +49,9 @@ struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
 /* The VM's memory: translates [ipa, ipa+len) to a hypervisor pointer if the
  * whole range is inside one of its RAM regions; NULL otherwise. */
 void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len);
+void vm_power_off(struct vm *vm);
+int vms_create_all(void);
+void vms_start_all(void);
+/* The stage-2 translation control every VM runs with (VTCR_EL2). */
+uint64_t vm_vtcr(void);
 #endif

@@ -15,7 +15,8 @@
 #include "arch/arm64/arch.h"
 #include "arch/arm64/cache.h"
 #include "console/console.h"
-#include "core/hv.h"
+#include "core/vcpu.h"
+#include "core/vdevs.h"
 #include "core/percpu.h"
 #include "core/print.h"
 #include "core/vm.h"
@@ -26,8 +27,6 @@
 
 #define BUTTON_HOLD_MS 200     /* longer than gpio-keys' debounce */
 #define ZERO_CHUNK (2UL << 20) /* RAM zeroed between two windows for interrupts */
-
-void vm_reset_devices(struct vm *vm); /* vdevs.c */
 
 static struct vm *mvm(void)
 {

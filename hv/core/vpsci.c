@@ -2,7 +2,8 @@
  * system off/reset of their own VM. */
 #include "arch/arm64/arch.h"
 #include "drivers/gic.h"
-#include "core/hv.h"
+#include "core/stats.h"
+#include "core/vcpu.h"
 #include "core/percpu.h"
 #include "core/print.h"
 #include "arch/arm64/spinlock.h"

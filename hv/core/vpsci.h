@@ -40,4 +40,8 @@ enum psci_off_action psci_power_off_action(int vcpu_state, bool is_caller);
  * RUNNING, false if it must stay off because the VM stops. Updates
  * *state. */
 bool psci_claim_start(int *state, bool vm_running);
+struct vcpu;
+/* A guest's PSCI call (HVC/SMC with a PSCI function id); false if `fid` is
+ * not PSCI. */
+bool vpsci_handle(struct vcpu *vcpu, uint64_t fid);
 #endif

@@ -17,7 +17,7 @@
 
 #include "arch/arm64/cache.h"
 #include "console/console.h"
-#include "core/hv.h"
+#include "core/vcpu.h"
 #include "core/hypercall.h"
 #include "core/percpu.h"
 #include "core/vm.h"

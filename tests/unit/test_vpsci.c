@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "drivers/gic.h"
-#include "core/hv.h"
 #include "core/percpu.h"
 #include "lib/ratelimit.h"
 #include "arch/arm64/sysreg.h"
