@@ -1,5 +1,6 @@
 /* Synchronous exceptions from guests: MMIO emulation, hypercalls, PSCI,
  * WFI/WFE and trapped system registers. */
+#include "arch/arm64/at.h"
 #include "arch/arm64/arch.h"
 #include "arch/arm64/exc_inject.h"
 #include "drivers/gic.h"
@@ -321,7 +322,6 @@ void hv_handle_irq(struct trap_frame *frame)
 }
 
 /* at.S */
-extern char guest_at_insn[], guest_at_fixup[];
 
 /* A synchronous exception at EL2 is fatal, except on the one instruction
  * that walks a guest's page tables on its behalf: that resumes at its

@@ -2,6 +2,7 @@
  * registers are live on the CPU while it runs (vcpu_restore_el1 loads them
  * once at start), so the *_EL1 registers are written directly and the trap
  * frame is sent to the guest's vector. */
+#include "arch/arm64/at.h"
 #include "arch/arm64/exc_inject.h"
 #include "lib/ratelimit.h"
 #include "arch/arm64/sysreg.h"
@@ -9,7 +10,6 @@
 
 /* at.S: AT S1E1R of `va`, PAR_EL1 preserved; returns the resulting PAR (bit
  * 0 set if it faulted, also when the walk itself took an abort). */
-uint64_t guest_at_s1e1r(uint64_t va);
 
 #define PAR_F BIT(0)
 #define PAR_PA_MASK 0x000ffffffffff000UL
