@@ -203,13 +203,33 @@ static int pick_disk(uint32_t want)
 	return best;
 }
 
+/* Notifies are off for a disk while it has requests in flight (each
+ * completion marks it, so the pass after it looks at its queue) and on
+ * when it has none; returns the disks whose driver added requests while
+ * they were off. Lock held. */
+static uint32_t set_notifies(uint32_t looked)
+{
+	uint32_t waiting = 0;
+
+	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
+		if (!(looked & (1u << d)))
+			continue;
+		if (med.disk_slots[d])
+			virtio_blk_set_notify(med.disks[d], false);
+		else if (virtio_blk_set_notify(med.disks[d], true))
+			waiting |= 1u << d;
+	}
+	return waiting;
+}
+
 /* Moves requests of kicked disks into free slots, one per disk per turn;
  * lock held. Disks with requests left (no slot, at their cap, or out of
- * budget) stay marked for the next pass. */
-static unsigned fill_slots(void)
+ * budget) stay marked for the next pass; *again: disks to look at once
+ * more (set_notifies). */
+static unsigned fill_pass(uint32_t *again)
 {
 	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
-	uint32_t later = 0;
+	uint32_t later = 0, looked;
 	unsigned queued = 0;
 
 	uint32_t tick = __atomic_load_n(&med.ticks, __ATOMIC_RELAXED);
@@ -228,6 +248,7 @@ static unsigned fill_slots(void)
 			med.junk_budget[d] = JUNK_PER_TICK;
 		}
 	}
+	looked = want;
 	while (want) {
 		int s = free_slot(), d = pick_disk(want);
 		if (s < 0 || d < 0)
@@ -260,6 +281,25 @@ static unsigned fill_slots(void)
 		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
 	if (later) /* still marked, so no notify IPIs again: the tick must */
 		__atomic_store_n(&med.leftover, 1, __ATOMIC_SEQ_CST);
+	*again = set_notifies(looked);
+	return queued;
+}
+
+/* A pass, and one more for requests a driver added while its notifies
+ * were off; any still found after that stay marked for the tick. */
+static unsigned fill_slots(void)
+{
+	uint32_t again = 0;
+	unsigned queued = fill_pass(&again);
+
+	if (again) {
+		__atomic_or_fetch(&med.kicked, again, __ATOMIC_SEQ_CST);
+		queued += fill_pass(&again);
+	}
+	if (again) {
+		__atomic_or_fetch(&med.kicked, again, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&med.leftover, 1, __ATOMIC_SEQ_CST);
+	}
 	return queued;
 }
 
@@ -322,6 +362,9 @@ static void finish_slot(unsigned s, uint8_t status)
 	f->tag = 0;
 	med.disk_slots[f->disk]--;
 	med.completions++;
+	/* its driver was told not to notify while this disk had requests in
+	 * flight: the pass after this completion looks at its queue */
+	__atomic_or_fetch(&med.kicked, 1u << f->disk, __ATOMIC_SEQ_CST);
 	if (f->req.type == VIRTIO_BLK_T_IN)
 		virtio_blk_complete_read(&f->req, status, slot_data(s), f->req.len);
 	else

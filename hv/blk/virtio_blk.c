@@ -304,6 +304,21 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 	}
 }
 
+bool virtio_blk_set_notify(struct virtio_blk *blk, bool on)
+{
+	struct virtio_dev *dev = &blk->vdev;
+	struct virtq *vq = &dev->vq[0];
+	bool waiting = false;
+
+	spin_lock(&dev->lock);
+	if (vq->ready) {
+		virtq_set_notify(vq, on); /* with a barrier before the look at avail */
+		waiting = on && vq->avail[1] != vq->last_avail;
+	}
+	spin_unlock(&dev->lock);
+	return waiting;
+}
+
 int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_t irq,
 		      uint64_t sectors, bool read_only, const struct blk_backend_ops *backend)
 {

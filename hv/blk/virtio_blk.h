@@ -66,6 +66,11 @@ int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_
  * the queue with them cannot keep the caller here; requests for the backend
  * cost nothing here (the backend bounds them: slots). */
 int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budget);
+/* Whether the driver should notify new requests: off while the backend
+ * has requests of this disk in flight and looks at the queue again when one
+ * completes. Turning it on returns whether requests wait already (added
+ * while it was off: the caller takes them). */
+bool virtio_blk_set_notify(struct virtio_blk *blk, bool on);
 /* Copies the request's data (OUT) into dst: at most min(req->len, cap). */
 void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap);
 /* Finishes a request: status byte, used ring, interrupt if wanted; nothing

@@ -164,8 +164,9 @@ void virtq_kick_on_next(struct virtq *vq)
 
 void virtq_set_notify(struct virtq *vq, bool enable)
 {
-	if (vq->event_idx)
-		vq->used[2 + 4 * vq->num] = vq->last_avail;
+	if (vq->event_idx) /* off: an avail_event the driver has passed already */
+		vq->used[2 + 4 * vq->num] =
+			enable ? vq->last_avail : (uint16_t)(vq->last_avail - 1);
 	else
 		vq->used[0] = enable ? 0 : USED_F_NO_NOTIFY;
 	mb();

@@ -93,7 +93,8 @@ bool virtq_needs_interrupt(struct virtq *vq);
  * buffer (avail_event = its current avail idx), so what is left is not
  * stranded behind an avail_event the driver has already passed. */
 void virtq_kick_on_next(struct virtq *vq);
-/* Tells the driver whether to notify (used->flags / avail_event). */
+/* Tells the driver whether to notify (used->flags / avail_event; with
+ * event idx "off" holds until the next virtq_pop). */
 void virtq_set_notify(struct virtq *vq, bool enable);
 const char *virtq_strerror(int err);
 /* Copies `len` bytes from byte `skip` of the chain's driver-written part

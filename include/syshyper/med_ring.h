@@ -49,6 +49,24 @@ static inline int med_ring_has_room(uint32_t prod, uint32_t cons, uint32_t n)
 
 /* ---- the MVM's side (its own indices live in the area) ---- */
 
+/* Reads the oldest request's tag without taking it; its slot is < n. */
+static inline int med_req_peek(struct med_area *a, uint32_t n, uint64_t *tag)
+{
+	uint32_t prod = MED_READ_ONCE(a->req_prod), cons = a->req_cons;
+	int64_t pending = med_ring_pending(prod, cons, n);
+
+	if (pending == 0)
+		return MED_RING_EMPTY;
+	if (pending < 0)
+		return MED_RING_CORRUPT;
+	MED_RMB(); /* the entry after the index that published it */
+	uint64_t t = MED_READ_ONCE(a->req_ring[cons % n]);
+	if (MED_TAG_SLOT(t) >= n)
+		return MED_RING_CORRUPT;
+	*tag = t;
+	return MED_RING_OK;
+}
+
 /* Takes the oldest request's tag; its slot is < n. */
 static inline int med_req_take(struct med_area *a, uint32_t n, uint64_t *tag)
 {
@@ -66,6 +84,24 @@ static inline int med_req_take(struct med_area *a, uint32_t n, uint64_t *tag)
 		return MED_RING_CORRUPT;
 	*tag = t;
 	return MED_RING_OK;
+}
+
+/* Whether request `next` continues a run of requests that starts with
+ * `first` and holds run_bytes so far, so that the backend may do them as
+ * one I/O of at most max_bytes: same disk, both reads or both writes,
+ * next's first sector right after the run's end, a whole number of sectors
+ * no larger than a slot. Computed in 64 bits. */
+static inline int med_can_merge(const struct med_slot *first, uint64_t run_bytes,
+				const struct med_slot *next, uint64_t max_bytes)
+{
+	if (next->disk != first->disk || next->type != first->type ||
+	    (first->type != MED_REQ_READ && first->type != MED_REQ_WRITE))
+		return 0;
+	if (!next->len || next->len > MED_SLOT_DATA || next->len % MED_SECTOR ||
+	    run_bytes % MED_SECTOR || run_bytes + next->len > max_bytes)
+		return 0;
+	return first->sector + run_bytes / MED_SECTOR == next->sector &&
+	       next->sector >= first->sector; /* no wrap-around */
 }
 
 /* Returns a request's tag, status and the MVM side's stamps (t_irq,

@@ -2,16 +2,33 @@
  *
  * Maps the mediated area through /dev/syshyper, checks its disks against
  * /etc/syshyper/disks.conf (which file or block device, at which offset,
- * backs each disk), then serves requests: worker threads take slots from
- * req_ring, do the I/O with pread/pwrite/fdatasync/fallocate, and return
- * their tags with a status on cmp_ring in whatever order they finish (a
- * tag's generation lets the hypervisor ignore a stale completion, e.g. one
- * from before a resync); one completion hypercall
- * per batch. A write is completed only after pwrite() succeeded, so what a
- * guest was told is written is in the MVM's page cache of the backing
- * store (and on it after the guest's flush). On start it asks the
- * hypervisor to queue again every request still in flight, so a killed and
- * restarted daemon loses nothing. */
+ * backs each disk), then serves requests with a pool of worker threads.
+ *
+ * Waiting: one worker at a time (the leader) sleeps in read() on the
+ * device until the hypervisor's next service interrupt; the others sleep on
+ * a condition until there is work. A worker that finishes looks at the
+ * ring before it sleeps, so at queue depth 1 the same thread takes the
+ * interrupt, does the I/O and reports it, with no hand-off between threads.
+ *
+ * I/O: a worker takes a run of requests that continue each other (same
+ * disk, both reads or both writes, adjacent sectors: a guest's large
+ * request arrives as slots of 64 KiB) and does it as one preadv/pwritev
+ * on the slots' pages, up to 1 MiB. The backing store is opened with
+ * O_DIRECT (block devices and files that allow it): the device moves data
+ * straight between the slots and the disk, and the MVM's page cache does
+ * not grow with GVM I/O. Where O_DIRECT is refused the daemon falls back
+ * to buffered I/O on that disk (the page cache then holds its data, which
+ * FLUSH writes back).
+ *
+ * Completions: {tag, status, stamps} on cmp_ring, in whatever order they
+ * finish (a tag's generation lets the hypervisor ignore a stale one, e.g.
+ * from before a resync), then one completion hypercall; a worker that
+ * finishes while another is in the hypercall leaves its completions to it,
+ * so bursts cost one hypercall. A write is completed only when
+ * pwrite/pwritev succeeded (with O_DIRECT: the device has it; buffered: the
+ * page cache has it), a FLUSH only after fdatasync() succeeded. On start
+ * it asks the hypervisor to queue again every request still in flight, so
+ * a killed and restarted daemon loses nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,19 +41,33 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "syshyper/ioctl.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
-#define WORKERS 4
+#define WORKERS 16
+#define RUN_MAX_BYTES (1u << 20) /* one I/O for up to this many bytes of adjacent requests */
+#define RUN_MAX (RUN_MAX_BYTES / MED_SLOT_DATA)
 #define LOG(...) fprintf(stderr, "syshyperd: " __VA_ARGS__)
 
 struct backing {
-	int fd; /* -1: not configured or unusable: requests fail */
+	int fd;        /* buffered; -1: not configured or unusable: requests fail */
+	int fd_direct; /* O_DIRECT, or -1 */
+	int direct_ok; /* atomic: 0 once O_DIRECT I/O was refused */
 	unsigned long long offset, size;
 	int read_only;
+};
+
+/* A run of requests done as one I/O. */
+struct run {
+	unsigned n;
+	uint64_t tag[RUN_MAX];
+	struct med_slot slot[RUN_MAX];
+	struct med_cmp times[RUN_MAX];
+	int status;
 };
 
 static struct med_area *area;
@@ -44,7 +75,10 @@ static int dev_fd;
 static struct backing disks[MED_MAX_DISKS];
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_cond = PTHREAD_COND_INITIALIZER;
-static unsigned busy_workers;
+static int leader;          /* a worker waits in read() for the interrupt */
+static unsigned idle;       /* workers waiting on work_cond */
+static unsigned unreported; /* completions given but not yet announced */
+static int reporting;       /* a worker is in the completion hypercall */
 
 static unsigned long long disk_bytes(int fd)
 {
@@ -68,7 +102,7 @@ static void load_config(const char *path)
 	FILE *f = fopen(path, "r");
 
 	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
-		disks[i].fd = -1;
+		disks[i].fd = disks[i].fd_direct = -1;
 	if (!f) {
 		LOG("cannot read %s: %s\n", path, strerror(errno));
 		return;
@@ -102,10 +136,13 @@ static void load_config(const char *path)
 			LOG("disk %u: cannot open %s: %s\n", idx, file, strerror(errno));
 			continue;
 		}
+		b->fd_direct = open(file, (b->read_only ? O_RDONLY : O_RDWR) | O_DIRECT);
+		b->direct_ok = b->fd_direct >= 0;
 		unsigned long long total = disk_bytes(b->fd);
 		b->size = total > b->offset ? total - b->offset : 0;
-		LOG("disk %u: %s offset %llu, %llu MiB%s\n", idx, file, b->offset, b->size >> 20,
-		    b->read_only ? ", read-only" : "");
+		LOG("disk %u: %s offset %llu, %llu MiB%s, %s\n", idx, file, b->offset,
+		    b->size >> 20, b->read_only ? ", read-only" : "",
+		    b->direct_ok ? "direct I/O" : "buffered I/O");
 	}
 	fclose(f);
 }
@@ -125,37 +162,81 @@ static void check_disks(void)
 			    "requests fail\n",
 			    i, d->name, disks[i].size, need);
 			close(disks[i].fd);
-			disks[i].fd = -1;
+			if (disks[i].fd_direct >= 0)
+				close(disks[i].fd_direct);
+			disks[i].fd = disks[i].fd_direct = -1;
 		} else {
 			disks[i].size = need;
 		}
 	}
 }
 
-static int full_io(int fd, unsigned char *buf, size_t len, off_t off, int write)
+/* The whole of iov (cnt entries, advanced in place) at off, in as many
+ * calls as it takes; -1 with errno on failure. */
+static int full_iov(int fd, struct iovec *iov, int cnt, off_t off, int write)
 {
-	while (len) {
-		ssize_t n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+	for (;;) {
+		while (cnt > 0 && !iov->iov_len) {
+			iov++;
+			cnt--;
+		}
+		if (!cnt)
+			return 0;
+		ssize_t n = write ? pwritev(fd, iov, cnt, off) : preadv(fd, iov, cnt, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* past the end */
 			return -1;
-		buf += n;
-		len -= (size_t)n;
+		}
 		off += n;
+		while (n > 0 && cnt > 0) { /* the kernel moved n <= what iov holds */
+			size_t done = (size_t)n < iov->iov_len ? (size_t)n : iov->iov_len;
+			iov->iov_base = (char *)iov->iov_base + done;
+			iov->iov_len -= done;
+			n -= (ssize_t)done;
+			if (!iov->iov_len) {
+				iov++;
+				cnt--;
+			}
+		}
 	}
-	return 0;
+}
+
+/* Reads or writes iov at off of backing b: O_DIRECT while the kernel takes
+ * it, else buffered (a module that maps the area as PFNs, or a file system
+ * without O_DIRECT, refuses it with EINVAL or EFAULT: from then on that
+ * disk is buffered). */
+static int backing_io(struct backing *b, const struct iovec *iov, int cnt, off_t off, int write)
+{
+	struct iovec v[RUN_MAX];
+
+	if (cnt < 1 || (unsigned)cnt > RUN_MAX)
+		return -1;
+	if (__atomic_load_n(&b->direct_ok, __ATOMIC_RELAXED)) {
+		memcpy(v, iov, sizeof(*iov) * (size_t)cnt);
+		if (!full_iov(b->fd_direct, v, cnt, off, write))
+			return 0;
+		if (errno != EINVAL && errno != EFAULT)
+			return -1;
+		if (__atomic_exchange_n(&b->direct_ok, 0, __ATOMIC_RELAXED))
+			LOG("direct I/O refused (%s): buffered from now on\n", strerror(errno));
+	}
+	memcpy(v, iov, sizeof(*iov) * (size_t)cnt);
+	return full_iov(b->fd, v, cnt, off, write);
 }
 
 static int zero_range(struct backing *b, off_t off, size_t len, int discard)
 {
-	static const unsigned char zeros[65536];
+	static const unsigned char zeros[65536] __attribute__((aligned(4096)));
 
 	if (discard && !fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
 		return 0;
 	while (len) {
 		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-		if (full_io(b->fd, (unsigned char *)zeros, n, off, 1))
+		struct iovec v = {(void *)zeros, n};
+		if (backing_io(b, &v, 1, off, 1))
 			return -1;
 		off += n;
 		len -= n;
@@ -163,14 +244,21 @@ static int zero_range(struct backing *b, off_t off, size_t len, int discard)
 	return 0;
 }
 
-/* One request. The slot's fields are the hypervisor's; data is the slot's
- * MED_SLOT_DATA bytes. */
-static int serve(const struct med_slot *s, unsigned char *data)
+/* Whether [sector, + len bytes) lies in backing b. */
+static int in_range(const struct backing *b, uint64_t sector, uint64_t len)
+{
+	uint64_t start = sector * MED_SECTOR;
+
+	return sector <= b->size / MED_SECTOR && start <= b->size && len <= b->size - start;
+}
+
+/* One request that is not part of a read/write run. The slot's fields are
+ * the hypervisor's; data is the slot's MED_SLOT_DATA bytes. */
+static int serve_one(const struct med_slot *s, unsigned char *data)
 {
 	if (s->disk >= MED_MAX_DISKS || disks[s->disk].fd < 0)
 		return MED_S_IOERR;
 	struct backing *b = &disks[s->disk];
-	unsigned long long start = s->sector * MED_SECTOR;
 	int writes = s->type == MED_REQ_WRITE || s->type == MED_REQ_DISCARD ||
 		     s->type == MED_REQ_WRITE_ZEROES;
 
@@ -179,15 +267,15 @@ static int serve(const struct med_slot *s, unsigned char *data)
 	if ((s->type == MED_REQ_READ || s->type == MED_REQ_WRITE) && s->len > MED_SLOT_DATA)
 		return MED_S_IOERR;
 	if (s->type != MED_REQ_FLUSH && s->type != MED_REQ_GET_ID &&
-	    (s->sector > b->size / MED_SECTOR || start > b->size || s->len > b->size - start))
+	    !in_range(b, s->sector, s->len))
 		return MED_S_IOERR;
-	off_t off = (off_t)(b->offset + start);
+	off_t off = (off_t)(b->offset + s->sector * MED_SECTOR);
+	struct iovec v = {data, s->len};
 	switch (s->type) {
 	case MED_REQ_READ:
-		return full_io(b->fd, data, s->len, off, 0) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_WRITE:
-		return full_io(b->fd, data, s->len, off, 1) ? MED_S_IOERR : MED_S_OK;
-	case MED_REQ_FLUSH:
+		return backing_io(b, &v, 1, off, s->type == MED_REQ_WRITE) ? MED_S_IOERR : MED_S_OK;
+	case MED_REQ_FLUSH: /* also what went around the page cache: the device's cache */
 		return fdatasync(b->fd) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_DISCARD:
 	case MED_REQ_WRITE_ZEROES:
@@ -196,6 +284,31 @@ static int serve(const struct med_slot *s, unsigned char *data)
 	default:
 		return MED_S_UNSUPP;
 	}
+}
+
+/* A run of adjacent reads or writes (r->n > 1, checked by med_can_merge)
+ * as one I/O; any failure fails them all (the guest retries or reports). */
+static int serve_run(const struct run *r)
+{
+	const struct med_slot *first = &r->slot[0];
+	struct iovec v[RUN_MAX];
+	uint64_t bytes = 0;
+
+	if (first->disk >= MED_MAX_DISKS || disks[first->disk].fd < 0)
+		return MED_S_IOERR;
+	struct backing *b = &disks[first->disk];
+	if (first->type == MED_REQ_WRITE && b->read_only)
+		return MED_S_IOERR;
+	for (unsigned i = 0; i < r->n; i++) {
+		v[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
+		v[i].iov_len = r->slot[i].len;
+		bytes += r->slot[i].len;
+	}
+	if (!in_range(b, first->sector, bytes))
+		return MED_S_IOERR;
+	off_t off = (off_t)(b->offset + first->sector * MED_SECTOR);
+	return backing_io(b, v, (int)r->n, off, first->type == MED_REQ_WRITE) ? MED_S_IOERR
+									      : MED_S_OK;
 }
 
 /* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
@@ -218,40 +331,126 @@ static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
 	return irq >= t_queued && irq <= t_pickup ? irq : t_pickup;
 }
 
-/* Workers take tags from req_ring and give back {tag, status}: the tag
- * tells the hypervisor which use of the slot this completion is for. */
+/* Takes the next request and the ones queued right after it that continue
+ * it; lock held. Returns a med_ring result. */
+static int take_run(struct run *r)
+{
+	uint32_t n = area->nslots;
+	uint64_t tag, bytes;
+	int res = med_req_take(area, n, &tag);
+
+	if (res != MED_RING_OK)
+		return res;
+	r->n = 1;
+	r->tag[0] = tag;
+	r->slot[0] = area->slots[MED_TAG_SLOT(tag)];
+	bytes = r->slot[0].len;
+	if (r->slot[0].len > MED_SLOT_DATA || r->slot[0].len % MED_SECTOR)
+		return MED_RING_OK; /* served alone (and refused there) */
+	while (r->n < RUN_MAX && med_req_peek(area, n, &tag) == MED_RING_OK) {
+		struct med_slot next = area->slots[MED_TAG_SLOT(tag)];
+		if (!med_can_merge(&r->slot[0], bytes, &next, RUN_MAX_BYTES))
+			break;
+		area->req_cons++; /* taken: it was the entry med_req_peek read */
+		r->tag[r->n] = tag;
+		r->slot[r->n++] = next;
+		bytes += next.len;
+	}
+	return MED_RING_OK;
+}
+
+static void serve(struct run *r)
+{
+	uint64_t pickup = counter();
+
+	for (unsigned i = 0; i < r->n; i++) {
+		r->times[i].t_pickup = pickup;
+		r->times[i].t_irq = announced_at(r->slot[i].t_queued, pickup);
+	}
+	r->status =
+		r->n > 1 ? serve_run(r)
+			 : serve_one(&r->slot[0], MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[0])));
+	uint64_t done = counter();
+	for (unsigned i = 0; i < r->n; i++)
+		r->times[i].t_done = done;
+}
+
+/* Gives the run's completions and announces them; lock held (dropped
+ * around the hypercall). One worker at a time makes the hypercall and goes
+ * on while others added completions meanwhile. */
+static void report(const struct run *r)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (med_cmp_give_timed(area, area->nslots, r->tag[i], r->status, &r->times[i]) !=
+		    MED_RING_OK)
+			LOG("completion ring full: slot %u waits for a resync\n",
+			    MED_TAG_SLOT(r->tag[i]));
+	unreported += r->n;
+	if (reporting)
+		return;
+	reporting = 1;
+	while (unreported) {
+		unreported = 0;
+		pthread_mutex_unlock(&ring_lock);
+		ioctl(dev_fd, SYSHYPER_IOC_COMPLETE);
+		pthread_mutex_lock(&ring_lock);
+	}
+	reporting = 0;
+}
+
+/* Waits for work; lock held. The leader sleeps in read() until the next
+ * service interrupt (one since the last read returns at once), the others
+ * on work_cond. */
+static void wait_for_work(void)
+{
+	if (!leader) {
+		unsigned long long count;
+		leader = 1;
+		pthread_mutex_unlock(&ring_lock);
+		if (read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
+			LOG("read: %s\n", strerror(errno));
+			usleep(10000);
+		}
+		pthread_mutex_lock(&ring_lock);
+		leader = 0;
+		if (idle) /* someone must wait for the next interrupt */
+			pthread_cond_signal(&work_cond);
+		return;
+	}
+	idle++;
+	pthread_cond_wait(&work_cond, &ring_lock);
+	idle--;
+}
+
 static void *worker(void *arg)
 {
+	struct run *r = malloc(sizeof(*r));
+
 	(void)arg;
+	if (!r) {
+		LOG("out of memory\n");
+		return NULL;
+	}
 	pthread_mutex_lock(&ring_lock);
 	for (;;) {
-		uint64_t tag;
-		int r = med_req_take(area, area->nslots, &tag);
-		if (r == MED_RING_EMPTY) {
-			pthread_cond_wait(&work_cond, &ring_lock);
+		int res = take_run(r);
+		if (res == MED_RING_EMPTY) {
+			wait_for_work();
 			continue;
 		}
-		if (r != MED_RING_OK) {
+		if (res != MED_RING_OK) {
 			LOG("request ring corrupt (prod %u cons %u): resync\n", area->req_prod,
 			    area->req_cons);
 			ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
 			continue;
 		}
-		busy_workers++;
+		uint64_t more;
+		if (idle && med_req_peek(area, area->nslots, &more) == MED_RING_OK)
+			pthread_cond_signal(&work_cond); /* another worker for the rest */
 		pthread_mutex_unlock(&ring_lock);
-		struct med_cmp times = {.t_pickup = counter()};
-		uint32_t slot = MED_TAG_SLOT(tag);
-		struct med_slot s = area->slots[slot];
-		times.t_irq = announced_at(s.t_queued, times.t_pickup);
-		int status = serve(&s, MED_SLOT_DATA_PTR(area, slot));
-		times.t_done = counter();
+		serve(r);
 		pthread_mutex_lock(&ring_lock);
-		busy_workers--;
-		if (med_cmp_give_timed(area, area->nslots, tag, status, &times) != MED_RING_OK)
-			LOG("completion ring full: slot %u waits for a resync\n", slot);
-		/* the last worker of a batch tells the hypervisor once */
-		if (busy_workers == 0 && area->req_prod == area->req_cons)
-			ioctl(dev_fd, SYSHYPER_IOC_COMPLETE);
+		report(r);
 	}
 	return NULL;
 }
@@ -296,14 +495,6 @@ int main(int argc, char **argv)
 	for (int i = 0; i < WORKERS; i++)
 		pthread_create(&t, NULL, worker, NULL);
 	LOG("serving %u disk(s) with %d workers\n", area->ndisks, WORKERS);
-	for (;;) {
-		unsigned long long count;
-		if (read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
-			LOG("read: %s\n", strerror(errno));
-			return 1;
-		}
-		pthread_mutex_lock(&ring_lock);
-		pthread_cond_broadcast(&work_cond);
-		pthread_mutex_unlock(&ring_lock);
-	}
+	pthread_join(t, NULL);
+	return 1;
 }

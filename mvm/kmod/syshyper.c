@@ -103,13 +103,22 @@ static __poll_t dev_poll(struct file *f, poll_table *wait)
 	return (u64)atomic64_read(&irq_count) != *seen ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/* The area's pages are mapped as the ordinary pages they are (not as a
+ * PFN range), so the daemon's O_DIRECT I/O can pin them and the disk moves
+ * data straight to and from the slots. */
 static int dev_mmap(struct file *f, struct vm_area_struct *vma)
 {
-	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long size = vma->vm_end - vma->vm_start, off;
+	int err;
 
 	if (vma->vm_pgoff || size > MED_AREA_SIZE)
 		return -EINVAL;
-	return remap_pfn_range(vma, vma->vm_start, area_pa >> PAGE_SHIFT, size, vma->vm_page_prot);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		err = vm_insert_page(vma, vma->vm_start + off, virt_to_page((char *)area + off));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static long ioctl_hvc(void __user *arg)

@@ -194,6 +194,39 @@ static void test_stage_times_add_up_and_hostile_stamps_do_not(void **state)
 	assert_int_equal(A()->stage_rejected, 1);
 }
 
+static uint16_t avail_event(struct gmm_gvm *g)
+{
+	volatile uint16_t *used = gmm_ptr(g, GMM_USED_IPA);
+	return used[2 + 4 * GMM_QSZ];
+}
+
+/* With event idx, a disk's driver is told not to notify while the disk has
+ * requests in flight (its avail_event stays behind what it published):
+ * the pass after each completion takes what it added meanwhile, with no
+ * notify and no IPI; with nothing in flight notifies are on again. */
+static void test_notifies_off_while_in_flight(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	assert_true(gmm_driver_init(g, VIRTIO_F_RING_EVENT_IDX) & VIRTIO_STATUS_DRIVER_OK);
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(A()->req_prod, 1);
+	/* vring_need_event(avail_event, new 2, old 1) is false: no notify */
+	assert_int_equal(avail_event(g), 0);
+	submit(g, 1, VIRTIO_BLK_T_IN, 8, 4096); /* not notified, as the driver would */
+	assert_int_equal(mvm_serve_all(), 1);   /* request 0; its completion's pass takes 1 */
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(A()->req_prod, 2);
+	assert_int_equal(avail_event(g), 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(gmm_used_idx(g), 2);
+	assert_int_equal(avail_event(g), 2); /* nothing in flight: on */
+	assert_int_equal(gmm.sgis, 1);       /* only the first request cost an IPI */
+	assert_int_equal(status_of(g, 1), VIRTIO_BLK_S_OK);
+}
+
 /* Finding 1 through the mediated path: the 4 GiB + 512 write never reaches
  * a slot (it used to be copied whole into the 64 KiB slot). */
 static void test_oversized_chain_never_reaches_a_slot(void **state)
@@ -639,6 +672,7 @@ int main(int argc, char **argv)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_write_then_read_end_to_end),
 		T(test_stage_times_add_up_and_hostile_stamps_do_not),
+		T(test_notifies_off_while_in_flight),
 		T(test_oversized_chain_never_reaches_a_slot),
 		T(test_area_layout_fields_are_not_trusted),
 		T(test_self_answered_flood_is_bounded),
