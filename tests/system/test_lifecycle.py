@@ -287,7 +287,8 @@ def lifecycle_panic():
 
 # Counts the lines of the VM's RAM holding the marker, read through
 # /proc/kcore's RAM segments (their p_paddr is the physical address): the
-# marker is typed as a bracket expression, so the scan does not find itself.
+# marker is typed as a bracket expression, so the scan does not find itself;
+# runs of zero bytes become one line break (grep's lines stay short).
 KSCAN = r"""kscan() {
   k=/proc/kcore; u() { od -An -t u$1 -j $2 -N $1 $k | tr -d ' '; }
   phoff=$(u 8 32); phnum=$(u 2 56); i=0; hits=0; segs=0
@@ -298,7 +299,7 @@ KSCAN = r"""kscan() {
     [ ${#pa} -le 12 ] && [ $pa -ge 1073741824 ] && [ $pa -lt 1610612736 ] || continue
     segs=$((segs + 1))
     n=$(dd if=$k bs=65536 skip=$((off / 65536)) count=$((sz / 65536)) 2>/dev/null |
-        grep -c 'SYSHYPER-LEFT-[B]EHIND')
+        tr -s '\000' '\n' | grep -c 'SYSHYPER-LEFT-[B]EHIND')
     hits=$((hits + n))
   done
   echo "kscan: $segs segments, $hits hits"
