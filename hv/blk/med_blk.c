@@ -558,6 +558,17 @@ static void print_stages(void)
 		       (unsigned long)med.stage_rejected);
 }
 
+unsigned mediated_slots_in_flight(void)
+{
+	unsigned n = 0;
+
+	spin_lock(&med.lock);
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+		n += med.slot[s].tag != 0;
+	spin_unlock(&med.lock);
+	return n;
+}
+
 void mediated_print_stats(void)
 {
 	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",

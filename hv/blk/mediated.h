@@ -14,6 +14,8 @@ void mediated_work(void);
 /* Every CPU's hypervisor tick: resumes a pass that stopped on its budget. */
 void mediated_tick(void);
 void mediated_print_stats(void);
+/* Slots holding a request (at the MVM or waiting for it). */
+unsigned mediated_slots_in_flight(void);
 /* HC_MED_* hypercalls from the MVM. */
 int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2);
 #ifdef HOST_UNIT_TEST

@@ -1,6 +1,7 @@
 /* Statistics on the hypervisor console (Ctrl-] s) and the VM list (Ctrl-] l). */
 #include "core/vdevs.h"
 #include "arch/arm64/arch.h"
+#include "blk/mediated.h"
 #include "core/page_alloc.h"
 #include "core/print.h"
 #include "core/stats.h"
@@ -35,7 +36,8 @@ void stats_print_all(void)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);
 	/* a resource counter that must come back to its value after VMs stop */
-	printk("hypervisor: free pages %lu\n", (unsigned long)palloc_free_pages());
+	printk("hypervisor: free pages %lu, mediated slots in flight %u\n",
+	       (unsigned long)palloc_free_pages(), mediated_slots_in_flight());
 	vdevs_print_stats();
 }
 
