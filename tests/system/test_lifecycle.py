@@ -122,22 +122,23 @@ def wait_bg(con, vm, name, timeout):
 
 
 def hv_counters(con):
-    """The hypervisor's resource counters (free memory, mediated slots…) from
-    its statistics print (Ctrl-] s): every 'NAME N' pair of its lines that
-    are not per-vCPU, per-device or per-port traffic."""
+    """The hypervisor's resource counters from its statistics print (Ctrl-] s):
+    the 'hypervisor: NAME N, ...' line (free pages) and any count of mediated
+    slots or requests in flight."""
     start = mark(con)
     con.send(ESC + "s")
+    expect_after(con, start, r"^\[hv\] hypervisor: free pages \d+", 30)
     expect_after(con, start, r"^\[hv\] mediated: kicks", 30)
-    time.sleep(1)
     with con.cond:
         text = con.buf[start:]
     counters = {}
     for line in text.split("\n"):
-        m = re.match(r"^\[hv\] (?:hv|hypervisor|memory|mediated)[: ](.*)$", line)
-        if not m or "kicks" in line or "completions" in line:
+        m = re.match(r"^\[hv\] (hypervisor|mediated): (.*)$", line)
+        if not m or (m.group(1) == "mediated" and not re.search(r"slot|in flight", line)):
             continue
-        for k, v in re.findall(r"([a-z][\w -]*?) (\d+)", m.group(1)):
-            counters[k.strip()] = int(v)
+        for k, v in re.findall(r"([a-z][\w -]*?) (\d+)", m.group(2)):
+            counters[f"{m.group(1)} {k.strip()}"] = int(v)
+    assert counters, f"no hypervisor counters in: {text[-2000:]!r}"
     return counters
 
 
