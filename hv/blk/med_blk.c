@@ -406,7 +406,6 @@ static int64_t complete(void)
 {
 	struct med_area *a;
 	int64_t ret = HC_OK;
-	uint64_t t_complete = med_now();
 
 	spin_lock(&med.lock);
 	a = med.area;
@@ -415,6 +414,8 @@ static int64_t complete(void)
 		return HC_ERR_INVALID;
 	}
 	uint32_t prod = READ_ONCE(a->cmp_prod);
+	/* after the index: an entry published by then was stamped done by then */
+	uint64_t t_complete = med_now();
 	int64_t pending = med_ring_pending(prod, med.cmp_cons, MED_MAX_SLOTS);
 	if (pending < 0) {
 		med.bad_completions++;
