@@ -24,8 +24,10 @@ static bool mmio(struct vcpu *vcpu, struct mmio_access *acc, void *dev)
 	bool raise = false;
 
 	(void)vcpu;
-	if (acc->width != 4 || (off & 3))
-		return false; /* the PL061's registers are 32-bit */
+	/* 32-bit registers; Linux's gpio-pl061 reads and writes their low byte
+	 * (readb/writeb), the AMBA bus reads the IDs with readl */
+	if ((acc->width != 4 && acc->width != 1) || (off & 3))
+		return false;
 	spin_lock(&b->lock);
 	if (acc->write)
 		raise = pl061_write(&b->regs, off, (uint32_t)acc->value);
