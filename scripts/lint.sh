@@ -36,7 +36,7 @@ for f in $(git ls-files 'hv/*.c'); do
 done
 for f in $(git ls-files 'mvm/cli/*.c' 'mvm/daemon/*.c' 'mvm/tools/*.c' 'tools/cfgc/*.c'); do
 	case $f in
-	tools/*) cc="${CC:-cc} -Ihv -Ihv/platform/$PLATFORM/include" ;;
+	tools/*) cc="${CC:-cc} -Ihv -Ihv/platform/$PLATFORM/include -Iinclude" ;;
 	*) cc="${CROSS}gcc -Iinclude" ;;
 	esac
 	$cc -std=gnu11 -O2 -Wall -Wextra $EXTRA -fsyntax-only "$f" ||

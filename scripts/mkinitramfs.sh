@@ -11,13 +11,22 @@
 #   scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...]
 # SRC:DEST adds a file (made executable), e.g. a script as etc/autorun.sh.
 # EXTRA_MODULES="a b" adds modules. Needs scripts/fetch-guest.sh first.
+#
+#   scripts/mkinitramfs.sh --append OUT BASE [SRC:DEST[:MODE] | =TARGET:DEST ...]
+# OUT is BASE (a built initramfs, untouched) followed by an uncompressed
+# cpio archive of the given files (MODE: octal, default 755) and symbolic
+# links (DEST -> TARGET); Linux unpacks both. The files a VM's
+# configuration adds (tools/cfgc's make fragment: a GVM's images in the
+# MVM, make run's script) cost no recompression of the base, and files
+# that are compressed already are not compressed twice.
 set -eu
 cd "$(dirname "$0")/.."
 GUEST=.cache/guest
 ROOT=$GUEST/root
 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
 MVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console bridge stp llc tun"
-GVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console"
+# gpio_keys, evdev: the power button the hypervisor gives every GVM
+GVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console gpio_keys evdev"
 TOOLS="usr/bin/fio usr/bin/iperf3"
 
 die() {
@@ -26,7 +35,8 @@ die() {
 }
 
 usage() {
-	die "usage: scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...]"
+	die "usage: scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...] |" \
+		"--append OUT BASE [SRC:DEST[:MODE] | =TARGET:DEST ...]"
 }
 
 # ---------------------------------------------------------------- modules
@@ -163,8 +173,59 @@ write_archive() {
 	mv "$OUT.tmp.$$" "$OUT"
 }
 
+# ---------------------------------------------------------------- append
+stage_append() { # SRC:DEST[:MODE] or =TARGET:DEST
+	local spec=$1 src dest mode
+	if [ "${spec#=}" != "$spec" ]; then
+		src=${spec#=}
+		dest=${src#*:}
+		src=${src%%:*}
+		[ -n "$src" ] && [ -n "$dest" ] || die "link '$spec' is not =TARGET:DEST"
+		mkdir -p "$WORK/$(dirname "$dest")"
+		ln -s "$src" "$WORK/$dest"
+		return
+	fi
+	IFS=: read -r src dest mode <<<"$spec"
+	[ -n "$src" ] && [ -n "$dest" ] || die "extra file '$spec' is not SRC:DEST[:MODE]"
+	[ -f "$src" ] || die "extra file $src not found"
+	mkdir -p "$WORK/$(dirname "$dest")"
+	cp "$src" "$WORK/$dest"
+	chmod "${mode:-755}" "$WORK/$dest"
+}
+
+# BASE, zero-padded to 512 bytes (the kernel looks for the next archive at a
+# 4-byte boundary), then the files as a plain newc archive.
+append_main() {
+	local base spec mib
+	[ $# -ge 2 ] || usage
+	OUT=$1 base=$2
+	shift 2
+	[ -f "$base" ] || die "base initramfs $base not found"
+	WORK=$(mktemp -d)
+	trap 'rm -rf "$WORK"' EXIT
+	mkdir -p "$(dirname "$OUT")"
+	for spec in "$@"; do stage_append "$spec"; done
+	{
+		cat "$base"
+		head -c $(((512 - $(stat -c %s "$base") % 512) % 512)) /dev/zero
+		if [ $# -gt 0 ]; then
+			find "$WORK" -exec touch -h -d @0 {} +
+			(cd "$WORK" && find . -mindepth 1 | LC_ALL=C sort |
+				cpio -o -H newc -R 0:0 --reproducible --quiet)
+		fi
+	} >"$OUT.tmp.$$" || die "could not write $OUT"
+	mv "$OUT.tmp.$$" "$OUT"
+	mib=$(awk -v b="$(stat -c %s "$OUT")" 'BEGIN { printf "%.1f", b / 1048576 }')
+	echo "mkinitramfs: $OUT ($mib MiB: $base + $# file(s))"
+}
+
 main() {
 	local m extra mib tools="no fio/iperf3"
+	if [ "${1:-}" = --append ]; then
+		shift
+		append_main "$@"
+		return
+	fi
 	[ $# -ge 2 ] || usage
 	OUT=$1 ROLE=$2
 	shift 2

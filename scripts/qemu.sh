@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # Boots the sysHyper image with its VMs on QEMU virt.
 #   scripts/qemu.sh GIC [extra QEMU args...]
-# The images must be built (make run / make test build them). The console
-# (hypervisor log and every VM's output, prefixed) is on stdio.
+# The images must be built (make run / make test build them). What QEMU
+# places and attaches comes from the configuration, through the argument
+# files tools/cfgc wrote beside the image: qemu-loader.args (the preloaded
+# images) and qemu-devices.args (CPUs, RAM, the board's disks and NIC).
+# The console (hypervisor log and every VM's output, prefixed) is on stdio.
 set -eu
 gic=${1:-3}
 shift || true
 build=${BUILD:-build}
-hv=${HV_DIR:-$build/gicv$gic} # HV_DIR: a test configuration's image (tests/guests/guests.mk)
-for f in "$hv/syshyper.elf" "$hv/qemu-loader.args" "$build/disk.img" "$build/hvdisk.img"; do
-	[ -e "$f" ] || { echo "qemu.sh: $f is missing: run 'make run' or 'make GIC=$gic hv'" >&2; exit 1; }
+hv=${HV_DIR:-$build/gicv$gic} # HV_DIR: another configuration's image (make run CONFIG=...)
+for f in "$hv/syshyper.elf" "$hv/qemu-loader.args" "$hv/qemu-devices.args"; do
+	[ -e "$f" ] || { echo "qemu.sh: $f is missing: run 'make run' or 'make GIC=$gic qemu-deps'" >&2; exit 1; }
 done
 mapfile -t loader < "$hv/qemu-loader.args"
+mapfile -t devices < "$hv/qemu-devices.args"
+for a in "${devices[@]}"; do
+	case $a in
+	file=*)
+		f=${a#file=}
+		f=${f%%,if=*}
+		[ -e "$f" ] || { echo "qemu.sh: disk $f is missing: run 'make GIC=$gic qemu-deps'" >&2; exit 1; }
+		;;
+	esac
+done
 exec qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version="$gic" -cpu cortex-a57 -smp 4 -m 2G \
+	-M virt,virtualization=on,gic-version="$gic" -cpu cortex-a57 \
 	-nographic -no-reboot \
 	-kernel "$hv/syshyper.elf" "${loader[@]}" \
 	-global virtio-mmio.force-legacy=false \
-	-drive file="$build/disk.img",if=none,format=raw,id=disk0 \
-	-device virtio-blk-device,drive=disk0 \
-	-netdev user,id=net0 -device virtio-net-device,netdev=net0 \
-	-drive file="$build/hvdisk.img",if=none,format=raw,id=disk1 \
-	-device virtio-blk-device,drive=disk1,bus=virtio-mmio-bus.7 \
+	"${devices[@]}" \
 	"$@"

@@ -1,8 +1,8 @@
 # Bare-metal test guests (tests/guests/README.md), included by the top Makefile.
 #
 #   tests/guests/NAME.c + lib/          -> build/guests/NAME.bin (raw image, linked at 0x40200000)
-#   guest.dts + NAME-slots.dtsi         -> build/guests/NAME-gicv{2,3}.dtb
-#   configs/test-NAME.cfg               -> build/test-NAME-gicv{2,3}/syshyper.elf + qemu-loader.args
+#   configs/test-NAME.cfg               -> build/test-NAME-gicv{2,3}/: syshyper.elf, QEMU's
+#                                          arguments, the VMs' device trees (tools/cfgc)
 #
 # A test configuration gets its own hypervisor build directory, so the default
 # build/gicvN/ image is never overwritten; scripts/qemu.sh boots it with
@@ -39,34 +39,16 @@ $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/$(GUEST_DIR)/%.c.o $(GUEST_LIB_OBJS) $(GUES
 $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
 	$(CROSS)objcopy -O binary $< $@
 
-# $(GUEST_OUT)/NAME-gicvN.dtb from guest.dts and NAME-slots.dtsi
-define guest_dtb_rule
-$(GUEST_OUT)/$(1)-gicv$(2).dtb: $(GUEST_DIR)/guest.dts $(GUEST_DIR)/$(1)-slots.dtsi \
-		mvm/dts/vm-common.dtsi | $(HOST_STAMP)
-	@mkdir -p $$(dir $$@)
-	cpp -P -nostdinc -undef -x assembler-with-cpp -Imvm/dts -I$(GUEST_DIR) -DGIC_VERSION=$(2) \
-		-DSLOTS_DTSI='"$(1)-slots.dtsi"' $$< > $$@.dts
-	dtc -q -I dts -O dtb -o $$@ $$@.dts
-
-# configs/test-NAME.cfg names the guest's image and DTB: rebuild its config when they change.
-$(BUILD)/test-$(1)-gicv$(2)/config.c $(BUILD)/test-$(1)-gicv$(2)/qemu-loader.args: \
-		$(GUEST_OUT)/$(1).bin $(GUEST_OUT)/$(1)-gicv$(2).dtb configs/test-$(1).cfg
-endef
-$(foreach g,$(GUEST_NAMES),$(foreach v,2 3,$(eval $(call guest_dtb_rule,$(g),$(v)))))
-
 .PHONY: guests test-configs
-guests: $(foreach g,$(GUEST_NAMES),$(GUEST_OUT)/$(g).bin $(GUEST_OUT)/$(g)-gicv2.dtb \
-	$(GUEST_OUT)/$(g)-gicv3.dtb)
+guests: $(foreach g,$(GUEST_NAMES),$(GUEST_OUT)/$(g).bin)
 
 # The hypervisor built for each test configuration (GIC=3 only: the system
-# tests boot them on GICv3). A sub-make with HV_BUILD and CONFIG overridden.
+# tests boot them on GICv3). A sub-make with CONFIG overridden builds into
+# $(BUILD)/test-NAME-gicvN/ (the top Makefile's HV_BUILD).
 test-configs: guests $(HOST_STAMP)
-	@$(foreach g,$(GUEST_NAMES),$(MAKE) -s GIC=3 HV_BUILD=$(BUILD)/test-$(g)-gicv3 \
-		CONFIG=configs/test-$(g).cfg $(BUILD)/test-$(g)-gicv3/syshyper.elf \
-		$(BUILD)/test-$(g)-gicv3/qemu-loader.args &&) true
-	@$(foreach g,$(GUEST_NAMES_GIC2),$(MAKE) -s GIC=2 HV_BUILD=$(BUILD)/test-$(g)-gicv2 \
-		CONFIG=configs/test-$(g).cfg $(BUILD)/test-$(g)-gicv2/syshyper.elf \
-		$(BUILD)/test-$(g)-gicv2/qemu-loader.args &&) true
+	@$(foreach g,$(GUEST_NAMES),$(MAKE) -s GIC=3 CONFIG=configs/test-$(g).cfg qemu-deps &&) true
+	@$(foreach g,$(GUEST_NAMES_GIC2),$(MAKE) -s GIC=2 CONFIG=configs/test-$(g).cfg qemu-deps &&) \
+		true
 
 system-test: test-configs
 

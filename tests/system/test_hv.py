@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from test_hostile import hostile_guest_scenario  # noqa: E402
 from test_conform import ALL as conform_scenarios  # noqa: E402
+from test_layout import ALL as layout_scenarios  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "build")
@@ -314,6 +315,6 @@ if __name__ == "__main__":
     # which the scenarios after it would boot (make rebuilds it on its next run)
     ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario, big_direct_writes_scenario,
            two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
-           hostile_guest_scenario] + conform_scenarios + [script_scenario]
+           hostile_guest_scenario] + conform_scenarios + layout_scenarios + [script_scenario]
     chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]
     sys.exit(harness.main(chosen))

@@ -35,6 +35,8 @@ struct qemu_dev {
 	uint32_t slot; /* virtio-mmio slot */
 	enum qemu_backing kind;
 	char file[MAX_PATH]; /* QB_DISK: the raw image */
+	int line;            /* where it was given, and as which field */
+	char field[FIELD_LEN];
 };
 
 /* What the build knows of a VM beyond struct cfg_vm. */
@@ -48,31 +50,46 @@ struct vm_build {
 	int line;        /* of [vm NAME] */
 };
 
-/* The configuration being compiled. */
+/* The configuration being compiled (model.c). */
 extern const char *cfg_path;
-extern const char *out_dir; /* -B: where generated images go */
+extern const char *out_dir;       /* -B: where generated images go */
+extern const char *initramfs_dir; /* --initramfs-dir: the roles' shared initramfs */
 extern struct sys_config cfg;
 extern struct vm_build vmb[CFG_MAX_VMS];
 #define MAX_QEMU_DEVS (CFG_MAX_VMS * CFG_MAX_DEVS + 1)
 extern struct qemu_dev qemu_devs[MAX_QEMU_DEVS];
 extern unsigned nqemu_devs;
-
-/* The board's devices (hv/platform/BOARD/devices.c). */
-extern const struct platform_dev platform_devs[];
-extern const unsigned platform_ndevs;
+/* -D VAR=value, for ${VAR} in values (the last one of a name wins). */
+#define MAX_DEFS 32
+struct define {
+	const char *name, *value;
+};
+extern struct define defs[MAX_DEFS];
+extern unsigned ndefs;
 
 /* errors.c: one line "FILE:LINE: FIELD: message", exit status 1. */
 void __attribute__((noreturn, format(printf, 3, 4)))
 die_at(int line, const char *field, const char *fmt, ...);
 void loc_add(const char *field, int line);
+void loc_reset(void); /* forget every field (tests) */
 int loc_find(const char *field);
 int line_of_field(const char *field);
 
-/* parse.c: reads the file into cfg/vmb; image sizes are measured unless
- * `measure` is false (only the initrd of VM `measure_initrd_of` then, -1:
- * none). */
-void parse_config(FILE *f, bool measure, int measure_initrd_of);
+/* parse.c: reads the file into cfg and vmb (images are not measured). */
+void parse_config(FILE *f);
 void check_required(void);
+
+/* images.c: names the generated images; measures every image if `all`, else
+ * only the initrd of VM `initrd_of` (-1: none). */
+void resolve_images(bool all, int initrd_of);
+bool mvm_loads_images(void);         /* some GVM has images = mvm */
+bool initrd_has_extras(unsigned vm); /* its initrd is the role's plus files */
+void base_initramfs(char *buf, size_t size, unsigned vm);
+/* Where the MVM keeps a GVM's image of `kind` (/lib/syshyper/VM/KIND). */
+void mvm_image_path(char *buf, size_t size, unsigned vm, enum image_kind kind);
+/* The GVM (and its kind) whose entry holds the file behind (vm, kind). */
+void mvm_image_owner(unsigned vm, enum image_kind kind, unsigned *owner, enum image_kind *okind);
+bool vm_ipa_of_pa(const struct cfg_vm *vm, uint64_t pa, uint64_t *ipa);
 
 /* build_check.c: the build-only rules config_check cannot know. */
 void check_build(void);
@@ -83,16 +100,12 @@ void write_qemu_loader(FILE *o);
 void write_qemu_devices(FILE *o);
 void write_make_fragment(FILE *o);
 void write_manifest(FILE *o);
+const char *manifest_path(void); /* -B/vms.conf */
 void write_dts(FILE *o, unsigned vm, unsigned gic_version);
 
-/* Helpers shared by the outputs. */
-int vm_index(const char *name); /* -1: none */
+/* Helpers shared by the outputs (model.c). */
+int vm_index(const char *name);             /* -1: none */
 const char *define_value(const char *name); /* a -D value, or NULL */
-bool vm_ipa_of_pa(const struct cfg_vm *vm, uint64_t pa, uint64_t *ipa);
-void comment_safe(FILE *o, const char *s); /* s inside a C / DTS comment */
-/* Where the MVM keeps a GVM's image of `kind` (/lib/syshyper/VM/NAME). */
-void mvm_image_path(char *buf, size_t size, unsigned vm, enum image_kind kind);
-/* The VM that first uses the same file as image `kind` of `vm` (itself if none). */
-unsigned first_user_of(unsigned vm, enum image_kind kind);
+void comment_safe(FILE *o, const char *s);  /* s inside a C or DTS comment */
 
 #endif

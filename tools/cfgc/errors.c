@@ -36,6 +36,11 @@ int loc_find(const char *field)
 	return -1;
 }
 
+void loc_reset(void)
+{
+	nlocs = 0;
+}
+
 void loc_add(const char *field, int line)
 {
 	if (nlocs < MAX_LOCS) {

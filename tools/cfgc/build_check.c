@@ -1,0 +1,124 @@
+/* The build's rules, which the hypervisor's config_check cannot know:
+ * where images come from, which VM runs make run's script, what QEMU
+ * attaches to the board. Run after config_check, so names and roles are
+ * sound. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cfgc.h"
+
+static int line_of(unsigned v, const char *key)
+{
+	char field[FIELD_LEN];
+	int line;
+
+	snprintf(field, sizeof(field), "vm %s: %s", cfg.vms[v].name, key);
+	line = loc_find(field);
+	return line > 0 ? line : vmb[v].line;
+}
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+vm_error(unsigned v, const char *key, const char *fmt, ...)
+{
+	char field[FIELD_LEN], msg[256];
+	va_list ap;
+
+	snprintf(field, sizeof(field), "vm %s: %s", cfg.vms[v].name, key);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	die_at(line_of(v, key), field, "%s", msg);
+}
+
+static int mvm_index(void)
+{
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		if (cfg.vms[v].role == VM_ROLE_MVM)
+			return (int)v;
+	return -1;
+}
+
+static void check_images_source(unsigned v)
+{
+	const struct vm_build *b = &vmb[v];
+	int mvm = mvm_index();
+
+	if (cfg.vms[v].role == VM_ROLE_MVM) {
+		if (b->images == IMAGES_MVM)
+			vm_error(v, "images", "the MVM's images are always preloaded");
+		if (!b->autostart)
+			vm_error(v, "autostart", "the MVM always starts at boot");
+		return;
+	}
+	if (b->images != IMAGES_MVM)
+		return;
+	if (mvm < 0 || !vmb[mvm].generated[IMG_INITRD])
+		vm_error(v, "images",
+			 "'mvm' needs the MVM's initrd built from the configuration "
+			 "(initrd = @ ADDRESS in [vm %s])",
+			 mvm < 0 ? "mvm" : cfg.vms[mvm].name);
+}
+
+static void check_run_script(unsigned v)
+{
+	if (!vmb[v].run_script)
+		return;
+	if (cfg.vms[v].role != VM_ROLE_GVM)
+		vm_error(v, "run-script", "make run's script runs in a GVM, not the MVM");
+	if (!vmb[v].generated[IMG_INITRD])
+		vm_error(v, "run-script",
+			 "the script goes into a built initrd: write 'initrd = @ ADDRESS'");
+	for (unsigned w = 0; w < v; w++)
+		if (vmb[w].run_script)
+			vm_error(v, "run-script", "vm %s runs make run's script already",
+				 cfg.vms[w].name);
+}
+
+/* Two board devices of QEMU's must not share a file (QEMU would open a
+ * raw image twice, both writable). */
+static void check_qemu_files(void)
+{
+	for (unsigned i = 0; i < nqemu_devs; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (qemu_devs[i].kind == QB_DISK && qemu_devs[j].kind == QB_DISK &&
+			    !strcmp(qemu_devs[i].file, qemu_devs[j].file)) {
+				die_at(qemu_devs[i].line, qemu_devs[i].field,
+				       "disk=%s is attached to virtio-mmio%u already",
+				       qemu_devs[i].file, qemu_devs[j].slot);
+			}
+}
+
+/* Paths the make fragment names: make and mkinitramfs's SRC:DEST cannot
+ * carry blanks or these characters. */
+static void check_path(const char *path, int line, const char *field)
+{
+	if (strpbrk(path, " \t$#:=%\\\"'"))
+		die_at(line, field,
+		       "'%s': a file name the build uses cannot hold blanks or "
+		       "$#:=%%\\\"'",
+		       path);
+}
+
+static void check_paths(void)
+{
+	char field[FIELD_LEN];
+
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		for (unsigned k = 0; k < IMG_COUNT; k++) {
+			snprintf(field, sizeof(field), "vm %s: %s", cfg.vms[v].name, image_keys[k]);
+			check_path(vmb[v].path[k], line_of(v, image_keys[k]), field);
+		}
+	for (unsigned i = 0; i < nqemu_devs; i++)
+		if (qemu_devs[i].kind == QB_DISK)
+			check_path(qemu_devs[i].file, qemu_devs[i].line, qemu_devs[i].field);
+}
+
+void check_build(void)
+{
+	check_paths();
+	for (unsigned v = 0; v < cfg.nvms; v++) {
+		check_images_source(v);
+		check_run_script(v);
+	}
+	check_qemu_files();
+}
