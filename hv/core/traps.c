@@ -52,8 +52,7 @@ static void __attribute__((noreturn)) guest_fault(struct vcpu *vcpu, const char 
 	printk("vm %s: vCPU %u stopped: %s 0x%lx at pc 0x%lx (esr 0x%lx)\n", vcpu->vm->name,
 	       vcpu->id, what, (unsigned long)a, (unsigned long)vcpu->regs.elr,
 	       (unsigned long)vcpu->regs.esr);
-	snprintf(why, sizeof(why), "vCPU %u: %s 0x%lx at pc 0x%lx", vcpu->id, what,
-		 (unsigned long)a, (unsigned long)vcpu->regs.elr);
+	snprintf(why, sizeof(why), "%s 0x%lx (vCPU %u)", what, (unsigned long)a, vcpu->id);
 	vm_life_crash(vcpu->vm, why);
 	vcpu_halt(vcpu);
 }
@@ -190,9 +189,20 @@ static void handle_dabt(struct vcpu *vcpu)
 		emulate_decoded(vcpu, ipa);
 }
 
-/* A stage-2 instruction abort: the guest executes where it has no RAM. */
+/* The 2 KiB of exception vectors at VBAR_EL1. */
+#define VECTORS_SIZE 0x800UL
+
+/* A stage-2 instruction abort: the guest executes where it has no RAM. If
+ * that is its own exception vector table, the abort would be taken there
+ * again and again (e.g. a VM started on zeroed RAM: its first instruction
+ * is undefined, VBAR_EL1 is 0): the vCPU can never run again, a fatal
+ * condition. */
 static void handle_iabt(struct vcpu *vcpu)
 {
+	uint64_t vbar = read_sysreg(vbar_el1) & ~(VECTORS_SIZE - 1);
+
+	if (vcpu->regs.elr - vbar < VECTORS_SIZE)
+		guest_fault(vcpu, "exception vector not in RAM:", vcpu->regs.elr);
 	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, fault_ipa(vcpu),
 			  "instruction fetch from unmapped IPA");
 }
