@@ -41,5 +41,5 @@ void print_med_stages(void)
 			printf("  MVM stamps out of order (not counted): %llu\n",
 			       (unsigned long long)a->stage_rejected);
 	}
-	munmap((void *)a, MED_HDR_SIZE);
+	munmap((void *)(uintptr_t)a, MED_HDR_SIZE);
 }

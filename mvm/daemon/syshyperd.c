@@ -229,13 +229,14 @@ static int backing_io(struct backing *b, const struct iovec *iov, int cnt, off_t
 
 static int zero_range(struct backing *b, off_t off, size_t len, int discard)
 {
-	static const unsigned char zeros[65536] __attribute__((aligned(4096)));
+	/* never written; not const because writev takes a non-const iovec */
+	static unsigned char zeros[65536] __attribute__((aligned(4096)));
 
 	if (discard && !fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
 		return 0;
 	while (len) {
 		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-		struct iovec v = {(void *)zeros, n};
+		struct iovec v = {zeros, n};
 		if (backing_io(b, &v, 1, off, 1))
 			return -1;
 		off += n;
@@ -464,7 +465,7 @@ static int wait_for_area(void)
 	    area->data_offset != MED_HDR_SIZE) {
 		LOG("the mediated area is not initialised by the hypervisor (version %u, this "
 		    "daemon speaks %u)\n",
-		    area->version, MED_VERSION);
+		    area->version, (unsigned)MED_VERSION);
 		return -1;
 	}
 	return 0;

@@ -7,7 +7,7 @@
 
 #define PLAT_DTB_ADDR 0x40000000UL /* QEMU places the DTB at the start of RAM */
 #define PLAT_UART_BASE 0x09000000UL
-#define PLAT_UART_IRQ 33 /* SPI 1 */
+#define PLAT_UART_IRQ 33               /* SPI 1 */
 #define PLAT_DEVICE_LIMIT 0x40000000UL /* below: device memory */
 
 /* A VM's PL011 (emulated) sits where the board's is. */
