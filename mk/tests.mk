@@ -2,7 +2,7 @@
 # while) and the system tests (QEMU boots of GICv2 and GICv3 images and of
 # the test configurations).
 .PHONY: test unit-test system-test test-configs
-test: unit-test system-test
+test: lint unit-test system-test
 
 unit-test: $(HOST_STAMP) $(CFGC)
 	@$(MAKE) -s -C tests/unit check
