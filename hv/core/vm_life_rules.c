@@ -89,8 +89,8 @@ static int64_t from_running(struct life *l, enum life_cmd cmd)
 static int64_t from_stopping(struct life *l, enum life_cmd cmd)
 {
 	switch (cmd) {
-	case LIFE_STOP_FORCE: /* already on its way */
-		l->actions = 0;
+	case LIFE_STOP_FORCE: /* on its way; parks again whatever got going */
+		l->actions = LIFE_ACT_PARK;
 		return HC_OK;
 	case LIFE_CLEANED:
 		return go(l, l->outcome == LIFE_CRASHED ? LIFE_CRASHED : LIFE_STOPPED,

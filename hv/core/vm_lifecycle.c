@@ -62,12 +62,18 @@ static int64_t apply(struct vm *vm, enum life_cmd cmd, const char *why, uint32_t
 	int64_t r;
 
 	spin_lock(&lf->lock);
+	int was = lf->l.state;
 	r = life_apply(&lf->l, cmd);
 	uint32_t act = lf->l.actions;
 	if (act & LIFE_ACT_EVENT)
 		lf->events++;
-	if (act & LIFE_ACT_PARK)
-		set_reason(vm, why ? why : "stopped");
+	if (act & LIFE_ACT_PARK) {
+		/* the run flag drops with the decision: a BOOT decided earlier
+		 * and acted on later finds the VM no longer STARTING */
+		__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_SEQ_CST);
+		if (was != LIFE_STOPPING) /* the first reason stays */
+			set_reason(vm, why ? why : "stopped");
+	}
 	if (act & LIFE_ACT_BOOT) {
 		lf->starts++;
 		lf->reason[0] = 0;
@@ -90,19 +96,28 @@ static ipa_t pa_to_ipa(const struct cfg_vm *cfg, paddr_t pa)
 	return 0;
 }
 
-/* vCPU 0 at the kernel's entry with x0 = its DTB, as at boot. */
+/* vCPU 0 at the kernel's entry with x0 = its DTB, as at boot. Done under
+ * the lifecycle lock and only while the VM is still STARTING: a STOP FORCE
+ * from another CPU may have come between the START and this (lock order
+ * life.lock -> power_lock; nothing takes them the other way round). */
 static void boot_vcpu0(struct vm *vm)
 {
 	struct vcpu *v0 = &vm->vcpus[0];
+	bool release = false;
 
-	v0->on_entry = pa_to_ipa(vm->cfg, vm->cfg->kernel.pa);
-	v0->on_ctx = pa_to_ipa(vm->cfg, vm->cfg->dtb.pa);
 	icache_inval_all(); /* images loaded since the last start */
-	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
-	spin_lock(&v0->power_lock);
-	__atomic_store_n(&v0->state, VCPU_PENDING_ON, __ATOMIC_SEQ_CST);
-	spin_unlock(&v0->power_lock);
-	if (v0->pcpu != this_cpu()->id)
+	spin_lock(&vm->life.lock);
+	if (vm->life.l.state == LIFE_STARTING) {
+		v0->on_entry = pa_to_ipa(vm->cfg, vm->cfg->kernel.pa);
+		v0->on_ctx = pa_to_ipa(vm->cfg, vm->cfg->dtb.pa);
+		__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
+		spin_lock(&v0->power_lock);
+		__atomic_store_n(&v0->state, VCPU_PENDING_ON, __ATOMIC_SEQ_CST);
+		spin_unlock(&v0->power_lock);
+		release = true;
+	}
+	spin_unlock(&vm->life.lock);
+	if (release && v0->pcpu != this_cpu()->id)
 		gic_send_sgi(v0->pcpu, IPI_VCPU_ON);
 }
 

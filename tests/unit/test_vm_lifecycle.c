@@ -53,8 +53,24 @@ struct pcpu *this_cpu(void)
 {
 	return &cpus[cur_cpu];
 }
+/* Race hooks: a command another CPU runs between a decision under
+ * life.lock and the action taken on it (boot_vcpu0 calls icache_inval_all
+ * first, the power-button press reads the clock first); run once. */
+static void (*timer_hook)(void);
+static void (*icache_hook)(void);
+
+static void run_hook(void (**hook)(void))
+{
+	void (*h)(void) = *hook;
+
+	*hook = NULL;
+	if (h)
+		h();
+}
+
 uint64_t timer_now(void)
 {
+	run_hook(&timer_hook);
 	return now;
 }
 uint64_t timer_ticks_to_us(uint64_t ticks)
@@ -125,6 +141,7 @@ void dcache_clean_poc(void *p, uint64_t len)
 }
 void icache_inval_all(void)
 {
+	run_hook(&icache_hook);
 }
 void printk(const char *fmt, ...)
 {
@@ -181,6 +198,7 @@ static int setup(void **state)
 	memset(sgis, 0, sizeof(sgis));
 	events = power_offs = resets = vgic_resets = lines_ended = cleaned = dcache_cleans = 0;
 	button = -1;
+	timer_hook = icache_hook = NULL;
 	now = 1000;
 	cur_cpu = 0;
 	return 0;
@@ -283,7 +301,7 @@ static const struct expect table[5][LIFE_NCMDS] = {
 		[LIFE_LOAD] = NO(LIFE_STOPPING),
 		[LIFE_START] = NO(LIFE_STOPPING),
 		[LIFE_STOP_REQUEST] = NO(LIFE_STOPPING),
-		[LIFE_STOP_FORCE] = OK(LIFE_STOPPING, 0),
+		[LIFE_STOP_FORCE] = OK(LIFE_STOPPING, LIFE_ACT_PARK), /* parks again */
 		[LIFE_GUEST_OFF] = NO(LIFE_STOPPING),
 		[LIFE_GUEST_RESET] = NO(LIFE_STOPPING),
 		[LIFE_GUEST_CRASH] = NO(LIFE_STOPPING),
@@ -749,6 +767,74 @@ static void test_pl061_power_button(void **state)
 	assert_int_equal(pl061_read(&p, 0x3fc), 0x00);
 }
 
+/* ---------------------------------------------------------------- races
+ * (security review of issue 9): a second MVM vCPU or the VM's own CPU acts
+ * from inside a stub the plumbing calls between a decision and its action */
+
+/* A hypercall by vCPU `vc` of `vm`, restoring the current CPU after. */
+static int64_t hvc_v(unsigned vm, unsigned vc, uint64_t fid, uint64_t a1, uint64_t a2)
+{
+	struct vcpu *v = &vms[vm].vcpus[vc];
+	unsigned saved = cur_cpu;
+
+	cur_cpu = v->pcpu;
+	v->regs.x[0] = fid;
+	v->regs.x[1] = a1;
+	v->regs.x[2] = a2;
+	assert_true(hypercall_handle(v, fid));
+	cur_cpu = saved;
+	return (int64_t)v->regs.x[0];
+}
+
+static void kill_vm1(void)
+{
+	assert_int_equal(hvc_v(0, 1, HC_VM_STOP, 1, HC_STOP_FORCE), HC_OK);
+}
+
+/* the kill, then vm1's CPU idles: all parked (v0 is still OFF) */
+static void kill_and_clean_vm1(void)
+{
+	unsigned saved = cur_cpu;
+
+	kill_vm1();
+	cur_cpu = 2;
+	vm_life_idle(&vms[1].vcpus[0]);
+	cur_cpu = saved;
+}
+
+/* F1a: MVM vCPU 1's STOP FORCE and the clean-up land between START's
+ * decision and vCPU 0's release: a STOPPED VM has no vCPU about to run. */
+static void test_race_start_vs_kill_after_cleanup(void **state)
+{
+	(void)state;
+	icache_hook = kill_and_clean_vm1;
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(vms[1].state, VM_STOPPED);
+	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
+	assert_int_equal(sgis[2][IPI_VCPU_ON], 0);
+}
+
+/* F1b: the same race before the clean-up: vCPU 0 is not released into a
+ * STOPPING VM, and a kill in STOPPING parks again whatever got going. */
+static void test_race_start_vs_kill_unkillable(void **state)
+{
+	(void)state;
+	icache_hook = kill_vm1;
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	assert_int_equal(vms[1].state, VM_STOPPED);
+	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
+	/* had it got going anyway, the next kill must park it */
+	vms[1].vcpus[0].state = VCPU_RUNNING;
+	unsigned before = power_offs;
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
+	assert_true(power_offs > before);
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	park_vcpus(1);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +851,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_while_starting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_addresses, setup, teardown),
 		cmocka_unit_test(test_pl061_power_button),
+		cmocka_unit_test_setup_teardown(test_race_start_vs_kill_after_cleanup, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_race_start_vs_kill_unkillable, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
