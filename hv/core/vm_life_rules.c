@@ -37,6 +37,18 @@ static int64_t stop_down(struct life *l)
 	return HC_ERR_STATE;
 }
 
+/* A kill of a VM going down: it parks again whatever got going, and
+ * withdraws a restart the guest's reset asked for (the operator's kill
+ * wins). */
+static int64_t kill_stopping(struct life *l)
+{
+	uint32_t had = l->want;
+
+	l->want = HC_WANT_NONE;
+	l->actions = LIFE_ACT_PARK | (had != HC_WANT_NONE ? LIFE_ACT_EVENT : 0);
+	return HC_OK;
+}
+
 static int64_t from_down(struct life *l, enum life_cmd cmd)
 {
 	switch (cmd) {
@@ -90,8 +102,7 @@ static int64_t from_stopping(struct life *l, enum life_cmd cmd)
 {
 	switch (cmd) {
 	case LIFE_STOP_FORCE: /* on its way; parks again whatever got going */
-		l->actions = LIFE_ACT_PARK;
-		return HC_OK;
+		return kill_stopping(l);
 	case LIFE_CLEANED:
 		return go(l, l->outcome == LIFE_CRASHED ? LIFE_CRASHED : LIFE_STOPPED,
 			  LIFE_ACT_EVENT);

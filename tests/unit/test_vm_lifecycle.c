@@ -835,6 +835,30 @@ static void test_race_start_vs_kill_unkillable(void **state)
 	assert_int_equal(life_state(1), LIFE_STOPPED);
 }
 
+/* F4: a kill while the VM goes down for a guest reset withdraws the
+ * restart (an event), so `supervise` does not bring back the killed VM. */
+static void test_kill_withdraws_restart(void **state)
+{
+	(void)state;
+	vm_life_boot(&vms[1]);
+	cur_cpu = 2;
+	vm_life_entered(&vms[1].vcpus[0]);
+	vm_life_guest_off(&vms[1], true); /* SYSTEM_RESET */
+	cur_cpu = 0;
+	assert_int_equal(vms[1].life.l.want, HC_WANT_RESTART);
+	unsigned ev = events;
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
+	assert_int_equal(vms[1].life.l.want, HC_WANT_NONE);
+	assert_int_equal(events, ev + 1);
+	park_vcpus(1);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(vms[1].life.l.want, HC_WANT_NONE);
+	/* no change, no event */
+	struct life l = {.state = LIFE_STOPPING, .outcome = LIFE_STOPPED};
+	assert_int_equal(life_apply(&l, LIFE_STOP_FORCE), HC_OK);
+	assert_int_equal(l.actions, LIFE_ACT_PARK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -855,6 +879,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_race_start_vs_kill_unkillable, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_kill_withdraws_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
