@@ -174,11 +174,10 @@ uint64_t vm_vtcr(void)
 }
 
 /* Boots vCPU 0 of every VM whose images the loader placed (the kernel's
- * entry with x0 = its DTB); the others stay STOPPED until the MVM loads
- * and starts them. */
+ * entry with x0 = its DTB); the others have their RAM zeroed and are
+ * STOPPED until the MVM loads and starts them (vm_life_boot). */
 void vms_start_all(void)
 {
 	for (unsigned i = 0; i < nvms; i++)
-		if (!vms[i].cfg->stopped_at_boot || vms[i].cfg->role == VM_ROLE_MVM)
-			vm_life_boot(&vms[i]);
+		vm_life_boot(&vms[i]);
 }

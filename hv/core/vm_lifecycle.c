@@ -121,12 +121,32 @@ static void boot_vcpu0(struct vm *vm)
 		gic_send_sgi(v0->pcpu, IPI_VCPU_ON);
 }
 
+/* A GVM whose images the MVM loads starts down, but its RAM holds whatever
+ * was there at boot (a warm reset keeps DRAM: an earlier boot's VMs): it
+ * goes through the clean-up on its own CPU (STOPPING, so no LOAD or START
+ * meanwhile) before the MVM can load and start it. */
+static void boot_stopping(struct vm *vm)
+{
+	unsigned cpu0 = vm->vcpus[0].pcpu;
+
+	spin_lock(&vm->life.lock);
+	vm->life.l.state = LIFE_STOPPING;
+	vm->life.l.outcome = LIFE_STOPPED;
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_SEQ_CST);
+	set_reason(vm, "not started yet");
+	spin_unlock(&vm->life.lock);
+	if (cpu0 != this_cpu()->id)
+		gic_send_sgi(cpu0, IPI_KICK);
+}
+
 /* At boot the MVM is not up yet: no event for it. */
 void vm_life_boot(struct vm *vm)
 {
 	uint32_t act;
 
-	if (apply(vm, LIFE_START, NULL, &act) == HC_OK && (act & LIFE_ACT_BOOT))
+	if (vm->cfg->role == VM_ROLE_GVM && vm->cfg->stopped_at_boot)
+		boot_stopping(vm);
+	else if (apply(vm, LIFE_START, NULL, &act) == HC_OK && (act & LIFE_ACT_BOOT))
 		boot_vcpu0(vm);
 }
 

@@ -82,7 +82,8 @@ struct vm_life {
 /* HC_VM_LOAD, HC_VM_START, HC_VM_STOP from the MVM (already checked to be
  * the caller); x = the caller's registers. */
 int64_t vm_life_hypercall(struct vcpu *caller, uint32_t fid, const uint64_t *x);
-/* The VM starts at boot (images pre-placed by the loader). */
+/* At boot: the VM starts (images pre-placed by the loader), or, for a GVM
+ * the MVM loads (stopped_at_boot), its RAM is zeroed on its own CPU first. */
 void vm_life_boot(struct vm *vm);
 /* From the guest: PSCI SYSTEM_OFF (reset false) or SYSTEM_RESET of a GVM;
  * the caller's vCPU halts after. */

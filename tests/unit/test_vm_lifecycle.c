@@ -859,6 +859,32 @@ static void test_kill_withdraws_restart(void **state)
 	assert_int_equal(l.actions, LIFE_ACT_PARK);
 }
 
+/* F3: a GVM whose images the MVM loads (stopped_at_boot) is zeroed on its
+ * own CPU at boot, before it can be loaded or started: its first instance
+ * does not see what RAM held (a warm reset, an earlier boot). */
+static void test_first_start_ram_zeroed(void **state)
+{
+	(void)state;
+	cfgs[1].stopped_at_boot = 1;
+	memset(gvm_ram, 0xa5, RAM_SIZE);
+	memset(mvm_ram, 0x11, 8);
+	vm_life_boot(&vms[1]); /* as vms_start_all */
+	assert_int_equal(life_state(1), LIFE_STOPPING);
+	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
+	assert_int_equal(sgis[2][IPI_KICK], 1);
+	assert_int_equal(events, 0); /* the MVM is not up yet */
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA + KERNEL_OFF, MVM_IPA, 8), HC_ERR_STATE);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
+	park_vcpus(1); /* its CPU's idle loop */
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA + KERNEL_OFF, MVM_IPA, 8), HC_OK);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(gvm_ram[0], 0);
+	assert_int_equal(gvm_ram[RAM_SIZE - 1], 0);
+	assert_int_equal(gvm_ram[KERNEL_OFF], 0x11);
+	assert_int_equal(vms[1].life.starts, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -880,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_race_start_vs_kill_unkillable, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kill_withdraws_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_start_ram_zeroed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
