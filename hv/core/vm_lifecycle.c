@@ -174,17 +174,32 @@ static void park(struct vm *vm)
 		gic_send_sgi(cpu0, IPI_KICK);
 }
 
+/* The power button, pressed only while the VM still runs: a stop and
+ * clean-up on another CPU may have come after the STOP REQUEST's decision,
+ * and a press then would be held into the next instance. clean_up() runs
+ * in STOPPING only, so after a press made here (lock order life.lock ->
+ * the PL061's lock; clean_up takes that one alone). */
+static void press_button(struct vm *vm)
+{
+	uint64_t t = timer_now();
+
+	spin_lock(&vm->life.lock);
+	if (vm->life.l.state == LIFE_RUNNING) {
+		vm->life.button_at = t;
+		__atomic_store_n(&vm->life.button_held, true, __ATOMIC_RELEASE);
+		vpwrbtn_set(vm, true);
+	}
+	spin_unlock(&vm->life.lock);
+}
+
 static void do_actions(struct vm *vm, uint32_t act)
 {
 	if (act & LIFE_ACT_PARK)
 		park(vm);
 	if (act & LIFE_ACT_BOOT)
 		boot_vcpu0(vm);
-	if (act & LIFE_ACT_BUTTON) {
-		vm->life.button_at = timer_now();
-		__atomic_store_n(&vm->life.button_held, true, __ATOMIC_RELEASE);
-		vpwrbtn_set(vm, true);
-	}
+	if (act & LIFE_ACT_BUTTON)
+		press_button(vm);
 	if (act & LIFE_ACT_EVENT)
 		tell_mvm();
 }

@@ -885,6 +885,34 @@ static void test_first_start_ram_zeroed(void **state)
 	assert_int_equal(vms[1].life.starts, 1);
 }
 
+/* F2: a STOP REQUEST whose press lands after another CPU stopped and
+ * cleaned the VM presses nothing: the next instance does not start with
+ * KEY_POWER held. */
+static void test_race_button_after_cleanup(void **state)
+{
+	(void)state;
+	vm_life_boot(&vms[1]);
+	vms[1].vcpus[0].state = VCPU_RUNNING;
+	cur_cpu = 2;
+	vm_life_entered(&vms[1].vcpus[0]);
+	cur_cpu = 0;
+	vms[1].vcpus[0].state = VCPU_OFF; /* it parks when stopped */
+	timer_hook = kill_and_clean_vm1;  /* the press reads the clock first */
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_false(vms[1].life.button_held);
+	assert_int_equal(button, -1);
+	/* without the race the press lands */
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	vms[1].vcpus[0].state = VCPU_RUNNING;
+	cur_cpu = 2;
+	vm_life_entered(&vms[1].vcpus[0]);
+	cur_cpu = 0;
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
+	assert_true(vms[1].life.button_held);
+	assert_int_equal(button, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -907,6 +935,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kill_withdraws_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_start_ram_zeroed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race_button_after_cleanup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
