@@ -513,6 +513,7 @@ void vgic_init_vcpu(struct vcpu *vcpu)
 	vcpu->vgic.discard_lrs = false;
 	spin_unlock(&vcpu->vm->vgic.lock);
 	gich_set_underflow_irq(false);
+	gich_reset_cpu_if(); /* no active priority or VMCR of a previous vCPU */
 }
 
 void vgic_reset_vm(struct vm *vm)

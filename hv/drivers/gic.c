@@ -125,3 +125,8 @@ void gich_restore(const struct gich_state *s)
 {
 	ops->restore(s);
 }
+
+void gich_reset_cpu_if(void)
+{
+	ops->reset_cpu_if();
+}

@@ -72,5 +72,10 @@ struct gich_state {
 };
 void gich_save(struct gich_state *s);
 void gich_restore(const struct gich_state *s);
+/* This CPU's virtual CPU interface as after a reset: no active priorities
+ * (ICH_AP0R/AP1R, GICH_APR) and VMCR 0, so a vCPU that starts here does not
+ * inherit the previous one's (an interrupt it acknowledged and never
+ * EOI'd would keep masking its priority). */
+void gich_reset_cpu_if(void);
 uint64_t pcpu_mpidr(unsigned pcpu); /* provided by the core: MPIDR of a physical CPU */
 #endif

@@ -20,6 +20,7 @@ struct gic_ops {
 	uint32_t (*misr)(void);
 	void (*save)(struct gich_state *s);
 	void (*restore)(const struct gich_state *s);
+	void (*reset_cpu_if)(void);
 };
 
 extern const struct gic_ops gicv2_ops, gicv3_ops;

@@ -164,6 +164,12 @@ static void v2_restore(const struct gich_state *s)
 	w32(gich, GICH_APR, s->apr[0]);
 }
 
+static void v2_reset_cpu_if(void)
+{
+	w32(gich, GICH_VMCR, 0);
+	w32(gich, GICH_APR, 0);
+}
+
 const struct gic_ops gicv2_ops = {
 	.init = v2_init,
 	.cpu_init = v2_cpu_init,
@@ -181,4 +187,5 @@ const struct gic_ops gicv2_ops = {
 	.misr = v2_misr,
 	.save = v2_save,
 	.restore = v2_restore,
+	.reset_cpu_if = v2_reset_cpu_if,
 };

@@ -313,6 +313,28 @@ static void v3_restore(const struct gich_state *s)
 	isb();
 }
 
+/* ICH_VTR_EL2.PREbits (preemption bits - 1) says how many of the four
+ * ICH_AP0R<n>/AP1R<n> exist: 5 bits one, 6 two, 7 four. */
+static void v3_reset_cpu_if(void)
+{
+	unsigned pre = (unsigned)((read_sysreg(ICH_VTR_EL2) >> 26) & 7) + 1;
+
+	write_sysreg(ICH_VMCR_EL2, 0);
+	write_sysreg(ICH_AP0R0_EL2, 0);
+	write_sysreg(ICH_AP1R0_EL2, 0);
+	if (pre >= 6) {
+		write_sysreg(ICH_AP0R1_EL2, 0);
+		write_sysreg(ICH_AP1R1_EL2, 0);
+	}
+	if (pre >= 7) {
+		write_sysreg(ICH_AP0R2_EL2, 0);
+		write_sysreg(ICH_AP0R3_EL2, 0);
+		write_sysreg(ICH_AP1R2_EL2, 0);
+		write_sysreg(ICH_AP1R3_EL2, 0);
+	}
+	isb();
+}
+
 const struct gic_ops gicv3_ops = {
 	.init = v3_init,
 	.cpu_init = v3_cpu_init,
@@ -330,4 +352,5 @@ const struct gic_ops gicv3_ops = {
 	.misr = v3_misr,
 	.save = v3_save,
 	.restore = v3_restore,
+	.reset_cpu_if = v3_reset_cpu_if,
 };

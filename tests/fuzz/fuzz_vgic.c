@@ -163,6 +163,9 @@ void gich_set_underflow_irq(bool on)
 {
 	(void)on;
 }
+void gich_reset_cpu_if(void)
+{
+}
 
 /* ---- what raises and clears interrupts, for the delivery check ---- */
 

@@ -74,6 +74,11 @@ void gich_set_underflow_irq(bool on)
 {
 	underflow = on;
 }
+static struct gich_state cpu_if; /* the physical virtual CPU interface's state */
+void gich_reset_cpu_if(void)
+{
+	memset(&cpu_if, 0, sizeof(cpu_if));
+}
 int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void *d)
 {
 	(void)vm, (void)b, (void)s, (void)f, (void)d;
@@ -714,6 +719,21 @@ static void test_restart_keeps_spis_deliverable(void **state)
 	assert_non_null(lr_of(41)); /* and it fires again */
 }
 
+/* A vCPU stopped inside an interrupt handler (acknowledged, never EOI'd)
+ * leaves an active priority and its VMCR in the CPU interface: the next
+ * instance on this CPU starts without them (security review, F5). */
+static void test_restart_resets_cpu_interface(void **state)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+	(void)state;
+	cpu_if.apr[0] = 0x80000000u;
+	cpu_if.vmcr = 0xf0000003u;
+	vgic_reset_vm(vm);
+	vgic_init_vcpu(v0);
+	assert_int_equal(cpu_if.apr[0], 0);
+	assert_int_equal(cpu_if.vmcr, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +763,8 @@ int main(void)
 		cmocka_unit_test_setup(test_ptimer_level, setup3),
 		cmocka_unit_test_setup(test_restart_keeps_spis_deliverable, setup2),
 		cmocka_unit_test_setup(test_restart_keeps_spis_deliverable, setup3),
+		cmocka_unit_test_setup(test_restart_resets_cpu_interface, setup2),
+		cmocka_unit_test_setup(test_restart_resets_cpu_interface, setup3),
 	};
 	return cmocka_run_group_tests_name("vgic", tests, NULL, NULL);
 }
