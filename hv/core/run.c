@@ -52,7 +52,11 @@ void vcpu_start(struct vcpu *vcpu)
 
 void vcpu_halt(struct vcpu *vcpu)
 {
-	vcpu->state = VCPU_OFF;
+	/* the guest's last stores are seen before OFF (the clean-up on vCPU
+	 * 0's CPU zeroes RAM once all are OFF), and OFF before our read of
+	 * the lifecycle state in vm_life_parked (a kick not lost) */
+	dsb(ish);
+	__atomic_store_n(&vcpu->state, VCPU_OFF, __ATOMIC_SEQ_CST);
 	timer_guest_stop(); /* no timer of a stopped vCPU may fire */
 	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
 	isb();
