@@ -12,7 +12,15 @@
  *    calls are always denied, a VM is RUNNING only after its vCPU 0 entered,
  *    the clean-up never runs while one of its vCPUs is not parked;
  *  - every change of state or `want` after boot raises the MVM's event
- *    interrupt, and nothing else does. */
+ *    interrupt, and nothing else does;
+ *  - a GVM that is STOPPING, STOPPED or CRASHED has its run flag down and
+ *    no vCPU about to start, and one that is down no vCPU running.
+ * Races: the input may pick a command that another CPU runs between a
+ * hypercall's decision under life.lock and its action (from inside
+ * icache_inval_all, which the release of vCPU 0 calls first, or timer_now,
+ * which the power-button press reads first): a STOP FORCE from the MVM's
+ * second vCPU, with or without the clean-up on the VM's CPU, a STOP
+ * REQUEST, or vCPU 0 taking a pending start. */
 #include <stdio.h>
 #include <string.h>
 
@@ -43,12 +51,21 @@ static unsigned cur_cpu;
 static uint64_t now;
 static unsigned events; /* HC_VM_EVENT_INTID raised into the MVM */
 
+/* A racing command armed by a hypercall, run once from a stub. */
+enum race_at { RACE_NONE, RACE_ICACHE, RACE_TIMER };
+static enum race_at race_at;
+static uint8_t race_op;
+static unsigned race_vm;
+static bool raced; /* in this step */
+static void run_race(enum race_at at);
+
 struct pcpu *this_cpu(void)
 {
 	return &cpus[cur_cpu];
 }
 uint64_t timer_now(void)
 {
+	run_race(RACE_TIMER);
 	return now;
 }
 uint64_t timer_ticks_to_us(uint64_t ticks)
@@ -117,6 +134,7 @@ void dcache_clean_poc(void *p, uint64_t len)
 }
 void icache_inval_all(void)
 {
+	run_race(RACE_ICACHE);
 }
 int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
 {
@@ -165,6 +183,54 @@ static bool down(int s)
 	return s == LIFE_STOPPED || s == LIFE_CRASHED;
 }
 
+static void race_call(unsigned target, uint64_t how)
+{
+	struct vcpu *v = &vms[0].vcpus[1]; /* the MVM's other vCPU */
+	unsigned saved = cur_cpu;
+
+	cur_cpu = v->pcpu;
+	v->regs.x[0] = HC_VM_STOP;
+	v->regs.x[1] = target;
+	v->regs.x[2] = how;
+	FUZZ_ASSERT(hypercall_handle(v, HC_VM_STOP), "STOP not handled");
+	cur_cpu = saved;
+}
+
+static void run_race(enum race_at at)
+{
+	if (race_at == RACE_NONE || race_at != at)
+		return;
+	race_at = RACE_NONE;
+	raced = true;
+	struct vm *vm = &vms[race_vm];
+	struct vcpu *v0 = &vm->vcpus[0];
+	unsigned saved = cur_cpu;
+	switch (race_op % 4) {
+	case 0: /* kill */
+		race_call(race_vm, HC_STOP_FORCE);
+		break;
+	case 1: /* kill, and the VM's CPU cleans up if all parked */
+		race_call(race_vm, HC_STOP_FORCE);
+		cur_cpu = v0->pcpu;
+		int was = life_state(race_vm);
+		vm_life_idle(v0);
+		if (was == LIFE_STOPPING && down(life_state(race_vm)))
+			memset(shadow[race_vm], 0, RAM); /* cleaned up: all zero */
+		break;
+	case 2:
+		race_call(race_vm, HC_STOP_REQUEST);
+		break;
+	default: /* vCPU 0 takes a pending start on its CPU */
+		cur_cpu = v0->pcpu;
+		if (v0->state == VCPU_PENDING_ON && vm->state == VM_RUNNING) {
+			v0->state = VCPU_RUNNING;
+			vm_life_entered(v0);
+		}
+		break;
+	}
+	cur_cpu = saved;
+}
+
 /* An address in the VM's RAM most of the time, anything sometimes. */
 static uint64_t addr(struct fuzz_in *in, ipa_t base)
 {
@@ -197,6 +263,11 @@ static void hypercall(struct fuzz_in *in)
 		x3 = x4 = 0;
 	}
 	memcpy(mvm_before, ram[0], RAM);
+	if (from == 0 && target >= 1 && target < NVM && fin_u8(in) % 4 == 0) {
+		race_at = fin_u8(in) & 1 ? RACE_TIMER : RACE_ICACHE;
+		race_op = fin_u8(in);
+		race_vm = (unsigned)target;
+	}
 	cur_cpu = v->pcpu;
 	v->regs.x[0] = fid;
 	v->regs.x[1] = target;
@@ -206,6 +277,7 @@ static void hypercall(struct fuzz_in *in)
 	FUZZ_ASSERT(hypercall_handle(v, fid), "fid 0x%x not handled", fid);
 	int64_t r = (int64_t)v->regs.x[0];
 	cur_cpu = 0;
+	race_at = RACE_NONE; /* not reached: no race */
 	if (from != 0) {
 		FUZZ_ASSERT(r == HC_ERR_DENIED, "a GVM's call 0x%x returned %ld", fid, (long)r);
 		return;
@@ -233,7 +305,7 @@ static void hypercall(struct fuzz_in *in)
 				    "LOAD returned %ld", (long)r);
 		}
 	}
-	if (fid == HC_VM_START && r == HC_OK)
+	if (fid == HC_VM_START && r == HC_OK && !raced)
 		FUZZ_ASSERT(down(before) && life_state(target) == LIFE_STARTING,
 			    "START from %d to %d", before, life_state(target));
 	if (fid == HC_VM_STOP && r == HC_OK)
@@ -311,6 +383,20 @@ static void cpu_step(struct fuzz_in *in)
 			memset(shadow[i], 0, RAM); /* cleaned up: all zero */
 }
 
+/* Down or going down: the run flag is down and no vCPU is about to start
+ * (a START's release came after a kill); down: none runs either. */
+static void check_stopped(const struct vm *vm, bool is_down)
+{
+	FUZZ_ASSERT(vm->state == VM_STOPPED, "%s in state %d with its run flag up", vm->name,
+		    life_state(vm->id));
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int vs = vm->vcpus[i].state;
+		FUZZ_ASSERT(vs != VCPU_PENDING_ON && (!is_down || vs == VCPU_OFF),
+			    "%s in state %d with vCPU %u in state %d", vm->name, life_state(vm->id),
+			    i, vs);
+	}
+}
+
 static void check(unsigned events_before, const int *before, const uint32_t *want_before)
 {
 	unsigned changes = 0;
@@ -325,10 +411,14 @@ static void check(unsigned events_before, const int *before, const uint32_t *wan
 		if (s == LIFE_RUNNING && before[i] != LIFE_RUNNING)
 			FUZZ_ASSERT(vms[i].vcpus[0].state == VCPU_RUNNING,
 				    "vm %u RUNNING without its vCPU 0", i);
+		if (i > 0 && s != LIFE_RUNNING && s != LIFE_STARTING)
+			check_stopped(&vms[i], down(s));
 		changes += (s != before[i]) + (vms[i].life.l.want != want_before[i]);
 	}
-	FUZZ_ASSERT(events - events_before <= changes &&
-			    (changes == 0) == (events == events_before),
+	/* a race makes several changes in one step (STOPPED -> STARTING ->
+	 * STOPPING), each with its event */
+	FUZZ_ASSERT(raced || (events - events_before <= changes &&
+			      (changes == 0) == (events == events_before)),
 		    "%u events for %u changes", events - events_before, changes);
 }
 
@@ -343,18 +433,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = {data, size};
 
 	nvms = NVM;
-	setup_vm(0, VM_ROLE_MVM, MVM_IPA, 1, 0);
-	setup_vm(1, VM_ROLE_GVM, GVM_IPA, 1, 1);
-	setup_vm(2, VM_ROLE_GVM, GVM_IPA, 2, 2);
+	setup_vm(0, VM_ROLE_MVM, MVM_IPA, 2, 0);
+	setup_vm(1, VM_ROLE_GVM, GVM_IPA, 1, 2);
+	setup_vm(2, VM_ROLE_GVM, GVM_IPA, 2, 3);
 	now = 1;
 	events = 0;
 	cur_cpu = 0;
-	if (fin_u8(&in) & 1)
-		vm_life_boot(&vms[1]); /* preplaced and started at boot */
+	race_at = RACE_NONE;
+	uint8_t boot = fin_u8(&in);
+	if (boot & 1) { /* preplaced and started at boot, or zeroed at boot */
+		cfgs[1].stopped_at_boot = (boot >> 1) & 1;
+		vm_life_boot(&vms[1]);
+	}
 	for (unsigned step = 0; step < 64 && in.n; step++) {
 		int before[NVM];
 		uint32_t want_before[NVM];
 		unsigned ev = events;
+		raced = false;
 		for (unsigned i = 0; i < NVM; i++) {
 			before[i] = life_state(i);
 			want_before[i] = vms[i].life.l.want;
