@@ -35,6 +35,10 @@ int cmd_autostart(int argc, char **argv)
 		if (!list[i].autostart)
 			continue;
 		err = vm_find(list[i].name, &vm);
+		/* STOPPING right after the hypervisor's boot: its RAM is being
+		 * zeroed on its own CPU; it can be started once that is done */
+		if (!err && vm.info.state == HC_VM_STOPPING)
+			err = vm_wait_down(&vm, 30000);
 		if (!err && !vm_is_down(&vm))
 			continue; /* already running */
 		if (!err)
