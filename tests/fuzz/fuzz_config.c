@@ -38,14 +38,20 @@ static void __attribute__((noreturn)) cfgc_exit(int status)
 	longjmp(cfgc_died, status ? status : 100);
 }
 
-#define main cfgc_main
 #define exit(status) cfgc_exit(status)
 #undef stderr
 #define stderr cfgc_err
-#include "../../tools/cfgc/cfgc.c"
+#include "../../tools/cfgc/build_check.c"
+#include "../../tools/cfgc/errors.c"
+#include "../../tools/cfgc/images.c"
+#include "../../tools/cfgc/model.c"
+#include "../../tools/cfgc/out_c.c"
+#include "../../tools/cfgc/out_qemu.c"
+#include "../../tools/cfgc/parse.c"
 #undef stderr
 #undef exit
-#undef main
+
+static int last_line; /* of the input being parsed */
 
 /* ---------------------------------------------------------------- the oracle */
 
@@ -214,14 +220,11 @@ static void check_accepted(const struct sys_config *c)
 static void reset_cfgc(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
-	memset(image_path, 0, sizeof(image_path));
-	memset(locs, 0, sizeof(locs));
-	memset(vm_line, 0, sizeof(vm_line));
-	nlocs = 0;
-	system_line = 0;
-	last_line = 1;
+	memset(vmb, 0, sizeof(vmb));
+	memset(qemu_devs, 0, sizeof(qemu_devs));
+	nqemu_devs = 0;
+	loc_reset();
 	cfg_path = "fuzz.cfg";
-	measure_files = false; /* --no-files: never stat() fuzzed paths */
 	defs[0].name = "GIC";
 	defs[0].value = "3";
 	ndefs = 1;
@@ -237,9 +240,13 @@ static void run_text(const uint8_t *data, size_t size)
 	if (!f)
 		return;
 	reset_cfgc();
+	last_line = 1;
+	for (size_t i = 0; i < size; i++)
+		last_line += data[i] == '\n';
 	if (setjmp(cfgc_died) == 0) {
-		parse(f);
+		parse_config(f);
 		check_required();
+		resolve_images(false, -1); /* --no-files: never stat() fuzzed paths */
 		if (config_check(&cfg, platform_devs, platform_ndevs, &err)) {
 			int line = line_of_field(err.field);
 			FUZZ_ASSERT(memchr(err.field, 0, sizeof(err.field)) &&
@@ -250,10 +257,12 @@ static void run_text(const uint8_t *data, size_t size)
 				    last_line);
 		} else {
 			check_accepted(&cfg);
+			check_build(); /* may longjmp: before the stream is opened */
 			FILE *o = open_memstream(&out, &out_len);
-			if (o) { /* the generated C and loader arguments, for the sanitizers */
+			if (o) { /* the generated C and QEMU arguments, for the sanitizers */
 				write_c(o);
-				write_qemu_args(o);
+				write_qemu_loader(o);
+				write_qemu_devices(o);
 				fclose(o);
 			}
 		}
