@@ -25,8 +25,9 @@ GUEST=.cache/guest
 ROOT=$GUEST/root
 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
 MVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console bridge stp llc tun"
-# gpio_keys, evdev: the power button the hypervisor gives every GVM
-GVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console gpio_keys evdev"
+# gpio_keys, evdev: the power button the hypervisor gives every GVM;
+# ext4, crc32c_generic: the file system on gvm1's disk (metadata checksums)
+GVM_MODULES="virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console gpio_keys evdev ext4 crc32c_generic"
 TOOLS="usr/bin/fio usr/bin/iperf3"
 
 die() {

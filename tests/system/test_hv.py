@@ -16,6 +16,7 @@ import harness  # noqa: E402
 from test_hostile import hostile_guest_scenario  # noqa: E402
 from test_conform import ALL as conform_scenarios  # noqa: E402
 from test_layout import ALL as layout_scenarios  # noqa: E402
+from test_lifecycle import ALL as lifecycle_scenarios  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "build")
@@ -315,6 +316,7 @@ if __name__ == "__main__":
     # which the scenarios after it would boot (make rebuilds it on its next run)
     ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario, big_direct_writes_scenario,
            two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
-           hostile_guest_scenario] + conform_scenarios + layout_scenarios + [script_scenario]
+           hostile_guest_scenario] + conform_scenarios + layout_scenarios + lifecycle_scenarios + \
+        [script_scenario]
     chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]
     sys.exit(harness.main(chosen))
