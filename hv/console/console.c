@@ -98,16 +98,21 @@ static void put_locked(int source, char c)
 /* Each source's output is collected into whole lines, so VMs writing at
  * the same time never cut each other's lines (tools read the console line
  * by line). An unfinished line (a shell prompt) goes out once its source
- * has been quiet for QUIET_TICKS hypervisor ticks (a slow writer's line is
- * not cut in two), on the next key typed, or when its buffer fills. */
+ * has been quiet for QUIET_MS (a slow writer's line is not cut in two: a
+ * vCPU descheduled mid-line on a loaded host, Linux's earlycon writing a
+ * long line), on the next key typed, or when its buffer fills. */
 #define LINE_MAX 160
 #define NSOURCES (1 + 2 * CFG_MAX_VMS)
-#define QUIET_TICKS 4 /* ticks of any CPU: 50 ms each, so 12.5-50 ms apart */
+/* Measured in time, not in ticks: every CPU ticks, so a count of ticks
+ * shrinks as CPUs are added (4 ticks were 50 ms on 4 CPUs). */
+#define QUIET_MS 300
 
 struct line {
 	char buf[LINE_MAX];
 	unsigned len;
-	unsigned quiet; /* ticks since the source last wrote */
+	uint32_t writes;      /* bytes ever taken: the tick sees new ones */
+	uint32_t seen_writes; /* `writes` at the tick that set quiet_since */
+	uint64_t quiet_since; /* ms: when the tick last saw the line grow */
 };
 static struct line lines[NSOURCES];
 
@@ -158,7 +163,7 @@ static uint32_t take_locked(int source, struct line *l, const char *s, size_t n)
 		if (c == '\r')
 			continue; /* put_locked ends lines with \r\n */
 		l->buf[l->len++] = c;
-		l->quiet = 0;
+		l->writes++;
 		if (c == '\n' || l->len == LINE_MAX)
 			added += emit_locked(source, l);
 	}
@@ -255,13 +260,25 @@ void console_flush(void)
 	drain(0, OUT_SIZE);
 }
 
-void console_tick(void)
+/* Whether a source's unfinished line has been quiet for QUIET_MS at
+ * `now_ms`; out_lock held. */
+static bool quiet_long_enough(struct line *l, uint64_t now_ms)
+{
+	if (l->writes != l->seen_writes) {
+		l->seen_writes = l->writes;
+		l->quiet_since = now_ms;
+		return false;
+	}
+	return now_ms - l->quiet_since >= QUIET_MS;
+}
+
+void console_tick(uint64_t now_ms)
 {
 	spin_lock(&out_lock);
 	if (flushes_since_note < NOTE_EVERY)
 		flushes_since_note++;
 	for (unsigned i = 0; i < NSOURCES; i++)
-		if (lines[i].len && ++lines[i].quiet >= QUIET_TICKS)
+		if (quiet_long_enough(&lines[i], now_ms) && lines[i].len)
 			emit_locked(source_of(i), &lines[i]);
 	note_drops_locked();
 	spin_unlock(&out_lock);

@@ -22,10 +22,10 @@ void console_putc(int source, char c);
 /* Writes out every source's unfinished line, and what the UART's FIFO takes
  * of the buffered output without waiting. */
 void console_flush(void);
-/* The hypervisor's tick: the same, but only for unfinished lines whose
- * source has been quiet for a few ticks (a prompt, not a line half-written
- * by a slow writer). */
-void console_tick(void);
+/* The hypervisor's tick (any CPU; `now_ms` from the board's counter): the
+ * same, but only for unfinished lines whose source has been quiet for a
+ * while (a prompt, not a line half-written by a slow writer). */
+void console_tick(uint64_t now_ms);
 /* A VM stopped: its unfinished lines (PL011 and hvc0) go out ended. */
 void console_end_lines(int vm_id);
 /* Bytes of output dropped because a source wrote faster than the UART

@@ -180,17 +180,36 @@ static void test_tick_does_not_cut_a_slow_line(void **state)
 
 	(void)state;
 	write_str(2, "s");
-	console_tick();
+	console_tick(1000);
 	write_str(2, "torm: ready");
-	console_tick();
+	console_tick(1250);
 	write_str(2, "\n");
 	write_str(1, "# ");
-	for (int i = 0; i < 8; i++)
-		console_tick();
+	for (int ms = 1300; ms < 1700; ms += 50)
+		console_tick(ms);
 	out_str(buf, sizeof(buf));
 	assert_string_equal(buf, "[gvm2] storm: ready\r\n[gvm1] # ");
 	write_str(1, "\n"); /* the next test starts on a fresh line */
 	console_flush();
+}
+
+/* Every CPU ticks: many ticks close together (4 CPUs, a stalled writer)
+ * must not cut a line. With a count of ticks, 4 ticks of 4 CPUs (50 ms)
+ * cut a GVM's "Linux version" line in two. */
+static void test_many_cpus_ticking_do_not_cut_a_line(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	write_str(2, "Linux version 6.1 (gcc) #");
+	for (int ms = 2000; ms < 2250; ms += 12)
+		console_tick(ms);
+	out_str(buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	write_str(2, "1 SMP\n");
+	console_tick(2300);
+	out_str(buf, sizeof(buf));
+	assert_string_equal(buf, "[gvm2] Linux version 6.1 (gcc) #1 SMP\r\n");
 }
 
 /* Finding 3: one hvc0 descriptor of any size (up to 4 GiB) went through
@@ -315,6 +334,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pl011_bytes_interleaved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prompt_flushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tick_does_not_cut_a_slow_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_cpus_ticking_do_not_cut_a_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_huge_write_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_while_uart_drains, setup, teardown),

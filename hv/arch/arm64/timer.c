@@ -57,5 +57,5 @@ void hv_timer_init(void)
 void hv_timer_irq(void)
 {
 	hv_timer_arm_ms(HV_TICK_MS);
-	console_tick();
+	console_tick(timer_ticks_to_us(timer_now()) / 1000);
 }
