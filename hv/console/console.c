@@ -101,7 +101,9 @@ static void put_locked(int source, char c)
  * has been quiet for QUIET_MS (a slow writer's line is not cut in two: a
  * vCPU descheduled mid-line on a loaded host, Linux's earlycon writing a
  * long line), on the next key typed, or when its buffer fills. */
-#define LINE_MAX 160
+/* Linux's "Linux version" line is 176 bytes with its time stamp; printk
+ * lines rarely pass 300. A longer line goes out in pieces. */
+#define LINE_MAX 512
 #define NSOURCES (1 + 2 * CFG_MAX_VMS)
 /* Measured in time, not in ticks: every CPU ticks, so a count of ticks
  * shrinks as CPUs are added (4 ticks were 50 ms on 4 CPUs). */

@@ -193,6 +193,22 @@ static void test_tick_does_not_cut_a_slow_line(void **state)
 	console_flush();
 }
 
+/* A line longer than 160 bytes (Linux's version line) stays whole while
+ * another VM writes: it was cut at 160 and resumed under a new prefix. */
+static void test_long_line_is_whole(void **state)
+{
+	static char buf[1024], line[201], want[512];
+
+	(void)state;
+	memset(line, 'v', 200);
+	write_str(1, line);
+	write_str(2, "x\n");
+	write_str(1, "\n");
+	out_str(buf, sizeof(buf));
+	snprintf(want, sizeof(want), "[gvm2] x\r\n[gvm1] %s\r\n", line);
+	assert_string_equal(buf, want);
+}
+
 /* Every CPU ticks: many ticks close together (4 CPUs, a stalled writer)
  * must not cut a line. With a count of ticks, 4 ticks of 4 CPUs (50 ms)
  * cut a GVM's "Linux version" line in two. */
@@ -337,6 +353,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_cpus_ticking_do_not_cut_a_line, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_long_line_is_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_write_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_while_uart_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_while_other_cpu_at_uart, setup,
