@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #define STOP_TIMEOUT_S 30     /* a guest that ignores its power button is forced */
+#define PRESS_AGAIN_S 5       /* a press made before the guest listened is lost */
 #define DOWN_TIMEOUT_MS 30000 /* a forced stop (RAM zeroed) takes this at most */
 
 static int find_gvm(const char *name, struct vm *vm)
@@ -98,15 +99,35 @@ static int force_down(struct vm *vm)
 	return EX_OK;
 }
 
-/* Asks the guest to power off; forces it after timeout_s. */
+/* Asks the guest to power off, pressing its power button again every
+ * PRESS_AGAIN_S (a press is an edge: one that came before the guest's
+ * handler listened, early in its boot, is lost, as on a real board);
+ * forces it after timeout_s. */
 static int stop_vm(struct vm *vm, unsigned timeout_s)
 {
-	if (vm->info.state == HC_VM_RUNNING && timeout_s) {
-		long st = hv_vm_stop(vm->idx, HC_STOP_REQUEST);
-		if (st != HC_OK && st != HC_ERR_STATE)
-			return hv_error(st, vm->info.name, "stop");
-		if (!vm_wait_down(vm, timeout_s * 1000))
+	unsigned waited_ms = 0, limit_ms = timeout_s * 1000;
+	int pressed = 0;
+
+	while (waited_ms < limit_ms && !vm_is_down(vm)) {
+		if (vm->info.state == HC_VM_RUNNING) {
+			long st = hv_vm_stop(vm->idx, HC_STOP_REQUEST);
+			if (st != HC_OK && st != HC_ERR_STATE)
+				return hv_error(st, vm->info.name, "stop");
+			pressed = 1;
+		} else if (!pressed) {
+			break; /* not running: nothing to ask */
+		}
+		unsigned step = limit_ms - waited_ms;
+		if (step > PRESS_AGAIN_S * 1000)
+			step = PRESS_AGAIN_S * 1000;
+		int err = vm_wait_down(vm, step);
+		if (!err)
 			return EX_OK;
+		if (err != EX_TIMEOUT)
+			return err;
+		waited_ms += step;
+	}
+	if (pressed) {
 		printf("%s: no power-off within %u s: forcing it\n", vm->info.name, timeout_s);
 		fflush(stdout);
 	}
