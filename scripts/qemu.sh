@@ -6,6 +6,8 @@
 # files tools/cfgc wrote beside the image: qemu-loader.args (the preloaded
 # images) and qemu-devices.args (CPUs, RAM, the board's disks and NIC).
 # The console (hypervisor log and every VM's output, prefixed) is on stdio.
+# A reset of the board ends QEMU (status 0), unless QEMU_RESTART=1: then the
+# board restarts, as a real one would.
 set -eu
 gic=${1:-3}
 shift || true
@@ -25,9 +27,11 @@ for a in "${devices[@]}"; do
 		;;
 	esac
 done
+reset=-no-reboot
+[ "${QEMU_RESTART:-0}" = 0 ] || reset=
 exec qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version="$gic" -cpu cortex-a57 \
-	-nographic -no-reboot \
+	-nographic $reset \
 	-kernel "$hv/syshyper.elf" "${loader[@]}" \
 	-global virtio-mmio.force-legacy=false \
 	"${devices[@]}" \

@@ -17,16 +17,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from vmshell import BOOT_TIMEOUT, BUILD, ESC, ROOT, disk_sha, focus, run_in  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, "build")
-BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "240"))
 # The guest's cases, from 'go' to 'HOSTILE DONE' (TCG, 2 host cores).
 HOSTILE_TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "420"))
 # Case selection passed on the guest's 'go' line: substrings, '-x' excludes.
 HOSTILE_CASES = os.environ.get("HOSTILE_CASES", "")
-ESC = "\x1d"
-VM_INDEX = {"mvm": 0, "gvm1": 1, "hostile": 2}  # the order of configs/test-hostile.cfg
+VMS = ("mvm", "gvm1", "hostile")  # the order of configs/test-hostile.cfg
 # GIC version of the board (make test-configs builds GICv3; for GICv2 build
 # build/test-hostile-gicv2 as tests/guests/README.md says).
 GIC = int(os.environ.get("HOSTILE_GIC", "3"))
@@ -39,21 +36,6 @@ VM_DEATH = re.compile(r"^\[(mvm|gvm1)\] .*(Kernel panic|Internal error: Oops|BUG
 HV_LOG = re.compile(r"^\[hv\] vm hostile: ", re.M)
 # The hypervisor's lines about the hostile VM are rate-limited (issue 7, finding 9).
 HV_LOG_MAX = 300
-
-
-def disk_sha():
-    with open(os.path.join(BUILD, "disk.img.sha256")) as f:
-        return f.read().split()[0]
-
-
-def focus(con, vm):
-    con.send(ESC + str(VM_INDEX[vm]))
-    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
-
-
-def run_in(con, vm, cmd, timeout=120):
-    focus(con, vm)
-    return con.run(cmd, timeout, vm=vm)
 
 
 def loop_job(body, name):
@@ -126,6 +108,7 @@ def hostile_guest_scenario():
     cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), str(GIC)]
     log = os.path.join(BUILD, "logs", f"hostile-gicv{GIC}.log")
     con = harness.track(harness.Console(cmd, log, cwd=ROOT, env=dict(os.environ, HV_DIR=HV_DIR)))
+    con.vms = VMS
     con.expect(r"^\[hostile\] PASS boot$", BOOT_TIMEOUT, anywhere=True)
     con.expect(r"^\[mvm\] syshyper: mvm user space ready", BOOT_TIMEOUT, anywhere=True)
     con.expect(r"^\[gvm1\] syshyper: gvm user space ready", BOOT_TIMEOUT, anywhere=True)

@@ -13,15 +13,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from vmshell import (BOOT_TIMEOUT, BUILD, ESC, ROOT, bg, disk_sha, focus,  # noqa: E402
+                     http_files, run_in, wait_bg)
 from test_hostile import hostile_guest_scenario  # noqa: E402
 from test_conform import ALL as conform_scenarios  # noqa: E402
 from test_layout import ALL as layout_scenarios  # noqa: E402
 from test_lifecycle import ALL as lifecycle_scenarios  # noqa: E402
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, "build")
-BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "240"))
-ESC = "\x1d"  # the console multiplexer's escape key (Ctrl-])
 
 
 def boot(gic, name):
@@ -30,11 +27,6 @@ def boot(gic, name):
     con = harness.track(harness.Console(cmd, log, cwd=ROOT))
     con.expect(r"^\[mvm\] syshyper: mvm user space ready", BOOT_TIMEOUT)
     return con
-
-
-def disk_sha():
-    with open(os.path.join(BUILD, "disk.img.sha256")) as f:
-        return f.read().split()[0]
 
 
 def trap_counts(con):
@@ -76,7 +68,6 @@ def mvm_scenario(gic):
     return scenario
 
 
-VM_INDEX = {"mvm": 0, "gvm1": 1, "gvm2": 2}
 MIB = 1 << 20
 GVM_DISK_OFFSET = {"gvm1": 256, "gvm2": 768}  # MiB into the MVM's /dev/vda (disks.conf)
 GVM_DISK_MIB = {"gvm1": 512, "gvm2": 256}  # configs/qemu-virt.cfg
@@ -85,21 +76,11 @@ GVM_DISK_MIB = {"gvm1": 512, "gvm2": 256}  # configs/qemu-virt.cfg
 RAW_MIB = {"gvm1": 256, "gvm2": 0}
 
 
-def focus(con, vm):
-    con.send(ESC + str(VM_INDEX[vm]))
-    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
-
-
 def boot_all(gic, name):
     con = boot(gic, name)
     for vm in ("gvm1", "gvm2"):
         con.expect(rf"^\[{vm}\] syshyper: gvm user space ready", BOOT_TIMEOUT, anywhere=True)
     return con
-
-
-def run_in(con, vm, cmd, timeout=120):
-    focus(con, vm)
-    return con.run(cmd, timeout, vm=vm)
 
 
 def mediated_disk_scenario():
@@ -154,17 +135,6 @@ def big_direct_writes_scenario():
         f.seek(off * MIB)
         host = hashlib.sha256(f.read(64 * MIB)).hexdigest()
     assert host == want[0], "the host's disk image does not hold what the GVM wrote"
-
-
-def bg(cmd, name):
-    """A shell command run in the background, its status in /tmp/NAME.rc."""
-    return f"rm -f /tmp/{name}.rc; ( ( {cmd} ) > /tmp/{name}.log 2>&1; echo $? > /tmp/{name}.rc ) & :"
-
-
-def wait_bg(con, vm, name, timeout):
-    out, rc = run_in(con, vm, f"while [ ! -e /tmp/{name}.rc ]; do sleep 1; done; "
-                     f"cat /tmp/{name}.log; (exit $(cat /tmp/{name}.rc))", timeout)
-    return out, rc
 
 
 def two_gvms_and_errors_scenario():
@@ -226,27 +196,8 @@ def network_scenario():
     the MVM's bridge: pings, a 16 MiB TCP transfer between the GVMs, a file
     fetched from a server on the host's loopback (QEMU's 10.0.2.2), a DHCP
     lease from QEMU's network; and a GVM's hvc0 reaches the console."""
-    import http.server
-    import socketserver
-    import threading
-
-    www = os.path.join(BUILD, "www")
-    os.makedirs(www, exist_ok=True)
     blob = os.urandom(4 << 20)
-    with open(os.path.join(www, "blob"), "wb") as f:
-        f.write(blob)
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=www, **kw)
-
-        def log_message(self, *a):
-            pass
-
-    server = socketserver.TCPServer(("127.0.0.1", 0), Quiet)
-    port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_files({"blob": blob}) as port:
         con = boot_all(3, "network")
         out, rc = run_in(con, "gvm1", "ping -c 3 10.0.2.22 && ping -c 3 10.0.2.15")
         assert rc == 0 and "3 packets received" in out, f"ping GVM2/MVM: {out!r}"
@@ -289,8 +240,6 @@ def network_scenario():
         focus(con, "mvm")
         con.send(ESC + "s")
         con.expect(r"^\[hv\] gvm1/net port 1: tx [1-9]\d* frames", 30)
-    finally:
-        server.shutdown()
 
 
 def script_scenario():

@@ -16,11 +16,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from vmshell import BUILD, ROOT, focus  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, "build")
-BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "300"))
-ESC = "\x1d"  # the console multiplexer's escape key (Ctrl-])
+BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "300"))  # four Linux VMs
 NAME = "three-gvms"
 HV_DIR = os.path.join(BUILD, f"test-{NAME}-gicv3")
 CONFIG = os.path.join(ROOT, "configs", f"test-{NAME}.cfg")
@@ -45,13 +43,8 @@ def read_config(path):
     return vms
 
 
-def focus(con, index, vm):
-    con.send(ESC + str(index))
-    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
-
-
-def check_vm(con, index, vm, cfg):
-    focus(con, index, vm)
+def check_vm(con, vm, cfg):
+    focus(con, vm)
     out, rc = con.run("nproc; cat /proc/cmdline; "
                       "awk '/MemTotal/ { print $2 }' /proc/meminfo", 60, vm=vm)
     lines = out.split("\n")
@@ -87,6 +80,7 @@ def three_gvms_scenario():
     cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), "3"]
     log = os.path.join(BUILD, "logs", f"{NAME}-gicv3.log")
     con = harness.track(harness.Console(cmd, log, cwd=ROOT, env=dict(os.environ, HV_DIR=HV_DIR)))
+    con.vms = tuple(vms)
     con.expect(r"^\[mvm\] syshyper: mvm user space ready", BOOT_TIMEOUT, anywhere=True)
     for vm in vms:
         if vm != "mvm":
@@ -101,16 +95,16 @@ def three_gvms_scenario():
                   if l.startswith(f"[{vm}] ") and "Linux version" in l and not BANNER.match(l)]
         assert vm in whole, f"{vm}: no whole 'Linux version' line; pieces: {pieces}"
     harness.note(f"whole 'Linux version' lines from {', '.join(sorted(whole))}")
-    for index, vm in enumerate(vms):
-        check_vm(con, index, vm, vms[vm])
+    for vm in vms:
+        check_vm(con, vm, vms[vm])
     # the GVMs' switch ports: the last GVM reaches the others and the MVM
     last = list(vms)[-1]
-    focus(con, len(vms) - 1, last)
+    focus(con, last)
     peers = [re.search(r"syshyper\.ip=([\d.]+)", vms[vm]["bootargs"][0]).group(1)
              for vm in vms if vm not in ("mvm", last)] + ["10.0.2.15"]
     out, rc = con.run(" && ".join(f"ping -c 2 -W 5 {ip}" for ip in peers), 120, vm=last)
     assert rc == 0 and out.count("2 packets received") == len(peers), f"{last}: ping {out!r}"
-    focus(con, 0, "mvm")
+    focus(con, "mvm")
     con.send_line("poweroff -f")
     assert con.wait_exit(60) == 0
 

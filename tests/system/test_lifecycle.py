@@ -19,8 +19,9 @@ at run time from the MVM (`syshyper` in the MVM, its supervisor, its init).
   lifecycle_cli_errors       every error of the CLI: exit status and one line
   lifecycle_mvm_poweroff     `poweroff` typed in the MVM powers the GVMs off
                              and ends QEMU with status 0
-  lifecycle_mvm_reboot       `reboot` typed in the MVM resets the machine
-                             (QEMU runs with -no-reboot: it exits, status 0)
+  lifecycle_mvm_reboot       `reboot` typed in the MVM powers the GVMs off and
+                             restarts the board (QEMU_RESTART=1): the
+                             hypervisor, the MVM and the GVMs come back
 
     python3 tests/system/test_lifecycle.py [names]   (make test: from test_hv.py)
 """
@@ -32,12 +33,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from vmshell import (BOOT_TIMEOUT, BUILD, ESC, ROOT, bg, expect_after, focus,  # noqa: E402
+                     http_files, mark, run_in, vm_line, wait_bg)
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, "build")
-BOOT_TIMEOUT = int(os.environ.get("BOOT_TIMEOUT", "240"))
-ESC = "\x1d"
-VM_INDEX = {"mvm": 0, "gvm1": 1, "gvm2": 2}  # the order of configs/qemu-virt.cfg
 CYCLES = int(os.environ.get("LIFECYCLE_CYCLES", "20"))
 MIB = 1 << 20
 GVM1_RAW_MIB = 256  # gvm1's disk: ext4 in its first 256 MiB, raw space after
@@ -50,48 +48,14 @@ def ready_line(vm):
     return rf"^\[{vm}\] syshyper: (gvm|mvm) user space ready$"
 
 
-def boot(name, gvms=("gvm1", "gvm2"), gic=3):
+def boot(name, gvms=("gvm1", "gvm2"), gic=3, env=None):
     cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), str(gic)]
     log = os.path.join(BUILD, "logs", f"{name}-gicv{gic}.log")
-    con = harness.track(harness.Console(cmd, log, cwd=ROOT))
+    con = harness.track(harness.Console(cmd, log, cwd=ROOT, env=env))
     con.expect(ready_line("mvm"), BOOT_TIMEOUT)
     for vm in gvms:
         con.expect(ready_line(vm), BOOT_TIMEOUT, anywhere=True)
     return con
-
-
-def mark(con):
-    """A position in the console output: expect_after() looks past it."""
-    with con.cond:
-        return len(con.buf)
-
-
-def expect_after(con, start, pattern, timeout):
-    """Waits for `pattern` in the output after position `start` (lines from
-    different VMs interleave, so expect()'s single cursor may have passed it)."""
-    rx = re.compile(pattern, re.M)
-    deadline = time.monotonic() + timeout
-    with con.cond:
-        while True:
-            m = rx.search(con.buf, start)
-            if m:
-                return m
-            gone = con._gone()
-            left = deadline - time.monotonic()
-            if gone or left <= 0:
-                raise harness.ConsoleError(
-                    f"{gone or f'timed out after {timeout} s'} waiting for {pattern!r}")
-            con.cond.wait(min(left, 1.0))
-
-
-def focus(con, vm):
-    con.send(ESC + str(VM_INDEX[vm]))
-    con.expect(rf"^\[hv\] console input now goes to {vm}$", 10)
-
-
-def run_in(con, vm, cmd, timeout=120):
-    focus(con, vm)
-    return con.run(cmd, timeout, vm=vm)
 
 
 def mvm(con, cmd, timeout=120):
@@ -109,16 +73,6 @@ def vm_list(con):
             vms[f[1]] = {"state": f[2], "uptime": float(f[5]), "restarts": int(f[6]),
                          "note": f[7] if len(f) > 7 else ""}
     return vms
-
-
-def bg(cmd, name):
-    """A shell command run in the background, its status in /tmp/NAME.rc."""
-    return f"rm -f /tmp/{name}.rc; ( ( {cmd} ) > /tmp/{name}.log 2>&1; echo $? > /tmp/{name}.rc ) & :"
-
-
-def wait_bg(con, vm, name, timeout):
-    return run_in(con, vm, f"while [ ! -e /tmp/{name}.rc ]; do sleep 1; done; "
-                  f"cat /tmp/{name}.log; (exit $(cat /tmp/{name}.rc))", timeout)
 
 
 def hv_counters(con):
@@ -180,28 +134,9 @@ def lifecycle_ext4_reboot():
 
 
 def lifecycle_stop_under_load():
-    import http.server
-    import socketserver
-    import threading
-
-    www = os.path.join(BUILD, "www")
-    os.makedirs(www, exist_ok=True)
     blob = os.urandom(4 << 20)
-    with open(os.path.join(www, "lifeblob"), "wb") as f:
-        f.write(blob)
     want = hashlib.sha256(blob).hexdigest()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=www, **kw)
-
-        def log_message(self, *a):
-            pass
-
-    server = socketserver.TCPServer(("127.0.0.1", 0), Quiet)
-    port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_files({"lifeblob": blob}) as port:
         con = boot("life-stop-load")
         # gvm2: its disk written and a broadcast flood, until it is stopped
         out, rc = run_in(con, "gvm2", bg("while true; do dd if=/dev/urandom of=/dev/vda bs=64k "
@@ -239,9 +174,6 @@ def lifecycle_stop_under_load():
                          "[ \"$(sha256sum < /tmp/p)\" = \"$(dd if=/dev/vda bs=1M count=4 "
                          "2>/dev/null | sha256sum)\" ] && ping -c 2 10.0.2.21", 300)
         assert rc == 0 and "2 packets received" in out, f"gvm2 after its restart: {out!r}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def lifecycle_cycles():
@@ -382,26 +314,35 @@ def lifecycle_mvm_poweroff():
     status = con.wait_exit(180)
     assert status == 0, f"QEMU exit status {status}"
     for vm in ("gvm1", "gvm2"):  # asked by their power buttons, they powered off
-        expect_after(con, start, rf"^\[mvm\] init: stopping {vm}$", 1)
-        expect_after(con, start, rf"^\[{vm}\] init: poweroff$", 1)
+        expect_after(con, start, vm_line("mvm", f"init: stopping {vm}"), 1)
+        expect_after(con, start, vm_line(vm, "init: poweroff"), 1)
 
 
 def lifecycle_mvm_reboot():
-    con = boot("life-reboot", gvms=())
+    """`reboot` typed in the MVM powers the GVMs off and restarts the whole
+    board (QEMU_RESTART: QEMU restarts it instead of ending): the hypervisor
+    boots again and the MVM and the GVMs come back."""
+    con = boot("life-reboot", env=dict(os.environ, QEMU_RESTART="1"))
     focus(con, "mvm")
     start = mark(con)
     con.send_line("reboot")
-    status = con.wait_exit(180)
-    assert status == 0, f"QEMU exit status {status}"
-    expect_after(con, start, r"^\[mvm\] init: reboot$", 1)
+    expect_after(con, start, vm_line("mvm", "init: reboot"), 30)
+    for vm in ("gvm1", "gvm2"):
+        expect_after(con, start, vm_line("mvm", f"init: stopping {vm}"), 30)
+        expect_after(con, start, vm_line(vm, "init: poweroff"), 60)
+    again = expect_after(con, start, r"^\[hv\] sysHyper starting at EL2$", 120).end()
+    for vm in ("mvm", "gvm1", "gvm2"):
+        expect_after(con, again, ready_line(vm), BOOT_TIMEOUT)
+    harness.note(f"the board restarted: the MVM and both GVMs back {con.elapsed():.0f} s "
+                 "after QEMU's start")
+    focus(con, "mvm")
+    con.send_line("poweroff -f")
+    assert con.wait_exit(60) == 0
 
 
-# lifecycle_stop_under_load and lifecycle_mvm_reboot have not run on the
-# default configuration yet: name them on the command line to run them.
-ALL = [lifecycle_ext4_reboot, lifecycle_cycles, lifecycle_panic, lifecycle_fresh_memory,
-       lifecycle_cli_errors, lifecycle_mvm_poweroff]
-EXTRA = [lifecycle_stop_under_load, lifecycle_mvm_reboot]
+ALL = [lifecycle_ext4_reboot, lifecycle_stop_under_load, lifecycle_cycles, lifecycle_panic,
+       lifecycle_fresh_memory, lifecycle_cli_errors, lifecycle_mvm_poweroff, lifecycle_mvm_reboot]
 
 if __name__ == "__main__":
-    chosen = [s for s in ALL + EXTRA if (not sys.argv[1:] and s in ALL) or s.__name__ in sys.argv[1:]]
+    chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]
     sys.exit(harness.main(chosen))
