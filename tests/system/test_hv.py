@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from vmshell import (BOOT_TIMEOUT, BUILD, ESC, ROOT, bg, disk_sha, focus,  # noqa: E402
-                     http_files, run_in, wait_bg)
+                     http_files, run_in, vm_line, wait_bg)
 from test_hostile import hostile_guest_scenario  # noqa: E402
 from test_conform import ALL as conform_scenarios  # noqa: E402
 from test_layout import ALL as layout_scenarios  # noqa: E402
@@ -230,7 +230,7 @@ def network_scenario():
         assert rc == 0 and re.search(r"lease of 10\.0\.2\.\d+ obtained", out), \
             f"DHCP through the MVM's bridge: {out!r}"
         run_in(con, "gvm1", "echo \"hvc0-\"\"works\" > /dev/hvc0")
-        con.expect(r"^\[gvm1\] hvc0-works$", 30, anywhere=True)
+        con.expect(vm_line("gvm1", "hvc0-works"), 30, anywhere=True)
         con.send(ESC + "c")  # gvm1's input to its hvc0, where a second shell runs
         con.expect(r"^\[hv\] console input of gvm1 now goes to hvc0$", 10)
         out, rc = con.run("tty", 30, vm="gvm1")

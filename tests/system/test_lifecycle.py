@@ -108,7 +108,7 @@ def lifecycle_ext4_reboot():
     sums = out
     start = mark(con)
     con.send_line("reboot")  # typed as a user would, in gvm1's shell
-    expect_after(con, start, r"^\[gvm1\] init: reboot$", 60)
+    expect_after(con, start, vm_line("gvm1", "init: reboot"), 60)
     expect_after(con, start, ready_line("gvm1"), BOOT_TIMEOUT)
     out, rc = run_in(con, "gvm1", "mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && sha256sum -c /mnt/sums "
                      "&& cat /mnt/note && cat /mnt/sums", 300)
