@@ -142,6 +142,20 @@ static void gic_node(FILE *o, const struct cfg_vm *vm, unsigned gic)
 	fputs(";\n\t};\n\n", o);
 }
 
+/* The start of an Arm PrimeCell's node (one 4 KiB page, one level SPI),
+ * up to its interrupts; the caller adds the rest and closes it. */
+static void primecell_head(FILE *o, const char *label, const char *model, uint64_t ipa,
+			   uint32_t irq)
+{
+	fprintf(o, "\t%s%s@%" PRIx64 " {\n\t\tcompatible = \"arm,%s\", \"arm,primecell\";\n", label,
+		model, ipa, model);
+	fputs("\t\treg = ", o);
+	reg(o, ipa, 0x1000);
+	fputs(";\n\t\tinterrupts = ", o);
+	spi(o, irq, IRQ_LEVEL);
+	fputs(";\n", o);
+}
+
 static void uart(FILE *o)
 {
 	fprintf(o,
@@ -149,12 +163,8 @@ static void uart(FILE *o)
 		"\t\t#clock-cells = <0>;\n\t\tclock-frequency = <%u>;\n"
 		"\t\tclock-output-names = \"apb_pclk\";\n\t};\n\n",
 		(unsigned)PLAT_GUEST_APB_CLOCK_HZ);
-	fprintf(o, "\tpl011@%lx {\n\t\tcompatible = \"arm,pl011\", \"arm,primecell\";\n\t\treg = ",
-		(unsigned long)PLAT_GUEST_UART_IPA);
-	reg(o, PLAT_GUEST_UART_IPA, 0x1000);
-	fputs(";\n\t\tinterrupts = ", o);
-	spi(o, PLAT_GUEST_UART_IRQ, IRQ_LEVEL);
-	fputs(";\n\t\tclocks = <&apb_pclk>, <&apb_pclk>;\n"
+	primecell_head(o, "", "pl011", PLAT_GUEST_UART_IPA, PLAT_GUEST_UART_IRQ);
+	fputs("\t\tclocks = <&apb_pclk>, <&apb_pclk>;\n"
 	      "\t\tclock-names = \"uartclk\", \"apb_pclk\";\n\t};\n\n",
 	      o);
 }
@@ -169,14 +179,8 @@ static void power_button(FILE *o, const struct cfg_vm *vm)
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		if (vm->devs[i].pa == PLAT_GUEST_GPIO_IPA)
 			return; /* the board's own PL061 is passed through instead */
-	fprintf(o,
-		"\tgpio: pl061@%lx {\n\t\tcompatible = \"arm,pl061\", \"arm,primecell\";\n"
-		"\t\treg = ",
-		(unsigned long)PLAT_GUEST_GPIO_IPA);
-	reg(o, PLAT_GUEST_GPIO_IPA, 0x1000);
-	fputs(";\n\t\tinterrupts = ", o);
-	spi(o, PLAT_GUEST_GPIO_IRQ, IRQ_LEVEL);
-	fputs(";\n\t\tgpio-controller;\n\t\t#gpio-cells = <2>;\n"
+	primecell_head(o, "gpio: ", "pl061", PLAT_GUEST_GPIO_IPA, PLAT_GUEST_GPIO_IRQ);
+	fputs("\t\tgpio-controller;\n\t\t#gpio-cells = <2>;\n"
 	      "\t\tclocks = <&apb_pclk>;\n\t\tclock-names = \"apb_pclk\";\n\t};\n\n",
 	      o);
 	fprintf(o,
