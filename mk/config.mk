@@ -5,7 +5,9 @@
 #   config.c             the compiled configuration linked into the EL2 image
 #   qemu-loader.args     the images QEMU's loader places in RAM
 #   qemu-devices.args    CPUs, RAM and what QEMU attaches to the board's slots
-#   vms/                 the VMs' generated device trees and initrds
+#   vms/                 the VMs' generated device trees and initrds, the MVM's
+#                        vms.conf (the GVMs it loads) and disks.conf (what
+#                        backs each mediated disk), both appended to its initrd
 CFGC := $(BUILD)/tools/cfgc
 CFGC_FLAGS := -D GIC=$(GIC) -B $(HV_BUILD)/vms --initramfs-dir $(BUILD)
 CFG_MK := $(HV_BUILD)/vms.mk
@@ -37,4 +39,10 @@ ifneq ($(CFG_MANIFEST),)
 $(CFG_MANIFEST): $(CONFIG) $(CFGC)
 	@mkdir -p $(dir $@)
 	$(CFGC) $(CFGC_FLAGS) --no-files --manifest $@ $(CONFIG)
+endif
+
+ifneq ($(CFG_DISKS),)
+$(CFG_DISKS): $(CONFIG) $(CFGC)
+	@mkdir -p $(dir $@)
+	$(CFGC) $(CFGC_FLAGS) --no-files --disks $@ $(CONFIG)
 endif

@@ -5,8 +5,8 @@
 #   initramfs     one per role, shared by the VMs of that role
 #                 (scripts/mkinitramfs.sh: busybox, /init, modules, tools)
 #   a VM's initrd the role's initramfs with files appended, when its
-#                 configuration adds some (the MVM: the images of the GVMs it
-#                 loads; the run-script VM: make run's SCRIPT)
+#                 configuration adds some (the MVM: disks.conf and the images
+#                 of the GVMs it loads; the run-script VM: make run's SCRIPT)
 #   a VM's DTB    cfgc --dts, then dtc; after the initrd, whose end it names
 KERNEL := $(BUILD)/guest/Image
 MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper
@@ -16,7 +16,7 @@ $(KERNEL): $(GUEST_STAMP)
 	cp $(CACHE)/guest/Image $@
 
 # The roles' initramfs: cfgc names them $(BUILD)/ROLE/initramfs.cpio.gz.
-$(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh $(wildcard mvm/initramfs/*) \
+$(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
 		$(MVM_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm

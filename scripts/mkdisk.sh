@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the raw test disk (QEMU's first virtio-blk, passed through to the
-# MVM). Layout, in MiB (mvm/initramfs/disks.conf and configs/*.cfg agree):
+# MVM). Layout, in MiB (the backing=/dev/vda offset= of the mediated disks in
+# configs/*.cfg agree):
 #      0 -   16  a reproducible pseudo-random pattern (Python's Mersenne
 #                Twister, fixed seed: the same bytes on every host and run);
 #                OUT.sha256 holds its sha256

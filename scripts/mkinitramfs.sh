@@ -6,7 +6,9 @@
 #   /etc/modules             dependencies from modules.dep, in load order
 #   /usr/bin/fio, iperf3   with the shared libraries they need (WITH_TOOLS=0
 #                          leaves them out)
-#   for the MVM: the sysHyper module, daemon, CLI and disks.conf when built
+#   for the MVM: the sysHyper module, daemon and CLI when built (what backs
+#                its mediated disks, /etc/syshyper/disks.conf, comes from the
+#                configuration: tools/cfgc writes it, --append adds it)
 #
 #   scripts/mkinitramfs.sh OUT.cpio.gz mvm|gvm [SRC:DEST ...]
 # SRC:DEST adds a file (made executable), e.g. a script as etc/autorun.sh.
@@ -16,8 +18,8 @@
 # OUT is BASE (a built initramfs, untouched) followed by an uncompressed
 # cpio archive of the given files (MODE: octal, default 755) and symbolic
 # links (DEST -> TARGET); Linux unpacks both. The files a VM's
-# configuration adds (tools/cfgc's make fragment: a GVM's images in the
-# MVM, make run's script) cost no recompression of the base, and files
+# configuration adds (tools/cfgc's make fragment: the MVM's disks.conf, a
+# GVM's images in the MVM, make run's script) cost no recompression of the base, and files
 # that are compressed already are not compressed twice.
 set -eu
 cd "$(dirname "$0")/.."
@@ -150,10 +152,6 @@ stage_mvm_extras() {
 	[ "$ROLE" = mvm ] || return 0
 	[ ! -e build/mvm/syshyper.ko ] || cp build/mvm/syshyper.ko "$WORK/lib/modules/"
 	for f in build/mvm/syshyperd build/mvm/syshyper; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done
-	if [ -e mvm/initramfs/disks.conf ]; then
-		mkdir -p "$WORK/etc/syshyper"
-		cp mvm/initramfs/disks.conf "$WORK/etc/syshyper/disks.conf"
-	fi
 }
 
 stage_extra() { # SRC:DEST

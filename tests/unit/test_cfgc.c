@@ -2,8 +2,9 @@
  * (CPUs, GIC of the board's version sized by the vCPUs, initrd by IPA,
  * virtio devices at the board's window, the MVM's hypervisor node), the
  * make fragment and the MVM's manifest (generated images, a kernel shared
- * by link), QEMU's arguments and the compiled C (which GVMs wait for the
- * MVM). Rejections are checked by check_bad_configs.sh. */
+ * by link), the MVM's disks.conf (what backs each mediated disk), QEMU's
+ * arguments and the compiled C (which GVMs wait for the MVM). Rejections
+ * are checked by check_bad_configs.sh. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -39,7 +40,8 @@ static const char config[] = "[system]\n"
 			     "dtb = @ 0x87e00000\n"
 			     "images = mvm\n"
 			     "run-script = yes\n"
-			     "virtio-blk = 31 mediated disk=0 size=64M\n"
+			     "virtio-blk = 31 mediated disk=2 size=64M backing=/dev/vda "
+			     "offset=256M\n"
 			     "virtio-console = 28\n"
 			     "[vm gvm2]\n"
 			     "role = gvm\n"
@@ -50,7 +52,25 @@ static const char config[] = "[system]\n"
 			     "dtb = @ 0xa7e00000\n"
 			     "images = mvm\n"
 			     "autostart = no\n"
-			     "virtio-net = 29 mac=52:54:00:5e:00:12\n";
+			     "virtio-net = 29 mac=52:54:00:5e:00:12\n"
+			     /* a file, read-only, the lowest index */
+			     "virtio-blk = 31 mediated disk=0 size=1M backing=/srv/gvm2.img ro\n"
+			     /* right after gvm1's region of the same disk: no overlap */
+			     "virtio-blk = 30 mediated disk=1 size=64M backing=/dev/vda "
+			     "offset=0x14000000\n";
+
+/* The MVM alone: no mediated disk, no GVM images. */
+static const char mvm_only[] = "[system]\n"
+			       "ram = 0x40000000 + 2G\n"
+			       "hypervisor = 0x40000000 + 64M\n"
+			       "cpus = 4\n"
+			       "[vm mvm]\n"
+			       "role = mvm\n"
+			       "cpus = 0\n"
+			       "memory = 0x48000000 + 512M\n"
+			       "kernel = build/guest/Image @ 0x48200000\n"
+			       "initrd = @ 0x58000000\n"
+			       "dtb = @ 0x5fe00000\n";
 
 static char *out;
 
@@ -193,6 +213,10 @@ static void test_make_fragment(void **state)
 	t = render(write_make_fragment);
 	assert_has(t, "CFG_VMS := mvm gvm1 gvm2\n");
 	assert_has(t, "CFG_MANIFEST := OUT/vms.conf\n");
+	assert_has(t, "CFG_DISKS := OUT/disks.conf\n");
+	assert_has(t, "CFG_mvm_INITRD_FILES := $(CFG_DISKS):etc/syshyper/disks.conf:644 \\\n"
+		      "\t$(CFG_MANIFEST):etc/syshyper/vms.conf:644 \\\n");
+	assert_has(t, "CFG_mvm_INITRD_DEPS := $(CFG_DISKS) $(CFG_MANIFEST) ");
 	assert_has(t, "CFG_mvm_INITRD_APPEND := yes\nCFG_mvm_INITRD_BASE := "
 		      "BASE/mvm/initramfs.cpio.gz\n");
 	assert_has(t, "build/guest/Image:lib/syshyper/gvm1/kernel:644");
@@ -219,6 +243,38 @@ static void test_manifest(void **state)
 		      "initrd=/lib/syshyper/gvm1/initrd dtb=/lib/syshyper/gvm1/dtb\n");
 	assert_has(t, "\ngvm2 autostart=no kernel=/lib/syshyper/gvm2/kernel");
 	assert_lacks(t, "\nmvm ");
+}
+
+static void test_disks(void **state)
+{
+	const char *t;
+
+	(void)state;
+	load(config);
+	t = render(write_disks);
+	/* by index; offsets in bytes; ro where the GVM's disk is */
+	assert_has(t, "\n0 /srv/gvm2.img ro # vm gvm2 slot 31, 1048576 bytes\n"
+		      "1 /dev/vda offset 335544320 # vm gvm2 slot 30, 67108864 bytes\n"
+		      "2 /dev/vda offset 268435456 # vm gvm1 slot 31, 67108864 bytes\n");
+	assert_string_equal(disks_path(), "OUT/disks.conf");
+}
+
+/* Without mediated disks the MVM still gets its disks.conf (comments only),
+ * so its initrd is the role's with that file appended. */
+static void test_disks_none(void **state)
+{
+	const char *t;
+
+	(void)state;
+	load(mvm_only);
+	t = render(write_disks);
+	assert_has(t, "# <disk> <file or block device> [offset <bytes>] [ro]\n");
+	for (const char *l = t; (l = strchr(l, '\n')) && l[1]; l++)
+		assert_int_equal(l[1], '#');
+	assert_string_equal(vmb[0].path[IMG_INITRD], "OUT/mvm/initrd.img");
+	t = render(write_make_fragment);
+	assert_has(t, "CFG_MANIFEST := \nCFG_DISKS := OUT/disks.conf\n");
+	assert_has(t, "CFG_mvm_INITRD_FILES := $(CFG_DISKS):etc/syshyper/disks.conf:644\n");
 }
 
 static void test_qemu_and_c(void **state)
@@ -259,6 +315,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_generated_paths, teardown),
 		cmocka_unit_test_teardown(test_make_fragment, teardown),
 		cmocka_unit_test_teardown(test_manifest, teardown),
+		cmocka_unit_test_teardown(test_disks, teardown),
+		cmocka_unit_test_teardown(test_disks_none, teardown),
 		cmocka_unit_test_teardown(test_qemu_and_c, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

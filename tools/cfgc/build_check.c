@@ -1,7 +1,8 @@
 /* The build's rules, which the hypervisor's config_check cannot know:
  * where images come from, which VM runs make run's script, what QEMU
- * attaches to the board. Run after config_check, so names and roles are
- * sound. */
+ * attaches to the board, what backs the mediated disks in the MVM. Run
+ * after config_check, so names and roles are sound (and mediated disk
+ * indices unique). */
 #include <stdarg.h>
 #include <string.h>
 
@@ -113,6 +114,56 @@ static void check_paths(void)
 			check_path(qemu_devs[i].file, qemu_devs[i].line, qemu_devs[i].field);
 }
 
+static bool is_mediated(const struct cfg_virtio *d)
+{
+	return d->type == CFG_VIRTIO_BLK && d->backend == CFG_BLK_MEDIATED;
+}
+
+/* Mediated disk i of VM v against those before it: no two regions of one
+ * backing store overlap (two GVMs would write each other's data). */
+static void check_backing_overlap(unsigned v, unsigned i)
+{
+	const struct cfg_virtio *d = &cfg.vms[v].virtio[i];
+	const struct med_backing *b = &vmb[v].backing[i];
+	char key[24];
+
+	for (unsigned w = 0; w <= v; w++)
+		for (unsigned j = 0; j < (w == v ? i : cfg.vms[w].nvirtio); j++) {
+			const struct cfg_virtio *od = &cfg.vms[w].virtio[j];
+			const struct med_backing *ob = &vmb[w].backing[j];
+
+			if (!is_mediated(od) || strcmp(ob->path, b->path) ||
+			    b->offset >= ob->offset + od->sectors * 512 ||
+			    ob->offset >= b->offset + d->sectors * 512)
+				continue;
+			snprintf(key, sizeof(key), "virtio[%u]", i);
+			vm_error(v, key,
+				 "its region of %s overlaps mediated disk %u's (virtio[%u] of vm "
+				 "%s)",
+				 b->path, od->disk, j, cfg.vms[w].name);
+		}
+}
+
+/* disks.conf goes into the MVM's built initrd. */
+static void check_backing(void)
+{
+	int mvm = mvm_index();
+	char key[24];
+
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		for (unsigned i = 0; i < cfg.vms[v].nvirtio; i++) {
+			if (!is_mediated(&cfg.vms[v].virtio[i]))
+				continue;
+			snprintf(key, sizeof(key), "virtio[%u]", i);
+			if (mvm < 0 || !vmb[mvm].generated[IMG_INITRD])
+				vm_error(v, key,
+					 "backing= goes into the MVM's initrd built from the "
+					 "configuration (initrd = @ ADDRESS in [vm %s])",
+					 mvm < 0 ? "mvm" : cfg.vms[mvm].name);
+			check_backing_overlap(v, i);
+		}
+}
+
 void check_build(void)
 {
 	check_paths();
@@ -121,4 +172,5 @@ void check_build(void)
 		check_run_script(v);
 	}
 	check_qemu_files();
+	check_backing();
 }

@@ -2,7 +2,7 @@
  *
  *   cfgc [-D VAR=value]... [-B DIR] [--initramfs-dir DIR] [--no-files]
  *        [-o OUT.c] [-q LOADER_ARGS] [-d DEVICE_ARGS] [-m FRAGMENT.mk]
- *        [--manifest VMS.conf] [--dts VM OUT.dts] CONFIG.cfg
+ *        [--manifest VMS.conf] [--disks DISKS.conf] [--dts VM OUT.dts] CONFIG.cfg
  *
  * Parses a configuration (the format is described at the top of
  * configs/qemu-virt.cfg), resolves device names against the board's list
@@ -13,6 +13,7 @@
  *   -q, -d      QEMU's loader and board arguments, one per line (out_qemu.c)
  *   -m          the make fragment naming each VM's images (out_make.c)
  *   --manifest  the MVM's list of the GVMs it loads (out_manifest.c)
+ *   --disks     the MVM's disks.conf: what backs each mediated disk (out_disks.c)
  *   --dts       one VM's device tree source (out_dts.c; needs -D GIC=2|3)
  * Without outputs it only checks.
  *
@@ -39,7 +40,8 @@ static void __attribute__((noreturn)) usage(const char *why)
 		fprintf(stderr, "cfgc: %s\n", why);
 	fprintf(stderr, "usage: cfgc [-D VAR=value]... [-B DIR] [--initramfs-dir DIR] "
 			"[--no-files] [-o OUT.c] [-q LOADER_ARGS] [-d DEVICE_ARGS] "
-			"[-m FRAGMENT.mk] [--manifest VMS.conf] [--dts VM OUT.dts] CONFIG.cfg\n");
+			"[-m FRAGMENT.mk] [--manifest VMS.conf] [--disks DISKS.conf] "
+			"[--dts VM OUT.dts] CONFIG.cfg\n");
 	exit(2);
 }
 
@@ -100,7 +102,7 @@ static void write_dts_of_vm(FILE *o)
 }
 
 struct outputs {
-	const char *c, *loader, *devices, *make, *manifest, *dts_name, *dts;
+	const char *c, *loader, *devices, *make, *manifest, *disks, *dts_name, *dts;
 	bool measure;
 };
 
@@ -120,6 +122,8 @@ static void parse_args(int argc, char **argv, struct outputs *out)
 			value = &out->make;
 		else if (!strcmp(a, "--manifest"))
 			value = &out->manifest;
+		else if (!strcmp(a, "--disks"))
+			value = &out->disks;
 		else if (!strcmp(a, "-B"))
 			value = &out_dir;
 		else if (!strcmp(a, "--initramfs-dir"))
@@ -169,6 +173,27 @@ static void dts_target(const struct outputs *out)
 	dts_gic = (unsigned)(gic[0] - '0');
 }
 
+/* Each output asked for, in this order; a write that fails exits. */
+static void write_outputs(const struct outputs *out)
+{
+	const struct {
+		const char *path;
+		void (*fn)(FILE *);
+	} files[] = {
+		{out->c, write_c},
+		{out->loader, write_qemu_loader},
+		{out->devices, write_qemu_devices},
+		{out->make, write_make_fragment},
+		{out->manifest, write_manifest},
+		{out->disks, write_disks},
+		{out->dts, write_dts_of_vm},
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].path)
+			write_file(files[i].path, files[i].fn);
+}
+
 int main(int argc, char **argv)
 {
 	struct outputs out = {.measure = true};
@@ -190,18 +215,6 @@ int main(int argc, char **argv)
 	if (config_check(&cfg, platform_devs, platform_ndevs, &err))
 		die_at(line_of_field(err.field), err.field, "%s", err.msg);
 	check_build();
-
-	if (out.c)
-		write_file(out.c, write_c);
-	if (out.loader)
-		write_file(out.loader, write_qemu_loader);
-	if (out.devices)
-		write_file(out.devices, write_qemu_devices);
-	if (out.make)
-		write_file(out.make, write_make_fragment);
-	if (out.manifest)
-		write_file(out.manifest, write_manifest);
-	if (out.dts)
-		write_file(out.dts, write_dts_of_vm);
+	write_outputs(&out);
 	return 0;
 }

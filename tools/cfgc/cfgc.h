@@ -1,9 +1,10 @@
 /* cfgc's model of a configuration: what the hypervisor gets (struct
  * sys_config, checked by hv/core/config_check.c) and what only the build
  * needs (image files, how the generated ones are made, the kernel command
- * line, the files QEMU attaches to the board). One parse fills it; each
- * output (C, device trees, QEMU arguments, make fragment, MVM manifest) is
- * written by its own file from it. */
+ * line, the files QEMU attaches to the board, what backs each mediated
+ * disk in the MVM). One parse fills it; each output (C, device trees, QEMU
+ * arguments, make fragment, MVM manifest, MVM disks.conf) is written by its
+ * own file from it. */
 #ifndef CFGC_H
 #define CFGC_H
 
@@ -39,6 +40,15 @@ struct qemu_dev {
 	char field[FIELD_LEN];
 };
 
+/* What backs a mediated disk in the MVM: a file or block device there and
+ * where its region starts (the region is as long as the disk). syshyperd
+ * reads the path with "%255s". */
+#define MAX_BACKING 256
+struct med_backing {
+	char path[MAX_BACKING]; /* absolute, in the MVM; "" for none */
+	uint64_t offset;        /* bytes */
+};
+
 /* What the build knows of a VM beyond struct cfg_vm. */
 struct vm_build {
 	char path[IMG_COUNT][MAX_PATH]; /* image files (generated ones under -B) */
@@ -46,8 +56,9 @@ struct vm_build {
 	char bootargs[MAX_BOOTARGS];    /* the kernel command line, "" for none */
 	enum image_source images;
 	bool autostart;
-	bool run_script; /* make run SCRIPT= runs its script here */
-	int line;        /* of [vm NAME] */
+	bool run_script;                            /* make run SCRIPT= runs its script here */
+	int line;                                   /* of [vm NAME] */
+	struct med_backing backing[CFG_MAX_VIRTIO]; /* of its mediated virtio[i] */
 };
 
 /* The configuration being compiled (model.c). */
@@ -83,7 +94,8 @@ void check_required(void);
  * only the initrd of VM `initrd_of` (-1: none). */
 void resolve_images(bool all, int initrd_of);
 bool mvm_loads_images(void);         /* some GVM has images = mvm */
-bool initrd_has_extras(unsigned vm); /* its initrd is the role's plus files */
+bool mvm_initrd_built(void);         /* the MVM's initrd is "@ ADDRESS" */
+bool initrd_has_extras(unsigned vm); /* its built initrd is the role's plus files */
 void base_initramfs(char *buf, size_t size, unsigned vm);
 /* Where the MVM keeps a GVM's image of `kind` (/lib/syshyper/VM/KIND). */
 void mvm_image_path(char *buf, size_t size, unsigned vm, enum image_kind kind);
@@ -101,6 +113,8 @@ void write_qemu_devices(FILE *o);
 void write_make_fragment(FILE *o);
 void write_manifest(FILE *o);
 const char *manifest_path(void); /* -B/vms.conf */
+void write_disks(FILE *o);
+const char *disks_path(void); /* -B/disks.conf */
 void write_dts(FILE *o, unsigned vm, unsigned gic_version);
 
 /* Helpers shared by the outputs (model.c). */

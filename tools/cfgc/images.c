@@ -3,9 +3,10 @@
  * An image written "@ ADDRESS" is made by the build:
  *   initrd  the initramfs of the VM's role (scripts/mkinitramfs.sh), shared
  *           as INITRAMFS_DIR/ROLE/initramfs.cpio.gz, or, when the VM needs
- *           files added (the MVM carrying GVM images, the VM that runs
- *           make run's SCRIPT), OUT/VM/initrd.img: the shared archive
- *           with an uncompressed one of those files appended
+ *           files added (the MVM: its disks.conf and the images of the GVMs
+ *           it loads; the VM that runs make run's SCRIPT), OUT/VM/initrd.img:
+ *           the shared archive with an uncompressed one of those files
+ *           appended
  *   dtb     OUT/VM/vm.dtb, compiled by dtc from cfgc --dts
  * OUT is -B, INITRAMFS_DIR --initramfs-dir. A GVM with `images = mvm` has
  * its files in the MVM at /lib/syshyper/VM/{kernel,initrd,dtb}; a file
@@ -31,9 +32,18 @@ bool mvm_loads_images(void)
 	return false;
 }
 
+bool mvm_initrd_built(void)
+{
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		if (cfg.vms[v].role == VM_ROLE_MVM)
+			return vmb[v].generated[IMG_INITRD];
+	return false;
+}
+
+/* The MVM's always carries its disks.conf (out_disks.c). */
 bool initrd_has_extras(unsigned v)
 {
-	return vmb[v].run_script || (cfg.vms[v].role == VM_ROLE_MVM && mvm_loads_images());
+	return vmb[v].run_script || cfg.vms[v].role == VM_ROLE_MVM;
 }
 
 void base_initramfs(char *buf, size_t size, unsigned v)

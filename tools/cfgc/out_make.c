@@ -13,6 +13,7 @@
  *   CFG_BUILT_INITRDS        the role initramfs files some VM uses
  *   CFG_DRIVES               the files QEMU attaches to the board
  *   CFG_MANIFEST             the MVM's list of the GVMs it loads (if any)
+ *   CFG_DISKS                the MVM's disks.conf (if its initrd is built)
  * Paths are written as they are used (check_build refuses what make
  * cannot name). */
 #include <string.h>
@@ -24,12 +25,15 @@ static void image_var(FILE *o, unsigned v, enum image_kind k, const char *suffix
 	fprintf(o, "CFG_%s_%s := %s\n", cfg.vms[v].name, suffix, vmb[v].path[k]);
 }
 
-/* The MVM's own files for the GVMs it loads: their images and the manifest. */
+/* The MVM's own files: what backs the mediated disks, and for the GVMs
+ * it loads their images and the manifest. */
 static void mvm_files(FILE *o, const char *vm_name)
 {
 	char dest[MAX_PATH];
 
-	fprintf(o, "CFG_%s_INITRD_FILES := $(CFG_MANIFEST):etc/syshyper/vms.conf:644", vm_name);
+	fprintf(o, "CFG_%s_INITRD_FILES := $(CFG_DISKS):etc/syshyper/disks.conf:644", vm_name);
+	if (mvm_loads_images())
+		fputs(" \\\n\t$(CFG_MANIFEST):etc/syshyper/vms.conf:644", o);
 	for (unsigned v = 0; v < cfg.nvms; v++) {
 		if (cfg.vms[v].role != VM_ROLE_GVM || vmb[v].images != IMAGES_MVM)
 			continue;
@@ -48,7 +52,7 @@ static void mvm_files(FILE *o, const char *vm_name)
 					image_keys[ok], dest + 1);
 		}
 	}
-	fprintf(o, "\nCFG_%s_INITRD_DEPS := $(CFG_MANIFEST)", vm_name);
+	fprintf(o, "\nCFG_%s_INITRD_DEPS := $(CFG_DISKS) $(CFG_MANIFEST)", vm_name);
 	for (unsigned v = 0; v < cfg.nvms; v++)
 		for (unsigned k = 0; k < IMG_COUNT && vmb[v].images == IMAGES_MVM; k++)
 			if (cfg.vms[v].role == VM_ROLE_GVM && vmb[v].path[k][0])
@@ -113,6 +117,7 @@ void write_make_fragment(FILE *o)
 	for (unsigned v = 0; v < cfg.nvms; v++)
 		fprintf(o, " %s", cfg.vms[v].name);
 	fprintf(o, "\nCFG_MANIFEST := %s\n", mvm_loads_images() ? manifest_path() : "");
+	fprintf(o, "CFG_DISKS := %s\n", mvm_initrd_built() ? disks_path() : "");
 	for (unsigned v = 0; v < cfg.nvms; v++)
 		vm_vars(o, v);
 	fputs("\nCFG_IMAGES :=", o);

@@ -304,13 +304,42 @@ static struct cfg_virtio *new_virtio(struct cfg_vm *vm, uint32_t type, int line,
 	return d;
 }
 
-/* virtio-blk = SLOT mediated disk=N size=SIZE [ro]  |  SLOT hv [size=SIZE] [ro] */
-static void vm_virtio_blk(struct cfg_vm *vm, char *v, int line, const char *field)
+/* backing=PATH: a file or block device in the MVM, as syshyperd reads it
+ * (one word, no '#': its comments). */
+static void blk_backing(struct med_backing *b, const char *path, int line, const char *field)
 {
-	static const char syntax[] = "SLOT mediated disk=N size=SIZE [ro]' or 'SLOT hv [size=SIZE] "
-				     "[ro]";
+	if (path[0] != '/')
+		die_at(line, field, "backing=%s: expected an absolute path in the MVM", path);
+	if (strlen(path) >= sizeof(b->path))
+		die_at(line, field, "backing path longer than %zu characters", sizeof(b->path) - 1);
+	for (const char *c = path; *c; c++)
+		if (*c <= ' ' || *c > '~' || *c == '#')
+			die_at(line, field, "backing=%s: a path of printable characters but '#'",
+			       path);
+	snprintf(b->path, sizeof(b->path), "%s", path);
+}
+
+/* The region [offset, offset + size) must be addressable with off_t. */
+static void blk_region(const struct cfg_virtio *d, const struct med_backing *b, int line,
+		       const char *field)
+{
+	if (b->offset % 512)
+		die_at(line, field, "offset must be a multiple of 512 bytes");
+	if (d->sectors > (uint64_t)INT64_MAX / 512 ||
+	    b->offset > (uint64_t)INT64_MAX - d->sectors * 512)
+		die_at(line, field, "offset + size is beyond what a file can hold (2^63 bytes)");
+}
+
+/* virtio-blk = SLOT mediated disk=N size=SIZE backing=PATH [offset=BYTES] [ro]
+ *            | SLOT hv [size=SIZE] [ro] */
+static void vm_virtio_blk(struct cfg_vm *vm, struct vm_build *vb, char *v, int line,
+			  const char *field)
+{
+	static const char syntax[] = "SLOT mediated disk=N size=SIZE backing=PATH [offset=BYTES] "
+				     "[ro]' or 'SLOT hv [size=SIZE] [ro]";
 	struct cfg_virtio *d = new_virtio(vm, CFG_VIRTIO_BLK, line, field);
-	bool have_disk = false, have_size = false;
+	struct med_backing *b = &vb->backing[vm->nvirtio - 1];
+	bool have_disk = false, have_size = false, have_offset = false;
 	char *tok = strtok(v, " \t");
 
 	if (!tok)
@@ -324,7 +353,8 @@ static void vm_virtio_blk(struct cfg_vm *vm, char *v, int line, const char *fiel
 	else
 		die_at(line, field, "expected '%s'", syntax);
 	while ((tok = strtok(NULL, " \t"))) {
-		if (!strncmp(tok, "disk=", 5) && d->backend == CFG_BLK_MEDIATED && !have_disk) {
+		bool med = d->backend == CFG_BLK_MEDIATED;
+		if (!strncmp(tok, "disk=", 5) && med && !have_disk) {
 			d->disk = number32(tok + 5, line, field);
 			have_disk = true;
 		} else if (!strncmp(tok, "size=", 5) && !have_size) {
@@ -333,14 +363,26 @@ static void vm_virtio_blk(struct cfg_vm *vm, char *v, int line, const char *fiel
 				die_at(line, field, "size must be a multiple of 512 bytes");
 			d->sectors = bytes / 512;
 			have_size = true;
+		} else if (!strncmp(tok, "backing=", 8) && med && !b->path[0]) {
+			blk_backing(b, tok + 8, line, field);
+		} else if (!strncmp(tok, "offset=", 7) && med && !have_offset) {
+			b->offset = number(tok + 7, line, field);
+			have_offset = true;
 		} else if (!strcmp(tok, "ro") && !d->read_only) {
 			d->read_only = 1;
 		} else {
 			die_at(line, field, "unexpected '%s': expected '%s'", tok, syntax);
 		}
 	}
-	if (d->backend == CFG_BLK_MEDIATED && (!have_disk || !have_size))
+	if (d->backend != CFG_BLK_MEDIATED)
+		return;
+	if (!have_disk || !have_size)
 		die_at(line, field, "a mediated disk needs disk=N and size=SIZE");
+	if (!b->path[0])
+		die_at(line, field,
+		       "a mediated disk needs backing=PATH (the file or block device "
+		       "serving it in the MVM)");
+	blk_region(d, b, line, field);
 }
 
 /* virtio-net = SLOT mac=XX:XX:XX:XX:XX:XX */
@@ -405,7 +447,7 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 	} else if (!strcmp(key, "device")) {
 		vm_device(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-blk")) {
-		vm_virtio_blk(vm, v, line, field);
+		vm_virtio_blk(vm, b, v, line, field);
 	} else if (!strcmp(key, "virtio-net")) {
 		vm_virtio_net(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-console")) {
