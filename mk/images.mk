@@ -3,13 +3,15 @@
 #
 #   kernel        Debian's arm64 Image, copied from the cache
 #   initramfs     one per role, shared by the VMs of that role
-#                 (scripts/mkinitramfs.sh: busybox, /init, modules, tools)
+#                 (scripts/mkinitramfs.sh: busybox, /init, modules, tools,
+#                 the test tools of tests/linux)
 #   a VM's initrd the role's initramfs with files appended, when its
 #                 configuration adds some (the MVM: disks.conf and the images
 #                 of the GVMs it loads; the run-script VM: make run's SCRIPT)
 #   a VM's DTB    cfgc --dts, then dtc; after the initrd, whose end it names
 KERNEL := $(BUILD)/guest/Image
 MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper
+LINUX_TOOLS := $(BUILD)/linux/ethflood
 
 $(KERNEL): $(GUEST_STAMP)
 	@mkdir -p $(dir $@)
@@ -17,14 +19,19 @@ $(KERNEL): $(GUEST_STAMP)
 
 # The roles' initramfs: cfgc names them $(BUILD)/ROLE/initramfs.cpio.gz.
 $(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
-		$(MVM_TOOLS)
+		$(MVM_TOOLS) $(LINUX_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
 
 $(BUILD)/gvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
-		$(BUILD)/mvm/ethflood
+		$(LINUX_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm
+
+# The test tools every Linux VM carries (static, arm64).
+$(BUILD)/linux/%: tests/linux/%.c | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # make run SCRIPT=file: the file runs as root in the VM whose configuration
 # says `run-script = yes`. The stamp changes with SCRIPT's name or content.
