@@ -7,8 +7,11 @@
 #include "arch/arm64/sysreg.h"
 #include "core/vm.h"
 
-#define GUEST_HCR \
-	(HCR_VM | HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO | HCR_TSC | HCR_TWI | HCR_FB | HCR_BSU_IS)
+/* WFI is not trapped (no HCR_TWI): each vCPU owns its physical CPU, and a
+ * guest's WFI at EL1 wakes on the physical interrupts routed to EL2 and on
+ * a virtual interrupt in a list register alike, so a trap would only add
+ * an exit and an entry to every idle period (one per request at QD1). */
+#define GUEST_HCR (HCR_VM | HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO | HCR_TSC | HCR_FB | HCR_BSU_IS)
 
 struct vcpu *current_vcpu(void)
 {

@@ -1,9 +1,8 @@
 /* Synchronous exceptions from guests: MMIO emulation, hypercalls, PSCI,
- * WFI/WFE and trapped system registers. */
+ * trapped system registers. */
 #include "arch/arm64/at.h"
 #include "arch/arm64/arch.h"
 #include "arch/arm64/exc_inject.h"
-#include "drivers/gic.h"
 #include "core/entry.h"
 #include "core/vcpu.h"
 #include "core/vpsci.h"
@@ -218,24 +217,6 @@ static void handle_hvc(struct vcpu *vcpu)
 		vcpu->regs.x[0] = (uint64_t)-1; /* SMCCC NOT_SUPPORTED */
 }
 
-/* WFI: sleep here unless a virtual interrupt is already waiting in a list
- * register (it would not wake an EL2 WFI). */
-static void handle_wfx(struct vcpu *vcpu)
-{
-	bool is_wfe = vcpu->regs.esr & 1;
-
-	skip_insn(vcpu);
-	if (is_wfe)
-		return;
-	for (unsigned i = 0; i < gic.nr_lrs; i++) {
-		struct gic_lr lr;
-		gich_read_lr(i, &lr);
-		if (lr.state & LR_STATE_PENDING)
-			return;
-	}
-	wfi();
-}
-
 static void handle_sysreg(struct vcpu *vcpu)
 {
 	uint64_t iss = ESR_ISS(vcpu->regs.esr);
@@ -293,8 +274,8 @@ void guest_handle_sync(struct vcpu *vcpu)
 		vcpu->regs.elr += 4; /* SMC's preferred return is the SMC itself */
 		handle_hvc(vcpu);
 		break;
-	case EC_WFX:
-		handle_wfx(vcpu);
+	case EC_WFX: /* not trapped (run.c's GUEST_HCR): nothing to wait for here */
+		skip_insn(vcpu);
 		break;
 	case EC_SYSREG:
 		handle_sysreg(vcpu);
