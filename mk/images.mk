@@ -11,7 +11,7 @@
 #   a VM's DTB    cfgc --dts, then dtc; after the initrd, whose end it names
 KERNEL := $(BUILD)/guest/Image
 MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper
-LINUX_TOOLS := $(BUILD)/linux/ethflood
+LINUX_TOOLS := $(BUILD)/linux/ethflood $(BUILD)/linux/memscan
 
 $(KERNEL): $(GUEST_STAMP)
 	@mkdir -p $(dir $@)
