@@ -40,7 +40,7 @@ bool mvm_initrd_built(void)
 	return false;
 }
 
-/* The MVM's always carries its disks.conf (out_disks.c). */
+/* The MVM's built initrd always carries its disks.conf (out_disks.c). */
 bool initrd_has_extras(unsigned v)
 {
 	return vmb[v].run_script || cfg.vms[v].role == VM_ROLE_MVM;

@@ -314,8 +314,7 @@ static void blk_backing(struct med_backing *b, const char *path, int line, const
 		die_at(line, field, "backing path longer than %zu characters", sizeof(b->path) - 1);
 	for (const char *c = path; *c; c++)
 		if (*c <= ' ' || *c > '~' || *c == '#')
-			die_at(line, field, "backing=%s: a path of printable characters but '#'",
-			       path);
+			die_at(line, field, "backing: a path of printable characters but '#'");
 	snprintf(b->path, sizeof(b->path), "%s", path);
 }
 
