@@ -49,8 +49,10 @@ static inline int med_ring_has_room(uint32_t prod, uint32_t cons, uint32_t n)
 
 /* ---- the MVM's side (its own indices live in the area) ---- */
 
-/* Reads the oldest request's tag without taking it; its slot is < n. */
-static inline int med_req_peek(struct med_area *a, uint32_t n, uint64_t *tag)
+/* Reads the oldest request's tag (its slot is < n); with `consume`, takes
+ * it too, a corrupt entry included (so one bad entry does not stop the
+ * ring). The entry is read once, after the index that published it. */
+static inline int med_req_read(struct med_area *a, uint32_t n, uint64_t *tag, int consume)
 {
 	uint32_t prod = MED_READ_ONCE(a->req_prod), cons = a->req_cons;
 	int64_t pending = med_ring_pending(prod, cons, n);
@@ -59,31 +61,26 @@ static inline int med_req_peek(struct med_area *a, uint32_t n, uint64_t *tag)
 		return MED_RING_EMPTY;
 	if (pending < 0)
 		return MED_RING_CORRUPT;
-	MED_RMB(); /* the entry after the index that published it */
+	MED_RMB();
 	uint64_t t = MED_READ_ONCE(a->req_ring[cons % n]);
+	if (consume)
+		a->req_cons = cons + 1;
 	if (MED_TAG_SLOT(t) >= n)
 		return MED_RING_CORRUPT;
 	*tag = t;
 	return MED_RING_OK;
 }
 
-/* Takes the oldest request's tag; its slot is < n. */
+/* The oldest request's tag, left on the ring. */
+static inline int med_req_peek(struct med_area *a, uint32_t n, uint64_t *tag)
+{
+	return med_req_read(a, n, tag, 0);
+}
+
+/* The oldest request's tag, taken off the ring. */
 static inline int med_req_take(struct med_area *a, uint32_t n, uint64_t *tag)
 {
-	uint32_t prod = MED_READ_ONCE(a->req_prod), cons = a->req_cons;
-	int64_t pending = med_ring_pending(prod, cons, n);
-
-	if (pending == 0)
-		return MED_RING_EMPTY;
-	if (pending < 0)
-		return MED_RING_CORRUPT;
-	MED_RMB(); /* the entry after the index that published it */
-	uint64_t t = MED_READ_ONCE(a->req_ring[cons % n]);
-	a->req_cons = cons + 1;
-	if (MED_TAG_SLOT(t) >= n)
-		return MED_RING_CORRUPT;
-	*tag = t;
-	return MED_RING_OK;
+	return med_req_read(a, n, tag, 1);
 }
 
 /* Whether request `next` continues a run of requests that starts with
