@@ -1,72 +1,107 @@
 /* virtio-blk backend served by the hypervisor itself: a GVM's requests go
  * straight to a real virtio-blk device through the EL2 driver, on the
- * notifying vCPU's CPU, with the guest's own buffers handed to the device
- * (its memory is physically contiguous per region, so IPA -> PA is a
- * translation, not a copy). No MVM round trip. */
+ * notifying vCPU's CPU. No MVM round trip.
+ *
+ * The device DMAs only into and out of a bounce buffer of the hypervisor's
+ * own memory, never into a guest's: a request that timed out is still the
+ * device's and may be done any time later, when its VM may have stopped
+ * and had its RAM zeroed for the next instance. Read data is copied into
+ * the guest under the device lock, after the reset check, like the
+ * mediated path's. Until the device gives such a request back, the buffer
+ * stays its own (every request meanwhile fails) and the request counts as
+ * its VM's (life.l.io): the VM does not start again, since a late write
+ * would land over its next instance's data. */
 #include "blk/blk_hv_backend.h"
 
+#include "core/page_alloc.h"
 #include "core/print.h"
+#include "core/vm.h"
 #include "blk/vblk_drv.h"
 
-static struct vblk_drv drv;
-static bool drv_ready;
+#define BOUNCE_PAGES (BLK_MAX_REQUEST / PAGE_SIZE)
+
+static struct {
+	spinlock_t lock; /* the bounce buffer and `late`; taken before drv.lock */
+	struct vblk_drv drv;
+	bool ready;
+	uint8_t *bounce;   /* BLK_MAX_REQUEST bytes: all the device ever DMAs */
+	struct life *late; /* the VM of a timed-out request the device still holds */
+} hv;
 
 int blk_hv_backend_init(paddr_t device)
 {
-	drv_ready = vblk_drv_init(&drv, device) == 0;
-	return drv_ready ? 0 : -1;
+	hv.bounce = palloc(BOUNCE_PAGES);
+	hv.ready = hv.bounce && vblk_drv_init(&hv.drv, device) == 0;
+	return hv.ready ? 0 : -1;
 }
 
 uint64_t blk_hv_backend_sectors(void)
 {
-	return drv_ready ? drv.sectors : 0;
+	return hv.ready ? hv.drv.sectors : 0;
 }
 
-/* The request's data buffers as physical segments, r->len bytes in all
- * (the device DMAs into or out of them: never more than was checked). */
-static unsigned data_segs(const struct blk_req *r, struct vblk_seg *segs)
+/* Lock held: the timed-out request's VM gets its count back once the
+ * device has answered it. */
+static void settle(void)
 {
-	const struct virtq_chain *c = &r->chain;
-	uint32_t left = r->len;
-	unsigned n = 0;
-	bool in = r->type == VIRTIO_BLK_T_IN;
-	unsigned first = in ? c->nreadable : r->data_first;
-	unsigned end = in ? c->nbufs : c->nreadable;
-
-	for (unsigned i = first; i < end && left; i++) {
-		uint32_t skip = (!in && i == r->data_first) ? r->data_skip : 0;
-		uint32_t len = c->bufs[i].len - skip - (in && i == c->nbufs - 1 ? 1 : 0);
-		len = MIN(len, left);
-		if (len == 0)
-			continue;
-		left -= len;
-		if (n == VBLK_DRV_MAX_SEGS)
-			return VBLK_DRV_MAX_SEGS + 1;
-		segs[n++] = (struct vblk_seg){(paddr_t)(uintptr_t)(c->bufs[i].hva + skip), len};
+	if (hv.late && !vblk_drv_busy(&hv.drv)) {
+		life_io_end(hv.late);
+		hv.late = NULL;
 	}
-	return n;
 }
 
-static uint8_t serve(struct blk_req *r)
+/* spin_lock without the spinning: the holder may be polling the device
+ * (up to its time limit), and the MVM's START must not wait for that. */
+static bool try_lock(spinlock_t *l)
 {
-	struct vblk_seg segs[VBLK_DRV_MAX_SEGS];
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
 
-	if (!drv_ready)
-		return VIRTIO_BLK_S_IOERR;
-	switch (r->type) {
-	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT: {
-		unsigned n = data_segs(r, segs);
-		if (n > VBLK_DRV_MAX_SEGS)
-			return VIRTIO_BLK_S_IOERR;
-		return vblk_drv_request(&drv, r->type, r->sector, segs, n,
-					r->type == VIRTIO_BLK_T_OUT);
-	}
-	case VIRTIO_BLK_T_FLUSH:
-		return vblk_drv_request(&drv, r->type, 0, segs, 0, false);
-	default:
-		return VIRTIO_BLK_S_UNSUPP; /* discard/zeroes: not negotiated with the device */
-	}
+void blk_hv_backend_reap(void)
+{
+	if (!try_lock(&hv.lock))
+		return; /* a request in progress settles it itself */
+	settle();
+	spin_unlock(&hv.lock);
+}
+
+/* One read or write through the bounce buffer; lock held. A request the
+ * device still holds when the driver gives up stays counted (`late`). */
+static uint8_t transfer(struct blk_req *r, struct life *l)
+{
+	bool out = r->type == VIRTIO_BLK_T_OUT;
+	struct vblk_seg seg = {(paddr_t)(uintptr_t)hv.bounce, r->len};
+
+	if (out)
+		blk_req_copy_out(r, hv.bounce, BLK_MAX_REQUEST);
+	life_io_begin(l);
+	uint8_t s = vblk_drv_request(&hv.drv, r->type, r->sector, &seg, r->len ? 1 : 0, out);
+	if (vblk_drv_busy(&hv.drv))
+		hv.late = l;
+	else
+		life_io_end(l);
+	return s;
+}
+
+/* Serves and completes one request (read data from the bounce buffer, so
+ * before another request may reuse it). */
+static void serve(struct blk_req *r)
+{
+	struct life *l = &r->blk->vdev.vm->life.l;
+	uint8_t s = VIRTIO_BLK_S_UNSUPP; /* discard/zeroes: not negotiated with the device */
+
+	spin_lock(&hv.lock);
+	settle();
+	if (!hv.ready || hv.late || r->len > BLK_MAX_REQUEST)
+		s = VIRTIO_BLK_S_IOERR; /* the buffer is still the device's, or too small */
+	else if (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT ||
+		 r->type == VIRTIO_BLK_T_FLUSH)
+		s = transfer(r, l);
+	if (r->type == VIRTIO_BLK_T_IN)
+		virtio_blk_complete_read(r, s, hv.bounce, r->len);
+	else
+		virtio_blk_complete(r, s, 0);
+	spin_unlock(&hv.lock);
 }
 
 /* Runs on the notifying vCPU's own CPU: a guest that keeps its queue full
@@ -83,9 +118,7 @@ static void kick(struct virtio_blk *blk)
 			budget = VIRTQ_MAX_SIZE;
 			continue;
 		}
-		uint8_t status = serve(&req);
-		virtio_blk_complete(&req, status,
-				    req.type == VIRTIO_BLK_T_IN && status == 0 ? req.len : 0);
+		serve(&req);
 	}
 }
 

@@ -15,7 +15,13 @@
  * hypervisor memory; slot addresses come from constants; every value the
  * MVM writes is read once and checked. The MVM can only corrupt the data
  * and status of requests it was given (and the stamps of its own stages,
- * which count only when ordered between the hypervisor's: med_stages.c). */
+ * which count only when ordered between the hypervisor's: med_stages.c).
+ *
+ * A stopped GVM's requests at the MVM are not cancelled (the daemon may be
+ * writing one): their completions finish nothing in the reset device, and
+ * each counts in its VM's life.l.io until it comes, so the VM's next
+ * instance starts only after the last of them left the disk. A daemon that
+ * never completes keeps only that VM from starting. */
 #include "blk/mediated.h"
 
 #include "blk/med_stages.h"
@@ -182,6 +188,14 @@ static void queue_slot(unsigned s)
 	WRITE_ONCE(a->req_prod, med.req_prod);
 }
 
+/* The lifecycle of the VM whose request a slot holds: counted from the
+ * slot's queueing until it is free again (the VM does not start anew
+ * meanwhile: its previous instance's write may still be on its way). */
+static struct life *life_of(const struct inflight *f)
+{
+	return &f->req.blk->vdev.vm->life.l;
+}
+
 static unsigned disk_cap(void)
 {
 	return med.ndisks_present > 1 ? DISK_SLOT_CAP : MED_MAX_SLOTS;
@@ -260,6 +274,7 @@ static unsigned fill_pass(uint32_t *again)
 			f->disk = (unsigned)d;
 			f->t_notify = notified[d];
 			med.disk_slots[d]++;
+			life_io_begin(life_of(f));
 			queue_slot((unsigned)s);
 			queued++;
 			continue;
@@ -361,6 +376,7 @@ static void finish_slot(unsigned s, uint8_t status)
 
 	f->tag = 0;
 	med.disk_slots[f->disk]--;
+	life_io_end(life_of(f));
 	med.completions++;
 	/* its driver was told not to notify while this disk had requests in
 	 * flight: the pass after this completion looks at its queue */
@@ -472,10 +488,13 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	if (!a || size < MED_AREA_SIZE || !IS_ALIGNED(pa, PAGE_SIZE))
 		return HC_ERR_INVALID;
 	spin_lock(&med.lock);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++) /* a new area: in flight starts over */
+	/* a new area: in flight starts over (registering it is the MVM's word
+	 * that no I/O on the old one goes on: it no longer counts) */
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
 		if (med.slot[s].tag) {
 			med.slot[s].tag = 0;
 			med.disk_slots[med.slot[s].disk]--;
+			life_io_end(life_of(&med.slot[s]));
 			virtio_blk_complete(&med.slot[s].req, VIRTIO_BLK_S_IOERR, 0);
 		}
 	med.mvm = vcpu->vm;
@@ -590,7 +609,9 @@ void mediated_test_reset(void)
 
 static void reset(struct virtio_blk *blk)
 {
-	(void)blk; /* requests in flight complete into a queue that is no longer ready */
+	/* requests in flight complete into a queue that is no longer ready;
+	 * they stay counted in the VM's life.l.io until then */
+	(void)blk;
 }
 
 const struct blk_backend_ops mediated_blk_backend = {

@@ -152,3 +152,14 @@ uint8_t vblk_drv_request(struct vblk_drv *d, uint32_t type, uint64_t sector,
 	spin_unlock(&d->lock);
 	return s;
 }
+
+bool vblk_drv_busy(struct vblk_drv *d)
+{
+	volatile uint16_t *used = (volatile uint16_t *)((uint8_t *)d->ring_mem + OFF_USED);
+
+	spin_lock(&d->lock);
+	bool busy = used[1] != d->avail_idx;
+	mb(); /* the device's accesses to the buffers are done before what follows */
+	spin_unlock(&d->lock);
+	return busy;
+}

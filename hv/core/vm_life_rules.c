@@ -58,6 +58,10 @@ static int64_t from_down(struct life *l, enum life_cmd cmd)
 	case LIFE_START:
 		if (l->loads)
 			return refuse(l); /* an image is still being copied in */
+		if (__atomic_load_n(&l->io, __ATOMIC_SEQ_CST)) {
+			l->actions = 0; /* the previous instance's I/O: not yet */
+			return HC_ERR_BUSY;
+		}
 		l->want = HC_WANT_NONE;
 		return go(l, LIFE_STARTING, LIFE_ACT_BOOT | LIFE_ACT_EVENT);
 	case LIFE_STOP_REQUEST:

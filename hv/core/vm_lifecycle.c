@@ -9,12 +9,17 @@
  * memory any more: every such write happens under the device's lock and
  * only into a queue that is ready), cleans its vGIC and console state and
  * zeroes its RAM, without any global lock and on no other VM's CPU. Only
- * then is the VM STOPPED (or CRASHED) and may be loaded and started. */
+ * then is the VM STOPPED (or CRASHED) and may be loaded, and started once
+ * its block requests still at the MVM or the disk driver have left the
+ * disks (life.l.io): the device never DMAs into a VM's RAM (the mediated
+ * path copies through slots, the hypervisor's driver through its own
+ * bounce buffer), so the zeroing does not wait for them. */
 #include "core/vm_lifecycle.h"
 
 #include "arch/arm64/arch.h"
 #include "arch/arm64/cache.h"
 #include "arch/arm64/sysreg.h"
+#include "blk/blk_hv_backend.h"
 #include "console/console.h"
 #include "core/vcpu.h"
 #include "core/vdevs.h"
@@ -378,6 +383,16 @@ static int64_t load(struct vcpu *caller, uint64_t id, ipa_t dst, ipa_t src, uint
 	return r;
 }
 
+/* START while the previous instance's block requests are out: a line
+ * (rate-limited: the MVM retries) naming who holds them. */
+static void log_busy(struct vm *vm)
+{
+	vm_log(vm, LOG_HYPERCALL,
+	       "not started: %u block request(s) of its previous instance still at the MVM's "
+	       "daemon or the disk driver\n",
+	       (unsigned)__atomic_load_n(&vm->life.l.io, __ATOMIC_SEQ_CST));
+}
+
 static int64_t start(uint64_t id)
 {
 	struct vm *vm;
@@ -386,7 +401,10 @@ static int64_t start(uint64_t id)
 
 	if (r != HC_OK)
 		return r;
+	blk_hv_backend_reap(); /* a request the disk finished after its timeout */
 	r = apply(vm, LIFE_START, NULL, &act);
+	if (r == HC_ERR_BUSY)
+		log_busy(vm);
 	do_actions(vm, act);
 	return r;
 }

@@ -45,13 +45,30 @@ struct life {
 	int outcome;      /* STOPPING ends in this: LIFE_STOPPED or LIFE_CRASHED */
 	uint32_t want;    /* HC_WANT_* */
 	uint32_t loads;   /* HC_VM_LOAD copies in progress (no START meanwhile) */
+	uint32_t io;      /* atomic: block requests at the MVM or a disk (life_io_*) */
 	uint32_t actions; /* LIFE_ACT_* of the last command */
 };
+
+/* A block request of the VM goes to the MVM or the hypervisor's disk
+ * driver / has left it (completed, or retired after a stop: its data then
+ * never reaches the VM, but a write reached the disk). No START while any
+ * is out: an old write must not land over the next instance's. Balanced by
+ * the backends; no lock (they count under their own). */
+static inline void life_io_begin(struct life *l)
+{
+	__atomic_add_fetch(&l->io, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void life_io_end(struct life *l)
+{
+	__atomic_sub_fetch(&l->io, 1, __ATOMIC_SEQ_CST);
+}
 
 /* Applies `cmd`: HC_OK, or HC_ERR_STATE with nothing changed except that a
  * STOP of a VM that is down withdraws a pending restart (want). Commands
  * that cannot happen in a state (a guest call while no vCPU runs, a stale
- * ENTERED or CLEANED) are HC_ERR_STATE and change nothing. */
+ * ENTERED or CLEANED) are HC_ERR_STATE and change nothing. A START of a VM
+ * that is down while l->io is not 0 is HC_ERR_BUSY and changes nothing. */
 int64_t life_apply(struct life *l, enum life_cmd cmd);
 
 /* HC_VM_LOAD's address checks: len in 1..HC_LOAD_CHUNK, both addresses

@@ -33,7 +33,12 @@
  * HC_VM_START: x1 = vm index. From STOPPED or CRASHED: the state becomes
  * STARTING, then RUNNING once vCPU 0 enters the guest at the configured
  * kernel IPA with x0 = the dtb IPA (as at boot); clears `want`.
- * HC_ERR_STATE in any other state.
+ * HC_ERR_STATE in any other state (or while an HC_VM_LOAD copies).
+ * HC_ERR_BUSY (nothing changes): block requests of the VM's previous
+ * instance are still at the MVM or at the hypervisor's disk driver; a new
+ * instance starts only once all have left the disks (so an old write never
+ * lands over a new one). Retry; while the MVM's daemon holds them, it is
+ * the daemon that keeps the VM from starting.
  *
  * HC_VM_STOP: x1 = vm index, x2 = HC_STOP_REQUEST or HC_STOP_FORCE.
  *   REQUEST, RUNNING: presses the VM's virtual power button (a gpio-keys
@@ -72,7 +77,7 @@
 #define HC_WANT_NONE 0
 #define HC_WANT_RESTART 1 /* the guest asked for a reset: reload and start it */
 
-#define HC_ABI_VERSION 0x00020000UL
+#define HC_ABI_VERSION 0x00020001UL /* 2.1: HC_ERR_BUSY */
 
 /* SMCCC function ids are 32 bits: w0. Bits 63:32 of x0 are not part of the
  * id (arm_smccc_1_1_hvc passes only the low 32 bits), so every decision is
@@ -123,6 +128,7 @@ static inline int hc_user_allowed(unsigned long long x0)
 #define HC_ERR_DENIED (-3L) /* only the MVM may call it / target not a GVM */
 #define HC_ERR_STATE (-4L)  /* the VM is in the wrong state for it */
 #define HC_ERR_RANGE (-5L)  /* bad address or length */
+#define HC_ERR_BUSY (-6L)   /* HC_VM_START: the previous instance's I/O is not done: retry */
 
 #define HC_NAME_LEN 16
 #define HC_TRAP_CAUSES 7

@@ -6,9 +6,11 @@
 
 #include "cli.h"
 
-#define STOP_TIMEOUT_S 30     /* a guest that ignores its power button is forced */
-#define PRESS_AGAIN_S 5       /* a press made before the guest listened is lost */
-#define DOWN_TIMEOUT_MS 30000 /* a forced stop (RAM zeroed) takes this at most */
+#define STOP_TIMEOUT_S 30      /* a guest that ignores its power button is forced */
+#define PRESS_AGAIN_S 5        /* a press made before the guest listened is lost */
+#define DOWN_TIMEOUT_MS 30000  /* a forced stop (RAM zeroed) takes this at most */
+#define QUIET_TIMEOUT_MS 30000 /* the previous instance's disk I/O ends within this */
+#define QUIET_POLL_MS 100
 
 static int find_gvm(const char *name, struct vm *vm)
 {
@@ -48,20 +50,41 @@ static int parse_vm_args(int argc, char **argv, const char **name, unsigned *tim
 	return EX_OK;
 }
 
+/* HC_VM_START, again every QUIET_POLL_MS while the hypervisor answers
+ * HC_ERR_BUSY: block requests of the VM's previous instance are still at
+ * the daemon or a disk, and a new instance must not start before the last
+ * of them has left (an old write would land over its data). */
+static int start_when_quiet(struct vm *vm)
+{
+	unsigned waited_ms = 0;
+	long st;
+
+	while ((st = hv_vm_start(vm->idx)) == HC_ERR_BUSY && waited_ms < QUIET_TIMEOUT_MS) {
+		usleep(QUIET_POLL_MS * 1000);
+		waited_ms += QUIET_POLL_MS;
+	}
+	if (st == HC_ERR_BUSY)
+		return cli_fail(EX_TIMEOUT,
+				"start: %s not started: block requests of its previous instance "
+				"are still at the MVM's daemon or the disk after %d s",
+				vm->info.name, QUIET_TIMEOUT_MS / 1000);
+	if (st != HC_OK)
+		return hv_error(st, vm->info.name, "start");
+	return EX_OK;
+}
+
 int vm_boot(struct vm *vm)
 {
 	struct vm_images list[16];
 	const struct vm_images *img = NULL;
 	int n = manifest_read(MANIFEST_PATH, list, 16), err;
-	long st;
 
 	if (n > 0)
 		img = manifest_find(list, n, vm->info.name);
 	if (img && (err = load_images(vm, img)))
 		return err;
-	st = hv_vm_start(vm->idx);
-	if (st != HC_OK)
-		return hv_error(st, vm->info.name, "start");
+	if ((err = start_when_quiet(vm)))
+		return err;
 	/* STARTING until vCPU 0 enters the guest: a moment */
 	for (int i = 0; i < 50 && !vm_refresh(vm) && vm->info.state == HC_VM_STARTING; i++)
 		usleep(100000);

@@ -13,6 +13,9 @@
  *    the clean-up never runs while one of its vCPUs is not parked;
  *  - every change of state or `want` after boot raises the MVM's event
  *    interrupt, and nothing else does;
+ *  - START succeeds only with none of the VM's block requests out (at the
+ *    MVM or a disk: the input sends and answers them), and is HC_ERR_BUSY,
+ *    changing nothing, for a VM that is down with some out;
  *  - a GVM that is STOPPING, STOPPED or CRASHED has its run flag down and
  *    no vCPU about to start, and one that is down no vCPU running.
  * Races: the input may pick a command that another CPU runs between a
@@ -22,8 +25,10 @@
  * second vCPU, with or without the clean-up on the VM's CPU, a STOP
  * REQUEST, or vCPU 0 taking a pending start. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "arch/arm64/arch.h"
 #include "arch/arm64/cache.h"
 #include "console/console.h"
 #include "core/vcpu.h"
@@ -34,143 +39,29 @@
 #include "core/vpwrbtn.h"
 #include "drivers/gic.h"
 #include "lib/fuzz_stubs.h"
+#include "life_machine.h"
 #include "syshyper/hypercall.h"
 
 #define NVM 3
 #define RAM 0x4000UL
 #define MVM_IPA 0x48000000UL
 #define GVM_IPA 0x40000000UL
-#define NCPU 5
 
-const struct sys_config sys_config = {.hv_base = 0x1000, .hv_size = 0x1000};
-static struct cfg_vm cfgs[NVM];
-static struct guest_region regions[NVM];
 static uint8_t *ram[NVM], shadow[NVM][RAM];
-static struct pcpu cpus[NCPU];
-static unsigned cur_cpu;
-static uint64_t now;
-static unsigned events; /* HC_VM_EVENT_INTID raised into the MVM */
 
-/* A racing command armed by a hypercall, run once from a stub. */
-enum race_at { RACE_NONE, RACE_ICACHE, RACE_TIMER };
-static enum race_at race_at;
+/* A racing command armed by a hypercall, run once from the machine's
+ * timer or icache hook (life_machine.h). */
 static uint8_t race_op;
 static unsigned race_vm;
 static bool raced; /* in this step */
-static void run_race(enum race_at at);
-
-struct pcpu *this_cpu(void)
-{
-	return &cpus[cur_cpu];
-}
-uint64_t timer_now(void)
-{
-	run_race(RACE_TIMER);
-	return now;
-}
-uint64_t timer_ticks_to_us(uint64_t ticks)
-{
-	return ticks;
-}
-void local_irq_enable(void)
-{
-}
-void local_irq_disable(void)
-{
-}
-void gic_send_sgi(unsigned pcpu, unsigned sgi)
-{
-	FUZZ_ASSERT(pcpu < NCPU && sgi < 4, "SGI %u to CPU %u", sgi, pcpu);
-}
-void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
-{
-	(void)vcpu;
-	FUZZ_ASSERT(vm == &vms[0] && intid == HC_VM_EVENT_INTID, "interrupt %u into %s", intid,
-		    vm->name);
-	events++;
-}
-void vm_power_off(struct vm *vm)
-{
-	vm->state = VM_STOPPED;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].state == VCPU_PENDING_ON)
-			vm->vcpus[i].state = VCPU_OFF;
-}
-void vpwrbtn_set(struct vm *vm, bool pressed)
-{
-	(void)vm, (void)pressed;
-}
-void vpwrbtn_reset(struct vm *vm)
-{
-	(void)vm;
-}
-/* The clean-up's steps: only with every vCPU parked. */
-static void check_parked(struct vm *vm)
-{
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		FUZZ_ASSERT(vm->vcpus[i].state == VCPU_OFF, "%s cleaned up with vCPU %u state %d",
-			    vm->name, i, vm->vcpus[i].state);
-	FUZZ_ASSERT(vm->state == VM_STOPPED, "%s cleaned up while it may run", vm->name);
-}
-void vm_reset_devices(struct vm *vm)
-{
-	check_parked(vm);
-}
-void vgic_reset_vm(struct vm *vm)
-{
-	check_parked(vm);
-}
-void console_end_lines(int vm_id)
-{
-	(void)vm_id;
-}
-void mem_zero_poc(void *p, uint64_t len)
-{
-	memset(p, 0, len);
-}
-void dcache_clean_poc(void *p, uint64_t len)
-{
-	(void)p, (void)len;
-}
-void icache_inval_all(void)
-{
-	run_race(RACE_ICACHE);
-}
-int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
-{
-	(void)vcpu, (void)fid, (void)a1, (void)a2;
-	return HC_OK;
-}
-void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
-{
-	return guest_ptr(&vm->mem, ipa, len);
-}
 
 static void setup_vm(unsigned id, enum vm_role role, ipa_t ipa, unsigned ncpus, unsigned cpu0)
 {
-	struct cfg_vm *c = &cfgs[id];
-	struct vm *vm = &vms[id];
-
-	*c = (struct cfg_vm){.role = role, .ncpus = ncpus, .nmem = 1};
-	snprintf(c->name, sizeof(c->name), "vm%u", id);
-	c->mem[0] = (struct cfg_mem){.ipa = ipa, .pa = 0x100000000UL * (id + 1), .size = RAM};
-	c->kernel.pa = c->mem[0].pa + 0x1000;
-	c->dtb.pa = c->mem[0].pa + 0x3000;
-	memset(vm, 0, sizeof(*vm));
-	vm->cfg = c;
-	vm->id = id;
-	vm->name = c->name;
-	vm->ncpus = ncpus;
 	if (!ram[id])
 		ram[id] = malloc(RAM); /* ASan: a stray copy past it faults */
 	memset(ram[id], 0, RAM);
 	memset(shadow[id], 0, RAM);
-	regions[id] = (struct guest_region){ipa, RAM, ram[id]};
-	vm->mem = (struct guest_mem){&regions[id], 1};
-	for (unsigned i = 0; i < ncpus; i++) {
-		vm->vcpus[i] = (struct vcpu){.vm = vm, .id = i, .pcpu = cpu0 + i};
-		cpus[cpu0 + i] = (struct pcpu){.id = cpu0 + i, .vcpu = &vm->vcpus[i]};
-	}
+	lm_setup_vm(id, role, ipa, ram[id], RAM, ncpus, cpu0, 0x1000, 0x3000);
 }
 
 static int life_state(unsigned id)
@@ -186,32 +77,29 @@ static bool down(int s)
 static void race_call(unsigned target, uint64_t how)
 {
 	struct vcpu *v = &vms[0].vcpus[1]; /* the MVM's other vCPU */
-	unsigned saved = cur_cpu;
+	unsigned saved = lm.cur_cpu;
 
-	cur_cpu = v->pcpu;
+	lm.cur_cpu = v->pcpu;
 	v->regs.x[0] = HC_VM_STOP;
 	v->regs.x[1] = target;
 	v->regs.x[2] = how;
 	FUZZ_ASSERT(hypercall_handle(v, HC_VM_STOP), "STOP not handled");
-	cur_cpu = saved;
+	lm.cur_cpu = saved;
 }
 
-static void run_race(enum race_at at)
+static void run_race(void)
 {
-	if (race_at == RACE_NONE || race_at != at)
-		return;
-	race_at = RACE_NONE;
 	raced = true;
 	struct vm *vm = &vms[race_vm];
 	struct vcpu *v0 = &vm->vcpus[0];
-	unsigned saved = cur_cpu;
+	unsigned saved = lm.cur_cpu;
 	switch (race_op % 4) {
 	case 0: /* kill */
 		race_call(race_vm, HC_STOP_FORCE);
 		break;
 	case 1: /* kill, and the VM's CPU cleans up if all parked */
 		race_call(race_vm, HC_STOP_FORCE);
-		cur_cpu = v0->pcpu;
+		lm.cur_cpu = v0->pcpu;
 		int was = life_state(race_vm);
 		vm_life_idle(v0);
 		if (was == LIFE_STOPPING && down(life_state(race_vm)))
@@ -221,14 +109,14 @@ static void run_race(enum race_at at)
 		race_call(race_vm, HC_STOP_REQUEST);
 		break;
 	default: /* vCPU 0 takes a pending start on its CPU */
-		cur_cpu = v0->pcpu;
+		lm.cur_cpu = v0->pcpu;
 		if (v0->state == VCPU_PENDING_ON && vm->state == VM_RUNNING) {
 			v0->state = VCPU_RUNNING;
 			vm_life_entered(v0);
 		}
 		break;
 	}
-	cur_cpu = saved;
+	lm.cur_cpu = saved;
 }
 
 /* An address in the VM's RAM most of the time, anything sometimes. */
@@ -249,6 +137,7 @@ static void hypercall(struct fuzz_in *in)
 	uint64_t target = fin_u8(in) % 5, x2, x3, x4;
 	struct vcpu *v = &vms[from].vcpus[0];
 	int before = target < NVM ? life_state(target) : -1;
+	uint32_t io = target < NVM ? vms[target].life.l.io : 0;
 	uint8_t mvm_before[RAM];
 
 	if (fid == HC_VM_LOAD) {
@@ -264,11 +153,14 @@ static void hypercall(struct fuzz_in *in)
 	}
 	memcpy(mvm_before, ram[0], RAM);
 	if (from == 0 && target >= 1 && target < NVM && fin_u8(in) % 4 == 0) {
-		race_at = fin_u8(in) & 1 ? RACE_TIMER : RACE_ICACHE;
+		if (fin_u8(in) & 1)
+			lm.timer_hook = run_race;
+		else
+			lm.icache_hook = run_race;
 		race_op = fin_u8(in);
 		race_vm = (unsigned)target;
 	}
-	cur_cpu = v->pcpu;
+	lm.cur_cpu = v->pcpu;
 	v->regs.x[0] = fid;
 	v->regs.x[1] = target;
 	v->regs.x[2] = x2;
@@ -276,8 +168,8 @@ static void hypercall(struct fuzz_in *in)
 	v->regs.x[4] = x4;
 	FUZZ_ASSERT(hypercall_handle(v, fid), "fid 0x%x not handled", fid);
 	int64_t r = (int64_t)v->regs.x[0];
-	cur_cpu = 0;
-	race_at = RACE_NONE; /* not reached: no race */
+	lm.cur_cpu = 0;
+	lm.timer_hook = lm.icache_hook = NULL; /* not reached: no race */
 	if (from != 0) {
 		FUZZ_ASSERT(r == HC_ERR_DENIED, "a GVM's call 0x%x returned %ld", fid, (long)r);
 		return;
@@ -306,8 +198,12 @@ static void hypercall(struct fuzz_in *in)
 		}
 	}
 	if (fid == HC_VM_START && r == HC_OK && !raced)
-		FUZZ_ASSERT(down(before) && life_state(target) == LIFE_STARTING,
-			    "START from %d to %d", before, life_state(target));
+		FUZZ_ASSERT(down(before) && life_state(target) == LIFE_STARTING && io == 0,
+			    "START from %d to %d with %u block requests out", before,
+			    life_state(target), io);
+	if (fid == HC_VM_START && r == HC_ERR_BUSY)
+		FUZZ_ASSERT(down(before) && io > 0 && life_state(target) == before,
+			    "START busy in state %d with %u block requests out", before, io);
 	if (fid == HC_VM_STOP && r == HC_OK)
 		FUZZ_ASSERT(before == LIFE_RUNNING || before == LIFE_STARTING ||
 				    before == LIFE_STOPPING,
@@ -322,7 +218,7 @@ static void vcpu_step(struct fuzz_in *in)
 	struct vcpu *v = &vm->vcpus[fin_u8(in) % vm->ncpus];
 	uint8_t what = fin_u8(in) % 6;
 
-	cur_cpu = v->pcpu;
+	lm.cur_cpu = v->pcpu;
 	switch (what) {
 	case 0: /* takes a pending start (vcpu_claim_start, vcpu_start) */
 		if (v->state == VCPU_PENDING_ON && vm->state == VM_RUNNING) {
@@ -361,23 +257,39 @@ static void vcpu_step(struct fuzz_in *in)
 		}
 		break;
 	}
-	cur_cpu = 0;
+	lm.cur_cpu = 0;
+}
+
+/* A block request of a GVM goes to the MVM or the disk (only while its
+ * queue can be live: RUNNING, or STOPPING before the clean-up), or one
+ * comes back (in any state: the MVM answers whenever it likes). */
+static void io_step(struct fuzz_in *in)
+{
+	struct life *l = &vms[1 + fin_u8(in) % 2].life.l;
+	int s = l->state;
+
+	if (fin_u8(in) & 1) {
+		if ((s == LIFE_RUNNING || s == LIFE_STOPPING) && l->io < 64)
+			life_io_begin(l);
+	} else if (l->io) {
+		life_io_end(l);
+	}
 }
 
 static void cpu_step(struct fuzz_in *in)
 {
-	unsigned c = fin_u8(in) % NCPU;
+	unsigned c = fin_u8(in) % LM_NCPU;
 	int before[NVM];
 
 	for (unsigned i = 0; i < NVM; i++)
 		before[i] = life_state(i);
-	cur_cpu = c;
-	now += fin_u8(in) * 1000UL;
+	lm.cur_cpu = c;
+	lm.now += fin_u8(in) * 1000UL;
 	if (fin_u8(in) & 1)
 		vm_life_tick();
 	local_irq_disable();
-	vm_life_idle(cpus[c].vcpu);
-	cur_cpu = 0;
+	vm_life_idle(lm.cpus[c].vcpu);
+	lm.cur_cpu = 0;
 	for (unsigned i = 1; i < NVM; i++)
 		if (before[i] == LIFE_STOPPING && down(life_state(i)))
 			memset(shadow[i], 0, RAM); /* cleaned up: all zero */
@@ -417,9 +329,9 @@ static void check(unsigned events_before, const int *before, const uint32_t *wan
 	}
 	/* a race makes several changes in one step (STOPPED -> STARTING ->
 	 * STOPPING), each with its event */
-	FUZZ_ASSERT(raced || (events - events_before <= changes &&
-			      (changes == 0) == (events == events_before)),
-		    "%u events for %u changes", events - events_before, changes);
+	FUZZ_ASSERT(raced || (lm.events - events_before <= changes &&
+			      (changes == 0) == (lm.events == events_before)),
+		    "%u events for %u changes", lm.events - events_before, changes);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -433,34 +345,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = {data, size};
 
 	nvms = NVM;
+	lm_reset();
+	lm.now = 1;
 	setup_vm(0, VM_ROLE_MVM, MVM_IPA, 2, 0);
 	setup_vm(1, VM_ROLE_GVM, GVM_IPA, 1, 2);
 	setup_vm(2, VM_ROLE_GVM, GVM_IPA, 2, 3);
-	now = 1;
-	events = 0;
-	cur_cpu = 0;
-	race_at = RACE_NONE;
 	uint8_t boot = fin_u8(&in);
 	if (boot & 1) { /* preplaced and started at boot, or zeroed at boot */
-		cfgs[1].stopped_at_boot = (boot >> 1) & 1;
+		lm.cfgs[1].stopped_at_boot = (boot >> 1) & 1;
 		vm_life_boot(&vms[1]);
 	}
 	for (unsigned step = 0; step < 64 && in.n; step++) {
 		int before[NVM];
 		uint32_t want_before[NVM];
-		unsigned ev = events;
+		unsigned ev = lm.events;
 		raced = false;
 		for (unsigned i = 0; i < NVM; i++) {
 			before[i] = life_state(i);
 			want_before[i] = vms[i].life.l.want;
 		}
-		uint8_t op = fin_u8(&in) % 8;
+		uint8_t op = fin_u8(&in) % 9;
 		if (op < 3) {
 			hypercall(&in);
 		} else if (op < 6) {
 			vcpu_step(&in);
 		} else if (op < 7) {
 			cpu_step(&in);
+		} else if (op < 8) {
+			io_step(&in);
 		} else { /* MVM user space fills its buffer */
 			uint16_t off = fin_u16(&in) % RAM;
 			size_t n = fin_bytes(&in, ram[0] + off, MIN((size_t)16, RAM - off));

@@ -666,6 +666,68 @@ static void test_leftover_work_is_resumed_by_the_tick(void **state)
 	assert_int_equal(gmm.sgis, sgis);
 }
 
+/* Issue 9, review F7: requests a GVM had at the MVM when it stopped are
+ * not cancelled (the daemon may be writing one): they count in the VM's
+ * life.l.io, which keeps its next instance from starting, until the MVM
+ * has done them, across a daemon's resync; a completion with a wrong tag
+ * releases nothing, and the completions write nothing into the stopped
+ * VM. Another GVM's count is its own. */
+static void test_stopped_vm_counts_its_requests_at_the_mvm(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	struct life *l = &g->vm->life.l;
+	uint64_t tags[4];
+	(void)state;
+	memset(gmm_ptr(g, DATA_IPA(0)), 0xab, 4096);
+	submit(g, 0, VIRTIO_BLK_T_OUT, 8, 4096);
+	submit(g, 1, VIRTIO_BLK_T_IN, 16, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(l->io, 2);
+	assert_int_equal(G(1)->vm->life.l.io, 0);
+	assert_int_equal(mvm_take(tags, 4), 2);
+	/* the VM stops: vm_reset_devices; its RAM is zeroed */
+	virtio_mmio_reset(&g->blk.vdev);
+	memset(gmm_ptr(g, DATA_IPA(1)), 0, 512);
+	assert_int_equal(l->io, 2);
+	/* a hostile completion: a tag of the slot's, but not its generation */
+	assert_int_equal(
+		med_cmp_give(A(), A()->nslots, tags[0] + (1u << MED_TAG_SLOT_BITS), MED_S_OK),
+		MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(l->io, 2);
+	/* a restarted daemon gets them again: still counted */
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(mvm_take(tags, 4), 2);
+	assert_int_equal(l->io, 2);
+	unsigned w = A()->slots[MED_TAG_SLOT(tags[0])].type == MED_REQ_WRITE ? 0 : 1;
+	mvm_serve(tags[1 - w]); /* the read */
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(l->io, 1);
+	mvm_serve(tags[w]); /* the write lands on the disk: only now */
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(l->io, 0);
+	assert_int_equal(disk_data[0][8 * 512], 0xab);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, DATA_IPA(1)))[0], 0);
+	assert_int_equal(gmm_used_idx(g), 0);
+}
+
+/* A new area (the module registered again) retires every request of the
+ * old one: the counts go with them. */
+static void test_new_area_releases_the_count(void **state)
+{
+	struct life *l = &G(0)->vm->life.l;
+	(void)state;
+	submit(G(0), 0, VIRTIO_BLK_T_IN, 0, 512);
+	submit(G(0), 1, VIRTIO_BLK_T_IN, 1, 512);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(l->io, 2);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	assert_int_equal(l->io, 0);
+	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_IOERR);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +751,8 @@ int main(int argc, char **argv)
 		T(test_resync_loop_does_not_flood_the_log),
 		T(test_leftover_work_is_resumed_by_the_tick),
 		T(test_junk_flood_leaves_honest_disk_served),
+		T(test_stopped_vm_counts_its_requests_at_the_mvm),
+		T(test_new_area_releases_the_count),
 #undef T
 	};
 	if (argc > 1)

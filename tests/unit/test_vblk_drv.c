@@ -78,11 +78,30 @@ static void test_request_after_timeout_does_not_reuse_the_ring(void **state)
 	assert_int_equal(AVAIL(&drv)[1], 2);
 }
 
+/* vblk_drv_busy says whether the device still holds a timed-out request
+ * (its buffers and the disk blocks it writes are not settled): the
+ * hypervisor's backend keeps its bounce buffer and the request's VM
+ * counted until it is false. */
+static void test_busy_until_the_device_answers(void **state)
+{
+	uint8_t buf[512];
+	struct vblk_seg seg = {(paddr_t)(uintptr_t)buf, sizeof(buf)};
+	(void)state;
+	assert_false(vblk_drv_busy(&drv));
+	assert_int_equal(vblk_drv_request(&drv, VIRTIO_BLK_T_IN, 0, &seg, 1, false),
+			 VIRTIO_BLK_S_IOERR);
+	assert_true(vblk_drv_busy(&drv));
+	device_completes(1, VIRTIO_BLK_S_OK);
+	assert_false(vblk_drv_busy(&drv));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request_after_timeout_does_not_reuse_the_ring,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_until_the_device_answers, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("vblk_drv", tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * driven through the virtio-mmio registers of the real transport, with
  * honest and hostile chains (issue 7, finding 1: lengths above 4 GiB that
  * used to be narrowed to 32 bits; finding 4: requests the device answers
- * itself are bounded per call). */
+ * itself are bounded per call); the hypervisor's own backend (issue 9,
+ * review F6: the device never DMAs into a guest's memory, and a request
+ * it still holds counts as its VM's). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -286,10 +288,29 @@ static void test_self_answered_requests_are_bounded(void **state)
 	assert_int_equal(status_byte(), VIRTIO_BLK_S_UNSUPP);
 }
 
-/* The hypervisor's own backend hands the guest's buffers to the real device:
- * a stub driver records the segments it was given. */
+/* The hypervisor's own backend against a stub driver that plays the real
+ * device: it DMAs into or out of the segments it is given (a "disk" of its
+ * own), or, timing out, keeps the request (the device may still do it any
+ * time later) until the test says it answered. */
 static unsigned drv_calls;
 static uint64_t drv_bytes;
+static bool drv_times_out, drv_holds;
+static struct vblk_seg drv_held; /* the request the device still holds */
+static uint8_t hv_disk[SECTORS * 512];
+
+void *palloc(size_t n)
+{
+	static uint8_t *pool; /* the bounce buffer, then a PROT_NONE page */
+	size_t len = n * 4096;
+
+	assert_true(len == MAX_REQ);
+	if (!pool) {
+		pool = mmap(NULL, len + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+		mprotect(pool + len, 4096, PROT_NONE);
+	}
+	return pool;
+}
 
 int vblk_drv_init(struct vblk_drv *d, paddr_t base)
 {
@@ -298,23 +319,44 @@ int vblk_drv_init(struct vblk_drv *d, paddr_t base)
 	return 0;
 }
 
+static bool in_guest_ram(uint64_t addr, uint64_t len)
+{
+	uint8_t *p = (uint8_t *)(uintptr_t)addr;
+
+	return p + len > g->ram && p < g->ram + g->ram_size;
+}
+
 uint8_t vblk_drv_request(struct vblk_drv *d, uint32_t type, uint64_t sector,
 			 const struct vblk_seg *segs, unsigned nsegs, bool to_device)
 {
-	uint8_t *ram = g->ram;
-
 	(void)d;
-	(void)type;
-	(void)sector;
-	(void)to_device;
 	drv_calls++;
+	assert_false(drv_holds); /* the driver refuses while it holds one */
 	assert_true(nsegs <= VBLK_DRV_MAX_SEGS);
+	assert_int_equal(to_device, type == VIRTIO_BLK_T_OUT);
 	for (unsigned i = 0; i < nsegs; i++) {
 		uint8_t *p = (uint8_t *)(uintptr_t)segs[i].addr;
-		assert_true(p >= ram && p + segs[i].len <= ram + g->ram_size);
+		if (in_guest_ram(segs[i].addr, segs[i].len))
+			fail_msg("the device was given the guest's memory at %p", (void *)p);
 		drv_bytes += segs[i].len;
+		if (drv_times_out) {
+			drv_held = segs[i];
+			continue;
+		}
+		if (type == VIRTIO_BLK_T_IN)
+			memcpy(p, hv_disk + sector * 512, segs[i].len);
+		else
+			memcpy(hv_disk + sector * 512, p, segs[i].len);
+		sector += segs[i].len / 512;
 	}
-	return VIRTIO_BLK_S_OK;
+	drv_holds = drv_times_out;
+	return drv_times_out ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+bool vblk_drv_busy(struct vblk_drv *d)
+{
+	(void)d;
+	return drv_holds;
 }
 
 static int setup_hv(void **state)
@@ -324,6 +366,8 @@ static int setup_hv(void **state)
 	g = &gmm.gvm[0];
 	drv_calls = 0;
 	drv_bytes = 0;
+	drv_times_out = drv_holds = false;
+	memset(hv_disk, 0x5a, sizeof(hv_disk));
 	assert_int_equal(blk_hv_backend_init(0x0a003c00), 0);
 	gmm_create_blk(g, SECTORS, false, &blk_hv_backend);
 	assert_true(gmm_driver_init(g, 0) & VIRTIO_STATUS_DRIVER_OK);
@@ -337,9 +381,17 @@ static int teardown_hv(void **state)
 	return 0;
 }
 
-/* The device gets exactly the request's data, as segments inside the
- * guest's RAM; the issue's 4 GiB chain never reaches it. */
-static void test_hv_backend_segments(void **state)
+static uint8_t *data(uint64_t off)
+{
+	return gmm_ptr(g, DATA_IPA + off);
+}
+
+/* The device gets exactly the request's data, never the guest's own
+ * memory (review F6 of issue 9: a request that times out is still the
+ * device's, and the VM may be stopped and zeroed by the time it does it):
+ * a bounce buffer, copied from the guest for a write and into it for a
+ * read. The issue's 4 GiB chain never reaches it. */
+static void test_hv_backend_dma_never_targets_guest_memory(void **state)
 {
 	uint64_t a[3] = {DATA_IPA, DATA_IPA + 0x1000, DATA_IPA + 0x3000};
 	uint32_t l[3] = {0x1000, 0x2000, 0x1000};
@@ -349,9 +401,63 @@ static void test_hv_backend_segments(void **state)
 	assert_int_equal(drv_calls, 1);
 	assert_int_equal(drv_bytes, 0x4000);
 	assert_int_equal(status_byte(), VIRTIO_BLK_S_OK);
+	assert_int_equal(data(0)[0], 0x5a);
+	assert_int_equal(data(0x3000)[0xfff], 0x5a);
+	/* a write reaches the disk with the guest's bytes */
+	memset(data(0), 0x33, 0x4000);
+	gmm_offer(g, gmm_blk_request(g, 0, VIRTIO_BLK_T_OUT, 8, HDR_IPA, a, l, 3, STATUS_IPA));
+	gmm_notify(g);
+	assert_int_equal(status_byte(), VIRTIO_BLK_S_OK);
+	assert_int_equal(hv_disk[8 * 512], 0x33);
+	assert_int_equal(hv_disk[8 * 512 + 0x3fff], 0x33);
+	assert_int_equal(hv_disk[8 * 512 + 0x4000], 0x5a);
+	assert_int_equal(g->vm->life.l.io, 0);
 	overlapping_chain(VIRTIO_BLK_T_OUT, 512);
-	assert_int_equal(drv_calls, 1);
+	assert_int_equal(drv_calls, 2);
 	assert_int_equal(status_byte(), VIRTIO_BLK_S_IOERR);
+}
+
+/* A request the device still holds after the driver's timeout counts as
+ * its VM's (life.l.io: no new instance starts) until the device answers
+ * it; its late DMA lands in the bounce buffer, not in the guest; every
+ * request meanwhile fails without touching the buffer. */
+static void test_hv_backend_timeout_counts_until_the_device_answers(void **state)
+{
+	uint64_t a[1] = {DATA_IPA};
+	uint32_t l[1] = {0x1000};
+	(void)state;
+	drv_times_out = true;
+	memset(data(0), 0x11, 0x1000);
+	gmm_offer(g, gmm_blk_request(g, 0, VIRTIO_BLK_T_IN, 0, HDR_IPA, a, l, 1, STATUS_IPA));
+	gmm_notify(g);
+	assert_int_equal(status_byte(), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(g->vm->life.l.io, 1);
+	/* the VM stops, its RAM is zeroed; then the device does the read */
+	virtio_mmio_reset(&g->blk.vdev);
+	memset(data(0), 0, 0x1000);
+	assert_false(in_guest_ram(drv_held.addr, drv_held.len));
+	memset((void *)(uintptr_t)drv_held.addr, 0x77, drv_held.len);
+	assert_int_equal(data(0)[0], 0);
+	/* reaped while the device still holds it: still counted */
+	blk_hv_backend_reap();
+	assert_int_equal(g->vm->life.l.io, 1);
+	/* the next instance's request fails without reaching the device */
+	drv_times_out = false;
+	assert_true(gmm_driver_init(g, 0) & VIRTIO_STATUS_DRIVER_OK);
+	gmm_offer(g, gmm_blk_request(g, 0, VIRTIO_BLK_T_OUT, 0, HDR_IPA, a, l, 1, STATUS_IPA));
+	gmm_notify(g);
+	assert_int_equal(status_byte(), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(drv_calls, 1);
+	assert_int_equal(g->vm->life.l.io, 1);
+	/* the device answers: the count goes, requests go through again */
+	drv_holds = false;
+	blk_hv_backend_reap();
+	assert_int_equal(g->vm->life.l.io, 0);
+	gmm_offer(g, gmm_blk_request(g, 1, VIRTIO_BLK_T_IN, 0, HDR_IPA, a, l, 1, STATUS_IPA));
+	gmm_notify(g);
+	assert_int_equal(status_byte(), VIRTIO_BLK_S_OK);
+	assert_int_equal(drv_calls, 2);
+	assert_int_equal(g->vm->life.l.io, 0);
 }
 
 int main(int argc, char **argv)
@@ -367,7 +473,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_status_shares_last_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_answered_requests_are_bounded, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_hv_backend_segments, setup_hv, teardown_hv),
+		cmocka_unit_test_setup_teardown(test_hv_backend_dma_never_targets_guest_memory,
+						setup_hv, teardown_hv),
+		cmocka_unit_test_setup_teardown(
+			test_hv_backend_timeout_counts_until_the_device_answers, setup_hv,
+			teardown_hv),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);

@@ -5,8 +5,10 @@
  * GVM caller is denied, a running VM cannot be loaded or started, a stop
  * parks the vCPUs and the clean-up on the VM's own CPU resets its devices
  * and zeroes its RAM before the VM is STOPPED, the MVM hears of each change,
- * and a guest's reset asks the MVM for a restart. Also the PL061 model of
- * the virtual power button. */
+ * and a guest's reset asks the MVM for a restart, and a VM starts again
+ * only once its previous instance's block requests have left the MVM and
+ * the disk (review F6/F7). Also the PL061 model of the virtual power
+ * button. The machine's stubs are life_machine.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,7 @@
 #include "core/vm_lifecycle.h"
 #include "core/vpwrbtn.h"
 #include "drivers/gic.h"
+#include "life_machine.h"
 #include "syshyper/hypercall.h"
 
 /* ---------------------------------------------------------------- the machine:
@@ -37,112 +40,9 @@
 
 struct vm vms[CFG_MAX_VMS];
 unsigned nvms;
-const struct sys_config sys_config = {.hv_base = 0x1000, .hv_size = 0x1000};
-static struct cfg_vm cfgs[3];
 static uint8_t *mvm_ram, *gvm_ram, *gvm2_ram;
-static struct guest_region regions[3];
-static struct pcpu cpus[5];
-static unsigned cur_cpu;
-static uint64_t now;
+static unsigned log_lines; /* vm_log calls */
 
-/* what the plumbing did */
-static unsigned sgis[5][4], events, power_offs, resets, vgic_resets, lines_ended, cleaned;
-static int button = -1; /* last vpwrbtn_set */
-
-struct pcpu *this_cpu(void)
-{
-	return &cpus[cur_cpu];
-}
-/* Race hooks: a command another CPU runs between a decision under
- * life.lock and the action taken on it (boot_vcpu0 calls icache_inval_all
- * first, the power-button press reads the clock first); run once. */
-static void (*timer_hook)(void);
-static void (*icache_hook)(void);
-
-static void run_hook(void (**hook)(void))
-{
-	void (*h)(void) = *hook;
-
-	*hook = NULL;
-	if (h)
-		h();
-}
-
-uint64_t timer_now(void)
-{
-	run_hook(&timer_hook);
-	return now;
-}
-uint64_t timer_ticks_to_us(uint64_t ticks)
-{
-	return ticks; /* the test's counter runs at 1 MHz */
-}
-void local_irq_enable(void)
-{
-}
-void local_irq_disable(void)
-{
-}
-void gic_send_sgi(unsigned pcpu, unsigned sgi)
-{
-	assert_true(pcpu < 5 && sgi < 4);
-	sgis[pcpu][sgi]++;
-}
-void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
-{
-	(void)vcpu;
-	if (vm == &vms[0] && intid == HC_VM_EVENT_INTID)
-		events++;
-}
-/* As vpsci.c's: the run flag drops and pending starts are withdrawn; a
- * running vCPU parks later, when the test says so. */
-void vm_power_off(struct vm *vm)
-{
-	vm->state = VM_STOPPED;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].state == VCPU_PENDING_ON)
-			vm->vcpus[i].state = VCPU_OFF;
-	power_offs++;
-}
-void vpwrbtn_set(struct vm *vm, bool pressed)
-{
-	(void)vm;
-	button = pressed;
-}
-void vpwrbtn_reset(struct vm *vm)
-{
-	(void)vm;
-}
-void vm_reset_devices(struct vm *vm)
-{
-	(void)vm;
-	resets++;
-}
-void vgic_reset_vm(struct vm *vm)
-{
-	(void)vm;
-	vgic_resets++;
-}
-void console_end_lines(int vm_id)
-{
-	(void)vm_id;
-	lines_ended++;
-}
-void mem_zero_poc(void *p, uint64_t len)
-{
-	memset(p, 0, len);
-	cleaned++;
-}
-static unsigned dcache_cleans;
-void dcache_clean_poc(void *p, uint64_t len)
-{
-	(void)p, (void)len;
-	dcache_cleans++;
-}
-void icache_inval_all(void)
-{
-	run_hook(&icache_hook);
-}
 void printk(const char *fmt, ...)
 {
 	(void)fmt;
@@ -150,39 +50,7 @@ void printk(const char *fmt, ...)
 void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
 {
 	(void)vm, (void)cause, (void)fmt;
-}
-int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2)
-{
-	(void)vcpu, (void)fid, (void)a1, (void)a2;
-	return HC_OK;
-}
-void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
-{
-	return guest_ptr(&vm->mem, ipa, len);
-}
-
-static void setup_vm(unsigned id, enum vm_role role, ipa_t ipa, uint8_t *ram, unsigned ncpus,
-		     unsigned cpu0)
-{
-	struct cfg_vm *c = &cfgs[id];
-	struct vm *vm = &vms[id];
-
-	*c = (struct cfg_vm){.role = role, .ncpus = ncpus, .nmem = 1};
-	snprintf(c->name, sizeof(c->name), "vm%u", id);
-	c->mem[0] = (struct cfg_mem){.ipa = ipa, .pa = 0x100000000UL * (id + 1), .size = RAM_SIZE};
-	c->kernel.pa = c->mem[0].pa + KERNEL_OFF;
-	c->dtb.pa = c->mem[0].pa + DTB_OFF;
-	memset(vm, 0, sizeof(*vm));
-	vm->cfg = c;
-	vm->id = id;
-	vm->name = c->name;
-	vm->ncpus = ncpus;
-	regions[id] = (struct guest_region){ipa, RAM_SIZE, ram};
-	vm->mem = (struct guest_mem){&regions[id], 1};
-	for (unsigned i = 0; i < ncpus; i++) {
-		vm->vcpus[i] = (struct vcpu){.vm = vm, .id = i, .pcpu = cpu0 + i};
-		cpus[cpu0 + i] = (struct pcpu){.id = cpu0 + i, .vcpu = &vm->vcpus[i]};
-	}
+	log_lines++;
 }
 
 static int setup(void **state)
@@ -192,15 +60,11 @@ static int setup(void **state)
 	gvm_ram = calloc(1, RAM_SIZE);
 	gvm2_ram = calloc(1, RAM_SIZE);
 	nvms = 3;
-	setup_vm(0, VM_ROLE_MVM, MVM_IPA, mvm_ram, 2, 0);
-	setup_vm(1, VM_ROLE_GVM, GVM_IPA, gvm_ram, 1, 2);
-	setup_vm(2, VM_ROLE_GVM, GVM_IPA, gvm2_ram, 2, 3);
-	memset(sgis, 0, sizeof(sgis));
-	events = power_offs = resets = vgic_resets = lines_ended = cleaned = dcache_cleans = 0;
-	button = -1;
-	timer_hook = icache_hook = NULL;
-	now = 1000;
-	cur_cpu = 0;
+	lm_reset();
+	log_lines = 0;
+	lm_setup_vm(0, VM_ROLE_MVM, MVM_IPA, mvm_ram, RAM_SIZE, 2, 0, KERNEL_OFF, DTB_OFF);
+	lm_setup_vm(1, VM_ROLE_GVM, GVM_IPA, gvm_ram, RAM_SIZE, 1, 2, KERNEL_OFF, DTB_OFF);
+	lm_setup_vm(2, VM_ROLE_GVM, GVM_IPA, gvm2_ram, RAM_SIZE, 2, 3, KERNEL_OFF, DTB_OFF);
 	return 0;
 }
 
@@ -218,14 +82,14 @@ static int64_t hvc(unsigned vm, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t
 {
 	struct vcpu *v = &vms[vm].vcpus[0];
 
-	cur_cpu = v->pcpu;
+	lm.cur_cpu = v->pcpu;
 	v->regs.x[0] = fid;
 	v->regs.x[1] = a1;
 	v->regs.x[2] = a2;
 	v->regs.x[3] = a3;
 	v->regs.x[4] = a4;
 	assert_true(hypercall_handle(v, fid));
-	cur_cpu = 0;
+	lm.cur_cpu = 0;
 	return (int64_t)v->regs.x[0];
 }
 
@@ -388,6 +252,39 @@ static void test_no_start_while_loading(void **state)
 	assert_int_equal(life_apply(&l, LIFE_START), HC_OK);
 }
 
+/* Review F7/F6: a VM that is down starts again only once every block
+ * request of its previous instance has left the MVM and the disk driver
+ * (life.io); until then START is HC_ERR_BUSY and changes nothing (a
+ * restart the guest asked for stays wanted). Loading may go on. */
+static void test_no_start_while_requests_out(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		struct life l = {
+			.state = i ? LIFE_CRASHED : LIFE_STOPPED, .want = HC_WANT_RESTART, .io = 2};
+		int was = l.state;
+		assert_int_equal(life_apply(&l, LIFE_START), HC_ERR_BUSY);
+		assert_int_equal(l.state, was);
+		assert_int_equal(l.actions, 0);
+		assert_int_equal(l.want, HC_WANT_RESTART);
+		assert_int_equal(life_apply(&l, LIFE_LOAD), HC_OK);
+		life_io_end(&l);
+		assert_int_equal(life_apply(&l, LIFE_START), HC_ERR_BUSY);
+		life_io_end(&l);
+		assert_int_equal(life_apply(&l, LIFE_START), HC_OK);
+		assert_int_equal(l.state, LIFE_STARTING);
+		assert_int_equal(l.actions, LIFE_ACT_BOOT | LIFE_ACT_EVENT);
+	}
+	/* a running VM's requests hold nothing else up: it stops as ever */
+	struct life r = {.state = LIFE_RUNNING, .io = 5};
+	assert_int_equal(life_apply(&r, LIFE_STOP_FORCE), HC_OK);
+	assert_int_equal(life_apply(&r, LIFE_CLEANED), HC_OK);
+	assert_int_equal(r.state, LIFE_STOPPED);
+	/* STATE wins over BUSY while an image is copied in */
+	r.loads = 1;
+	assert_int_equal(life_apply(&r, LIFE_START), HC_ERR_STATE);
+}
+
 /* ---------------------------------------------------------------- HC_VM_LOAD's checks */
 
 static int64_t check(ipa_t dst, ipa_t src, uint64_t len, uint64_t hv_lo, uint64_t hv_hi)
@@ -439,12 +336,12 @@ static void test_load_checks(void **state)
 	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, m, m + 1), HC_ERR_RANGE);
 	assert_int_equal(check(GVM_IPA, MVM_IPA, 4096, g + 4096, g + 8192), HC_OK);
 	/* and so is a destination that is the source itself */
-	regions[1].hva = mvm_ram;
+	lm.regions[1].hva = mvm_ram;
 	void *d, *s;
 	assert_int_equal(
 		life_load_check(&vms[1].mem, GVM_IPA, &vms[0].mem, MVM_IPA + 8, 16, 0, 0, &d, &s),
 		HC_ERR_RANGE);
-	regions[1].hva = gvm_ram;
+	lm.regions[1].hva = gvm_ram;
 }
 
 /* ---------------------------------------------------------------- the hypercalls */
@@ -459,7 +356,7 @@ static void test_gvm_caller_denied(void **state)
 	}
 	assert_int_equal(life_state(1), LIFE_STOPPED);
 	assert_int_equal(life_state(2), LIFE_STOPPED);
-	assert_int_equal(events, 0);
+	assert_int_equal(lm.events, 0);
 	/* the MVM itself is never a target; an unknown VM is invalid */
 	assert_int_equal(hvc(0, HC_VM_LOAD, 0, MVM_IPA, MVM_IPA + 4096, 8), HC_ERR_DENIED);
 	assert_int_equal(hvc(0, HC_VM_START, 0, 0, 0, 0), HC_ERR_DENIED);
@@ -476,7 +373,7 @@ static void test_load_copies_into_stopped_vm_only(void **state)
 		mvm_ram[8192 + i] = (uint8_t)(i * 7 + 1);
 	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA + KERNEL_OFF, MVM_IPA + 8192, 4096), HC_OK);
 	assert_memory_equal(gvm_ram + KERNEL_OFF, mvm_ram + 8192, 4096);
-	assert_int_equal(dcache_cleans, 1);
+	assert_int_equal(lm.dcache_cleans, 1);
 	assert_int_equal(vms[1].life.l.loads, 0);
 	/* a refused range copies nothing */
 	memset(gvm_ram, 0, 64);
@@ -494,7 +391,7 @@ static void test_load_copies_into_stopped_vm_only(void **state)
 	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA + 8192, 64), HC_ERR_STATE);
 	for (unsigned i = 0; i < 64; i++)
 		assert_int_equal(gvm_ram[i], 0);
-	assert_int_equal(dcache_cleans, 1);
+	assert_int_equal(lm.dcache_cleans, 1);
 }
 
 /* The VM's CPU parks its vCPU and runs its idle loop. */
@@ -502,9 +399,9 @@ static void park_vcpus(unsigned vm)
 {
 	for (unsigned i = 0; i < vms[vm].ncpus; i++)
 		vms[vm].vcpus[i].state = VCPU_OFF;
-	cur_cpu = vms[vm].vcpus[0].pcpu;
+	lm.cur_cpu = vms[vm].vcpus[0].pcpu;
 	vm_life_idle(&vms[vm].vcpus[0]);
-	cur_cpu = 0;
+	lm.cur_cpu = 0;
 }
 
 static void test_start_stop_cycle(void **state)
@@ -519,17 +416,17 @@ static void test_start_stop_cycle(void **state)
 	assert_int_equal(v0->on_entry, GVM_IPA + KERNEL_OFF);
 	assert_int_equal(v0->on_ctx, GVM_IPA + DTB_OFF);
 	assert_int_equal(vms[1].state, VM_RUNNING);
-	assert_int_equal(sgis[2][IPI_VCPU_ON], 1);
-	assert_int_equal(events, 1);
+	assert_int_equal(lm.sgis[2][IPI_VCPU_ON], 1);
+	assert_int_equal(lm.events, 1);
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
 	/* vCPU 0 enters the guest: RUNNING */
 	v0->state = VCPU_RUNNING;
-	now = 5000;
-	cur_cpu = 2;
+	lm.now = 5000;
+	lm.cur_cpu = 2;
 	vm_life_entered(v0);
 	assert_int_equal(life_state(1), LIFE_RUNNING);
-	assert_int_equal(events, 2);
-	now = 5000 + 3000000;
+	assert_int_equal(lm.events, 2);
+	lm.now = 5000 + 3000000;
 	assert_int_equal(info(1)->uptime_ms, 3000);
 	assert_int_equal(info(1)->state, HC_VM_RUNNING);
 	assert_int_equal(info(1)->restarts, 0);
@@ -537,24 +434,24 @@ static void test_start_stop_cycle(void **state)
 
 	/* a graceful stop presses the button, held for a while, and returns */
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
-	assert_int_equal(button, 1);
+	assert_int_equal(lm.button, 1);
 	assert_int_equal(life_state(1), LIFE_RUNNING);
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_tick();
-	assert_int_equal(button, 1);
-	now += 250000;
+	assert_int_equal(lm.button, 1);
+	lm.now += 250000;
 	vm_life_tick();
-	assert_int_equal(button, 0);
-	cur_cpu = 0;
+	assert_int_equal(lm.button, 0);
+	lm.cur_cpu = 0;
 
 	/* a forced stop: STOPPING at once, the vCPUs parked, RAM intact... */
 	memset(gvm_ram, 0xa5, RAM_SIZE);
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
 	assert_int_equal(life_state(1), LIFE_STOPPING);
 	assert_int_equal(vms[1].state, VM_STOPPED);
-	assert_int_equal(power_offs, 1);
-	assert_int_equal(sgis[2][IPI_KICK], 1);
-	assert_int_equal(events, 3);
+	assert_int_equal(lm.power_offs, 1);
+	assert_int_equal(lm.sgis[2][IPI_KICK], 1);
+	assert_int_equal(lm.events, 3);
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_ERR_STATE);
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
@@ -562,21 +459,21 @@ static void test_start_stop_cycle(void **state)
 	assert_int_equal(info(1)->state, HC_VM_STOPPING);
 	assert_int_equal(info(1)->uptime_ms, 0);
 	/* ...until its vCPU has parked: the clean-up waits for it */
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_idle(v0);
 	assert_int_equal(life_state(1), LIFE_STOPPING);
-	assert_int_equal(cleaned, 0);
+	assert_int_equal(lm.cleaned, 0);
 	assert_int_equal(gvm_ram[0], 0xa5);
 	/* another CPU's idle loop is not the one to clean it */
 	vm_life_idle(&vms[2].vcpus[0]);
-	assert_int_equal(cleaned, 0);
+	assert_int_equal(lm.cleaned, 0);
 	/* parked: devices reset, vGIC and console clean, RAM zeroed, STOPPED */
 	park_vcpus(1);
 	assert_int_equal(life_state(1), LIFE_STOPPED);
-	assert_int_equal(resets, 1);
-	assert_int_equal(vgic_resets, 1);
-	assert_int_equal(lines_ended, 1);
-	assert_true(cleaned > 0);
+	assert_int_equal(lm.resets, 1);
+	assert_int_equal(lm.vgic_resets, 1);
+	assert_int_equal(lm.lines_ended, 1);
+	assert_true(lm.cleaned > 0);
 	for (uint64_t i = 0; i < RAM_SIZE; i++)
 		if (gvm_ram[i])
 			fail_msg("byte 0x%lx of the stopped VM's RAM is 0x%x", (unsigned long)i,
@@ -584,38 +481,87 @@ static void test_start_stop_cycle(void **state)
 	for (uint64_t i = 0; i < RAM_SIZE; i++)
 		if (gvm2_ram[i])
 			fail_msg("another GVM's RAM was touched");
-	assert_int_equal(events, 4);
+	assert_int_equal(lm.events, 4);
 	assert_string_equal(info(1)->reason, "stopped by the MVM");
 	/* the idle loop again changes nothing */
 	park_vcpus(1);
-	assert_int_equal(resets, 1);
+	assert_int_equal(lm.resets, 1);
 	/* a stop of a stopped VM is refused */
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_ERR_STATE);
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_ERR_STATE);
-	assert_int_equal(events, 4);
+	assert_int_equal(lm.events, 4);
 
 	/* and it starts again: a restart */
 	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA, 8), HC_OK);
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_entered(v0);
 	assert_int_equal(info(1)->restarts, 1);
 	assert_string_equal(info(1)->reason, "");
+}
+
+/* One request of the disk driver that answers late: done at the next
+ * reap (the START path reaps before it decides). */
+static void disk_answers(void)
+{
+	life_io_end(&vms[1].life.l);
+}
+
+/* Review F7/F6 through the hypercalls: a write still at the MVM (or the
+ * disk) when the VM was killed keeps HC_VM_START at HC_ERR_BUSY, with no
+ * vCPU released, no event, and a (rate-limited) line saying why, until it
+ * has left; a request the disk driver finishes late counts off at START. */
+static void test_start_waits_for_the_previous_instances_io(void **state)
+{
+	(void)state;
+	vm_life_boot(&vms[1]);
+	lm.cur_cpu = 2;
+	vms[1].vcpus[0].state = VCPU_RUNNING;
+	vm_life_entered(&vms[1].vcpus[0]);
+	lm.cur_cpu = 0;
+	life_io_begin(&vms[1].life.l); /* a write to the MVM */
+	life_io_begin(&vms[1].life.l); /* a request the disk driver timed out on */
+	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
+	park_vcpus(1);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	unsigned ev = lm.events, ons = lm.sgis[2][IPI_VCPU_ON], starts = vms[1].life.starts;
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_BUSY);
+	assert_int_equal(life_state(1), LIFE_STOPPED);
+	assert_int_equal(vms[1].state, VM_STOPPED);
+	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
+	assert_int_equal(lm.sgis[2][IPI_VCPU_ON], ons);
+	assert_int_equal(lm.events, ev);
+	assert_int_equal(vms[1].life.starts, starts);
+	assert_int_equal(log_lines, 1);
+	assert_int_equal(lm.reaps, 1);
+	/* images may be loaded meanwhile */
+	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA, MVM_IPA, 8), HC_OK);
+	/* the MVM's daemon completes the write: the disk's request is left */
+	life_io_end(&vms[1].life.l);
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_BUSY);
+	/* the disk answers it: the START's reap counts it off, and it starts */
+	lm.reap_hook = disk_answers;
+	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
+	assert_int_equal(life_state(1), LIFE_STARTING);
+	assert_int_equal(lm.sgis[2][IPI_VCPU_ON], ons + 1);
+	assert_int_equal(vms[1].life.l.io, 0);
+	/* other GVMs were never held up */
+	assert_int_equal(hvc(0, HC_VM_START, 2, 0, 0, 0), HC_OK);
 }
 
 static void test_guest_reset_wants_restart(void **state)
 {
 	(void)state;
 	vm_life_boot(&vms[1]); /* as at boot: no event for the MVM yet */
-	assert_int_equal(events, 0);
-	cur_cpu = 2;
+	assert_int_equal(lm.events, 0);
+	lm.cur_cpu = 2;
 	vms[1].vcpus[0].state = VCPU_RUNNING;
 	vm_life_entered(&vms[1].vcpus[0]);
 	assert_int_equal(life_state(1), LIFE_RUNNING);
 	/* the guest's PSCI SYSTEM_RESET (vpsci.c calls this, then parks) */
 	vm_life_guest_off(&vms[1], true);
 	assert_int_equal(life_state(1), LIFE_STOPPING);
-	assert_int_equal(sgis[2][IPI_KICK], 0); /* its own CPU: no IPI to itself */
+	assert_int_equal(lm.sgis[2][IPI_KICK], 0); /* its own CPU: no IPI to itself */
 	park_vcpus(1);
 	struct hc_vm_info *i = info(1);
 	assert_int_equal(i->state, HC_VM_STOPPED);
@@ -668,17 +614,17 @@ static void test_stop_while_starting(void **state)
 	assert_int_equal(life_state(2), LIFE_STOPPING);
 	/* two vCPUs: the clean-up waits for both */
 	vms[2].vcpus[1].state = VCPU_RUNNING;
-	cur_cpu = 3;
+	lm.cur_cpu = 3;
 	vm_life_idle(&vms[2].vcpus[0]);
 	assert_int_equal(life_state(2), LIFE_STOPPING);
 	/* vCPU 1 parks on CPU 4 and wakes vCPU 0's CPU */
 	vms[2].vcpus[1].state = VCPU_OFF;
-	cur_cpu = 4;
+	lm.cur_cpu = 4;
 	vm_life_parked(&vms[2].vcpus[1]);
-	assert_int_equal(sgis[3][IPI_KICK], 2); /* the stop's and this one */
-	vm_life_idle(&vms[2].vcpus[1]);         /* not vCPU 0's CPU */
+	assert_int_equal(lm.sgis[3][IPI_KICK], 2); /* the stop's and this one */
+	vm_life_idle(&vms[2].vcpus[1]);            /* not vCPU 0's CPU */
 	assert_int_equal(life_state(2), LIFE_STOPPING);
-	cur_cpu = 3;
+	lm.cur_cpu = 3;
 	vm_life_idle(&vms[2].vcpus[0]);
 	assert_int_equal(life_state(2), LIFE_STOPPED);
 }
@@ -775,14 +721,14 @@ static void test_pl061_power_button(void **state)
 static int64_t hvc_v(unsigned vm, unsigned vc, uint64_t fid, uint64_t a1, uint64_t a2)
 {
 	struct vcpu *v = &vms[vm].vcpus[vc];
-	unsigned saved = cur_cpu;
+	unsigned saved = lm.cur_cpu;
 
-	cur_cpu = v->pcpu;
+	lm.cur_cpu = v->pcpu;
 	v->regs.x[0] = fid;
 	v->regs.x[1] = a1;
 	v->regs.x[2] = a2;
 	assert_true(hypercall_handle(v, fid));
-	cur_cpu = saved;
+	lm.cur_cpu = saved;
 	return (int64_t)v->regs.x[0];
 }
 
@@ -794,12 +740,12 @@ static void kill_vm1(void)
 /* the kill, then vm1's CPU idles: all parked (v0 is still OFF) */
 static void kill_and_clean_vm1(void)
 {
-	unsigned saved = cur_cpu;
+	unsigned saved = lm.cur_cpu;
 
 	kill_vm1();
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_idle(&vms[1].vcpus[0]);
-	cur_cpu = saved;
+	lm.cur_cpu = saved;
 }
 
 /* F1a: MVM vCPU 1's STOP FORCE and the clean-up land between START's
@@ -807,12 +753,12 @@ static void kill_and_clean_vm1(void)
 static void test_race_start_vs_kill_after_cleanup(void **state)
 {
 	(void)state;
-	icache_hook = kill_and_clean_vm1;
+	lm.icache_hook = kill_and_clean_vm1;
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
 	assert_int_equal(life_state(1), LIFE_STOPPED);
 	assert_int_equal(vms[1].state, VM_STOPPED);
 	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
-	assert_int_equal(sgis[2][IPI_VCPU_ON], 0);
+	assert_int_equal(lm.sgis[2][IPI_VCPU_ON], 0);
 }
 
 /* F1b: the same race before the clean-up: vCPU 0 is not released into a
@@ -820,16 +766,16 @@ static void test_race_start_vs_kill_after_cleanup(void **state)
 static void test_race_start_vs_kill_unkillable(void **state)
 {
 	(void)state;
-	icache_hook = kill_vm1;
+	lm.icache_hook = kill_vm1;
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
 	assert_int_equal(life_state(1), LIFE_STOPPING);
 	assert_int_equal(vms[1].state, VM_STOPPED);
 	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
 	/* had it got going anyway, the next kill must park it */
 	vms[1].vcpus[0].state = VCPU_RUNNING;
-	unsigned before = power_offs;
+	unsigned before = lm.power_offs;
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
-	assert_true(power_offs > before);
+	assert_true(lm.power_offs > before);
 	assert_int_equal(life_state(1), LIFE_STOPPING);
 	park_vcpus(1);
 	assert_int_equal(life_state(1), LIFE_STOPPED);
@@ -841,15 +787,15 @@ static void test_kill_withdraws_restart(void **state)
 {
 	(void)state;
 	vm_life_boot(&vms[1]);
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_entered(&vms[1].vcpus[0]);
 	vm_life_guest_off(&vms[1], true); /* SYSTEM_RESET */
-	cur_cpu = 0;
+	lm.cur_cpu = 0;
 	assert_int_equal(vms[1].life.l.want, HC_WANT_RESTART);
-	unsigned ev = events;
+	unsigned ev = lm.events;
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_FORCE, 0, 0), HC_OK);
 	assert_int_equal(vms[1].life.l.want, HC_WANT_NONE);
-	assert_int_equal(events, ev + 1);
+	assert_int_equal(lm.events, ev + 1);
 	park_vcpus(1);
 	assert_int_equal(life_state(1), LIFE_STOPPED);
 	assert_int_equal(vms[1].life.l.want, HC_WANT_NONE);
@@ -865,14 +811,14 @@ static void test_kill_withdraws_restart(void **state)
 static void test_first_start_ram_zeroed(void **state)
 {
 	(void)state;
-	cfgs[1].stopped_at_boot = 1;
+	lm.cfgs[1].stopped_at_boot = 1;
 	memset(gvm_ram, 0xa5, RAM_SIZE);
 	memset(mvm_ram, 0x11, 8);
 	vm_life_boot(&vms[1]); /* as vms_start_all */
 	assert_int_equal(life_state(1), LIFE_STOPPING);
 	assert_int_equal(vms[1].vcpus[0].state, VCPU_OFF);
-	assert_int_equal(sgis[2][IPI_KICK], 1);
-	assert_int_equal(events, 0); /* the MVM is not up yet */
+	assert_int_equal(lm.sgis[2][IPI_KICK], 1);
+	assert_int_equal(lm.events, 0); /* the MVM is not up yet */
 	assert_int_equal(hvc(0, HC_VM_LOAD, 1, GVM_IPA + KERNEL_OFF, MVM_IPA, 8), HC_ERR_STATE);
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_ERR_STATE);
 	park_vcpus(1); /* its CPU's idle loop */
@@ -893,24 +839,24 @@ static void test_race_button_after_cleanup(void **state)
 	(void)state;
 	vm_life_boot(&vms[1]);
 	vms[1].vcpus[0].state = VCPU_RUNNING;
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_entered(&vms[1].vcpus[0]);
-	cur_cpu = 0;
-	vms[1].vcpus[0].state = VCPU_OFF; /* it parks when stopped */
-	timer_hook = kill_and_clean_vm1;  /* the press reads the clock first */
+	lm.cur_cpu = 0;
+	vms[1].vcpus[0].state = VCPU_OFF;   /* it parks when stopped */
+	lm.timer_hook = kill_and_clean_vm1; /* the press reads the clock first */
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
 	assert_int_equal(life_state(1), LIFE_STOPPED);
 	assert_false(vms[1].life.button_held);
-	assert_int_equal(button, -1);
+	assert_int_equal(lm.button, -1);
 	/* without the race the press lands */
 	assert_int_equal(hvc(0, HC_VM_START, 1, 0, 0, 0), HC_OK);
 	vms[1].vcpus[0].state = VCPU_RUNNING;
-	cur_cpu = 2;
+	lm.cur_cpu = 2;
 	vm_life_entered(&vms[1].vcpus[0]);
-	cur_cpu = 0;
+	lm.cur_cpu = 0;
 	assert_int_equal(hvc(0, HC_VM_STOP, 1, HC_STOP_REQUEST, 0, 0), HC_OK);
 	assert_true(vms[1].life.button_held);
-	assert_int_equal(button, 1);
+	assert_int_equal(lm.button, 1);
 }
 
 int main(void)
@@ -919,11 +865,14 @@ int main(void)
 		cmocka_unit_test(test_every_command_in_every_state),
 		cmocka_unit_test(test_outcomes_and_want),
 		cmocka_unit_test(test_no_start_while_loading),
+		cmocka_unit_test(test_no_start_while_requests_out),
 		cmocka_unit_test_setup_teardown(test_load_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gvm_caller_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_copies_into_stopped_vm_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_start_stop_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_waits_for_the_previous_instances_io,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_reset_wants_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_starting, setup, teardown),
