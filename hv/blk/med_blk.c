@@ -3,12 +3,14 @@
  * GVM CPU: QueueNotify traps -> kick(): mark the disk, IPI the MVM's CPU
  * (only if the disk was not marked already), return to the guest at once.
  * MVM CPU: IPI -> mediated_work(): take available requests of the kicked
- * disks in turn, one per disk per turn, copy write data into a free slot of
- * the shared area, queue its tag on req_ring, then inject one service
- * interrupt into the MVM.
+ * disks in turn, one per disk per turn, copy write data into free slots of
+ * the shared area (a request of up to 1 MiB takes one slot per 64 KiB, a
+ * chain the MVM sees as adjacent requests), queue their tags on req_ring,
+ * then inject one service interrupt into the MVM.
  * MVM daemon: performs the I/O, queues {tag, status}, HVC HC_MED_COMPLETE.
- * Any CPU of the MVM: complete(): copy read data into the GVM, used ring,
- * interrupt the GVM, refill freed slots.
+ * Any CPU of the MVM: complete(): once every slot of a request is back,
+ * copy read data into the GVM, used ring, interrupt the GVM, refill freed
+ * slots.
  *
  * The MVM can write the whole area at any time. What the hypervisor needs
  * to finish a request (chain, sizes, tag) and its own ring indices stay in
@@ -39,7 +41,6 @@
 #include "arch/arm64/arch.h"
 #endif
 
-_Static_assert(BLK_MAX_REQUEST <= MED_SLOT_DATA, "a request must fit a slot");
 _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
 
 /* Requests the device answers itself (unknown type, out of range, GET_ID,
@@ -51,12 +52,38 @@ _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
 #define JUNK_PER_TICK 4
 /* No disk holds more than this many slots while another disk exists. */
 #define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
+/* A read or write of up to 1 MiB is carried by a chain of slots, part p in
+ * the request's bytes [p * MED_SLOT_DATA, (p + 1) * MED_SLOT_DATA), each
+ * part a request of its own for the MVM (adjacent sectors, queued one after
+ * the other: the daemon does them as one I/O). */
+#define REQ_SLOTS (BLK_LONG_MAX_REQUEST / MED_SLOT_DATA)
+/* Requests holding slots (each at least one) and one waiting per disk. */
+#define NRECORDS (MED_MAX_SLOTS + MED_MAX_DISKS)
 
-struct inflight {
+_Static_assert(REQ_SLOTS *MED_SLOT_DATA == BLK_LONG_MAX_REQUEST, "parts of a whole slot");
+_Static_assert(REQ_SLOTS <= DISK_SLOT_CAP, "a disk at its cap holds a whole request");
+_Static_assert(MED_SLOT_DATA % 512 == 0, "parts start on a sector");
+_Static_assert(NRECORDS < 256, "record numbers are 8 bits in a slot");
+
+/* A guest request given to the MVM, or waiting for slots (staged). */
+struct mreq {
 	struct blk_req req;
-	uint64_t tag; /* 0: the slot is free */
+	bool used;
+	bool placed;    /* its slots are taken: at the MVM or done */
+	uint8_t status; /* the first failed part's, else OK */
 	unsigned disk;
+	unsigned nslots, left; /* slots it holds, parts still at the MVM */
+	uint8_t slot[REQ_SLOTS];
 	uint64_t t_notify, t_queued; /* counter stamps (med_stages.h) */
+};
+
+/* A slot is free (rec 0), at the MVM (tag not 0), or holds a part that is
+ * done while other parts of its request are not (tag 0, rec not 0): read
+ * data stays in it until the whole request is copied into the guest. */
+struct slot_state {
+	uint64_t tag;
+	uint8_t rec; /* record number + 1 */
+	uint8_t part;
 };
 
 static struct {
@@ -71,7 +98,10 @@ static struct {
 	unsigned junk_budget[MED_MAX_DISKS]; /* see JUNK_PER_TICK */
 	uint32_t budget_tick[MED_MAX_DISKS]; /* the tick it was renewed at */
 	uint32_t ticks;                      /* atomic: every CPU's tick adds 1 */
-	struct inflight slot[MED_MAX_SLOTS];
+	struct mreq reqs[NRECORDS];
+	struct slot_state slot[MED_MAX_SLOTS];
+	unsigned nfree;                     /* free slots */
+	uint8_t staged[MED_MAX_DISKS];      /* record + 1 of a request waiting for slots */
 	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
 	unsigned next_disk;                 /* round robin: first to serve */
 	uint32_t req_prod, cmp_cons;        /* ours; the area only has copies */
@@ -121,6 +151,7 @@ int mediated_add_disk(struct virtio_blk *blk, unsigned index)
 		return -1;
 	med.disks[index] = blk;
 	blk->disk_index = index;
+	virtio_blk_set_max_request(blk, BLK_LONG_MAX_REQUEST); /* a chain of slots */
 	med.junk_budget[index] = JUNK_PER_TICK;
 	med.ndisks_present++;
 	if (index >= med.ndisks)
@@ -158,42 +189,125 @@ static uint8_t *slot_data(unsigned s)
 static int free_slot(void)
 {
 	for (unsigned i = 0; i < MED_MAX_SLOTS; i++)
-		if (!med.slot[i].tag)
+		if (!med.slot[i].rec)
 			return (int)i;
 	return -1;
 }
 
-/* Publishes slot s (busy, request filled) on req_ring with a new tag. The
- * ring has room: it never holds more entries than slots are busy, whatever
- * the MVM wrote into req_cons (which is never read). */
+static int free_record(void)
+{
+	for (unsigned i = 0; i < NRECORDS; i++)
+		if (!med.reqs[i].used)
+			return (int)i;
+	return -1;
+}
+
+/* The lifecycle of the VM whose request a record holds: counted from its
+ * queueing until its slots are free again (the VM does not start anew
+ * meanwhile: its previous instance's write may still be on its way). */
+static struct life *life_of(const struct mreq *m)
+{
+	return &m->req.blk->vdev.vm->life.l;
+}
+
+/* Slots a request needs: reads and writes one per MED_SLOT_DATA bytes
+ * (req.len was checked against the device's 1 MiB), the rest one. */
+static unsigned slots_needed(const struct blk_req *r)
+{
+	if (r->type != VIRTIO_BLK_T_IN && r->type != VIRTIO_BLK_T_OUT)
+		return 1;
+	uint64_t n = ((uint64_t)r->len + MED_SLOT_DATA - 1) / MED_SLOT_DATA;
+	return n ? (unsigned)MIN(n, (uint64_t)REQ_SLOTS) : 1;
+}
+
+/* Bytes of part p (reads and writes); the whole length for the others. */
+static uint32_t part_len(const struct mreq *m, unsigned p)
+{
+	if (m->req.type != VIRTIO_BLK_T_IN && m->req.type != VIRTIO_BLK_T_OUT)
+		return m->req.len;
+	uint64_t off = (uint64_t)p * MED_SLOT_DATA;
+	return off >= m->req.len ? 0 : (uint32_t)MIN((uint64_t)m->req.len - off, MED_SLOT_DATA);
+}
+
+/* Puts slot s (its request's part filled) on req_ring with a new tag;
+ * publish() makes it visible. The ring has room: it never holds more
+ * entries than slots are at the MVM, whatever the MVM wrote into req_cons
+ * (which is never read). */
 static void queue_slot(unsigned s)
 {
 	struct med_area *a = med.area;
-	struct inflight *f = &med.slot[s];
+	struct slot_state *st = &med.slot[s];
+	const struct mreq *m = &med.reqs[st->rec - 1];
 	struct med_slot *slot = &a->slots[s];
+	bool rw = m->req.type == VIRTIO_BLK_T_IN || m->req.type == VIRTIO_BLK_T_OUT;
 
-	f->tag = (++med.generation << MED_TAG_SLOT_BITS) | s;
-	f->t_queued = med_now();
-	slot->t_queued = f->t_queued;
-	slot->disk = f->disk;
-	slot->type = f->req.type;
-	slot->sector = f->req.sector;
-	slot->len = f->req.len;
-	slot->tag = f->tag;
-	if (f->req.type == VIRTIO_BLK_T_OUT)
-		blk_req_copy_out(&f->req, slot_data(s), MED_SLOT_DATA);
-	a->req_ring[med.req_prod % MED_MAX_SLOTS] = f->tag;
-	MED_WMB();
+	st->tag = (++med.generation << MED_TAG_SLOT_BITS) | s;
+	slot->t_queued = m->t_queued;
+	slot->disk = m->disk;
+	slot->type = m->req.type;
+	slot->sector = m->req.sector + (rw ? (uint64_t)st->part * (MED_SLOT_DATA / 512) : 0);
+	slot->len = part_len(m, st->part);
+	slot->tag = st->tag;
+	a->req_ring[med.req_prod % MED_MAX_SLOTS] = st->tag;
 	med.req_prod++;
-	WRITE_ONCE(a->req_prod, med.req_prod);
 }
 
-/* The lifecycle of the VM whose request a slot holds: counted from the
- * slot's queueing until it is free again (the VM does not start anew
- * meanwhile: its previous instance's write may still be on its way). */
-static struct life *life_of(const struct inflight *f)
+/* Makes the entries queue_slot added visible to the MVM. */
+static void publish(void)
 {
-	return &f->req.blk->vdev.vm->life.l;
+	MED_WMB(); /* slots and ring entries before the index */
+	WRITE_ONCE(med.area->req_prod, med.req_prod);
+}
+
+/* Gives record r's slots back and forgets it; lock held. */
+static void release(unsigned r)
+{
+	struct mreq *m = &med.reqs[r];
+
+	if (m->placed) {
+		for (unsigned p = 0; p < m->nslots; p++) {
+			med.slot[m->slot[p]].rec = 0;
+			med.slot[m->slot[p]].tag = 0;
+			med.nfree++;
+		}
+		med.disk_slots[m->disk] -= m->nslots;
+		life_io_end(life_of(m));
+	}
+	m->placed = false;
+	m->used = false;
+}
+
+/* Takes free slots for record r (the caller checked there are enough),
+ * copies its write data into them and queues its parts. false: the driver
+ * reset the device since the request was taken (its buffers are not the
+ * request's any more): nothing is queued and the request is finished into
+ * the dead queue (nothing written). */
+static bool place(unsigned r)
+{
+	struct mreq *m = &med.reqs[r];
+
+	for (unsigned p = 0; p < m->nslots; p++) {
+		int s = free_slot();
+		m->slot[p] = (uint8_t)s;
+		med.slot[s] = (struct slot_state){.rec = (uint8_t)(r + 1), .part = (uint8_t)p};
+		med.nfree--;
+	}
+	m->placed = true;
+	m->left = m->nslots;
+	m->status = VIRTIO_BLK_S_OK;
+	med.disk_slots[m->disk] += m->nslots;
+	life_io_begin(life_of(m));
+	for (unsigned p = 0; m->req.type == VIRTIO_BLK_T_OUT && p < m->nslots; p++)
+		if (!virtio_blk_copy_out_live(&m->req, p * MED_SLOT_DATA, slot_data(m->slot[p]),
+					      part_len(m, p))) {
+			release(r);
+			virtio_blk_complete(&m->req, VIRTIO_BLK_S_IOERR, 0);
+			return false;
+		}
+	m->t_queued = med_now();
+	for (unsigned p = 0; p < m->nslots; p++)
+		queue_slot(m->slot[p]);
+	return true;
 }
 
 static unsigned disk_cap(void)
@@ -228,7 +342,7 @@ static uint32_t set_notifies(uint32_t looked)
 	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
 		if (!(looked & (1u << d)))
 			continue;
-		if (med.disk_slots[d])
+		if (med.disk_slots[d] || med.staged[d])
 			virtio_blk_set_notify(med.disks[d], false);
 		else if (virtio_blk_set_notify(med.disks[d], true))
 			waiting |= 1u << d;
@@ -264,25 +378,49 @@ static unsigned fill_pass(uint32_t *again)
 	}
 	looked = want;
 	while (want) {
-		int s = free_slot(), d = pick_disk(want);
-		if (s < 0 || d < 0)
+		int d = pick_disk(want);
+		if (d < 0)
 			break; /* retried when slots complete */
-		struct inflight *f = &med.slot[s];
-		int r = virtio_blk_next(med.disks[d], &f->req, &med.junk_budget[d]);
+		uint32_t bit = 1u << d;
+		int r = med.staged[d] ? med.staged[d] - 1 : free_record();
+		if (r < 0)
+			break; /* cannot happen: NRECORDS */
+		struct mreq *m = &med.reqs[r];
 		med.next_disk = ((unsigned)d + 1) % med.ndisks;
-		if (r == BLK_NEXT_REQ) {
-			f->disk = (unsigned)d;
-			f->t_notify = notified[d];
-			med.disk_slots[d]++;
-			life_io_begin(life_of(f));
-			queue_slot((unsigned)s);
-			queued++;
+		if (!med.staged[d]) {
+			int got = virtio_blk_next(med.disks[d], &m->req, &med.junk_budget[d]);
+			if (got != BLK_NEXT_REQ) {
+				want &= ~bit;
+				if (got == BLK_NEXT_BUSY)
+					later |= bit;
+				continue;
+			}
+			m->used = true;
+			m->placed = false;
+			m->disk = (unsigned)d;
+			m->t_notify = notified[d];
+			m->nslots = slots_needed(&m->req);
+		}
+		if (med.disk_slots[d] + m->nslots > disk_cap()) {
+			/* waits for this disk's own completions (it holds slots:
+			 * REQ_SLOTS <= the cap), which mark it again */
+			med.staged[d] = (uint8_t)(r + 1);
+			want &= ~bit;
 			continue;
 		}
-		want &= ~(1u << d);
-		if (r == BLK_NEXT_BUSY)
-			later |= 1u << d;
+		if (m->nslots > med.nfree) {
+			/* the disk holding fewest slots waits for enough of them,
+			 * and the others with it: freed slots are not taken one by
+			 * one by small requests while a large one starves */
+			med.staged[d] = (uint8_t)(r + 1);
+			break;
+		}
+		med.staged[d] = 0;
+		if (place((unsigned)r))
+			queued++;
 	}
+	if (queued)
+		publish();
 	/* requests left for later (no free slot, cap, budget) are stamped when
 	 * a pass takes them (LEFT_OVER): the time a request waits for a slot is
 	 * the guest's queueing, in none of the stages */
@@ -351,12 +489,12 @@ static uint8_t to_virtio_status(int32_t s)
 }
 
 /* Adds a finished request's stamps to the per-stage sums. */
-static void account(const struct inflight *f, uint64_t t_irq, uint64_t t_pickup, uint64_t t_done,
-		    uint64_t t_complete)
+static void account(uint64_t t_notify, uint64_t t_queued, uint64_t t_irq, uint64_t t_pickup,
+		    uint64_t t_done, uint64_t t_complete)
 {
 	struct med_times t = {
-		.notify = f->t_notify,
-		.queued = f->t_queued,
+		.notify = t_notify,
+		.queued = t_queued,
 		.irq = t_irq,
 		.pickup = t_pickup,
 		.done = t_done,
@@ -368,23 +506,27 @@ static void account(const struct inflight *f, uint64_t t_irq, uint64_t t_pickup,
 		med.stage_rejected++;
 }
 
-/* Frees slot s and finishes its request; read data comes from the slot
- * (copied only if the GVM did not reset its device meanwhile). */
-static void finish_slot(unsigned s, uint8_t status)
+/* Finishes record r once no part is at the MVM: read data from its slots
+ * into the guest (only if the GVM did not reset its device meanwhile),
+ * status, used ring; then its slots are free. */
+static void finish_request(unsigned r)
 {
-	struct inflight *f = &med.slot[s];
+	struct mreq *m = &med.reqs[r];
+	const uint8_t *parts[REQ_SLOTS];
 
-	f->tag = 0;
-	med.disk_slots[f->disk]--;
-	life_io_end(life_of(f));
 	med.completions++;
 	/* its driver was told not to notify while this disk had requests in
 	 * flight: the pass after this completion looks at its queue */
-	__atomic_or_fetch(&med.kicked, 1u << f->disk, __ATOMIC_SEQ_CST);
-	if (f->req.type == VIRTIO_BLK_T_IN)
-		virtio_blk_complete_read(&f->req, status, slot_data(s), f->req.len);
-	else
-		virtio_blk_complete(&f->req, status, 0);
+	__atomic_or_fetch(&med.kicked, 1u << m->disk, __ATOMIC_SEQ_CST);
+	if (m->req.type == VIRTIO_BLK_T_IN) {
+		for (unsigned p = 0; p < m->nslots; p++)
+			parts[p] = slot_data(m->slot[p]);
+		virtio_blk_complete_read_parts(&m->req, m->status, parts, MED_SLOT_DATA,
+					       m->req.len);
+	} else {
+		virtio_blk_complete(&m->req, m->status, 0);
+	}
+	release(r);
 }
 
 static void bad_completion(const char *what, uint64_t tag)
@@ -394,8 +536,9 @@ static void bad_completion(const char *what, uint64_t tag)
 	       (unsigned long)tag);
 }
 
-/* One completion entry, read once: finishes the slot only if it is busy
- * with exactly this tag (not a stale or repeated completion). */
+/* One completion entry, read once: finishes the part only if its slot is
+ * at the MVM with exactly this tag (not a stale or repeated completion),
+ * and the request once its last part is back. */
 static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
 {
 	uint64_t tag = READ_ONCE(e->tag);
@@ -408,13 +551,22 @@ static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
 		bad_completion("for a slot that does not exist", tag);
 		return false;
 	}
-	if (!med.slot[s].tag || med.slot[s].tag != tag) {
-		bad_completion(med.slot[s].tag ? "with a stale tag" : "for a free slot", tag);
+	struct slot_state *st = &med.slot[s];
+	if (!st->tag || st->tag != tag) {
+		bad_completion(st->tag ? "with a stale tag" : "for a slot not at the MVM", tag);
 		return false;
 	}
-	struct inflight f = med.slot[s]; /* its stamps, before finish_slot frees it */
-	finish_slot(s, to_virtio_status(status));
-	account(&f, t_irq, t_pickup, t_done, t_complete);
+	unsigned r = st->rec - 1u; /* rec is set while the tag is */
+	struct mreq *m = &med.reqs[r];
+	uint8_t vs = to_virtio_status(status);
+	st->tag = 0;
+	if (vs != VIRTIO_BLK_S_OK && m->status == VIRTIO_BLK_S_OK)
+		m->status = vs;
+	if (--m->left)
+		return true;                                     /* other parts still at the MVM */
+	uint64_t t_notify = m->t_notify, t_queued = m->t_queued; /* before it is freed */
+	finish_request(r);
+	account(t_notify, t_queued, t_irq, t_pickup, t_done, t_complete);
 	return true;
 }
 
@@ -490,13 +642,13 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	spin_lock(&med.lock);
 	/* a new area: in flight starts over (registering it is the MVM's word
 	 * that no I/O on the old one goes on: it no longer counts) */
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
-		if (med.slot[s].tag) {
-			med.slot[s].tag = 0;
-			med.disk_slots[med.slot[s].disk]--;
-			life_io_end(life_of(&med.slot[s]));
-			virtio_blk_complete(&med.slot[s].req, VIRTIO_BLK_S_IOERR, 0);
+	for (unsigned r = 0; r < NRECORDS; r++)
+		if (med.reqs[r].used && med.reqs[r].placed) {
+			release(r);
+			virtio_blk_complete(&med.reqs[r].req, VIRTIO_BLK_S_IOERR, 0);
 		}
+	if (!med.area)
+		med.nfree = MED_MAX_SLOTS;
 	med.mvm = vcpu->vm;
 	init_header(a);
 	med.area = a;
@@ -528,11 +680,12 @@ static int64_t resync(void)
 	WRITE_ONCE(a->req_cons, 0);
 	WRITE_ONCE(a->cmp_prod, 0);
 	WRITE_ONCE(a->cmp_cons, 0);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++) /* its data stays: copied once */
 		if (med.slot[s].tag) {
 			queue_slot(s);
 			requeued++;
 		}
+	publish();
 	spin_unlock(&med.lock);
 	/* MVM user space may resync in a loop: rate-limited */
 	vm_log(med.mvm, LOG_MEDIATED, "mediated: daemon resync, %u request(s) queued again\n",
@@ -584,7 +737,7 @@ unsigned mediated_slots_in_flight(void)
 
 	spin_lock(&med.lock);
 	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
-		n += med.slot[s].tag != 0;
+		n += med.slot[s].rec != 0;
 	spin_unlock(&med.lock);
 	return n;
 }

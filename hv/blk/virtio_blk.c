@@ -17,6 +17,8 @@
 #define CONFIG_LEN 60
 #define MAX_DISCARD_SECTORS (BLK_MAX_REQUEST / SECTOR)
 
+_Static_assert(BLK_LONG_MAX_REQUEST == (1u << 20), "long requests are 1 MiB");
+
 struct blk_hdr {
 	uint32_t type;
 	uint32_t reserved;
@@ -42,7 +44,7 @@ static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 
 	put_le(cfg, 0, blk->sectors, 8);         /* capacity */
 	put_le(cfg, 8, BLK_SIZE_MAX, 4);         /* size_max */
-	put_le(cfg, 12, BLK_SEG_MAX, 4);         /* seg_max */
+	put_le(cfg, 12, blk->seg_max, 4);        /* seg_max */
 	put_le(cfg, 20, SECTOR, 4);              /* blk_size */
 	put_le(cfg, 34, 1, 2);                   /* num_queues */
 	put_le(cfg, 36, MAX_DISCARD_SECTORS, 4); /* max_discard_sectors */
@@ -108,7 +110,7 @@ static bool read_header(struct blk_req *req, struct blk_hdr *hdr)
 /* The status byte is the last byte of the last (device-writable) buffer. */
 static bool find_status(struct blk_req *req)
 {
-	struct virtq_chain *c = &req->chain;
+	struct virtq_long_chain *c = &req->chain;
 
 	if (c->nbufs == c->nreadable)
 		return false;
@@ -122,48 +124,89 @@ static bool find_status(struct blk_req *req)
  * 32 bits. The header and the status byte were found, so no underflow. */
 static uint64_t chain_data_len(const struct blk_req *req)
 {
-	const struct virtq_chain *c = &req->chain;
+	const struct virtq_long_chain *c = &req->chain;
 
 	if (req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_GET_ID)
 		return c->writable_len - 1;
 	return c->readable_len - HDR_LEN;
 }
 
-void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap)
+/* Data bytes [off, off + len) of an OUT request into dst (len and off
+ * bounded by the caller against req->len). */
+static void copy_out_at(const struct blk_req *req, uint32_t off, uint8_t *dst, uint32_t len)
 {
-	const struct virtq_chain *c = &req->chain;
-	uint32_t left = MIN(req->len, cap);
+	const struct virtq_long_chain *c = &req->chain;
 	uint32_t skip = req->data_skip;
 
-	for (unsigned i = req->data_first; i < c->nreadable && left; i++, skip = 0) {
-		uint32_t n = MIN(c->bufs[i].len - skip, left);
-		memcpy(dst, c->bufs[i].hva + skip, n);
+	for (unsigned i = req->data_first; i < c->nreadable && len; i++, skip = 0) {
+		uint32_t avail = c->bufs[i].len - skip;
+		if (off >= avail) {
+			off -= avail;
+			continue;
+		}
+		uint32_t n = MIN(avail - off, len);
+		memcpy(dst, c->bufs[i].hva + skip + off, n);
+		off = 0;
 		dst += n;
-		left -= n;
+		len -= n;
 	}
 }
 
-/* Guest buffers <- src: at most `len` bytes, never more than the request's
- * checked length, never over the status byte. */
-static void copy_in(const struct blk_req *req, const uint8_t *src, uint32_t len)
+void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap)
 {
-	const struct virtq_chain *c = &req->chain;
+	copy_out_at(req, 0, dst, MIN(req->len, cap));
+}
+
+/* Whether the driver has not reset the device or the request's queue (or
+ * enabled it again) since the request was taken; device lock held. */
+static bool live_locked(const struct blk_req *req)
+{
+	struct virtio_blk *blk = req->blk;
+
+	return blk->vdev.vq[0].ready && virtio_queue_epoch_locked(&blk->vdev, 0) == req->epoch;
+}
+
+bool virtio_blk_copy_out_live(const struct blk_req *req, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	struct virtio_blk *blk = req->blk;
+
+	if (off > req->len || len > req->len - off)
+		return false;
+	spin_lock(&blk->vdev.lock);
+	bool live = live_locked(req);
+	if (live)
+		copy_out_at(req, off, dst, len);
+	spin_unlock(&blk->vdev.lock);
+	return live;
+}
+
+/* Guest buffers <- the parts: at most `len` bytes, never more than the
+ * request's checked length, never over the status byte. Byte k of the data
+ * is parts[k / part_bytes][k % part_bytes]. */
+static void copy_in(const struct blk_req *req, const uint8_t *const *parts, uint32_t part_bytes,
+		    uint32_t len)
+{
+	const struct virtq_long_chain *c = &req->chain;
+	uint32_t done = 0;
 
 	len = MIN(len, req->len);
-	for (unsigned i = c->nreadable; i < c->nbufs && len; i++) {
+	for (unsigned i = c->nreadable; i < c->nbufs && done < len; i++) {
 		uint32_t room = c->bufs[i].len - (i == c->nbufs - 1); /* not the status byte */
-		uint32_t n = MIN(room, len);
-		memcpy(c->bufs[i].hva, src, n);
-		src += n;
-		len -= n;
+		for (uint32_t at = 0; at < room && done < len;) {
+			uint32_t po = done % part_bytes;
+			uint32_t n = MIN(MIN(room - at, len - done), part_bytes - po);
+			memcpy(c->bufs[i].hva + at, parts[done / part_bytes] + po, n);
+			at += n;
+			done += n;
+		}
 	}
 }
 
 /* Status, data (for reads) and used ring, all under the device lock and
  * only if the driver has not reset the device or its queue (or enabled it
  * again) since the request was taken: its buffers may hold something else. */
-static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, uint32_t len,
-		     uint32_t written)
+static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *parts,
+		     uint32_t part_bytes, uint32_t len, uint32_t written)
 {
 	struct virtio_blk *blk = req->blk;
 
@@ -174,10 +217,10 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, u
 	else if (req->type == VIRTIO_BLK_T_OUT)
 		blk->bytes_written += req->len;
 	spin_lock(&blk->vdev.lock);
-	bool live = blk->vdev.vq[0].ready && virtio_queue_epoch_locked(&blk->vdev, 0) == req->epoch;
+	bool live = live_locked(req);
 	if (live) {
-		if (data)
-			copy_in(req, data, len);
+		if (parts && part_bytes)
+			copy_in(req, parts, part_bytes, len);
 		*req->status = status;
 		virtq_push(&blk->vdev.vq[0], req->chain.head, written + 1);
 	}
@@ -189,15 +232,21 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *data, u
 
 void virtio_blk_complete(struct blk_req *req, uint8_t status, uint32_t written)
 {
-	complete(req, status, NULL, 0, MIN(written, req->len));
+	complete(req, status, NULL, 0, 0, MIN(written, req->len));
+}
+
+void virtio_blk_complete_read_parts(struct blk_req *req, uint8_t status,
+				    const uint8_t *const *parts, uint32_t part_bytes, uint32_t len)
+{
+	if (status != VIRTIO_BLK_S_OK || !part_bytes)
+		parts = NULL;
+	len = parts ? MIN(len, req->len) : 0;
+	complete(req, status, parts, part_bytes, len, len);
 }
 
 void virtio_blk_complete_read(struct blk_req *req, uint8_t status, const uint8_t *src, uint32_t len)
 {
-	if (status != VIRTIO_BLK_S_OK)
-		src = NULL;
-	len = src ? MIN(len, req->len) : 0;
-	complete(req, status, src, len, len);
+	virtio_blk_complete_read_parts(req, status, &src, MAX(len, 1u), len);
 }
 
 static bool in_range(const struct virtio_blk *blk, uint64_t sector, uint64_t bytes)
@@ -235,7 +284,7 @@ static int check_request(struct virtio_blk *blk, struct blk_req *req, uint64_t d
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
-		if (data_len > BLK_MAX_REQUEST || data_len % SECTOR)
+		if (data_len > blk->max_request || data_len % SECTOR)
 			return VIRTIO_BLK_S_IOERR;
 		req->len = (uint32_t)data_len;
 		if (!in_range(blk, req->sector, req->len))
@@ -281,7 +330,8 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 		if (*budget == 0)
 			return BLK_NEXT_BUSY; /* more may wait: the caller comes back later */
 		spin_lock(&dev->lock);
-		int r = dev->vq[0].ready ? virtq_pop(&dev->vq[0], dev->mem, &req->chain) : VQ_EMPTY;
+		int r = dev->vq[0].ready ? virtq_pop_long(&dev->vq[0], dev->mem, &req->chain)
+					 : VQ_EMPTY;
 		req->epoch = virtio_queue_epoch_locked(dev, 0);
 		if (r < 0) /* under the lock: the error is this queue's, not a reset one's */
 			virtio_device_error_locked(dev, virtq_strerror(r));
@@ -302,6 +352,14 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 		(*budget)--; /* only work the device does alone: the backend bounds the rest */
 		answer(blk, req, (uint8_t)status);
 	}
+}
+
+void virtio_blk_set_max_request(struct virtio_blk *blk, uint32_t bytes)
+{
+	uint32_t segs = MIN(bytes, (uint32_t)BLK_LONG_MAX_REQUEST) / BLK_SIZE_MAX;
+
+	blk->seg_max = MAX(segs, 1u);
+	blk->max_request = blk->seg_max * BLK_SIZE_MAX;
 }
 
 bool virtio_blk_set_notify(struct virtio_blk *blk, bool on)
@@ -336,6 +394,8 @@ int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, ipa_t base, uint32_
 
 	blk->sectors = sectors;
 	blk->backend = backend;
+	blk->seg_max = BLK_SEG_MAX;
+	blk->max_request = BLK_MAX_REQUEST;
 	snprintf(blk->name, sizeof(blk->name), "%s-vd%c", vm->name, 'a');
 	blk->read_only = read_only;
 	blk->vdev.features = read_only ? F_RO : 0;

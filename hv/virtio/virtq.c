@@ -49,10 +49,17 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem)
 	return VQ_OK;
 }
 
-static int add_buf(struct virtq_chain *c, const struct guest_mem *mem, uint64_t addr, uint32_t len,
+/* The chain being filled: its buffers and how many fit. */
+struct chain_fill {
+	struct virtq_buf *bufs;
+	unsigned cap, nbufs, nreadable;
+	uint64_t readable_len, writable_len;
+};
+
+static int add_buf(struct chain_fill *c, const struct guest_mem *mem, uint64_t addr, uint32_t len,
 		   bool writable)
 {
-	if (c->nbufs >= VIRTQ_MAX_SEGS)
+	if (c->nbufs >= c->cap)
 		return VQ_ERR_SEGS;
 	if (len == 0)
 		return VQ_ERR_LEN;
@@ -74,7 +81,7 @@ static int add_buf(struct virtq_chain *c, const struct guest_mem *mem, uint64_t 
 }
 
 /* Walks the chain starting at `idx` in `table` of `size` entries. */
-static int walk(struct virtq_chain *c, const struct guest_mem *mem, const struct virtq_desc *table,
+static int walk(struct chain_fill *c, const struct guest_mem *mem, const struct virtq_desc *table,
 		uint32_t size, uint16_t idx, bool in_indirect, bool indirect_ok)
 {
 	for (uint32_t steps = 0;; steps++) {
@@ -88,7 +95,7 @@ static int walk(struct virtq_chain *c, const struct guest_mem *mem, const struct
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (in_indirect || !indirect_ok || (d.flags & VIRTQ_DESC_F_NEXT))
 				return VQ_ERR_INDIRECT;
-			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > VIRTQ_MAX_SEGS)
+			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > c->cap)
 				return VQ_ERR_INDIRECT;
 			const struct virtq_desc *ind = guest_ptr(mem, d.addr, d.len);
 			if (!ind || (d.addr & 15))
@@ -104,7 +111,8 @@ static int walk(struct virtq_chain *c, const struct guest_mem *mem, const struct
 	}
 }
 
-int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain)
+/* Takes the next chain into c (bufs and cap set); *head its head. */
+static int pop(struct virtq *vq, const struct guest_mem *mem, struct chain_fill *c, uint16_t *head)
 {
 	uint16_t avail_idx = vq->avail[1];
 
@@ -113,19 +121,42 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain 
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->num)
 		return VQ_ERR_AVAIL;
 	rmb(); /* ring entries after the index that published them */
-	uint16_t head = vq->avail[2 + (vq->last_avail % vq->num)];
-	chain->head = head;
-	chain->nbufs = 0;
-	chain->nreadable = 0;
-	chain->readable_len = 0;
-	chain->writable_len = 0;
-	int err = walk(chain, mem, vq->desc, vq->num, head, false, vq->indirect);
+	*head = vq->avail[2 + (vq->last_avail % vq->num)];
+	int err = walk(c, mem, vq->desc, vq->num, *head, false, vq->indirect);
 	if (err)
 		return err;
 	vq->last_avail++;
 	if (vq->event_idx) /* avail_event: ask for a kick only beyond what we took */
 		vq->used[2 + 4 * vq->num] = vq->last_avail;
 	return VQ_OK;
+}
+
+/* Both chain types have the same fields (VIRTQ_CHAIN_FIELDS). */
+#define POP_INTO(vq, mem, chain, nsegs)                                         \
+	({                                                                      \
+		struct chain_fill f_ = {.bufs = (chain)->bufs, .cap = (nsegs)}; \
+		uint16_t head_ = 0;                                             \
+		int r_ = pop(vq, mem, &f_, &head_);                             \
+		(chain)->head = head_;                                          \
+		(chain)->nbufs = f_.nbufs;                                      \
+		(chain)->nreadable = f_.nreadable;                              \
+		(chain)->readable_len = f_.readable_len;                        \
+		(chain)->writable_len = f_.writable_len;                        \
+		r_;                                                             \
+	})
+
+int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain)
+{
+	/* only the address of chain->bufs is taken before it is filled */
+	// cppcheck-suppress ctuuninitvar
+	return POP_INTO(vq, mem, chain, VIRTQ_MAX_SEGS);
+}
+
+int virtq_pop_long(struct virtq *vq, const struct guest_mem *mem, struct virtq_long_chain *chain)
+{
+	/* only the address of chain->bufs is taken before it is filled */
+	// cppcheck-suppress ctuuninitvar
+	return POP_INTO(vq, mem, chain, VIRTQ_LONG_SEGS);
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)

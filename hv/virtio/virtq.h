@@ -11,6 +11,9 @@
 #define VIRTQ_DESC_F_INDIRECT 4
 #define VIRTQ_MAX_SIZE 256 /* queue size we offer (QueueNumMax) */
 #define VIRTQ_MAX_SEGS 64  /* buffers in one chain, direct + indirect */
+/* buffers in a long chain (virtq_pop_long): a virtio-blk request of 1 MiB
+ * in 4 KiB pages, its header and its status byte */
+#define VIRTQ_LONG_SEGS 258
 
 struct virtq_desc {
 	uint64_t addr;
@@ -55,13 +58,21 @@ struct virtq_buf {
 	bool device_writable;
 };
 
+#define VIRTQ_CHAIN_FIELDS(nsegs)                                                     \
+	uint16_t head;                                                                \
+	uint32_t epoch; /* the queue's resets when it was taken (virtio_queue_pop) */ \
+	unsigned nbufs;                                                               \
+	unsigned nreadable; /* the first nreadable bufs are driver->device */         \
+	uint64_t readable_len, writable_len;                                          \
+	struct virtq_buf bufs[nsegs]
+
 struct virtq_chain {
-	uint16_t head;
-	uint32_t epoch; /* the queue's resets when it was taken (virtio_queue_pop) */
-	unsigned nbufs;
-	unsigned nreadable; /* the first nreadable bufs are driver->device */
-	uint64_t readable_len, writable_len;
-	struct virtq_buf bufs[VIRTQ_MAX_SEGS];
+	VIRTQ_CHAIN_FIELDS(VIRTQ_MAX_SEGS);
+};
+/* The same fields with room for VIRTQ_LONG_SEGS buffers (4 KiB: kept in
+ * static state, not on a 16 KiB EL2 stack where it can be avoided). */
+struct virtq_long_chain {
+	VIRTQ_CHAIN_FIELDS(VIRTQ_LONG_SEGS);
 };
 
 enum virtq_err {
@@ -75,7 +86,7 @@ enum virtq_err {
 	VQ_ERR_LEN = -6,      /* zero-length buffer */
 	VQ_ERR_INDIRECT = -7, /* bad indirect table / nested / not negotiated */
 	VQ_ERR_ORDER = -8,    /* device-readable after device-writable */
-	VQ_ERR_SEGS = -9,     /* more than VIRTQ_MAX_SEGS buffers */
+	VQ_ERR_SEGS = -9,     /* more buffers than the chain holds */
 };
 
 /* Translates and checks the three ring areas; VQ_OK or VQ_ERR_RING. */
@@ -83,6 +94,8 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem);
 /* Takes the next available chain: VQ_OK, VQ_EMPTY, or an error (the queue
  * is then unusable: the device should enter DEVICE_NEEDS_RESET). */
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain);
+/* The same for a chain of up to VIRTQ_LONG_SEGS buffers. */
+int virtq_pop_long(struct virtq *vq, const struct guest_mem *mem, struct virtq_long_chain *chain);
 /* Returns a chain to the driver with `written` bytes written into it. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last

@@ -4,12 +4,14 @@
  * stale, duplicate or invented tags and any status, write arbitrary bytes
  * anywhere in the area's header (indices, rings, slots, layout fields),
  * make completion and resync hypercalls, and makes the GVMs reset their
- * devices. Properties: no access outside the area and guest RAM (guard
- * pages, ASan); a GVM's used ring only ever returns a request that is in
- * flight, once, and only after the MVM gave a completion with a tag it took
- * for that very request (or one it invented); a buffer (and status byte) of
- * a request that is not in flight, or that was in flight across a reset, is
- * never written. */
+ * devices. Requests are small or large (up to 136 KiB in two buffers: a
+ * chain of up to three slots, buffers straddling the parts). Properties: no
+ * access outside the area and guest RAM (guard pages, ASan); a GVM's used
+ * ring only ever returns a request that is in flight, once, and only after
+ * the MVM gave completions with tags it took for every part of that very
+ * request (or one it invented); a buffer (and status byte) of a request
+ * that is not in flight, or that was in flight across a reset, is never
+ * written. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,9 +24,11 @@
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
-#define RAM_SIZE 0x40000UL
+#define RAM_SIZE 0x200000UL
 #define NREQ 8
-#define BUF_LEN 1024
+#define BUF_LEN (136u << 10)
+#define REQ_SECTORS 1024 /* request i is at sector i * REQ_SECTORS */
+#define PART_SECTORS (MED_SLOT_DATA / 512)
 #define HDR_IPA(i) (GMM_BUF_IPA + 0x20 * (i))
 #define STATUS_IPA(i) (GMM_BUF_IPA + 0x400 + (i))
 #define DATA_IPA(i) (GMM_BUF_IPA + 0x1000 + BUF_LEN * (uint64_t)(i))
@@ -40,7 +44,8 @@ static void check(int cond, const char *what)
 
 struct gvm_state {
 	bool inflight[NREQ];
-	bool given[NREQ]; /* a completion for this incarnation was given */
+	uint32_t given[NREQ]; /* parts given a completion for this incarnation */
+	uint32_t parts[NREQ]; /* all its parts (bit per part) */
 	uint32_t incarnation[NREQ];
 	uint32_t len[NREQ];
 	uint16_t used_seen;
@@ -54,7 +59,7 @@ static unsigned ntaken;
 #define TAGMAP 512
 static struct {
 	uint64_t tag;
-	unsigned v, i;
+	unsigned v, i, part;
 	uint32_t incarnation;
 } tagmap[TAGMAP];
 static unsigned ntagmap;
@@ -62,10 +67,12 @@ static unsigned ntagmap;
 static void learn_tag(uint64_t tag)
 {
 	const struct med_slot *slot = &gmm_area()->slots[MED_TAG_SLOT(tag)];
-	unsigned v = slot->disk, i = (unsigned)slot->sector;
+	unsigned v = slot->disk, i = (unsigned)(slot->sector / REQ_SECTORS);
+	uint64_t part = slot->sector % REQ_SECTORS / PART_SECTORS;
 
-	if (v >= 2 || i >= NREQ)
+	if (v >= 2 || i >= NREQ || part >= 32)
 		return;
+	tagmap[ntagmap % TAGMAP].part = (unsigned)part;
 	tagmap[ntagmap % TAGMAP].tag = tag;
 	tagmap[ntagmap % TAGMAP].v = v;
 	tagmap[ntagmap % TAGMAP].i = i;
@@ -86,7 +93,7 @@ static void credit(uint64_t tag)
 	for (unsigned k = 0; k < n; k++)
 		if (tagmap[k].tag == tag) {
 			if (tagmap[k].incarnation == gs[tagmap[k].v].incarnation[tagmap[k].i])
-				gs[tagmap[k].v].given[tagmap[k].i] = true;
+				gs[tagmap[k].v].given[tagmap[k].i] |= 1u << tagmap[k].part;
 			return;
 		}
 	wild = true;
@@ -98,19 +105,19 @@ static void idle_buffer(struct gmm_gvm *g, unsigned i)
 	*(uint8_t *)gmm_ptr(g, STATUS_IPA(i)) = CANARY;
 }
 
+/* Every 61st byte and the last (a whole compare per step is too slow for
+ * buffers of 136 KiB; a copy writes whole runs, so it is still seen). */
 static void check_idle_buffers(void)
 {
-	static uint8_t canary[BUF_LEN];
-
-	canary[0] = CANARY;
-	memset(canary, CANARY, sizeof(canary));
 	for (unsigned v = 0; v < 2; v++)
 		for (unsigned i = 0; i < NREQ; i++) {
 			struct gmm_gvm *g = &gmm.gvm[v];
+			const uint8_t *b = gmm_ptr(g, DATA_IPA(i));
 			if (gs[v].inflight[i])
 				continue;
-			check(!memcmp(gmm_ptr(g, DATA_IPA(i)), canary, BUF_LEN),
-			      "a buffer not in flight was written");
+			for (uint32_t k = 0; k < BUF_LEN; k += 61)
+				check(b[k] == CANARY, "a buffer not in flight was written");
+			check(b[BUF_LEN - 1] == CANARY, "a buffer not in flight was written");
 			check(*(uint8_t *)gmm_ptr(g, STATUS_IPA(i)) == CANARY,
 			      "a status byte not in flight was written");
 		}
@@ -126,11 +133,11 @@ static void collect_used(void)
 		for (; gs[v].used_seen != now; gs[v].used_seen++) {
 			uint32_t id, len;
 			gmm_used_elem(g, gs[v].used_seen, &id, &len);
-			check(id % 3 == 0 && id / 3 < NREQ, "used id never offered");
-			unsigned i = id / 3;
+			check(id % 4 == 0 && id / 4 < NREQ, "used id never offered");
+			unsigned i = id / 4;
 			check(gs[v].inflight[i], "a request completed twice or after a reset");
-			check(wild || gs[v].given[i],
-			      "a request completed by another request's tag");
+			check(wild || (gs[v].given[i] & gs[v].parts[i]) == gs[v].parts[i],
+			      "a request completed before the MVM gave every part of it");
 			check(len <= gs[v].len[i] + 1, "used length beyond the request");
 			gs[v].inflight[i] = false;
 			idle_buffer(g, i); /* the guest reuses it */
@@ -144,17 +151,25 @@ static void submit(struct gmm_gvm *g, struct gvm_state *s, struct fuzz_in *in)
 					 VIRTIO_BLK_T_IN, 77};
 	unsigned i = (unsigned)fin_le(in, 1) % NREQ;
 	uint32_t type = types[fin_le(in, 1) % 5];
-	uint32_t len = 512 * (1 + (uint32_t)fin_le(in, 1) % 2);
-	uint64_t a[1] = {DATA_IPA(i)};
-	uint32_t l[1] = {len};
+	uint32_t size = (uint32_t)fin_le(in, 2);
+	/* small, or large: 512-byte multiples up to BUF_LEN */
+	uint32_t len = size & 0x8000 ? 512 * (1 + size % (BUF_LEN / 512)) : 512 * (1 + size % 2);
+	uint32_t first = len > 512 ? 512 * (1 + (size >> 4) % (len / 512 - 1)) : len;
+	uint64_t a[2] = {DATA_IPA(i), DATA_IPA(i) + first};
+	uint32_t l[2] = {first, len - first};
+	uint32_t nparts = (len + MED_SLOT_DATA - 1) / MED_SLOT_DATA;
 
 	if (s->inflight[i])
 		return;
 	s->inflight[i] = true;
-	s->given[i] = type == 77; /* answered by the device itself */
+	s->parts[i] = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT ? (1u << nparts) - 1 : 1;
+	s->given[i] = type == 77 ? s->parts[i] : 0; /* answered by the device itself */
 	s->incarnation[i]++;
 	s->len[i] = len;
-	gmm_offer(g, gmm_blk_request(g, 3 * i, type, i, HDR_IPA(i), a, l, 1, STATUS_IPA(i)));
+	/* descriptors 3i..3i+3: requests with two buffers take one more; the
+	 * next request's first is then 3(i+1): make room with 4 per request */
+	gmm_offer(g, gmm_blk_request(g, 4 * i, type, (uint64_t)i * REQ_SECTORS, HDR_IPA(i), a, l,
+				     first < len ? 2 : 1, STATUS_IPA(i)));
 	if (fin_le(in, 1) & 1)
 		gmm_notify(g);
 }
@@ -246,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ntaken = ntagmap = 0;
 	wild = false;
 	for (unsigned v = 0; v < 2; v++) {
-		gmm_create_blk(&gmm.gvm[v], 64, false, &mediated_blk_backend);
+		gmm_create_blk(&gmm.gvm[v], NREQ * REQ_SECTORS, false, &mediated_blk_backend);
 		guest_reset(v);
 	}
 	if (gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE) != HC_OK)

@@ -113,16 +113,38 @@ def mediated_disk_scenario():
 
 def big_direct_writes_scenario():
     """1 MiB direct writes at queue depth 16 through the mediated path (fio,
-    libaio), verified by checksum in the GVM (read back uncached), in the
-    MVM's backing store and in the host's disk image."""
+    libaio, four jobs on their own 16 MiB each), verified by checksum in the
+    GVM (fio's own verify, then the whole region read back uncached), in the
+    MVM's backing store and in the host's disk image. The GVM's driver takes
+    the device's limits for 1 MiB requests (256 segments of a page) and
+    sends its writes whole: 1 MiB per request on average."""
     con = boot_all(3, "big-writes")
     raw = RAW_MIB["gvm1"] + 64  # past mediated_disk's region
-    out, rc = run_in(con, "gvm1", f"fio --name=big --filename=/dev/vda --offset={raw}M --size=64M "
-                     "--rw=write --bs=1M --iodepth=16 --direct=1 --ioengine=libaio "
-                     "--verify=sha256 --do_verify=1 --output-format=terse --terse-version=3 "
-                     f">/dev/null && dd if=/dev/vda bs=1M skip={raw} count=64 iflag=direct "
+    out, rc = run_in(con, "gvm1", "q=/sys/block/vda/queue; cat $q/max_segments "
+                     "$q/max_segment_size $q/max_hw_sectors_kb")
+    limits = out.split()
+    assert rc == 0 and limits[:2] == ["256", "4096"] and int(limits[2]) >= 1024, \
+        f"the driver cannot send 1 MiB requests: {out!r}"
+    out, rc = run_in(con, "gvm1", f"s0=$(cat /sys/block/vda/stat) && "
+                     f"fio --name=big --filename=/dev/vda --offset={raw}M --size=16M "
+                     "--offset_increment=16M --numjobs=4 --rw=write --bs=1M --iodepth=16 "
+                     "--direct=1 --ioengine=libaio --verify=sha256 --do_verify=0 "
+                     "--group_reporting --output-format=terse --terse-version=3 >/dev/null && "
+                     "s1=$(cat /sys/block/vda/stat) && echo \"stat $s0 / $s1\" && "
+                     f"fio --name=big --filename=/dev/vda --offset={raw}M --size=16M "
+                     "--offset_increment=16M --numjobs=4 --rw=read --bs=1M --iodepth=16 "
+                     "--direct=1 --ioengine=libaio --verify=sha256 --verify_only "
+                     "--output-format=terse --terse-version=3 >/dev/null && "
+                     f"dd if=/dev/vda bs=1M skip={raw} count=64 iflag=direct "
                      "2>/dev/null | sha256sum", 900)
     assert rc == 0, f"fio write/verify failed: {out!r}"
+    m = re.search(r"^stat ([\d ]+) / ([\d ]+)$", out, re.M)
+    assert m, f"no disk statistics: {out!r}"
+    before, after = ([int(x) for x in g.split()] for g in m.groups())
+    ios, sectors = after[4] - before[4], after[6] - before[6]  # write I/Os, sectors
+    assert ios and sectors == 64 * MIB // 512, f"{sectors} sectors written in {ios} requests"
+    assert sectors / ios >= 0.9 * MIB / 512, f"writes of {sectors / ios * 512 / 1024:.0f} KiB on average"
+    harness.note(f"gvm1: 64 MiB written in {ios} requests of 1 MiB by 4 fio jobs at QD16")
     want = re.findall(r"^([0-9a-f]{64})", out, re.M)
     assert want, f"no checksum: {out!r}"
     off = GVM_DISK_OFFSET["gvm1"] + raw

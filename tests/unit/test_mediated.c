@@ -728,6 +728,350 @@ static void test_new_area_releases_the_count(void **state)
 	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_IOERR);
 }
 
+/* ------------------------------------------------ requests of up to 1 MiB */
+
+#define BIG (1u << 20)
+#define BIG_IPA(i) (GMM_RAM_IPA + 0x1000000UL + (uint64_t)(i)*0x200000UL)
+#define BIG_HDR_IPA(i) (GMM_RAM_IPA + 0x800000UL + 0x20 * (uint64_t)(i))
+#define BIG_STATUS_IPA(i) (GMM_RAM_IPA + 0x900000UL + (uint64_t)(i))
+#define IND_IPA(i) (GMM_RAM_IPA + 0xa00000UL + 0x2000UL * (uint64_t)(i))
+#define PARTS (BIG / MED_SLOT_DATA)
+
+/* Large request number i (descriptors from `first`) in `n` buffers of the
+ * given lengths, laid end to end from BIG_IPA(i) (direct descriptors). */
+static void submit_big(struct gmm_gvm *g, unsigned i, unsigned first, uint32_t type,
+		       uint64_t sector, const uint32_t *lens, unsigned n)
+{
+	uint64_t a[16];
+	uint64_t at = BIG_IPA(i);
+
+	for (unsigned k = 0; k < n; k++) {
+		a[k] = at;
+		at += lens[k];
+	}
+	gmm_offer(g, gmm_blk_request(g, first, type, sector, BIG_HDR_IPA(i), a, lens, n,
+				     BIG_STATUS_IPA(i)));
+}
+
+/* 1 MiB as Linux sends it with seg_max 256: one indirect table of 258
+ * entries (header, 256 pages, status) in descriptor `first`. */
+static void submit_big_indirect(struct gmm_gvm *g, unsigned i, unsigned first, uint32_t type,
+				uint64_t sector, unsigned pages)
+{
+	struct virtq_desc *t = gmm_ptr(g, IND_IPA(i));
+	uint8_t *hdr = gmm_ptr(g, BIG_HDR_IPA(i));
+	uint16_t wr = type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0;
+	unsigned n = pages + 2;
+
+	memset(hdr, 0, 16);
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	*(uint8_t *)gmm_ptr(g, BIG_STATUS_IPA(i)) = 0xee;
+	t[0] = (struct virtq_desc){BIG_HDR_IPA(i), 16, VIRTQ_DESC_F_NEXT, 1};
+	for (unsigned k = 0; k < pages; k++) /* pages in reverse: not contiguous */
+		t[1 + k] =
+			(struct virtq_desc){BIG_IPA(i) + 4096UL * (pages - 1 - k), 4096,
+					    (uint16_t)(VIRTQ_DESC_F_NEXT | wr), (uint16_t)(2 + k)};
+	t[n - 1] = (struct virtq_desc){BIG_STATUS_IPA(i), 1, VIRTQ_DESC_F_WRITE, 0};
+	gmm_set_desc(g, first, IND_IPA(i), 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
+	gmm_offer(g, (uint16_t)first);
+}
+
+static uint8_t big_status(struct gmm_gvm *g, unsigned i)
+{
+	return *(uint8_t *)gmm_ptr(g, BIG_STATUS_IPA(i));
+}
+
+static uint8_t pattern(uint64_t k)
+{
+	return (uint8_t)(k * 7 + (k >> 12) * 13 + 1);
+}
+
+/* The device offers what a 1 MiB request needs: seg_max 256 pages of 4 KiB
+ * (Linux: max_segments 256, max_segment_size 4096, so 1 MiB requests);
+ * longer reads or writes are answered with an error and reach no slot. */
+static void test_large_request_limits(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[2] = {BIG, 512};
+	(void)state;
+	assert_int_equal(gmm_mmio_read(g, 0x100 + 8), 4096); /* size_max */
+	assert_int_equal(gmm_mmio_read(g, 0x100 + 12), 256); /* seg_max */
+	submit_big(g, 0, 0, VIRTIO_BLK_T_OUT, 0, lens, 2);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(A()->req_prod, 0);
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_IOERR);
+}
+
+/* A 1 MiB write in buffers that straddle the 64 KiB parts: 16 slots, each
+ * a request of adjacent sectors for the MVM, holding exactly its bytes;
+ * completed out of order, the guest hears of it once, after the last. */
+static void test_large_write_is_a_chain_of_slots(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[5] = {100000, 300000, 4096, 500000, BIG - 904096};
+	uint64_t tags[MED_MAX_SLOTS];
+	uint8_t *src = gmm_ptr(g, BIG_IPA(0));
+	(void)state;
+	for (uint64_t k = 0; k < BIG; k++)
+		src[k] = pattern(k);
+	submit_big(g, 0, 0, VIRTIO_BLK_T_OUT, 0, lens, 5);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(gmm.irqs_to_mvm, 1);
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned p = 0; p < PARTS; p++) {
+		const struct med_slot *s = &A()->slots[MED_TAG_SLOT(tags[p])];
+		assert_int_equal(s->type, MED_REQ_WRITE);
+		assert_int_equal(s->sector, p * (MED_SLOT_DATA / 512));
+		assert_int_equal(s->len, MED_SLOT_DATA);
+		const uint8_t *d = MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(tags[p]));
+		for (uint32_t k = 0; k < MED_SLOT_DATA; k += 997)
+			assert_int_equal(d[k], pattern((uint64_t)p * MED_SLOT_DATA + k));
+		assert_int_equal(d[MED_SLOT_DATA - 1],
+				 pattern((uint64_t)(p + 1) * MED_SLOT_DATA - 1));
+	}
+	for (unsigned p = PARTS; p-- > 0;) { /* last part first, one hypercall each */
+		mvm_serve(tags[p]);
+		assert_int_equal(mvm_complete(), HC_OK);
+		assert_int_equal(gmm_used_idx(g), p ? 0 : 1);
+	}
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_OK);
+	for (uint64_t k = 0; k < BIG; k++)
+		if (disk_data[0][k] != pattern(k))
+			fail_msg("byte %lu on disk differs", (unsigned long)k);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
+/* A 1 MiB read in 256 pages by an indirect table (a chain of 258 buffers):
+ * parts served in a scrambled order over several hypercalls land in the
+ * guest's pages in order, with the used length 1 MiB + the status byte. */
+static void test_large_read_out_of_order(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[MED_MAX_SLOTS];
+	uint32_t id, len;
+	(void)state;
+	assert_true(gmm_driver_init(g, VIRTIO_F_RING_INDIRECT_DESC) & VIRTIO_STATUS_DRIVER_OK);
+	for (uint64_t k = 0; k < BIG; k++)
+		disk_data[0][k] = pattern(k);
+	memset(gmm_ptr(g, BIG_IPA(0)), 0, BIG);
+	submit_big_indirect(g, 0, 0, VIRTIO_BLK_T_IN, 0, 256);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned j = 0; j < PARTS; j++) {
+		mvm_serve(tags[(j * 7 + 3) % PARTS]); /* 7 is prime to 16: each once */
+		if (j % 5 == 4 || j == PARTS - 1)
+			assert_int_equal(mvm_complete(), HC_OK);
+		assert_int_equal(gmm_used_idx(g), j == PARTS - 1 ? 1 : 0);
+	}
+	gmm_used_elem(g, 0, &id, &len);
+	assert_int_equal(len, BIG + 1);
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_OK);
+	const uint8_t *pages = gmm_ptr(g, BIG_IPA(0));
+	for (uint64_t k = 0; k < BIG; k++) { /* page k/4096 of the disk is buffer page 255 - it */
+		uint64_t at = 4096 * (255 - k / 4096) + k % 4096;
+		if (pages[at] != pattern(k))
+			fail_msg("byte %lu of the read differs", (unsigned long)k);
+	}
+}
+
+/* Hostile completions of a large request's parts: a part completed twice,
+ * a part's tag with another generation, a part of a slot the request does
+ * not hold, and one failed part: the request finishes once, after its last
+ * part, with the failure, and no read data reaches the guest. */
+static void test_large_request_hostile_parts(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	memset(gmm_ptr(g, BIG_IPA(0)), 0x5a, BIG);
+	submit_big(g, 0, 0, VIRTIO_BLK_T_IN, 0, lens, 1);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned p = 0; p + 1 < PARTS; p++)
+		mvm_serve(tags[p]);
+	/* the first part again, the last part with a wrong generation, a
+	 * free slot's number: refused, the request still waits */
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[0], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1] + (1u << 8), MED_S_OK),
+			 MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 60, MED_S_OK),
+			 MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(g), 0);
+	assert_int_equal(mediated_slots_in_flight(), PARTS);
+	/* the last part fails: the whole request is an error, nothing copied */
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1], MED_S_IOERR),
+			 MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, BIG_IPA(0)))[0], 0x5a);
+	assert_int_equal(((uint8_t *)gmm_ptr(g, BIG_IPA(0)))[BIG - 1], 0x5a);
+	/* and its tags are dead: a late repeat finishes nothing */
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[3], MED_S_OK), MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
+/* A killed daemon with half of a large write's parts done: the resync
+ * queues the other half again (new tags, the data left in the slots, not
+ * copied again), the old tags finish nothing, the write completes once. */
+static void test_large_write_survives_resync(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS], again[MED_MAX_SLOTS];
+	(void)state;
+	memset(gmm_ptr(g, BIG_IPA(0)), 0x77, BIG);
+	submit_big(g, 0, 0, VIRTIO_BLK_T_OUT, 0, lens, 1);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned p = 0; p < PARTS / 2; p++)
+		mvm_serve(tags[p]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	/* the guest rewrites its buffer: what reaches the disk is what was
+	 * copied when the request was taken */
+	memset(gmm_ptr(g, BIG_IPA(0)), 0x11, BIG);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(mvm_take(again, MED_MAX_SLOTS), PARTS / 2);
+	for (unsigned p = 0; p < PARTS / 2; p++) {
+		assert_int_equal(MED_TAG_SLOT(again[p]), MED_TAG_SLOT(tags[PARTS / 2 + p]));
+		assert_int_equal(A()->slots[MED_TAG_SLOT(again[p])].sector,
+				 (PARTS / 2 + p) * (MED_SLOT_DATA / 512));
+	}
+	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1], MED_S_OK), MED_RING_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	for (unsigned p = 0; p < PARTS / 2; p++)
+		mvm_serve(again[p]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_OK);
+	for (uint64_t k = 0; k < BIG; k += 4093)
+		assert_int_equal(disk_data[0][k], 0x77);
+}
+
+/* Two disks each sending 1 MiB requests (cap: 31 slots, one request of 16
+ * each at a time), many rounds: the ring wraps around several times, the
+ * requests complete in order of their service and every one is right. */
+static void test_large_requests_wrap_and_share(void **state)
+{
+	unsigned done[2] = {0, 0};
+	uint32_t lens[1] = {BIG};
+	(void)state;
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned i = 0; i < 6; i++)
+			submit_big(G(d), i, 3 * i, VIRTIO_BLK_T_OUT, 0, lens, 1);
+		gmm_notify(G(d));
+	}
+	ipi();
+	assert_int_equal(A()->req_prod, 2 * PARTS); /* one per disk: 16 + 16 > 31 */
+	for (unsigned round = 0; round < 12 && (done[0] < 6 || done[1] < 6); round++) {
+		uint64_t tags[MED_MAX_SLOTS];
+		unsigned n = mvm_take(tags, MED_MAX_SLOTS);
+		assert_true(n <= 2 * PARTS);
+		for (unsigned k = n; k-- > 0;) /* backwards */
+			mvm_serve(tags[k]);
+		if (n)
+			assert_int_equal(mvm_complete(), HC_OK);
+		for (unsigned d = 0; d < 2; d++)
+			done[d] = gmm_used_idx(G(d));
+	}
+	assert_int_equal(done[0], 6);
+	assert_int_equal(done[1], 6);
+	assert_true(A()->req_prod > 3 * MED_MAX_SLOTS); /* wrapped */
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned i = 0; i < 6; i++)
+			assert_int_equal(big_status(G(d), i), VIRTIO_BLK_S_OK);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
+static int setup_one_disk(void **state)
+{
+	(void)state;
+	mediated_test_reset();
+	gmm_init(1, RAM_SIZE);
+	gmm_create_blk(&gmm.gvm[0], SECTORS, false, &mediated_blk_backend);
+	assert_true(gmm_driver_init(&gmm.gvm[0], 0) & VIRTIO_STATUS_DRIVER_OK);
+	memset(disk_data[0], 0x10, sizeof(disk_data[0]));
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	return 0;
+}
+
+/* A full area: 50 small requests hold 50 of the 62 slots; a 1 MiB request
+ * behind them waits (no slot is taken for a part of it) and so do the small
+ * ones behind it (order kept); it goes once 16 slots are free, not before. */
+static void test_large_request_waits_for_a_full_area(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 50; i++)
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+	submit_big(g, 0, 150, VIRTIO_BLK_T_IN, 0, lens, 1);
+	for (unsigned i = 60; i < 65; i++)
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(A()->req_prod, 50);
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 50);
+	for (unsigned i = 0; i < 3; i++)
+		mvm_serve(tags[i]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(A()->req_prod, 50); /* 15 free: not enough */
+	mvm_serve(tags[3]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(A()->req_prod, 50 + PARTS); /* 16 free: it goes, alone */
+	assert_int_equal(mediated_slots_in_flight(), 62);
+	for (unsigned i = 4; i < 50; i++)
+		mvm_serve(tags[i]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	while (mvm_serve_all())
+		;
+	assert_int_equal(gmm_used_idx(g), 56);
+	assert_int_equal(big_status(g, 0), VIRTIO_BLK_S_OK);
+	for (unsigned i = 60; i < 65; i++)
+		assert_int_equal(status_of(g, i), VIRTIO_BLK_S_OK);
+}
+
+/* A large write waiting for slots when the guest resets its device (a
+ * stopped VM's next instance may hold anything in those buffers): its
+ * data is never copied into a slot nor written to the disk. */
+static void test_waiting_write_after_reset_copies_nothing(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 50; i++)
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+	memset(gmm_ptr(g, BIG_IPA(0)), 0x66, BIG);
+	submit_big(g, 0, 150, VIRTIO_BLK_T_OUT, 0, lens, 1);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 50);
+	assert_true(gmm_driver_init(g, 0) & VIRTIO_STATUS_DRIVER_OK);
+	memset(gmm_ptr(g, BIG_IPA(0)), 0xcc, BIG); /* the new instance's secret */
+	for (unsigned i = 0; i < 50; i++)
+		mvm_serve(tags[i]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(A()->req_prod, 50);
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 0);
+	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+		assert_int_not_equal(MED_SLOT_DATA_PTR(A(), s)[100], 0xcc);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+	assert_int_equal(gmm_used_idx(g), 0);
+	assert_int_equal(disk_data[0][0], 0x10);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +1097,16 @@ int main(int argc, char **argv)
 		T(test_junk_flood_leaves_honest_disk_served),
 		T(test_stopped_vm_counts_its_requests_at_the_mvm),
 		T(test_new_area_releases_the_count),
+		T(test_large_request_limits),
+		T(test_large_write_is_a_chain_of_slots),
+		T(test_large_read_out_of_order),
+		T(test_large_request_hostile_parts),
+		T(test_large_write_survives_resync),
+		T(test_large_requests_wrap_and_share),
+		cmocka_unit_test_setup_teardown(test_large_request_waits_for_a_full_area,
+						setup_one_disk, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_write_after_reset_copies_nothing,
+						setup_one_disk, teardown),
 #undef T
 	};
 	if (argc > 1)

@@ -234,6 +234,36 @@ static void test_too_many_segments(void **state)
 	expect_error(2, VQ_ERR_INDIRECT);
 }
 
+/* A long chain (virtq_pop_long, virtio-blk's 1 MiB requests): an indirect
+ * table of VIRTQ_LONG_SEGS entries is taken whole, buffers in order; one
+ * entry more is refused, and the ordinary walker refuses it as before. */
+static void test_long_chain(void **state)
+{
+	struct virtq_desc *table = (struct virtq_desc *)(mem_hva + 0x8000);
+	static struct virtq_long_chain lc;
+	static struct virtq_chain c;
+	(void)state;
+	for (unsigned i = 0; i < VIRTQ_LONG_SEGS + 1; i++)
+		table[i] = (struct virtq_desc){BUF_IPA + i, 16 + i, VIRTQ_DESC_F_NEXT,
+					       (uint16_t)(i + 1)};
+	table[VIRTQ_LONG_SEGS - 1].flags = 0;
+	set_desc(2, MEM_IPA + 0x8000, VIRTQ_LONG_SEGS * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(2);
+	assert_int_equal(virtq_pop(&vq, &mem, &c), VQ_ERR_INDIRECT);
+	assert_int_equal(virtq_pop_long(&vq, &mem, &lc), VQ_OK);
+	assert_int_equal(lc.head, 2);
+	assert_int_equal(lc.nbufs, VIRTQ_LONG_SEGS);
+	assert_int_equal(lc.nreadable, VIRTQ_LONG_SEGS);
+	assert_ptr_equal(lc.bufs[VIRTQ_LONG_SEGS - 1].hva,
+			 mem_hva + (BUF_IPA - MEM_IPA) + VIRTQ_LONG_SEGS - 1);
+	assert_int_equal(lc.bufs[VIRTQ_LONG_SEGS - 1].len, 16 + VIRTQ_LONG_SEGS - 1);
+	/* one more: the table is too long */
+	table[VIRTQ_LONG_SEGS - 1].flags = VIRTQ_DESC_F_NEXT;
+	set_desc(3, MEM_IPA + 0x8000, (VIRTQ_LONG_SEGS + 1) * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(3);
+	assert_int_equal(virtq_pop_long(&vq, &mem, &lc), VQ_ERR_INDIRECT);
+}
+
 static void test_ring_outside(void **state)
 {
 	struct virtq q = vq;
@@ -292,6 +322,7 @@ int main(void)
 		T(test_indirect_bad_len),
 		T(test_indirect_loop),
 		T(test_too_many_segments),
+		T(test_long_chain),
 		T(test_ring_outside),
 		T(test_event_idx_suppression),
 	};
