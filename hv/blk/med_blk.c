@@ -297,13 +297,18 @@ static bool place(unsigned r)
 	m->status = VIRTIO_BLK_S_OK;
 	med.disk_slots[m->disk] += m->nslots;
 	life_io_begin(life_of(m));
-	for (unsigned p = 0; m->req.type == VIRTIO_BLK_T_OUT && p < m->nslots; p++)
-		if (!virtio_blk_copy_out_live(&m->req, p * MED_SLOT_DATA, slot_data(m->slot[p]),
-					      part_len(m, p))) {
-			release(r);
-			virtio_blk_complete(&m->req, VIRTIO_BLK_S_IOERR, 0);
-			return false;
-		}
+	/* counted first, then checked: a reset after the check comes before
+	 * the clean-up, so START sees the count; every type, since discard
+	 * and write-zeroes change the disk too */
+	bool out = m->req.type == VIRTIO_BLK_T_OUT, live = out || virtio_blk_req_live(&m->req);
+	for (unsigned p = 0; live && out && p < m->nslots; p++)
+		live = virtio_blk_copy_out_live(&m->req, p * MED_SLOT_DATA, slot_data(m->slot[p]),
+						part_len(m, p));
+	if (!live) {
+		release(r);
+		virtio_blk_complete(&m->req, VIRTIO_BLK_S_IOERR, 0);
+		return false;
+	}
 	m->t_queued = med_now();
 	for (unsigned p = 0; p < m->nslots; p++)
 		queue_slot(m->slot[p]);

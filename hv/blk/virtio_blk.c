@@ -166,6 +166,14 @@ static bool live_locked(const struct blk_req *req)
 	return blk->vdev.vq[0].ready && virtio_queue_epoch_locked(&blk->vdev, 0) == req->epoch;
 }
 
+bool virtio_blk_req_live(const struct blk_req *req)
+{
+	spin_lock(&req->blk->vdev.lock);
+	bool live = live_locked(req);
+	spin_unlock(&req->blk->vdev.lock);
+	return live;
+}
+
 bool virtio_blk_copy_out_live(const struct blk_req *req, uint32_t off, uint8_t *dst, uint32_t len)
 {
 	struct virtio_blk *blk = req->blk;

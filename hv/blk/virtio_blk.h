@@ -82,6 +82,9 @@ bool virtio_blk_set_notify(struct virtio_blk *blk, bool on);
 void virtio_blk_set_max_request(struct virtio_blk *blk, uint32_t bytes);
 /* Copies the request's data (OUT) into dst: at most min(req->len, cap). */
 void blk_req_copy_out(const struct blk_req *req, uint8_t *dst, uint32_t cap);
+/* Whether the driver has not reset the device or its queue since the
+ * request was taken (what the copy below and the completions check). */
+bool virtio_blk_req_live(const struct blk_req *req);
 /* Copies data bytes [off, off + len) of an OUT request (bounded by req->len)
  * into dst, under the device lock and only if the driver did not reset the
  * device or its queue since the request was taken; false (nothing copied)

@@ -21,7 +21,7 @@
 #define GMM_MVM_IPA 0x48000000UL
 #define GMM_MMIO_BASE 0x0a003e00UL
 #define GMM_BLK_IRQ 79
-#define GMM_MAX_GVMS 2
+#define GMM_MAX_GVMS 3
 
 /* Driver-side layout inside each GVM's RAM. */
 #define GMM_QSZ 256

@@ -728,6 +728,28 @@ static void test_new_area_releases_the_count(void **state)
 	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_IOERR);
 }
 
+/* A stopped VM's RAM is zeroed (the write's buffer included) while its
+ * write is at the daemon; a resync then must not copy the data again from
+ * the guest: the disk gets what the guest wrote, not zeros. */
+static void test_resync_keeps_the_data_copied_at_submission(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[4];
+	(void)state;
+	memset(gmm_ptr(g, DATA_IPA(0)), 0xab, 4096);
+	submit(g, 0, VIRTIO_BLK_T_OUT, 8, 4096);
+	gmm_notify(g);
+	ipi();
+	assert_int_equal(mvm_take(tags, 4), 1);
+	virtio_mmio_reset(&g->blk.vdev);
+	memset(gmm_ptr(g, DATA_IPA(0)), 0, 4096); /* clean-up zeroes the VM's RAM */
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(mvm_take(tags, 4), 1);
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(disk_data[0][8 * 512], 0xab);
+}
+
 /* ------------------------------------------------ requests of up to 1 MiB */
 
 #define BIG (1u << 20)
@@ -1072,6 +1094,66 @@ static void test_waiting_write_after_reset_copies_nothing(void **state)
 	assert_int_equal(disk_data[0][0], 0x10);
 }
 
+/* Three mediated disks: gvm2 and gvm3 (G(1), G(2)) fill the area at their
+ * caps, and gvm1 (G(0)) queues a WRITE_ZEROES that waits for a slot. gvm1
+ * stops (reset) and its next instance writes the same sectors; when slots
+ * free, the old instance's zeroing must not reach the MVM. */
+static int setup3(void **state)
+{
+	(void)state;
+	mediated_test_reset();
+	gmm_init(3, RAM_SIZE);
+	for (unsigned i = 0; i < 3; i++) {
+		gmm_create_blk(&gmm.gvm[i], SECTORS, false, &mediated_blk_backend);
+		assert_true(gmm_driver_init(&gmm.gvm[i], 0) & VIRTIO_STATUS_DRIVER_OK);
+		memset(disk_data[i], 0x10 + i, sizeof(disk_data[i]));
+	}
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	return 0;
+}
+
+static void test_waiting_request_of_a_stopped_instance_never_reaches_the_mvm(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	struct life *l = &g->vm->life.l;
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned v = 1; v < 3; v++) {
+		for (unsigned i = 0; i < 31; i++)
+			submit(G(v), i, VIRTIO_BLK_T_IN, i, 512);
+		gmm_notify(G(v));
+	}
+	ipi();
+	unsigned held = mvm_take(tags, MED_MAX_SLOTS);
+	/* gvm1: WRITE_ZEROES of sectors 8..15 (16-byte range segment) */
+	uint8_t *seg = gmm_ptr(g, DATA_IPA(0));
+	uint64_t sec = 8;
+	uint32_t n = 8, fl = 0;
+	memcpy(seg, &sec, 8);
+	memcpy(seg + 8, &n, 4);
+	memcpy(seg + 12, &fl, 4);
+	submit(g, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16);
+	gmm_notify(g);
+	ipi();
+	/* gvm1 stops (devices reset), START sees io == 0, next instance up */
+	virtio_mmio_reset(&g->blk.vdev);
+	assert_int_equal(l->io, 0);
+	assert_true(gmm_driver_init(g, 0) & VIRTIO_STATUS_DRIVER_OK);
+	memset(disk_data[0] + 8 * 512, 0x77, 8 * 512); /* the new instance's data */
+	/* the others complete: the staged request of the old instance goes */
+	for (unsigned i = 0; i < held; i++)
+		mvm_serve(tags[i]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	unsigned k = mvm_take(tags, MED_MAX_SLOTS);
+	unsigned zeroes = 0;
+	for (unsigned i = 0; i < k; i++) {
+		struct med_slot *sl = &A()->slots[MED_TAG_SLOT(tags[i])];
+		if (sl->disk == 0 && sl->type == MED_REQ_WRITE_ZEROES)
+			zeroes++;
+	}
+	assert_int_equal(zeroes, 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1097,6 +1179,10 @@ int main(int argc, char **argv)
 		T(test_junk_flood_leaves_honest_disk_served),
 		T(test_stopped_vm_counts_its_requests_at_the_mvm),
 		T(test_new_area_releases_the_count),
+		T(test_resync_keeps_the_data_copied_at_submission),
+		cmocka_unit_test_setup_teardown(
+			test_waiting_request_of_a_stopped_instance_never_reaches_the_mvm, setup3,
+			teardown),
 		T(test_large_request_limits),
 		T(test_large_write_is_a_chain_of_slots),
 		T(test_large_read_out_of_order),
