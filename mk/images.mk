@@ -18,12 +18,12 @@ $(KERNEL): $(GUEST_STAMP)
 	cp $(CACHE)/guest/Image $@
 
 # The roles' initramfs: cfgc names them $(BUILD)/ROLE/initramfs.cpio.gz.
-$(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
+$(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh linux/init \
 		$(MVM_TOOLS) $(LINUX_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
 
-$(BUILD)/gvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh mvm/initramfs/init \
+$(BUILD)/gvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh linux/init \
 		$(LINUX_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the initramfs of a sysHyper Linux VM (gzip'd newc cpio):
 #   /bin/busybox           applet links are made by /init at boot
-#   /init, /etc/role       the shared first process (mvm/initramfs/init)
+#   /init, /etc/role       the shared first process (linux/init)
 #   /lib/modules/NAME.ko   the Debian modules the role needs, with their
 #   /etc/modules             dependencies from modules.dep, in load order
 #   /usr/bin/fio, iperf3   with the shared libraries they need (WITH_TOOLS=0
@@ -141,7 +141,7 @@ add_tool() { # path under the guest root
 stage_base() {
 	mkdir -p "$WORK"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin}
 	cp "$ROOT/bin/busybox" "$WORK/bin/busybox"
-	cp mvm/initramfs/init "$WORK/init"
+	cp linux/init "$WORK/init"
 	chmod 755 "$WORK/init"
 	echo "$ROLE" >"$WORK/etc/role"
 }
