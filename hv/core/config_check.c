@@ -548,6 +548,34 @@ static int check_devices(const struct sys_config *c, unsigned v, const struct pl
 	return 0;
 }
 
+/* Every hv-backend disk is the whole hypervisor's disk: VMs may share it
+ * only if none of them can write it (one VM's writes would be another's
+ * data). */
+static int check_hv_disk_shared(const struct sys_config *c, unsigned v, unsigned i,
+				struct cfg_error *e)
+{
+	const struct cfg_vm *vm = &c->vms[v];
+	const struct cfg_virtio *d = &vm->virtio[i];
+	struct sbuf m;
+
+	for (unsigned w = 0; w <= v; w++) {
+		const struct cfg_vm *o = &c->vms[w];
+		for (unsigned j = 0; j < (w == v ? i : o->nvirtio); j++) {
+			const struct cfg_virtio *od = &o->virtio[j];
+			if (od->type != CFG_VIRTIO_BLK || od->backend != CFG_BLK_HV_DRIVER ||
+			    (d->read_only && od->read_only))
+				continue;
+			sb_printf(report(e, vm, "virtio", (int)i, &m),
+				  "the hypervisor's disk is also virtio[%u] of vm %s, and one of "
+				  "them "
+				  "can write it: only read-only hv disks may share it",
+				  j, o->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_blk(const struct sys_config *c, unsigned v, unsigned i, struct cfg_error *e)
 {
 	const struct cfg_vm *vm = &c->vms[v];
@@ -558,7 +586,7 @@ static int check_blk(const struct sys_config *c, unsigned v, unsigned i, struct 
 		if (!c->hv_disk.pa)
 			return fail(e, vm, "virtio", (int)i,
 				    "backend hv needs the hypervisor's disk (system: hv-disk)");
-		return 0;
+		return check_hv_disk_shared(c, v, i, e);
 	}
 	if (d->backend != CFG_BLK_MEDIATED)
 		return fail(e, vm, "virtio", (int)i, "the backend must be mediated or hv");

@@ -658,9 +658,12 @@ static void test_virtio_mediated(void **state)
 	gvm2->virtio[0].disk = 0;
 	bad("vm gvm2: virtio[0]", "mediated disk 0 is used twice (also by virtio[0] of vm gvm1)");
 	setup(NULL);
-	/* the hv backend may be shared: only mediated indexes are unique */
+	/* the hv backend (the whole hypervisor's disk) may be shared read-only */
 	add_blk(gvm1, 30, CFG_BLK_HV_DRIVER, 0);
+	gvm1->virtio[1].read_only = 1;
 	ok();
+	gvm1->virtio[1].read_only = 0; /* gvm1 could write what gvm2 reads */
+	bad("vm gvm2: virtio[1]", "hypervisor's disk is also virtio[1] of vm gvm1");
 }
 
 /* ---------------------------------------------------------------- the board */
