@@ -31,7 +31,7 @@ static void print_vcpu(const struct vm *vm, const struct vcpu *v)
 void stats_print_all(void)
 {
 	printk("statistics (per vCPU): traps by cause, MMIO, hypercalls, IRQs and exceptions "
-	       "injected, time in guest\n");
+	       "injected, time in guest (idle WFI included)\n");
 	for (unsigned i = 0; i < nvms; i++)
 		for (unsigned c = 0; c < vms[i].ncpus; c++)
 			print_vcpu(&vms[i], &vms[i].vcpus[c]);

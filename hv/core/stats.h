@@ -8,7 +8,7 @@ enum trap_cause {
 	TRAP_DABT,   /* stage-2 data abort: MMIO emulation */
 	TRAP_HVC,    /* hypercall, incl. PSCI */
 	TRAP_SMC,    /* SMC (PSCI by SMC) */
-	TRAP_WFI,    /* WFI/WFE */
+	TRAP_WFI,    /* WFI/WFE: not trapped (run.c), kept in the ABI; stays 0 */
 	TRAP_SYSREG, /* trapped system register (e.g. ICC_SGI1R_EL1) */
 	TRAP_IRQ,    /* physical interrupt while in the guest */
 	TRAP_OTHER,
