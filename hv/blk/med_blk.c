@@ -50,13 +50,17 @@ _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
  * bounded share of its CPU. An honest driver sends GET_ID once. The rest
  * waits for the next tick (mediated_tick). */
 #define JUNK_PER_TICK 4
-/* No disk holds more than this many slots while another disk exists. */
-#define DISK_SLOT_CAP (MED_MAX_SLOTS / 2)
 /* A read or write of up to 1 MiB is carried by a chain of slots, part p in
  * the request's bytes [p * MED_SLOT_DATA, (p + 1) * MED_SLOT_DATA), each
  * part a request of its own for the MVM (adjacent sectors, queued one after
  * the other: the daemon does them as one I/O). */
 #define REQ_SLOTS (BLK_LONG_MAX_REQUEST / MED_SLOT_DATA)
+/* No disk holds more than this many slots while another disk exists: the
+ * others always find room for a whole request, and a busy disk next to idle
+ * ones keeps two 1 MiB requests in flight (half the slots held one). Among
+ * disks that all want slots, the one holding fewest is served first, so
+ * they converge to equal shares. */
+#define DISK_SLOT_CAP (MED_MAX_SLOTS - REQ_SLOTS)
 /* Requests holding slots (each at least one) and one waiting per disk. */
 #define NRECORDS (MED_MAX_SLOTS + MED_MAX_DISKS)
 
@@ -405,6 +409,10 @@ static unsigned fill_pass(uint32_t *again)
 			m->disk = (unsigned)d;
 			m->t_notify = notified[d];
 			m->nslots = slots_needed(&m->req);
+		} else {
+			/* its wait for slots is the guest's queueing, in no stage
+			 * (as for requests a pass left in the queue) */
+			m->t_notify = now;
 		}
 		if (med.disk_slots[d] + m->nslots > disk_cap()) {
 			/* waits for this disk's own completions (it holds slots:

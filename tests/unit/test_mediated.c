@@ -981,9 +981,10 @@ static void test_large_write_survives_resync(void **state)
 		assert_int_equal(disk_data[0][k], 0x77);
 }
 
-/* Two disks each sending 1 MiB requests (cap: 31 slots, one request of 16
- * each at a time), many rounds: the ring wraps around several times, the
- * requests complete in order of their service and every one is right. */
+/* Two disks each sending 1 MiB requests (62 slots: three requests of 16 at
+ * a time, the fourth waits), many rounds: the ring wraps around several
+ * times, the requests complete in order of their service and every one is
+ * right. */
 static void test_large_requests_wrap_and_share(void **state)
 {
 	unsigned done[2] = {0, 0};
@@ -995,11 +996,11 @@ static void test_large_requests_wrap_and_share(void **state)
 		gmm_notify(G(d));
 	}
 	ipi();
-	assert_int_equal(A()->req_prod, 2 * PARTS); /* one per disk: 16 + 16 > 31 */
+	assert_int_equal(A()->req_prod, 3 * PARTS);
 	for (unsigned round = 0; round < 12 && (done[0] < 6 || done[1] < 6); round++) {
 		uint64_t tags[MED_MAX_SLOTS];
 		unsigned n = mvm_take(tags, MED_MAX_SLOTS);
-		assert_true(n <= 2 * PARTS);
+		assert_true(n <= 3 * PARTS);
 		for (unsigned k = n; k-- > 0;) /* backwards */
 			mvm_serve(tags[k]);
 		if (n)
@@ -1014,6 +1015,32 @@ static void test_large_requests_wrap_and_share(void **state)
 		for (unsigned i = 0; i < 6; i++)
 			assert_int_equal(big_status(G(d), i), VIRTIO_BLK_S_OK);
 	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
+/* A busy disk next to an idle one holds up to 46 slots (two 1 MiB requests
+ * and small ones), never so many that the other's 1 MiB request finds no
+ * room: it is queued at once. */
+static void test_busy_disk_leaves_room_for_a_whole_request(void **state)
+{
+	uint32_t lens[1] = {BIG};
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		submit_big(G(0), i, 3 * i, VIRTIO_BLK_T_IN, 0, lens, 1);
+	for (unsigned i = 10; i < 40; i++)
+		submit(G(0), i, VIRTIO_BLK_T_IN, i, 512);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(A()->req_prod, 2 * PARTS); /* the third waits: 48 > 46 */
+	assert_int_equal(mediated_slots_in_flight(), 2 * PARTS);
+	submit_big(G(1), 0, 0, VIRTIO_BLK_T_IN, 0, lens, 1);
+	gmm_notify(G(1));
+	ipi();
+	assert_int_equal(A()->req_prod, 3 * PARTS);
+	while (mvm_serve_all())
+		;
+	assert_int_equal(gmm_used_idx(G(0)), 33);
+	assert_int_equal(gmm_used_idx(G(1)), 1);
+	assert_int_equal(big_status(G(1), 0), VIRTIO_BLK_S_OK);
 }
 
 static int setup_one_disk(void **state)
@@ -1190,6 +1217,7 @@ int main(int argc, char **argv)
 		T(test_large_request_hostile_parts),
 		T(test_large_write_survives_resync),
 		T(test_large_requests_wrap_and_share),
+		T(test_busy_disk_leaves_room_for_a_whole_request),
 		cmocka_unit_test_setup_teardown(test_large_request_waits_for_a_full_area,
 						setup_one_disk, teardown),
 		cmocka_unit_test_setup_teardown(test_waiting_write_after_reset_copies_nothing,
