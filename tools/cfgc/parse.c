@@ -304,6 +304,23 @@ static struct cfg_virtio *new_virtio(struct cfg_vm *vm, uint32_t type, int line,
 	return d;
 }
 
+/* An absolute path with no empty, "." or ".." component: one file has one
+ * spelling, so the overlap check's comparison of paths means something
+ * (symbolic links and partitions of one disk it still cannot see). */
+static bool path_is_canonical(const char *path)
+{
+	for (const char *c = path; *c; c++) {
+		if (*c != '/')
+			continue;
+		const char *next = c + 1;
+		size_t len = strcspn(next, "/");
+		if (len == 0 || (len == 1 && next[0] == '.') ||
+		    (len == 2 && next[0] == '.' && next[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
 /* backing=PATH: a file or block device in the MVM, as syshyperd reads it
  * (one word, no '#': its comments). */
 static void blk_backing(struct med_backing *b, const char *path, int line, const char *field)
@@ -315,6 +332,11 @@ static void blk_backing(struct med_backing *b, const char *path, int line, const
 	for (const char *c = path; *c; c++)
 		if (*c <= ' ' || *c > '~' || *c == '#')
 			die_at(line, field, "backing: a path of printable characters but '#'");
+	if (!path_is_canonical(path))
+		die_at(line, field,
+		       "backing=%s: write the path without empty, '.' or '..' parts "
+		       "(regions are compared by path)",
+		       path);
 	snprintf(b->path, sizeof(b->path), "%s", path);
 }
 
