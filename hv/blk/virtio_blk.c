@@ -131,46 +131,6 @@ static uint64_t chain_data_len(const struct blk_req *req)
 	return c->readable_len - HDR_LEN;
 }
 
-/* The data copies of the block path: 64 bytes a step where source and
- * destination share their alignment to 8 (guest pages and slots do), else
- * bytes. The library memcpy moves a byte a step, which is what dominated a
- * 1 MiB request (about 3 ms a MiB under QEMU's TCG). Kept out of loop
- * distribution, which would turn the loop back into a memcpy call. */
-typedef uint64_t __attribute__((may_alias)) word_t;
-#if defined(__clang__) /* host fuzzers only: a memcpy call there is the C library's */
-#define NO_MEMCPY_CALLS
-#else
-#define NO_MEMCPY_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
-
-NO_MEMCPY_CALLS static void copy_data(uint8_t *dst, const uint8_t *src, uint32_t n)
-{
-	if (((uintptr_t)dst ^ (uintptr_t)src) % 8 == 0) {
-		for (; n && (uintptr_t)dst % 8; n--)
-			*dst++ = *src++;
-		word_t *d = (word_t *)(void *)dst;
-		const word_t *s = (const word_t *)(const void *)src;
-		for (; n >= 64; n -= 64, d += 8, s += 8) {
-			word_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
-			word_t w4 = s[4], w5 = s[5], w6 = s[6], w7 = s[7];
-			d[0] = w0;
-			d[1] = w1;
-			d[2] = w2;
-			d[3] = w3;
-			d[4] = w4;
-			d[5] = w5;
-			d[6] = w6;
-			d[7] = w7;
-		}
-		for (; n >= 8; n -= 8)
-			*d++ = *s++;
-		dst = (uint8_t *)d;
-		src = (const uint8_t *)s;
-	}
-	while (n--)
-		*dst++ = *src++;
-}
-
 /* Data bytes [off, off + len) of an OUT request into dst (len and off
  * bounded by the caller against req->len). */
 static void copy_out_at(const struct blk_req *req, uint32_t off, uint8_t *dst, uint32_t len)
@@ -185,7 +145,7 @@ static void copy_out_at(const struct blk_req *req, uint32_t off, uint8_t *dst, u
 			continue;
 		}
 		uint32_t n = MIN(avail - off, len);
-		copy_data(dst, c->bufs[i].hva + skip + off, n);
+		memcpy(dst, c->bufs[i].hva + skip + off, n);
 		off = 0;
 		dst += n;
 		len -= n;
@@ -243,7 +203,7 @@ static void copy_in(const struct blk_req *req, const uint8_t *const *parts, uint
 		for (uint32_t at = 0; at < room && done < len;) {
 			uint32_t po = done % part_bytes;
 			uint32_t n = MIN(MIN(room - at, len - done), part_bytes - po);
-			copy_data(c->bufs[i].hva + at, parts[done / part_bytes] + po, n);
+			memcpy(c->bufs[i].hva + at, parts[done / part_bytes] + po, n);
 			at += n;
 			done += n;
 		}
