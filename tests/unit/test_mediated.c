@@ -31,12 +31,12 @@ static struct med_area *A(void)
 	return gmm_area();
 }
 
-static int setup(void **state)
+/* ngvms GVMs, each with mediated disk i, and the MVM's area registered. */
+static void setup_gvms(unsigned ngvms)
 {
-	(void)state;
 	mediated_test_reset();
-	gmm_init(2, RAM_SIZE);
-	for (unsigned i = 0; i < 2; i++) {
+	gmm_init(ngvms, RAM_SIZE);
+	for (unsigned i = 0; i < ngvms; i++) {
 		gmm_create_blk(&gmm.gvm[i], SECTORS, false, &mediated_blk_backend);
 		assert_true(gmm_driver_init(&gmm.gvm[i], 0) & VIRTIO_STATUS_DRIVER_OK);
 		memset(disk_data[i], 0x10 + i, sizeof(disk_data[i]));
@@ -44,6 +44,12 @@ static int setup(void **state)
 	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
 	assert_int_equal(A()->magic, MED_MAGIC);
 	assert_int_equal(A()->version, MED_VERSION);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	setup_gvms(2);
 	return 0;
 }
 
@@ -1129,14 +1135,7 @@ static void test_waiting_write_after_reset_copies_nothing(void **state)
 static int setup3(void **state)
 {
 	(void)state;
-	mediated_test_reset();
-	gmm_init(3, RAM_SIZE);
-	for (unsigned i = 0; i < 3; i++) {
-		gmm_create_blk(&gmm.gvm[i], SECTORS, false, &mediated_blk_backend);
-		assert_true(gmm_driver_init(&gmm.gvm[i], 0) & VIRTIO_STATUS_DRIVER_OK);
-		memset(disk_data[i], 0x10 + i, sizeof(disk_data[i]));
-	}
-	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	setup_gvms(3);
 	return 0;
 }
 
