@@ -501,12 +501,16 @@ MVM_NATIVE_NOTE = """\
   page cache is settled per phase, WFI only adds work for the MVM (it traps
   to EL2, which sleeps in its own WFI). So run-native.sh boots with nokaslr,
   and both kernels' KPTI and KASLR state is printed above the table. With
-  that, MVM/native in two runs (single repetitions): seq read 1.37 / 0.63,
-  write 1.01 / 0.55, 4K QD1 0.68 / 1.04, QD32 1.42 / 1.18: no longer one-sided;
-  what is left is the hypervisor's own cost (stage-2 walks on TCG TLB misses,
-  interrupts through EL2, WFI traps) under the host's noise: QEMU's threads
-  share its 2 cores with whatever else runs (the other processes' load above;
-  0.58 vs 0.97 cores in the second run). Compare figures of one run."""
+  KASLR off, QEMU's tree and the MVM's give native Linux the same figures
+  (QD32 4675 and 4446 vs 4559 IOPS, 1M read 2990 and 3410 vs 2808 MB/s, QD1
+  3103 and 2748 vs 2484): nothing else in the tree matters. MVM/native since,
+  three runs: seq read 1.37 / 0.63 / 1.14, write 1.01 / 0.55 / 0.72, 4K QD1
+  0.68 / 1.04 / 0.79, QD32 1.42 / 1.18 / 0.81 (the last with 2 repetitions,
+  one run's MVM seq read 1698-2963 MB/s): no longer one-sided. What is left
+  is the hypervisor's own cost (stage-2 walks on TCG TLB misses, interrupts
+  through EL2, WFI traps) under the host's noise: QEMU's threads share its 2
+  cores with whatever else runs (the other processes' load above: 0.58 vs
+  0.97 and 0.50 vs 0.66 cores). Compare figures of one run."""
 
 
 def print_fairness(results):
