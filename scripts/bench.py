@@ -498,8 +498,9 @@ MVM_NATIVE_NOTE = """\
   no PCIe/ITS/fw_cfg/flash 2147, no empty virtio-mmio transports, gpio-keys,
   PL061, PL031 1434. Also
   ruled out by each run: both guests' clocks keep the host's pace, the host's
-  page cache is settled per phase, WFI only adds work for the MVM (it traps
-  to EL2, which sleeps in its own WFI). So run-native.sh boots with nokaslr,
+  page cache is settled per phase, and WFI is alike (the hypervisor does not
+  trap it: a guest's WFI sleeps as native Linux's does). So run-native.sh
+  boots with nokaslr,
   and both kernels' KPTI and KASLR state is printed above the table. With
   KASLR off, QEMU's tree and the MVM's give native Linux the same figures
   (QD32 4675 and 4446 vs 4559 IOPS, 1M read 2990 and 3410 vs 2808 MB/s, QD1
@@ -508,7 +509,7 @@ MVM_NATIVE_NOTE = """\
   0.68 / 1.04 / 0.79, QD32 1.42 / 1.18 / 0.81 (the last with 2 repetitions,
   one run's MVM seq read 1698-2963 MB/s): no longer one-sided. What is left
   is the hypervisor's own cost (stage-2 walks on TCG TLB misses, interrupts
-  through EL2, WFI traps) under the host's noise: QEMU's threads share its 2
+  through EL2) under the host's noise: QEMU's threads share its 2
   cores with whatever else runs (the other processes' load above: 0.58 vs
   0.97 and 0.50 vs 0.66 cores). Compare figures of one run."""
 
