@@ -310,9 +310,10 @@ struct bad_req {
 };
 
 static const struct bad_req oversized[] = {
-	{"1 MiB write", VIRTIO_BLK_T_OUT, 0, 1, 1 << 20},
-	{"1 MiB read", VIRTIO_BLK_T_IN, 0, 1, 1 << 20},
-	{"60 x 4 KiB read", VIRTIO_BLK_T_IN, 0, 60, 4096},
+	/* beyond the largest request of any disk (mediated: 1 MiB, hv: 64 KiB) */
+	{"write of 1 MiB + 512", VIRTIO_BLK_T_OUT, 0, 1, (1 << 20) + 512},
+	{"read of 1 MiB + 512", VIRTIO_BLK_T_IN, 0, 1, (1 << 20) + 512},
+	{"20 x 64 KiB read", VIRTIO_BLK_T_IN, 0, 20, 64 << 10},
 	{"256 MiB write", VIRTIO_BLK_T_OUT, 0, 1, 256 << 20},
 	{"read at sector 2^64-1", VIRTIO_BLK_T_IN, 0xffffffffffffffffULL, 1, 4096},
 	{"read at sector 2^63", VIRTIO_BLK_T_IN, 1ULL << 63, 1, 4096},
@@ -453,11 +454,12 @@ static const char *blk_malformed(struct dev *d)
 			ind[0] = (struct vring_desc){(uint64_t)(ind + 4), 64, VRING_F_INDIRECT, 0};
 			vq_desc(q, 0, (uint64_t)ind, 16, VRING_F_INDIRECT, 0);
 			break;
-		case 14: /* indirect of length 0, 17, 2^32-16, 65 entries */
+		case 14: /* indirect of length 0, 17, 2^32-16, 259 entries (the
+			  * longest chain a device takes is 258: a 1 MiB request) */
 		case 15:
 		case 16:
 		case 17: {
-			static const uint32_t lens[] = {0, 17, 0xfffffff0u, 65 * 16};
+			static const uint32_t lens[] = {0, 17, 0xfffffff0u, 259 * 16};
 			ind[0] = (struct vring_desc){(uint64_t)hdr, 16, VRING_F_NEXT, 1};
 			ind[1] = (struct vring_desc){(uint64_t)st, 1, VRING_F_WRITE, 0};
 			vq_desc(q, 0, (uint64_t)ind, lens[v - 14], VRING_F_INDIRECT, 0);
