@@ -1052,12 +1052,7 @@ static void test_busy_disk_leaves_room_for_a_whole_request(void **state)
 static int setup_one_disk(void **state)
 {
 	(void)state;
-	mediated_test_reset();
-	gmm_init(1, RAM_SIZE);
-	gmm_create_blk(&gmm.gvm[0], SECTORS, false, &mediated_blk_backend);
-	assert_true(gmm_driver_init(&gmm.gvm[0], 0) & VIRTIO_STATUS_DRIVER_OK);
-	memset(disk_data[0], 0x10, sizeof(disk_data[0]));
-	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	setup_gvms(1);
 	return 0;
 }
 
