@@ -55,19 +55,20 @@ _Static_assert(MED_MAX_DISKS <= 32, "kicked is a 32-bit map");
  * part a request of its own for the MVM (adjacent sectors, queued one after
  * the other: the daemon does them as one I/O). */
 #define REQ_SLOTS (BLK_LONG_MAX_REQUEST / MED_SLOT_DATA)
-/* No disk holds more than this many slots while another disk exists: the
- * others always find room for a whole request, and a busy disk next to idle
- * ones keeps two 1 MiB requests in flight (half the slots held one). Among
- * disks that all want slots, the one holding fewest is served first, so
- * they converge to equal shares. */
-#define DISK_SLOT_CAP (MED_MAX_SLOTS - REQ_SLOTS)
+/* No disk holds more than the area's slots less one request's while
+ * another disk exists (disk_cap): the others always find room for a whole
+ * request, and a busy disk next to idle ones keeps all but one request's
+ * worth in flight. Among disks that all want slots, the one holding fewest
+ * is served first, so they converge to equal shares. */
 /* Requests holding slots (each at least one) and one waiting per disk. */
 #define NRECORDS (MED_MAX_SLOTS + MED_MAX_DISKS)
 
 _Static_assert(REQ_SLOTS *MED_SLOT_DATA == BLK_LONG_MAX_REQUEST, "parts of a whole slot");
-_Static_assert(REQ_SLOTS <= DISK_SLOT_CAP, "a disk at its cap holds a whole request");
+_Static_assert(2 * REQ_SLOTS * MED_SLOT_DATA <= MED_AREA_MIN - MED_HDR_SIZE,
+	       "a disk at its cap holds a whole request, and leaves one");
 _Static_assert(MED_SLOT_DATA % 512 == 0, "parts start on a sector");
-_Static_assert(NRECORDS < 256, "record numbers are 8 bits in a slot");
+_Static_assert(NRECORDS < 65536, "record numbers are 16 bits in a slot");
+_Static_assert(MED_MAX_SLOTS <= 256, "slot numbers are 8 bits in a record");
 
 /* A guest request given to the MVM, or waiting for slots (staged). */
 struct mreq {
@@ -86,13 +87,14 @@ struct mreq {
  * data stays in it until the whole request is copied into the guest. */
 struct slot_state {
 	uint64_t tag;
-	uint8_t rec; /* record number + 1 */
+	uint16_t rec; /* record number + 1 */
 	uint8_t part;
 };
 
 static struct {
 	spinlock_t lock;
 	struct med_area *area; /* NULL until the MVM registers it */
+	unsigned nslots;       /* the area's slots (its configured size) */
 	struct vm *mvm;
 	struct virtio_blk *disks[MED_MAX_DISKS];
 	unsigned ndisks; /* highest index + 1 */
@@ -105,7 +107,7 @@ static struct {
 	struct mreq reqs[NRECORDS];
 	struct slot_state slot[MED_MAX_SLOTS];
 	unsigned nfree;                     /* free slots */
-	uint8_t staged[MED_MAX_DISKS];      /* record + 1 of a request waiting for slots */
+	uint16_t staged[MED_MAX_DISKS];     /* record + 1 of a request waiting for slots */
 	unsigned disk_slots[MED_MAX_DISKS]; /* slots each disk holds */
 	unsigned next_disk;                 /* round robin: first to serve */
 	uint32_t req_prod, cmp_cons;        /* ours; the area only has copies */
@@ -187,12 +189,12 @@ static void kick(struct virtio_blk *blk)
 
 static uint8_t *slot_data(unsigned s)
 {
-	return MED_SLOT_DATA_PTR(med.area, s); /* s < MED_MAX_SLOTS: from our own state */
+	return MED_SLOT_DATA_PTR(med.area, s); /* s < med.nslots: from our own state */
 }
 
 static int free_slot(void)
 {
-	for (unsigned i = 0; i < MED_MAX_SLOTS; i++)
+	for (unsigned i = 0; i < med.nslots; i++)
 		if (!med.slot[i].rec)
 			return (int)i;
 	return -1;
@@ -252,7 +254,7 @@ static void queue_slot(unsigned s)
 	slot->sector = m->req.sector + (rw ? (uint64_t)st->part * (MED_SLOT_DATA / 512) : 0);
 	slot->len = part_len(m, st->part);
 	slot->tag = st->tag;
-	a->req_ring[med.req_prod % MED_MAX_SLOTS] = st->tag;
+	a->req_ring[med.req_prod % MED_RING_SIZE] = st->tag;
 	med.req_prod++;
 }
 
@@ -293,7 +295,7 @@ static bool place(unsigned r)
 	for (unsigned p = 0; p < m->nslots; p++) {
 		int s = free_slot();
 		m->slot[p] = (uint8_t)s;
-		med.slot[s] = (struct slot_state){.rec = (uint8_t)(r + 1), .part = (uint8_t)p};
+		med.slot[s] = (struct slot_state){.rec = (uint16_t)(r + 1), .part = (uint8_t)p};
 		med.nfree--;
 	}
 	m->placed = true;
@@ -321,7 +323,7 @@ static bool place(unsigned r)
 
 static unsigned disk_cap(void)
 {
-	return med.ndisks_present > 1 ? DISK_SLOT_CAP : MED_MAX_SLOTS;
+	return med.ndisks_present > 1 ? med.nslots - REQ_SLOTS : med.nslots;
 }
 
 /* The disk to serve next among `want`: under its cap, fewest slots held,
@@ -417,7 +419,7 @@ static unsigned fill_pass(uint32_t *again)
 		if (med.disk_slots[d] + m->nslots > disk_cap()) {
 			/* waits for this disk's own completions (it holds slots:
 			 * REQ_SLOTS <= the cap), which mark it again */
-			med.staged[d] = (uint8_t)(r + 1);
+			med.staged[d] = (uint16_t)(r + 1);
 			want &= ~bit;
 			continue;
 		}
@@ -425,7 +427,7 @@ static unsigned fill_pass(uint32_t *again)
 			/* the disk holding fewest slots waits for enough of them,
 			 * and the others with it: freed slots are not taken one by
 			 * one by small requests while a large one starves */
-			med.staged[d] = (uint8_t)(r + 1);
+			med.staged[d] = (uint16_t)(r + 1);
 			break;
 		}
 		med.staged[d] = 0;
@@ -560,7 +562,7 @@ static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
 	uint64_t t_done = READ_ONCE(e->t_done);
 	uint32_t s = MED_TAG_SLOT(tag);
 
-	if (s >= MED_MAX_SLOTS) {
+	if (s >= med.nslots) {
 		bad_completion("for a slot that does not exist", tag);
 		return false;
 	}
@@ -597,7 +599,7 @@ static int64_t complete(void)
 	uint32_t prod = READ_ONCE(a->cmp_prod);
 	/* after the index: an entry published by then was stamped done by then */
 	uint64_t t_complete = med_now();
-	int64_t pending = med_ring_pending(prod, med.cmp_cons, MED_MAX_SLOTS);
+	int64_t pending = med_ring_pending(prod, med.cmp_cons, MED_RING_SIZE);
 	if (pending < 0) {
 		med.bad_completions++;
 		vm_log(med.mvm, LOG_MEDIATED,
@@ -609,7 +611,7 @@ static int64_t complete(void)
 	}
 	MED_RMB(); /* entries after the index that published them */
 	for (int64_t i = 0; i < pending; i++) {
-		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_MAX_SLOTS];
+		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_RING_SIZE];
 		med.cmp_cons++;
 		if (!take_completion(e, t_complete))
 			ret = HC_ERR_INVALID;
@@ -627,7 +629,7 @@ static void init_header(struct med_area *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->version = MED_VERSION;
-	a->nslots = MED_MAX_SLOTS;
+	a->nslots = med.nslots;
 	a->slot_data_size = MED_SLOT_DATA;
 	a->data_offset = MED_HDR_SIZE;
 	a->ndisks = med.ndisks;
@@ -646,11 +648,15 @@ static void init_header(struct med_area *a)
 	a->magic = MED_MAGIC;
 }
 
+/* The MVM names its area: exactly the region its configuration gives it
+ * (config_check held it to the ABI's bounds, inside the MVM's memory). */
 static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 {
+	const struct cfg_image *conf = &vcpu->vm->cfg->med_area;
 	struct med_area *a = vm_ipa_to_hva(vcpu->vm, pa, size);
 
-	if (!a || size < MED_AREA_SIZE || !IS_ALIGNED(pa, PAGE_SIZE))
+	if (!a || !conf->size || pa != conf->pa || size != conf->size || size < MED_AREA_MIN ||
+	    size > MED_AREA_MAX)
 		return HC_ERR_INVALID;
 	spin_lock(&med.lock);
 	/* a new area: in flight starts over (registering it is the MVM's word
@@ -660,8 +666,10 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 			release(r);
 			virtio_blk_complete(&med.reqs[r].req, VIRTIO_BLK_S_IOERR, 0);
 		}
-	if (!med.area)
-		med.nfree = MED_MAX_SLOTS;
+	if (!med.area) {
+		med.nslots = MED_AREA_SLOTS(size); /* the same at every registration */
+		med.nfree = med.nslots;
+	}
 	med.mvm = vcpu->vm;
 	init_header(a);
 	med.area = a;
@@ -670,7 +678,7 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	spin_unlock(&med.lock);
 	vm_log(vcpu->vm, LOG_MEDIATED,
 	       "mediated: area registered at 0x%lx (%u slots, %u disk(s))\n", (unsigned long)pa,
-	       MED_MAX_SLOTS, med.ndisks);
+	       med.nslots, med.ndisks);
 	mediated_work();
 	return HC_OK;
 }
@@ -693,7 +701,7 @@ static int64_t resync(void)
 	WRITE_ONCE(a->req_cons, 0);
 	WRITE_ONCE(a->cmp_prod, 0);
 	WRITE_ONCE(a->cmp_cons, 0);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++) /* its data stays: copied once */
+	for (unsigned s = 0; s < med.nslots; s++) /* its data stays: copied once */
 		if (med.slot[s].tag) {
 			queue_slot(s);
 			requeued++;
@@ -749,7 +757,7 @@ unsigned mediated_slots_in_flight(void)
 	unsigned n = 0;
 
 	spin_lock(&med.lock);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+	for (unsigned s = 0; s < med.nslots; s++)
 		n += med.slot[s].rec != 0;
 	spin_unlock(&med.lock);
 	return n;

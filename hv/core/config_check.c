@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "syshyper/mediated.h" /* the mediated area's bounds */
+
 #define SZ_4K 0x1000ULL
 #define SZ_2M 0x200000ULL
 #define DTB_MAX_SIZE SZ_2M /* arm64 Linux boot protocol */
@@ -409,6 +411,65 @@ static uint64_t image_span(const struct cfg_image *img)
 	return img->size ? img->size : 1;
 }
 
+static int has_mediated_disk(const struct sys_config *c)
+{
+	for (unsigned v = 0; v < c->nvms; v++)
+		for (unsigned i = 0; i < c->vms[v].nvirtio && i < CFG_MAX_VIRTIO; i++)
+			if (c->vms[v].virtio[i].type == CFG_VIRTIO_BLK &&
+			    c->vms[v].virtio[i].backend == CFG_BLK_MEDIATED)
+				return 1;
+	return 0;
+}
+
+/* The MVM's mediated area: in one of its memory regions (identity mapped),
+ * clear of its images, within the ABI's bounds; none for a GVM. */
+static int check_med_area(const struct sys_config *c, const struct cfg_vm *vm, struct cfg_error *e)
+{
+	const struct cfg_image *a = &vm->med_area, *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
+	struct sbuf m;
+	unsigned r;
+
+	if (vm->role != VM_ROLE_MVM) {
+		if (a->size || a->pa)
+			return fail(e, vm, "mediated-area", -1, "only the MVM has a mediated area");
+		return 0;
+	}
+	if (!a->size) {
+		if (has_mediated_disk(c))
+			return fail(e, vm, "mediated-area", -1,
+				    "mediated disks need the MVM's mediated area");
+		return 0;
+	}
+	if (a->size < MED_AREA_MIN || a->size > MED_AREA_MAX || a->size % MED_AREA_ALIGN ||
+	    a->pa % MED_AREA_ALIGN) {
+		sb_printf(report(e, vm, "mediated-area", -1, &m),
+			  "the size must be %u KiB to %u KiB, and size and address multiples of "
+			  "%u KiB",
+			  MED_AREA_MIN >> 10, MED_AREA_MAX >> 10, MED_AREA_ALIGN >> 10);
+		return -1;
+	}
+	for (r = 0; r < vm->nmem; r++)
+		if (contains(vm->mem[r].pa, vm->mem[r].size, a->pa, a->size))
+			break;
+	if (r == vm->nmem) {
+		sb_printf(report(e, vm, "mediated-area", -1, &m),
+			  "pa %llx + %llx is not inside one region of the VM's memory",
+			  (unsigned long long)a->pa, (unsigned long long)a->size);
+		return -1;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		if (img[i]->pa == 0 && img[i]->size == 0)
+			continue;
+		if (overlaps(a->pa, a->size, img[i]->pa, image_span(img[i]))) {
+			sb_printf(report(e, vm, "mediated-area", -1, &m),
+				  "overlaps the %s image (pa %llx + %llx)", image_keys[i],
+				  (unsigned long long)img[i]->pa, (unsigned long long)img[i]->size);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_images(const struct cfg_vm *vm, struct cfg_error *e)
 {
 	const struct cfg_image *img[3] = {&vm->kernel, &vm->initrd, &vm->dtb};
@@ -705,8 +766,8 @@ int config_check(const struct sys_config *cfg, const struct platform_dev *devs, 
 		if (check_cpus(cfg, v, err) || check_memory(cfg, v, err))
 			return -1;
 	for (unsigned v = 0; v < cfg->nvms; v++)
-		if (check_images(&cfg->vms[v], err) || check_devices(cfg, v, devs, ndevs, err) ||
-		    check_virtio(cfg, v, err))
+		if (check_images(&cfg->vms[v], err) || check_med_area(cfg, &cfg->vms[v], err) ||
+		    check_devices(cfg, v, devs, ndevs, err) || check_virtio(cfg, v, err))
 			return -1;
 	return 0;
 }

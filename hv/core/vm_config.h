@@ -74,6 +74,10 @@ struct cfg_vm {
 	struct cfg_passthrough devs[CFG_MAX_DEVS];
 	uint32_t nvirtio;
 	struct cfg_virtio virtio[CFG_MAX_VIRTIO];
+	/* The MVM's mediated block area (configuration `mediated-area`): the
+	 * region of its memory (identity mapped) its device tree reserves and
+	 * HC_MED_REGISTER must name; size 0: none. GVMs: 0. */
+	struct cfg_image med_area;
 	/* 1: the hypervisor leaves this GVM STOPPED at boot: its images come
 	 * from the MVM (configuration `images = mvm`; the MVM loads and starts
 	 * it, if `autostart = yes`) or it is preloaded with `autostart = no`.

@@ -62,14 +62,28 @@
  * killed daemon */
 #define HC_MED_RESYNC HC_FID(0x12)
 
-#define MED_MAGIC 0x4d454453u    /* "SDEM" */
-#define MED_VERSION 3            /* 2: tags with a generation, status in cmp_ring; 3: stage times */
-#define MED_AREA_SIZE (4u << 20) /* what the module allocates */
-#define MED_HDR_SIZE (64u << 10) /* header + rings + disk table */
-#define MED_SLOT_DATA (64u << 10) /* data bytes per slot = max request */
-#define MED_MAX_SLOTS 62          /* (MED_AREA_SIZE - MED_HDR_SIZE) / MED_SLOT_DATA */
+#define MED_MAGIC 0x4d454453u /* "SDEM" */
+/* 2: tags with a generation, status in cmp_ring; 3: stage times; 4: the
+ * area's size is configuration (nslots slots), rings of MED_RING_SIZE */
+#define MED_VERSION 4
+#define MED_HDR_SIZE (64u << 10)    /* header + rings + disk table */
+#define MED_SLOT_DATA (64u << 10)   /* data bytes per slot (a request takes up to 16) */
+#define MED_MAX_SLOTS 256           /* what a tag's slot number can name */
+#define MED_RING_SIZE MED_MAX_SLOTS /* entries of req_ring and cmp_ring */
 #define MED_MAX_DISKS 8
 #define MED_SECTOR 512
+
+/* The area's size is the MVM's `mediated-area` in the configuration (the
+ * MVM's device tree reserves it; the hypervisor accepts only that region):
+ * the header, then as many slots as fit, at most MED_MAX_SLOTS. At least
+ * 32 slots, so that one disk at its cap leaves another a whole 1 MiB
+ * request. */
+#define MED_AREA_MIN (MED_HDR_SIZE + 32u * MED_SLOT_DATA)
+#define MED_AREA_MAX (MED_HDR_SIZE + MED_MAX_SLOTS * MED_SLOT_DATA)
+#define MED_AREA_DEFAULT (16u << 20) /* 255 slots: 15 requests of 1 MiB in flight */
+#define MED_AREA_ALIGN MED_SLOT_DATA
+/* Slots an area of `size` bytes holds (size checked against the bounds). */
+#define MED_AREA_SLOTS(size) ((uint32_t)(((size)-MED_HDR_SIZE) / MED_SLOT_DATA))
 
 /* A tag: the slot number in its low 8 bits, a generation above them. */
 #define MED_TAG_SLOT_BITS 8
@@ -142,7 +156,7 @@ struct med_disk {
 struct med_area {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t nslots;
+	uint32_t nslots;         /* data slots: MED_AREA_SLOTS(the configured size) */
 	uint32_t slot_data_size; /* MED_SLOT_DATA (information only) */
 	uint32_t data_offset;    /* MED_HDR_SIZE (information only) */
 	uint32_t ndisks;
@@ -151,8 +165,8 @@ struct med_area {
 	volatile uint32_t req_cons; /* MVM */
 	volatile uint32_t cmp_prod; /* MVM */
 	volatile uint32_t cmp_cons; /* hypervisor (a copy of its own index) */
-	uint64_t req_ring[MED_MAX_SLOTS];
-	struct med_cmp cmp_ring[MED_MAX_SLOTS];
+	uint64_t req_ring[MED_RING_SIZE];
+	struct med_cmp cmp_ring[MED_RING_SIZE];
 	struct med_slot slots[MED_MAX_SLOTS];
 	struct med_disk disks[MED_MAX_DISKS];
 	/* counters the MVM's tools may show */
@@ -166,11 +180,13 @@ struct med_area {
 };
 
 _Static_assert(sizeof(struct med_area) <= MED_HDR_SIZE, "header overlaps slot data");
-_Static_assert(MED_HDR_SIZE + (unsigned long long)MED_MAX_SLOTS * MED_SLOT_DATA <= MED_AREA_SIZE,
-	       "slots beyond the area");
+_Static_assert(MED_AREA_SLOTS(MED_AREA_MAX) == MED_MAX_SLOTS, "the largest area");
+_Static_assert(MED_AREA_DEFAULT >= MED_AREA_MIN && MED_AREA_DEFAULT <= MED_AREA_MAX,
+	       "the default area is valid");
+_Static_assert(MED_RING_SIZE >= MED_MAX_SLOTS, "a ring holds every slot");
 _Static_assert(MED_MAX_SLOTS <= (1u << MED_TAG_SLOT_BITS), "slot number does not fit a tag");
 
-/* Slot i's data, from the constants alone (i < MED_MAX_SLOTS). */
+/* Slot i's data, from the constants alone (i < the area's slots). */
 #define MED_SLOT_DATA_PTR(area, i) ((uint8_t *)(area) + MED_HDR_SIZE + (uint64_t)(i)*MED_SLOT_DATA)
 
 #endif

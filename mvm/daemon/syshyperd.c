@@ -336,7 +336,7 @@ static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
  * it; lock held. Returns a med_ring result. */
 static int take_run(struct run *r)
 {
-	uint32_t n = area->nslots;
+	uint32_t n = MED_RING_SIZE;
 	uint64_t tag, bytes;
 	int res = med_req_take(area, n, &tag);
 
@@ -382,7 +382,7 @@ static void serve(struct run *r)
 static void report(const struct run *r)
 {
 	for (unsigned i = 0; i < r->n; i++)
-		if (med_cmp_give_timed(area, area->nslots, r->tag[i], r->status, &r->times[i]) !=
+		if (med_cmp_give_timed(area, MED_RING_SIZE, r->tag[i], r->status, &r->times[i]) !=
 		    MED_RING_OK)
 			LOG("completion ring full: slot %u waits for a resync\n",
 			    MED_TAG_SLOT(r->tag[i]));
@@ -446,7 +446,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		uint64_t more;
-		if (idle && med_req_peek(area, area->nslots, &more) == MED_RING_OK)
+		if (idle && med_req_peek(area, MED_RING_SIZE, &more) == MED_RING_OK)
 			pthread_cond_signal(&work_cond); /* another worker for the rest */
 		pthread_mutex_unlock(&ring_lock);
 		serve(r);
@@ -456,16 +456,31 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int wait_for_area(void)
+/* Maps the area: its header first, then as many slots as the hypervisor
+ * says it has (the module refuses a mapping larger than the area). */
+static int map_area(void)
 {
+	area = mmap(NULL, MED_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
+	if (area == MAP_FAILED) {
+		LOG("cannot map the mediated area: %s\n", strerror(errno));
+		return -1;
+	}
 	for (int i = 0; i < 1000 && area->magic != MED_MAGIC; i++)
 		usleep(10000);
-	if (area->magic != MED_MAGIC || area->version != MED_VERSION || area->nslots == 0 ||
-	    area->nslots > MED_MAX_SLOTS || area->slot_data_size != MED_SLOT_DATA ||
+	uint32_t nslots = area->nslots;
+	if (area->magic != MED_MAGIC || area->version != MED_VERSION || nslots == 0 ||
+	    nslots > MED_MAX_SLOTS || area->slot_data_size != MED_SLOT_DATA ||
 	    area->data_offset != MED_HDR_SIZE) {
 		LOG("the mediated area is not initialised by the hypervisor (version %u, this "
 		    "daemon speaks %u)\n",
 		    area->version, (unsigned)MED_VERSION);
+		return -1;
+	}
+	munmap(area, MED_HDR_SIZE);
+	size_t size = MED_HDR_SIZE + (size_t)nslots * MED_SLOT_DATA;
+	area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
+	if (area == MAP_FAILED) {
+		LOG("cannot map the mediated area's %u slots: %s\n", nslots, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -482,12 +497,7 @@ int main(int argc, char **argv)
 		LOG("cannot open /dev/syshyper: %s (is syshyper.ko loaded?)\n", strerror(errno));
 		return 1;
 	}
-	area = mmap(NULL, MED_AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
-	if (area == MAP_FAILED) {
-		LOG("cannot map the mediated area: %s\n", strerror(errno));
-		return 1;
-	}
-	if (wait_for_area())
+	if (map_area())
 		return 1;
 	load_config(conf);
 	check_disks();

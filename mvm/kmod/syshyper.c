@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sysHyper MVM kernel module: the MVM's door to the hypervisor.
  *
- * It allocates the mediated block area and registers it by hypercall,
+ * It registers the mediated block area (a region of its memory that its
+ * device tree reserves: the configuration's `mediated-area`) by hypercall,
  * counts the hypervisor's service interrupts, and gives user space
  * /dev/syshyper: mmap of the area, read()/poll() that wait for the next
  * interrupt, and ioctls for the completion/resync hypercalls and the
@@ -14,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/platform_device.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -28,6 +30,7 @@
 
 static void *area;
 static phys_addr_t area_pa;
+static size_t area_size;
 static void *info_page;
 static atomic64_t irq_count;
 static DECLARE_WAIT_QUEUE_HEAD(irq_wait);
@@ -111,7 +114,7 @@ static int dev_mmap(struct file *f, struct vm_area_struct *vma)
 	unsigned long size = vma->vm_end - vma->vm_start, off;
 	int err;
 
-	if (vma->vm_pgoff || size > MED_AREA_SIZE)
+	if (vma->vm_pgoff || size > area_size)
 		return -EINVAL;
 	for (off = 0; off < size; off += PAGE_SIZE) {
 		err = vm_insert_page(vma, vma->vm_start + off, virt_to_page((char *)area + off));
@@ -178,6 +181,41 @@ static struct miscdevice misc = {
 	.fops = &dev_fops,
 };
 
+/* The region the node's memory-region names: reserved by the kernel at
+ * boot (no-map is not set, so it is in the linear map and has struct
+ * pages, which mmap needs). */
+static int find_area(struct device *dev)
+{
+	struct device_node *np = of_parse_phandle(dev->of_node, "memory-region", 0);
+	struct resource res;
+	int err;
+
+	if (!np) {
+		dev_err(dev, "no memory-region for the mediated area\n");
+		return -ENODEV;
+	}
+	err = of_address_to_resource(np, 0, &res);
+	of_node_put(np);
+	if (err)
+		return err;
+	if (resource_size(&res) < MED_AREA_MIN || resource_size(&res) > MED_AREA_MAX ||
+	    !PAGE_ALIGNED(res.start)) {
+		dev_err(dev, "mediated area %pR: bad size or alignment\n", &res);
+		return -EINVAL;
+	}
+	area = memremap(res.start, resource_size(&res), MEMREMAP_WB);
+	if (!area)
+		return -ENOMEM;
+	if (!virt_addr_valid(area)) { /* not in the linear map: no pages to mmap */
+		memunmap(area);
+		area = NULL;
+		return -EINVAL;
+	}
+	area_pa = res.start;
+	area_size = resource_size(&res); /* the hypervisor writes the header */
+	return 0;
+}
+
 static int syshyper_probe(struct platform_device *pdev)
 {
 	struct syshyper_hvc c;
@@ -186,17 +224,18 @@ static int syshyper_probe(struct platform_device *pdev)
 	irq = platform_get_irq(pdev, 0);
 	if (irq < 0)
 		return irq;
-	area = alloc_pages_exact(MED_AREA_SIZE, GFP_KERNEL | __GFP_ZERO);
+	err = find_area(&pdev->dev);
+	if (err)
+		return err;
 	info_page = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!area || !info_page) {
+	if (!info_page) {
 		err = -ENOMEM;
 		goto free;
 	}
-	area_pa = virt_to_phys(area);
 	err = devm_request_irq(&pdev->dev, irq, service_irq, 0, "syshyper", NULL);
 	if (err)
 		goto free;
-	c = (struct syshyper_hvc){.x = {HC_MED_REGISTER, area_pa, MED_AREA_SIZE}};
+	c = (struct syshyper_hvc){.x = {HC_MED_REGISTER, area_pa, area_size}};
 	hvc(&c);
 	if ((long)c.x[0] != HC_OK) {
 		dev_err(&pdev->dev, "the hypervisor refused the mediated area (%ld)\n",
@@ -206,13 +245,13 @@ static int syshyper_probe(struct platform_device *pdev)
 	}
 	vmctl_probe(pdev);
 	err = misc_register(&misc);
-	if (err) /* the hypervisor writes into the area now: it must stay allocated */
+	if (err) /* the hypervisor writes into the area now: it stays mapped */
 		return err;
-	dev_info(&pdev->dev, "mediated area at %pa, irq %d\n", &area_pa, irq);
+	dev_info(&pdev->dev, "mediated area at %pa, %zu KiB, irq %d\n", &area_pa, area_size >> 10,
+		 irq);
 	return 0;
 free:
-	if (area)
-		free_pages_exact(area, MED_AREA_SIZE);
+	memunmap(area);
 	if (info_page)
 		free_page((unsigned long)info_page);
 	area = info_page = NULL;
@@ -222,7 +261,8 @@ free:
 static int syshyper_remove(struct platform_device *pdev)
 {
 	misc_deregister(&misc);
-	/* the hypervisor keeps the area registered: it stays allocated */
+	/* the hypervisor keeps the area registered: it is reserved memory,
+	 * never given back to the kernel */
 	return 0;
 }
 

@@ -193,7 +193,7 @@ static void mvm_take_all(void)
 	struct med_area *a = gmm_area();
 
 	while (ntaken < sizeof(taken) / sizeof(taken[0]) &&
-	       med_req_take(a, MED_MAX_SLOTS, &tag) == MED_RING_OK) {
+	       med_req_take(a, MED_RING_SIZE, &tag) == MED_RING_OK) {
 		taken[ntaken++] = tag;
 		learn_tag(tag);
 	}
@@ -216,12 +216,12 @@ static void mvm_complete_one(struct fuzz_in *in)
 		tag = fin_le(in, 8); /* invented */
 	}
 	uint32_t s = MED_TAG_SLOT(tag);
-	if (s < MED_MAX_SLOTS && (how & 4))
+	if (s < GMM_AREA_SLOTS && (how & 4))
 		memset(MED_SLOT_DATA_PTR(a, s), (int)fin_le(in, 1), MED_SLOT_DATA);
 	int32_t status = how & 8 ? (int32_t)fin_le(in, 4) : MED_S_OK;
 	credit(tag);
-	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].tag = tag;
-	a->cmp_ring[a->cmp_prod % MED_MAX_SLOTS].status = status;
+	a->cmp_ring[a->cmp_prod % MED_RING_SIZE].tag = tag;
+	a->cmp_ring[a->cmp_prod % MED_RING_SIZE].status = status;
 	a->cmp_prod++;
 }
 
@@ -264,7 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gmm_create_blk(&gmm.gvm[v], NREQ * REQ_SECTORS, false, &mediated_blk_backend);
 		guest_reset(v);
 	}
-	if (gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE) != HC_OK)
+	if (gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE) != HC_OK)
 		abort();
 	for (unsigned step = 0; step < 64 && in.n; step++) {
 		unsigned v = (unsigned)fin_le(&in, 1);
@@ -308,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mvm_take_all();
 			struct med_area *a = gmm_area();
 			for (unsigned k = 0; k < ntaken; k++)
-				if (med_cmp_give(a, MED_MAX_SLOTS, taken[k], MED_S_OK) ==
+				if (med_cmp_give(a, MED_RING_SIZE, taken[k], MED_S_OK) ==
 				    MED_RING_OK)
 					credit(taken[k]);
 			ntaken = 0;

@@ -69,9 +69,10 @@ void gmm_init(unsigned ngvms, uint64_t ram_size)
 {
 	memset(&gmm, 0, sizeof(gmm));
 	nvms = 0;
-	gmm.area_size = MED_AREA_SIZE;
+	gmm.area_size = GMM_AREA_SIZE;
 	gmm.area = guarded_map(gmm.area_size);
 	gmm.mvm = new_vm("mvm", VM_ROLE_MVM, GMM_MVM_IPA, gmm.area, gmm.area_size);
+	cfgs[gmm.mvm->id].med_area = (struct cfg_image){GMM_MVM_IPA, gmm.area_size};
 	gmm.ngvms = ngvms;
 	for (unsigned i = 0; i < ngvms; i++) {
 		struct gmm_gvm *g = &gmm.gvm[i];

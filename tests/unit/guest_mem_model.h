@@ -19,6 +19,10 @@
 
 #define GMM_RAM_IPA 0x40000000UL
 #define GMM_MVM_IPA 0x48000000UL
+/* The MVM's configured mediated area: 62 slots (any size from MED_AREA_MIN
+ * to MED_AREA_MAX is valid; the tests' counts are for this one). */
+#define GMM_AREA_SLOTS 62u
+#define GMM_AREA_SIZE (MED_HDR_SIZE + GMM_AREA_SLOTS * MED_SLOT_DATA)
 #define GMM_MMIO_BASE 0x0a003e00UL
 #define GMM_BLK_IRQ 79
 #define GMM_MAX_GVMS 3

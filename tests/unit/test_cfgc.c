@@ -96,6 +96,7 @@ static void load(const char *text)
 	parse_config(f);
 	fclose(f);
 	check_required();
+	place_med_area();
 	resolve_images(false, -1);
 	assert_int_equal(config_check(&cfg, platform_devs, platform_ndevs, &err), 0);
 	check_build();

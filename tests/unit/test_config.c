@@ -95,6 +95,7 @@ static int setup(void **state)
 	vm->cpus[1] = 1;
 	add_dev(vm, "virtio-mmio31");
 	add_dev(vm, "virtio-mmio30");
+	vm->med_area = (struct cfg_image){.pa = 0x48000000 + 384 * MiB, .size = MED_AREA_DEFAULT};
 
 	vm = vm_init("gvm1", VM_ROLE_GVM, 2, 0x40000000, 0x68000000, 256 * MiB);
 	add_blk(vm, 31, CFG_BLK_MEDIATED, 0);
@@ -250,6 +251,40 @@ static void test_hv_disk(void **state)
 	bad("vm gvm2: virtio[1]", "needs the hypervisor's disk");
 }
 
+static void test_med_area(void **state)
+{
+	(void)state;
+	mvm->med_area.size = 0;
+	mvm->med_area.pa = 0;
+	bad("vm mvm: mediated-area", "mediated disks need");
+	gvm1->nvirtio = 0;
+	gvm2->nvirtio = 0;
+	ok(); /* no mediated disk: no area needed */
+	setup(NULL);
+	gvm1->med_area = mvm->med_area;
+	bad("vm gvm1: mediated-area", "only the MVM");
+	setup(NULL);
+	mvm->med_area.size = MED_AREA_MIN - MED_AREA_ALIGN;
+	bad("vm mvm: mediated-area", "the size must be");
+	mvm->med_area.size = MED_AREA_MAX + MED_AREA_ALIGN;
+	bad("vm mvm: mediated-area", "the size must be");
+	mvm->med_area.size = MED_AREA_MAX;
+	ok();
+	mvm->med_area.size = MED_AREA_MIN + 4096;
+	bad("vm mvm: mediated-area", "multiples");
+	mvm->med_area.size = MED_AREA_MIN;
+	ok();
+	mvm->med_area.pa += 4096;
+	bad("vm mvm: mediated-area", "multiples");
+	setup(NULL);
+	mvm->med_area.pa = 0x48000000 + 512 * MiB - 4 * MiB; /* runs past the memory */
+	bad("vm mvm: mediated-area", "not inside");
+	mvm->med_area.pa = 0x48000000 + 512 * MiB - MED_AREA_DEFAULT; /* the dtb is at the top */
+	bad("vm mvm: mediated-area", "overlaps the dtb");
+	mvm->med_area.pa = mvm->kernel.pa;
+	bad("vm mvm: mediated-area", "overlaps the kernel");
+}
+
 /* ---------------------------------------------------------------- names, roles */
 
 static void test_names(void **state)
@@ -385,6 +420,7 @@ static void test_region_hypervisor(void **state)
 	mvm->kernel.size = 8 * MiB;
 	mvm->initrd.pa = 0x45000000;
 	mvm->dtb.pa = 0x45e00000;
+	mvm->med_area.pa = 0x46000000;
 	bad("vm mvm: memory[0]", "overlaps the hypervisor's memory");
 	/* starting where the hypervisor ends: touching, fine */
 	mvm->mem[0].ipa = mvm->mem[0].pa = 0x44000000;
@@ -709,6 +745,7 @@ int main(void)
 		T(test_system_cpus),
 		T(test_vm_count),
 		T(test_hv_disk),
+		T(test_med_area),
 		T(test_names),
 		T(test_roles),
 		T(test_vcpu_count),

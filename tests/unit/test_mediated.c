@@ -41,7 +41,7 @@ static void setup_gvms(unsigned ngvms)
 		assert_true(gmm_driver_init(&gmm.gvm[i], 0) & VIRTIO_STATUS_DRIVER_OK);
 		memset(disk_data[i], 0x10 + i, sizeof(disk_data[i]));
 	}
-	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE), HC_OK);
 	assert_int_equal(A()->magic, MED_MAGIC);
 	assert_int_equal(A()->version, MED_VERSION);
 }
@@ -69,7 +69,7 @@ static unsigned mvm_take(uint64_t *tags, unsigned max)
 	unsigned n = 0;
 	uint64_t tag;
 
-	while (n < max && med_req_take(A(), A()->nslots, &tag) == MED_RING_OK)
+	while (n < max && med_req_take(A(), MED_RING_SIZE, &tag) == MED_RING_OK)
 		tags[n++] = tag;
 	return n;
 }
@@ -86,7 +86,7 @@ static void mvm_serve(uint64_t tag)
 		memcpy(data, d, slot->len);
 	else if (slot->type == MED_REQ_WRITE)
 		memcpy(d, data, slot->len);
-	assert_int_equal(med_cmp_give(A(), A()->nslots, tag, MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tag, MED_S_OK), MED_RING_OK);
 }
 
 static int64_t mvm_complete(void)
@@ -177,12 +177,12 @@ static void test_stage_times_add_up_and_hostile_stamps_do_not(void **state)
 		gmm_notify(g); /* notify at +0 */
 		mediated_test_clock = base + 10;
 		ipi(); /* queued at +10 */
-		assert_int_equal(med_req_take(A(), A()->nslots, &tag), MED_RING_OK);
+		assert_int_equal(med_req_take(A(), MED_RING_SIZE, &tag), MED_RING_OK);
 		assert_int_equal(A()->slots[MED_TAG_SLOT(tag)].t_queued, base + 10);
 		struct med_cmp e = {.t_irq = base + 15, .t_pickup = base + 20, .t_done = base + 60};
 		if (round == 1)
 			e.t_done = base + 5; /* before its own pick-up */
-		assert_int_equal(med_cmp_give_timed(A(), A()->nslots, tag, MED_S_OK, &e),
+		assert_int_equal(med_cmp_give_timed(A(), MED_RING_SIZE, tag, MED_S_OK, &e),
 				 MED_RING_OK);
 		mediated_test_clock = base + 70;
 		assert_int_equal(mvm_complete(), HC_OK); /* complete and GVM irq at +70 */
@@ -280,7 +280,7 @@ static void test_area_layout_fields_are_not_trusted(void **state)
 	assert_int_equal(MED_SLOT_DATA_PTR(A(), 0)[4095], 0x3c);
 	assert_int_equal(MED_SLOT_DATA_PTR(A(), 0) - (uint8_t *)A(), MED_HDR_SIZE);
 	/* the MVM side works from its own view again */
-	A()->nslots = MED_MAX_SLOTS;
+	A()->nslots = GMM_AREA_SLOTS;
 	A()->req_cons = 0;
 	A()->cmp_cons = 0;
 	assert_int_equal(mvm_take(tags, 4), 1);
@@ -417,9 +417,9 @@ static void test_flooding_disk_does_not_starve_another(void **state)
 	gmm_notify(g1);
 	ipi();
 	for (uint32_t i = 0; i < A()->req_prod; i++)
-		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_MAX_SLOTS])].disk]++;
+		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_RING_SIZE])].disk]++;
 	assert_int_equal(per_disk[1], 1);
-	assert_true(per_disk[0] < MED_MAX_SLOTS);
+	assert_true(per_disk[0] < GMM_AREA_SLOTS);
 	assert_int_equal(mvm_serve_all(), per_disk[0] + 1);
 	assert_int_equal(status_of(g1, 0), VIRTIO_BLK_S_OK);
 	assert_int_equal(((uint8_t *)gmm_ptr(g1, DATA_IPA(0)))[0], 0x11);
@@ -441,9 +441,9 @@ static void test_two_floods_share_slots(void **state)
 	gmm_notify(G(1));
 	ipi();
 	for (uint32_t i = 0; i < A()->req_prod; i++)
-		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_MAX_SLOTS])].disk]++;
-	assert_int_equal(per_disk[0], MED_MAX_SLOTS / 2);
-	assert_int_equal(per_disk[1], MED_MAX_SLOTS / 2);
+		per_disk[A()->slots[MED_TAG_SLOT(A()->req_ring[i % MED_RING_SIZE])].disk]++;
+	assert_int_equal(per_disk[0], GMM_AREA_SLOTS / 2);
+	assert_int_equal(per_disk[1], GMM_AREA_SLOTS / 2);
 }
 
 /* Finding 8: the guest resets its device while a read is in flight; the
@@ -519,7 +519,7 @@ static void test_stale_completion_after_resync(void **state)
 	assert_true(old[0] != now[0]);
 	/* the old daemon's worker finishes late */
 	memset(MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(old[0])), 0xee, 512);
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, old[0], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, old[0], MED_S_OK), MED_RING_OK);
 	unsigned logs = gmm.log_lines[LOG_MEDIATED];
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(gmm.log_lines[LOG_MEDIATED], logs + 1);
@@ -550,7 +550,7 @@ static void test_duplicate_completion_after_reuse(void **state)
 	assert_int_equal(MED_TAG_SLOT(t1[0]), MED_TAG_SLOT(t0[0]));
 	/* the first completion again, with gvm1's data in the slot */
 	memset(MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(t0[0])), 0x10, 512);
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, t0[0], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, t0[0], MED_S_OK), MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(gmm_used_idx(G(1)), 0);
 	assert_int_equal(gmm_used_idx(G(0)), 1);
@@ -573,8 +573,8 @@ static void test_hostile_completion_values(void **state)
 	assert_int_equal(mvm_take(tags, 2), 1);
 
 	/* slot 200 and slot 61 (free) */
-	med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 200, MED_S_OK);
-	med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 61, MED_S_OK);
+	med_cmp_give(A(), MED_RING_SIZE, (tags[0] & ~0xffull) | 200, MED_S_OK);
+	med_cmp_give(A(), MED_RING_SIZE, (tags[0] & ~0xffull) | 61, MED_S_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(gmm_used_idx(g), 0);
 
@@ -589,7 +589,7 @@ static void test_hostile_completion_values(void **state)
 
 	/* the hypervisor follows the producer; a garbage status is an error */
 	A()->cmp_prod = A()->cmp_cons;
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[0], 0x7eadbeef), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[0], 0x7eadbeef), MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_OK);
 	assert_int_equal(gmm_used_idx(g), 1);
 	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_IOERR);
@@ -698,7 +698,7 @@ static void test_stopped_vm_counts_its_requests_at_the_mvm(void **state)
 	assert_int_equal(l->io, 2);
 	/* a hostile completion: a tag of the slot's, but not its generation */
 	assert_int_equal(
-		med_cmp_give(A(), A()->nslots, tags[0] + (1u << MED_TAG_SLOT_BITS), MED_S_OK),
+		med_cmp_give(A(), MED_RING_SIZE, tags[0] + (1u << MED_TAG_SLOT_BITS), MED_S_OK),
 		MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(l->io, 2);
@@ -729,9 +729,41 @@ static void test_new_area_releases_the_count(void **state)
 	gmm_notify(G(0));
 	ipi();
 	assert_int_equal(l->io, 2);
-	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, MED_AREA_SIZE), HC_OK);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE), HC_OK);
 	assert_int_equal(l->io, 0);
 	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_IOERR);
+}
+
+/* The MVM can register only the region its configuration reserves: not a
+ * shifted, shorter or longer one (which would reach past the reservation
+ * into memory its kernel uses), and the header says how many slots it has. */
+static void test_register_only_the_configured_area(void **state)
+{
+	(void)state;
+	assert_int_equal(A()->nslots, GMM_AREA_SLOTS);
+	assert_int_equal(
+		gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA + 4096, GMM_AREA_SIZE - 4096),
+		HC_ERR_INVALID);
+	assert_int_equal(
+		gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE - MED_SLOT_DATA),
+		HC_ERR_INVALID);
+	assert_int_equal(
+		gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE + MED_SLOT_DATA),
+		HC_ERR_INVALID);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, 0), HC_ERR_INVALID);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE), HC_OK);
+	assert_int_equal(A()->nslots, GMM_AREA_SLOTS);
+	/* the configured slots are used, none beyond: one disk up to its cap
+	 * (another disk exists), the other the rest */
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned i = 0; i < GMM_AREA_SLOTS; i++)
+			submit(G(d), i, VIRTIO_BLK_T_IN, i % SECTORS, 512);
+		gmm_notify(G(d));
+	}
+	ipi();
+	assert_int_equal(A()->req_prod, GMM_AREA_SLOTS);
+	for (uint32_t i = 0; i < A()->req_prod; i++)
+		assert_true(MED_TAG_SLOT(A()->req_ring[i]) < GMM_AREA_SLOTS);
 }
 
 /* A stopped VM's RAM is zeroed (the write's buffer included) while its
@@ -926,16 +958,16 @@ static void test_large_request_hostile_parts(void **state)
 		mvm_serve(tags[p]);
 	/* the first part again, the last part with a wrong generation, a
 	 * free slot's number: refused, the request still waits */
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[0], MED_S_OK), MED_RING_OK);
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1] + (1u << 8), MED_S_OK),
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[0], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[PARTS - 1] + (1u << 8), MED_S_OK),
 			 MED_RING_OK);
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, (tags[0] & ~0xffull) | 60, MED_S_OK),
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, (tags[0] & ~0xffull) | 60, MED_S_OK),
 			 MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(gmm_used_idx(g), 0);
 	assert_int_equal(mediated_slots_in_flight(), PARTS);
 	/* the last part fails: the whole request is an error, nothing copied */
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1], MED_S_IOERR),
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[PARTS - 1], MED_S_IOERR),
 			 MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_OK);
 	assert_int_equal(gmm_used_idx(g), 1);
@@ -943,7 +975,7 @@ static void test_large_request_hostile_parts(void **state)
 	assert_int_equal(((uint8_t *)gmm_ptr(g, BIG_IPA(0)))[0], 0x5a);
 	assert_int_equal(((uint8_t *)gmm_ptr(g, BIG_IPA(0)))[BIG - 1], 0x5a);
 	/* and its tags are dead: a late repeat finishes nothing */
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[3], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[3], MED_S_OK), MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	assert_int_equal(gmm_used_idx(g), 1);
 	assert_int_equal(mediated_slots_in_flight(), 0);
@@ -976,7 +1008,7 @@ static void test_large_write_survives_resync(void **state)
 		assert_int_equal(A()->slots[MED_TAG_SLOT(again[p])].sector,
 				 (PARTS / 2 + p) * (MED_SLOT_DATA / 512));
 	}
-	assert_int_equal(med_cmp_give(A(), MED_MAX_SLOTS, tags[PARTS - 1], MED_S_OK), MED_RING_OK);
+	assert_int_equal(med_cmp_give(A(), MED_RING_SIZE, tags[PARTS - 1], MED_S_OK), MED_RING_OK);
 	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
 	for (unsigned p = 0; p < PARTS / 2; p++)
 		mvm_serve(again[p]);
@@ -987,23 +1019,22 @@ static void test_large_write_survives_resync(void **state)
 		assert_int_equal(disk_data[0][k], 0x77);
 }
 
-/* Two disks each sending 1 MiB requests (62 slots: three requests of 16 at
- * a time, the fourth waits), many rounds: the ring wraps around several
- * times, the requests complete in order of their service and every one is
- * right. */
+/* Two disks each sending ten 1 MiB requests (62 slots: three requests of
+ * 16 at a time, the fourth waits), many rounds: the ring wraps around, the requests complete in
+ * order of their service and every one is right. */
 static void test_large_requests_wrap_and_share(void **state)
 {
 	unsigned done[2] = {0, 0};
 	uint32_t lens[1] = {BIG};
 	(void)state;
 	for (unsigned d = 0; d < 2; d++) {
-		for (unsigned i = 0; i < 6; i++)
+		for (unsigned i = 0; i < 10; i++)
 			submit_big(G(d), i, 3 * i, VIRTIO_BLK_T_OUT, 0, lens, 1);
 		gmm_notify(G(d));
 	}
 	ipi();
 	assert_int_equal(A()->req_prod, 3 * PARTS);
-	for (unsigned round = 0; round < 12 && (done[0] < 6 || done[1] < 6); round++) {
+	for (unsigned round = 0; round < 20 && (done[0] < 10 || done[1] < 10); round++) {
 		uint64_t tags[MED_MAX_SLOTS];
 		unsigned n = mvm_take(tags, MED_MAX_SLOTS);
 		assert_true(n <= 3 * PARTS);
@@ -1014,11 +1045,11 @@ static void test_large_requests_wrap_and_share(void **state)
 		for (unsigned d = 0; d < 2; d++)
 			done[d] = gmm_used_idx(G(d));
 	}
-	assert_int_equal(done[0], 6);
-	assert_int_equal(done[1], 6);
-	assert_true(A()->req_prod > 3 * MED_MAX_SLOTS); /* wrapped */
+	assert_int_equal(done[0], 10);
+	assert_int_equal(done[1], 10);
+	assert_true(A()->req_prod > MED_RING_SIZE); /* wrapped */
 	for (unsigned d = 0; d < 2; d++)
-		for (unsigned i = 0; i < 6; i++)
+		for (unsigned i = 0; i < 10; i++)
 			assert_int_equal(big_status(G(d), i), VIRTIO_BLK_S_OK);
 	assert_int_equal(mediated_slots_in_flight(), 0);
 }
@@ -1116,7 +1147,7 @@ static void test_waiting_write_after_reset_copies_nothing(void **state)
 	assert_int_equal(mvm_complete(), HC_OK);
 	assert_int_equal(A()->req_prod, 50);
 	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 0);
-	for (unsigned s = 0; s < MED_MAX_SLOTS; s++)
+	for (unsigned s = 0; s < GMM_AREA_SLOTS; s++)
 		assert_int_not_equal(MED_SLOT_DATA_PTR(A(), s)[100], 0xcc);
 	assert_int_equal(mediated_slots_in_flight(), 0);
 	assert_int_equal(gmm_used_idx(g), 0);
@@ -1201,6 +1232,7 @@ int main(int argc, char **argv)
 		T(test_junk_flood_leaves_honest_disk_served),
 		T(test_stopped_vm_counts_its_requests_at_the_mvm),
 		T(test_new_area_releases_the_count),
+		T(test_register_only_the_configured_area),
 		T(test_resync_keeps_the_data_copied_at_submission),
 		cmocka_unit_test_setup_teardown(
 			test_waiting_request_of_a_stopped_instance_never_reaches_the_mvm, setup3,

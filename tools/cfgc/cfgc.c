@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 	parse_config(f);
 	fclose(f);
 	check_required();
+	place_med_area();
 	if (out.dts)
 		dts_target(&out);
 	resolve_images(out.measure && !out.dts, out.measure ? dts_vm : -1);

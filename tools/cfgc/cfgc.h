@@ -121,5 +121,8 @@ void write_dts(FILE *o, unsigned vm, unsigned gic_version);
 int vm_index(const char *name);             /* -1: none */
 const char *define_value(const char *name); /* a -D value, or NULL */
 void comment_safe(FILE *o, const char *s);  /* s inside a C or DTS comment */
+/* The MVM's mediated area where the configuration leaves it out: the
+ * default size if some disk is mediated, at the top of its memory. */
+void place_med_area(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cfgc.h"
+#include "syshyper/mediated.h"
 
 const char *cfg_path;
 const char *out_dir = "build/gen";
@@ -35,4 +36,34 @@ void comment_safe(FILE *o, const char *s)
 {
 	for (; *s; s++) /* keep the comment closed */
 		fputc(s[0] == '*' && s[1] == '/' ? '_' : s[0], o);
+}
+
+static bool any_mediated_disk(void)
+{
+	for (unsigned v = 0; v < cfg.nvms; v++)
+		for (unsigned i = 0; i < cfg.vms[v].nvirtio; i++)
+			if (cfg.vms[v].virtio[i].type == CFG_VIRTIO_BLK &&
+			    cfg.vms[v].virtio[i].backend == CFG_BLK_MEDIATED)
+				return true;
+	return false;
+}
+
+void place_med_area(void)
+{
+	for (unsigned v = 0; v < cfg.nvms; v++) {
+		struct cfg_vm *vm = &cfg.vms[v];
+		const struct cfg_mem *top = NULL;
+		if (vm->role != VM_ROLE_MVM)
+			continue;
+		if (!vm->med_area.size && any_mediated_disk())
+			vm->med_area.size = MED_AREA_DEFAULT;
+		if (!vm->med_area.size || vm->med_area.pa)
+			continue;
+		for (unsigned r = 0; r < vm->nmem; r++)
+			if (!top || vm->mem[r].pa > top->pa)
+				top = &vm->mem[r];
+		if (top && top->size >= vm->med_area.size) /* else config_check says so */
+			vm->med_area.pa = (top->pa + top->size - vm->med_area.size) &
+					  ~(uint64_t)(MED_AREA_ALIGN - 1);
+	}
 }

@@ -71,6 +71,8 @@ static void c_vm(FILE *o, const struct cfg_vm *vm, const struct vm_build *b)
 	c_image(o, image_keys[IMG_KERNEL], &vm->kernel);
 	c_image(o, image_keys[IMG_INITRD], &vm->initrd);
 	c_image(o, image_keys[IMG_DTB], &vm->dtb);
+	if (vm->med_area.size)
+		c_image(o, "med_area", &vm->med_area);
 	fprintf(o, "\t\t\t.ndevs = %" PRIu32 ",\n", vm->ndevs);
 	if (vm->ndevs)
 		fputs("\t\t\t.devs = {\n", o);

@@ -109,6 +109,20 @@ static void memory(FILE *o, const struct cfg_vm *vm)
 	}
 }
 
+/* The MVM's mediated area, kept from the kernel's allocator (still in its
+ * linear map: the module maps its pages for the block daemon). */
+static void reserved_memory(FILE *o, const struct cfg_vm *vm)
+{
+	if (!vm->med_area.size)
+		return;
+	fputs("\treserved-memory {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n"
+	      "\t\tranges;\n\n",
+	      o);
+	fprintf(o, "\t\tmed_area: mediated-area@%" PRIx64 " {\n\t\t\treg = ", vm->med_area.pa);
+	reg(o, vm->med_area.pa, vm->med_area.size);
+	fputs(";\n\t\t};\n\t};\n\n", o);
+}
+
 static void timer(FILE *o, const struct cfg_vm *vm, unsigned gic)
 {
 	/* GICv2 PPIs name the CPUs they go to (bits 15:8). */
@@ -247,7 +261,10 @@ static void syshyper_node(FILE *o, const struct cfg_vm *vm)
 	spi(o, HC_MVM_IRQ_INTID, IRQ_EDGE);
 	fputs(", ", o);
 	spi(o, HC_VM_EVENT_INTID, IRQ_EDGE);
-	fputs(";\n\t};\n\n", o);
+	fputs(";\n", o);
+	if (vm->med_area.size)
+		fputs("\t\tmemory-region = <&med_area>;\n", o);
+	fputs("\t};\n\n", o);
 }
 
 void write_dts(FILE *o, unsigned v, unsigned gic)
@@ -263,6 +280,7 @@ void write_dts(FILE *o, unsigned v, unsigned gic)
 	chosen(o, v);
 	cpus(o, vm);
 	memory(o, vm);
+	reserved_memory(o, vm);
 	timer(o, vm, gic);
 	gic_node(o, vm, gic);
 	uart(o);

@@ -428,6 +428,25 @@ static void vm_virtio_net(struct cfg_vm *vm, char *v, int line, const char *fiel
 		die_at(line, field, "unexpected '%s'", tok);
 }
 
+/* mediated-area = SIZE [@ PA]: the MVM's area for mediated disks; without
+ * an address it goes at the top of the MVM's memory (place_med_area). */
+static void vm_med_area(struct cfg_vm *vm, char *v, int line, const char *field)
+{
+	char *at = strchr(v, '@');
+
+	if (at) {
+		*at = '\0';
+		vm->med_area.pa = number(trim(at + 1), line, field);
+		if (!vm->med_area.pa)
+			die_at(line, field, "expected 'SIZE [@ ADDRESS]' with a non-zero address");
+	}
+	if (!*trim(v))
+		die_at(line, field, "expected 'SIZE [@ ADDRESS]'");
+	vm->med_area.size = number(trim(v), line, field);
+	if (!vm->med_area.size)
+		die_at(line, field, "the size must not be 0");
+}
+
 /* bootargs = "..." : the kernel command line, one double-quoted string. */
 static void vm_bootargs(struct vm_build *b, const char *v, int line, const char *field)
 {
@@ -473,6 +492,8 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 		vm_virtio_net(vm, v, line, field);
 	} else if (!strcmp(key, "virtio-console")) {
 		new_virtio(vm, CFG_VIRTIO_CONSOLE, line, field)->slot = number32(v, line, field);
+	} else if (!strcmp(key, "mediated-area")) {
+		vm_med_area(vm, v, line, field);
 	} else if (!strcmp(key, "bootargs")) {
 		vm_bootargs(b, v, line, field);
 	} else if (!strcmp(key, "images")) {
@@ -494,9 +515,9 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 static const char *const system_keys[] = {"ram", "hypervisor", "cpus", "hv-disk", NULL};
 static const char *const system_required[] = {"ram", "hypervisor", "cpus", NULL};
 static const char *const vm_keys[] = {
-	"role",      "cpus",       "memory",     "kernel",     "initrd",         "dtb",
-	"bootargs",  "device",     "virtio-blk", "virtio-net", "virtio-console", "images",
-	"autostart", "run-script", NULL,
+	"role",      "cpus",       "memory",        "kernel",     "initrd",         "dtb",
+	"bootargs",  "device",     "virtio-blk",    "virtio-net", "virtio-console", "images",
+	"autostart", "run-script", "mediated-area", NULL,
 };
 static const char *const vm_required[] = {"role", "cpus", "memory", "kernel", "dtb", NULL};
 

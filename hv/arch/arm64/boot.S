@@ -6,8 +6,11 @@
 .global _start
 _start:
 	mov	x19, #0			/* CPU index */
-	adr	x0, __bss_start
-	adr	x1, __bss_end
+	/* adrp/add: the image with its .bss may span more than adr's 1 MiB */
+	adrp	x0, __bss_start
+	add	x0, x0, :lo12:__bss_start
+	adrp	x1, __bss_end
+	add	x1, x1, :lo12:__bss_end
 1:	cmp	x0, x1
 	b.hs	2f
 	str	xzr, [x0], #8
@@ -26,11 +29,13 @@ secondary_entry:
 
 /* Stack and per-CPU pointer from x19 (CPU index), vectors, EL2 controls. */
 cpu_setup:
-	adr	x1, pcpus
+	adrp	x1, pcpus
+	add	x1, x1, :lo12:pcpus
 	mov	x2, #PCPU_SIZE
 	madd	x1, x19, x2, x1
 	msr	tpidr_el2, x1
-	adr	x2, hv_stacks
+	adrp	x2, hv_stacks
+	add	x2, x2, :lo12:hv_stacks
 	add	x3, x19, #1
 	lsl	x3, x3, #HV_STACK_SHIFT
 	add	x2, x2, x3
