@@ -47,6 +47,9 @@ JOBS = [
     ("rand-read 4K qd1", "--rw=randread --bs=4k --iodepth=1", "read_iops"),
     ("rand-read 4K qd32", "--rw=randread --bs=4k --iodepth=32", "read_iops"),
 ]
+# BENCH_JOBS="seq-read,qd1": only the jobs whose names contain one of these
+if os.environ.get("BENCH_JOBS"):
+    JOBS = [j for j in JOBS if any(w and w in j[0] for w in os.environ["BENCH_JOBS"].split(","))]
 # the targets, GVM / MVM medians
 TARGETS = {"seq-read 1M qd16": 0.8, "seq-write 1M qd16": 0.8, "rand-read 4K qd1": 0.6,
            "rand-read 4K qd32": 0.95}
@@ -420,7 +423,10 @@ def print_io_table(results, with_native):
 def print_targets(results):
     print("\ntargets (GVM/MVM medians):")
     for name, target in TARGETS.items():
-        metric = [m for n, _, m in JOBS if n == name][0]
+        metric = [m for n, _, m in JOBS if n == name]
+        if not metric:  # not run (BENCH_JOBS)
+            continue
+        metric = metric[0]
         r = med(results, ("gvm1", name)) / med(results, ("mvm", name))
         print(f"  {name:<20} {r:5.2f}  target >= {target:4.2f}  {'met' if r >= target else 'MISSED'}"
               f"  ({metric})")
