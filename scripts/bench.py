@@ -198,6 +198,8 @@ def native(results):
 
 
 TRAP_RE = r"(dabt|hvc|smc|wfx|sysreg|irq|other) (\d+)"
+# vCPUs whose time at EL2 per request the bench shows: the GVM's, the MVM's
+EL2_VCPUS = ["gvm1/0", "mvm/0", "mvm/1"]
 
 
 def stats(con):
@@ -216,12 +218,19 @@ def stats(con):
     for name, n, ticks in re.findall(r"^\[hv\] mediated stage ([\w>-]+): (\d+) requests, "
                                      r"(\d+) ticks", text, re.M):
         stages[name] = (int(n), int(ticks))
-    return {"traps": gvm1, "reqs": int(blk), "irqs": int(med[1]), "stages": stages}
+    # time in guest per vCPU (idle included: WFI is not trapped), so the
+    # rest of the wall time is the time its CPU spent at EL2
+    guest = {v: int(m) for v, m in re.findall(r"^\[hv\] (\w+/\d+) cpu\d+ .* guest (\d+) ms$",
+                                              text, re.M) if v in EL2_VCPUS}
+    return {"traps": gvm1, "reqs": int(blk), "irqs": int(med[1]), "stages": stages,
+            "guest": guest, "at": time.monotonic()}
 
 
 def stats_delta(a, b):
     d = {"traps": {k: b["traps"].get(k, 0) - a["traps"].get(k, 0) for k in b["traps"]},
-         "reqs": b["reqs"] - a["reqs"], "irqs": b["irqs"] - a["irqs"], "stages": {}}
+         "reqs": b["reqs"] - a["reqs"], "irqs": b["irqs"] - a["irqs"], "stages": {},
+         "el2_ms": {v: max(0.0, (b["at"] - a["at"]) * 1000 - (b["guest"][v] - a["guest"][v]))
+                    for v in EL2_VCPUS if v in a["guest"] and v in b["guest"]}}
     for k, (n, t) in b["stages"].items():
         n0, t0 = a["stages"].get(k, (0, 0))
         d["stages"][k] = (n - n0, t - t0)
@@ -230,7 +239,9 @@ def stats_delta(a, b):
 
 def accumulate(acc, d):
     if not acc:
-        acc.update({"traps": {}, "reqs": 0, "irqs": 0, "stages": {}})
+        acc.update({"traps": {}, "reqs": 0, "irqs": 0, "stages": {}, "el2_ms": {}})
+    for k, v in d["el2_ms"].items():
+        acc["el2_ms"][k] = acc["el2_ms"].get(k, 0) + v
     for k, v in d["traps"].items():
         acc["traps"][k] = acc["traps"].get(k, 0) + v
     acc["reqs"] += d["reqs"]
@@ -437,7 +448,8 @@ def print_targets(results):
 def print_counters(results):
     hz = results.get("hz", 62.5e6)
     print(f"\nGVM 1 per request (hypervisor counters over each job's runs; counter {hz / 1e6:.1f} MHz):")
-    print(f"{'job':<20} {'requests':>9} {'traps':>6}  {'by cause':<44} {'MVM irqs':>8}")
+    print(f"{'job':<20} {'requests':>9} {'traps':>6}  {'by cause':<44} {'MVM irqs':>8}  "
+          f"EL2 us on " + ", ".join(EL2_VCPUS))
     for name, _, _ in JOBS:
         c = results.get(("counters", name))
         if not c or not c["reqs"]:
@@ -448,7 +460,9 @@ def print_counters(results):
         target = TRAP_TARGETS.get(name)
         mark = "" if target is None else ("  (<= %g: %s)" % (target, "met" if total / n <= target
                                                               else "MISSED"))
-        print(f"{name:<20} {n:9d} {total / n:6.2f}  {causes:<44} {c['irqs'] / n:8.2f}{mark}")
+        el2 = ", ".join(f"{c['el2_ms'].get(v, 0) * 1000 / n:.0f}" for v in EL2_VCPUS)
+        print(f"{name:<20} {n:9d} {total / n:6.2f}  {causes:<44} {c['irqs'] / n:8.2f}  "
+              f"{el2:>16}{mark}")
     if not any(results.get(("counters", n), {}).get("stages") for n, _, _ in JOBS):
         return
     print("\nmediated path, mean microseconds per request and stage:")

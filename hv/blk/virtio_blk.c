@@ -174,16 +174,21 @@ bool virtio_blk_req_live(const struct blk_req *req)
 	return live;
 }
 
+/* The copy runs without the device lock (virtio_copy_begin); data read
+ * while the driver took its buffers back is not used: the request is live
+ * at the end only if no reset came meanwhile. */
 bool virtio_blk_copy_out_live(const struct blk_req *req, uint32_t off, uint8_t *dst, uint32_t len)
 {
 	struct virtio_blk *blk = req->blk;
 
 	if (off > req->len || len > req->len - off)
 		return false;
+	if (!virtio_copy_begin(&blk->vdev, 0, req->epoch))
+		return false;
+	copy_out_at(req, off, dst, len);
 	spin_lock(&blk->vdev.lock);
+	virtio_copy_end_locked(&blk->vdev);
 	bool live = live_locked(req);
-	if (live)
-		copy_out_at(req, off, dst, len);
 	spin_unlock(&blk->vdev.lock);
 	return live;
 }
@@ -210,13 +215,16 @@ static void copy_in(const struct blk_req *req, const uint8_t *const *parts, uint
 	}
 }
 
-/* Status, data (for reads) and used ring, all under the device lock and
+/* Data (for reads), then status and used ring under the device lock, and
  * only if the driver has not reset the device or its queue (or enabled it
- * again) since the request was taken: its buffers may hold something else. */
+ * again) since the request was taken: its buffers may hold something else.
+ * The data is copied without the lock (virtio_copy_begin: a reset waits for
+ * it), so the guest's register accesses do not wait for up to 1 MiB. */
 static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *parts,
 		     uint32_t part_bytes, uint32_t len, uint32_t written)
 {
 	struct virtio_blk *blk = req->blk;
+	bool copied = false;
 
 	if (status != VIRTIO_BLK_S_OK)
 		blk->errors++;
@@ -224,11 +232,15 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *
 		blk->bytes_read += written;
 	else if (req->type == VIRTIO_BLK_T_OUT)
 		blk->bytes_written += req->len;
+	if (parts && part_bytes && virtio_copy_begin(&blk->vdev, 0, req->epoch)) {
+		copy_in(req, parts, part_bytes, len);
+		copied = true;
+	}
 	spin_lock(&blk->vdev.lock);
-	bool live = live_locked(req);
+	if (copied)
+		virtio_copy_end_locked(&blk->vdev);
+	bool live = live_locked(req) && (copied || !parts || !part_bytes);
 	if (live) {
-		if (parts && part_bytes)
-			copy_in(req, parts, part_bytes, len);
 		*req->status = status;
 		virtq_push(&blk->vdev.vq[0], req->chain.head, written + 1);
 	}

@@ -98,8 +98,35 @@ void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q)
 	spin_unlock(&dev->lock);
 }
 
+bool virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch)
+{
+	if (q >= dev->ops->nqueues)
+		return false;
+	spin_lock(&dev->lock);
+	bool live = dev->vq[q].ready && virtio_queue_epoch_locked(dev, q) == epoch;
+	if (live)
+		__atomic_add_fetch(&dev->copying, 1, __ATOMIC_ACQUIRE);
+	spin_unlock(&dev->lock);
+	return live;
+}
+
+void virtio_copy_end_locked(struct virtio_dev *dev)
+{
+	__atomic_sub_fetch(&dev->copying, 1, __ATOMIC_RELEASE);
+}
+
+/* After a takeback, outside dev->lock (the copier takes it to end): a copy
+ * counted in before it finishes before the guest goes on. Bounded: a copy
+ * moves at most one request's data. */
+static void wait_for_copies(struct virtio_dev *dev)
+{
+	while (__atomic_load_n(&dev->copying, __ATOMIC_ACQUIRE))
+		;
+}
+
 static void device_reset(struct virtio_dev *dev)
 {
+	dev->takebacks++;
 	dev->status = 0;
 	dev->reset_count++;
 	dev->driver_features = 0;
@@ -168,6 +195,7 @@ static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 		vq->num = (uint16_t)(v <= VIRTQ_MAX_SIZE ? v : 0);
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
+		dev->takebacks++;
 		queue_ready(dev, vq, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
@@ -184,6 +212,7 @@ static void queue_reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 		break;
 	case VIRTIO_MMIO_QUEUE_RESET:
 		if (v == 1 && (dev->driver_features & VIRTIO_F_RING_RESET)) {
+			dev->takebacks++;
 			*vq = (struct virtq){0};
 			dev->queue_resets[dev->queue_sel]++; /* its chains are not returned */
 		}
@@ -306,6 +335,7 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 
 	(void)vcpu;
 	spin_lock(&dev->lock);
+	uint32_t takebacks = dev->takebacks;
 	if (off >= VIRTIO_MMIO_WINDOW) {
 		ok = false; /* checked in 64 bits before config space narrows it */
 	} else if (off >= VIRTIO_MMIO_CONFIG) {
@@ -319,7 +349,10 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 	}
 	if (notify >= 0)
 		dev->notifies++;
+	bool took_back = dev->takebacks != takebacks;
 	spin_unlock(&dev->lock);
+	if (took_back)
+		wait_for_copies(dev);
 	if (notify >= 0)
 		dev->ops->notify(dev, (unsigned)notify);
 	return ok;
@@ -330,6 +363,7 @@ void virtio_mmio_reset(struct virtio_dev *dev)
 	spin_lock(&dev->lock);
 	device_reset(dev);
 	spin_unlock(&dev->lock);
+	wait_for_copies(dev); /* then the VM's memory may be zeroed */
 }
 
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,

@@ -60,6 +60,8 @@ struct virtio_dev {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
+	uint32_t copying;   /* atomic: guest-buffer copies under way without the lock */
+	uint32_t takebacks; /* resets, QueueReset, QueueReady writes: see virtio_copy_begin */
 };
 
 /* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
@@ -78,6 +80,17 @@ void virtio_notify_used(struct virtio_dev *dev, unsigned q);
  * has been put in DEVICE_NEEDS_RESET. The chain remembers the queue's
  * epoch (virtio_queue_epoch_locked). */
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
+/* Copies between a chain's buffers and the device's data, done without
+ * dev->lock (a long one would hold the guest's own register accesses, the
+ * vCPU spinning, for its whole length). virtio_copy_begin() counts one in
+ * if queue q is ready and still at `epoch`, and says whether it did; the
+ * copier then copies and calls virtio_copy_end_locked() with dev->lock
+ * held, where it checks the chain again before completing it. A reset, a
+ * QueueReset or a QueueReady write (the driver taking its buffers back)
+ * returns to the guest only once no counted copy is under way, so none
+ * writes into buffers the driver owns again. */
+bool virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch);
+void virtio_copy_end_locked(struct virtio_dev *dev);
 /* Queue q's epoch (dev->lock held): it changes with every device reset,
  * QueueReset and enable, so a request taken before one of those is never
  * completed into the queue or buffers the driver has now. */
