@@ -23,7 +23,16 @@
  * writing one): their completions finish nothing in the reset device, and
  * each counts in its VM's life.l.io until it comes, so the VM's next
  * instance starts only after the last of them left the disk. A daemon that
- * never completes keeps only that VM from starting. */
+ * never completes keeps only that VM from starting.
+ *
+ * Locking: med.lock (global: every disk, the MVM's hypercalls) guards the
+ * records, slots, rings and stage sums; a device's own lock guards its
+ * queue and is taken under med.lock, never the other way round. The copies
+ * a guest sizes (a write's data into the slots, a read's into the guest: up
+ * to 1 MiB) run with med.lock dropped, under the device lock only: their
+ * record is busy meanwhile, its slots tagged 0 (no completion, resync or
+ * new area touches them), and only the copying CPU queues or releases it
+ * once it holds med.lock again. */
 #include "blk/mediated.h"
 
 #include "blk/med_stages.h"
@@ -75,11 +84,15 @@ struct mreq {
 	struct blk_req req;
 	bool used;
 	bool placed;    /* its slots are taken: at the MVM or done */
+	bool busy;      /* being copied with med.lock dropped (see the top) */
 	uint8_t status; /* the first failed part's, else OK */
 	unsigned disk;
 	unsigned nslots, left; /* slots it holds, parts still at the MVM */
 	uint8_t slot[REQ_SLOTS];
 	uint64_t t_notify, t_queued; /* counter stamps (med_stages.h) */
+	/* the MVM's stamps of its last part, and the hypercall's */
+	uint64_t t_irq, t_pickup, t_done, t_complete;
+	uint16_t next_done; /* record + 1: the next one complete() finishes */
 };
 
 /* A slot is free (rec 0), at the MVM (tag not 0), or holds a part that is
@@ -124,6 +137,14 @@ static struct {
 
 #ifdef HOST_UNIT_TEST
 uint64_t mediated_test_clock; /* the unit tests' counter */
+void (*mediated_test_unlocked)(bool filling, unsigned part);
+/* Runs the unit tests' code where a copy runs with med.lock dropped (as
+ * another CPU would meanwhile). */
+static void unlocked_hook(bool filling, unsigned part)
+{
+	if (mediated_test_unlocked)
+		mediated_test_unlocked(filling, part);
+}
 static uint64_t med_now(void)
 {
 	return mediated_test_clock;
@@ -140,6 +161,11 @@ static uint64_t med_now(void)
 static uint64_t med_counter_hz(void)
 {
 	return timer_freq();
+}
+static void unlocked_hook(bool filling, unsigned part)
+{
+	(void)filling;
+	(void)part;
 }
 #endif
 
@@ -185,11 +211,6 @@ static void kick(struct virtio_blk *blk)
 		med.mvm = find_mvm();
 	if (med.mvm)
 		gic_send_sgi(med.mvm->vcpus[0].pcpu, IPI_WORK);
-}
-
-static uint8_t *slot_data(unsigned s)
-{
-	return MED_SLOT_DATA_PTR(med.area, s); /* s < med.nslots: from our own state */
 }
 
 static int free_slot(void)
@@ -265,7 +286,8 @@ static void publish(void)
 	WRITE_ONCE(med.area->req_prod, med.req_prod);
 }
 
-/* Gives record r's slots back and forgets it; lock held. */
+/* Gives record r's slots back and forgets it; lock held, and r not busy
+ * (or the caller is the CPU that marked it). */
 static void release(unsigned r)
 {
 	struct mreq *m = &med.reqs[r];
@@ -283,11 +305,34 @@ static void release(unsigned r)
 	m->used = false;
 }
 
+/* Copies record m's write data into its slots, with med.lock dropped: the
+ * guest sized it (up to 1 MiB). Each part is copied under the device lock
+ * only if the device and queue are still the request's. m is busy
+ * meanwhile and its slots tagged 0: nobody else queues, releases or reuses
+ * them. Called and returns with med.lock held. false: not live. */
+static bool fill(struct mreq *m)
+{
+	struct med_area *a = med.area; /* the same memory at every registration */
+	bool live = true;
+
+	m->busy = true;
+	spin_unlock(&med.lock);
+	for (unsigned p = 0; live && p < m->nslots; p++) {
+		unlocked_hook(true, p);
+		live = virtio_blk_copy_out_live(&m->req, p * MED_SLOT_DATA,
+						MED_SLOT_DATA_PTR(a, m->slot[p]), part_len(m, p));
+	}
+	spin_lock(&med.lock);
+	m->busy = false;
+	return live;
+}
+
 /* Takes free slots for record r (the caller checked there are enough),
- * copies its write data into them and queues its parts. false: the driver
- * reset the device since the request was taken (its buffers are not the
- * request's any more): nothing is queued and the request is finished into
- * the dead queue (nothing written). */
+ * copies its write data into them (fill: med.lock is dropped meanwhile)
+ * and queues its parts. false: the driver reset the device since the
+ * request was taken (its buffers are not the request's any more): nothing
+ * is queued and the request is finished into the dead queue (nothing
+ * written). Lock held. */
 static bool place(unsigned r)
 {
 	struct mreq *m = &med.reqs[r];
@@ -306,10 +351,7 @@ static bool place(unsigned r)
 	/* counted first, then checked: a reset after the check comes before
 	 * the clean-up, so START sees the count; every type, since discard
 	 * and write-zeroes change the disk too */
-	bool out = m->req.type == VIRTIO_BLK_T_OUT, live = out || virtio_blk_req_live(&m->req);
-	for (unsigned p = 0; live && out && p < m->nslots; p++)
-		live = virtio_blk_copy_out_live(&m->req, p * MED_SLOT_DATA, slot_data(m->slot[p]),
-						part_len(m, p));
+	bool live = m->req.type == VIRTIO_BLK_T_OUT ? fill(m) : virtio_blk_req_live(&m->req);
 	if (!live) {
 		release(r);
 		virtio_blk_complete(&m->req, VIRTIO_BLK_S_IOERR, 0);
@@ -362,9 +404,10 @@ static uint32_t set_notifies(uint32_t looked)
 }
 
 /* Moves requests of kicked disks into free slots, one per disk per turn;
- * lock held. Disks with requests left (no slot, at their cap, or out of
- * budget) stay marked for the next pass; *again: disks to look at once
- * more (set_notifies). */
+ * lock held (place drops it while it copies a write: another CPU's pass
+ * may run meanwhile, with other requests and free slots). Disks with
+ * requests left (no slot, at their cap, or out of budget) stay marked for
+ * the next pass; *again: disks to look at once more (set_notifies). */
 static unsigned fill_pass(uint32_t *again)
 {
 	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
@@ -503,17 +546,16 @@ static uint8_t to_virtio_status(int32_t s)
 	return s == MED_S_UNSUPP ? VIRTIO_BLK_S_UNSUPP : VIRTIO_BLK_S_IOERR;
 }
 
-/* Adds a finished request's stamps to the per-stage sums. */
-static void account(uint64_t t_notify, uint64_t t_queued, uint64_t t_irq, uint64_t t_pickup,
-		    uint64_t t_done, uint64_t t_complete)
+/* Adds a finished request's stamps to the per-stage sums; lock held. */
+static void account(const struct mreq *m)
 {
 	struct med_times t = {
-		.notify = t_notify,
-		.queued = t_queued,
-		.irq = t_irq,
-		.pickup = t_pickup,
-		.done = t_done,
-		.complete = t_complete,
+		.notify = m->t_notify,
+		.queued = m->t_queued,
+		.irq = m->t_irq,
+		.pickup = m->t_pickup,
+		.done = m->t_done,
+		.complete = m->t_complete,
 		.gvm_irq = med_now(),
 	};
 
@@ -521,27 +563,24 @@ static void account(uint64_t t_notify, uint64_t t_queued, uint64_t t_irq, uint64
 		med.stage_rejected++;
 }
 
-/* Finishes record r once no part is at the MVM: read data from its slots
- * into the guest (only if the GVM did not reset its device meanwhile),
- * status, used ring; then its slots are free. */
-static void finish_request(unsigned r)
+/* Finishes busy record m, no part of which is at the MVM, with med.lock
+ * dropped (complete()): read data from its slots into the guest (the guest
+ * sized it: up to 1 MiB; only if the GVM did not reset its device or queue
+ * meanwhile, checked under the device lock), status, used ring. Its slots
+ * stay its own until complete() releases it. */
+static void finish_request(struct med_area *a, struct mreq *m)
 {
-	struct mreq *m = &med.reqs[r];
 	const uint8_t *parts[REQ_SLOTS];
 
-	med.completions++;
-	/* its driver was told not to notify while this disk had requests in
-	 * flight: the pass after this completion looks at its queue */
-	__atomic_or_fetch(&med.kicked, 1u << m->disk, __ATOMIC_SEQ_CST);
+	unlocked_hook(false, 0);
 	if (m->req.type == VIRTIO_BLK_T_IN) {
 		for (unsigned p = 0; p < m->nslots; p++)
-			parts[p] = slot_data(m->slot[p]);
+			parts[p] = MED_SLOT_DATA_PTR(a, m->slot[p]);
 		virtio_blk_complete_read_parts(&m->req, m->status, parts, MED_SLOT_DATA,
 					       m->req.len);
 	} else {
 		virtio_blk_complete(&m->req, m->status, 0);
 	}
-	release(r);
 }
 
 static void bad_completion(const char *what, uint64_t tag)
@@ -552,9 +591,10 @@ static void bad_completion(const char *what, uint64_t tag)
 }
 
 /* One completion entry, read once: finishes the part only if its slot is
- * at the MVM with exactly this tag (not a stale or repeated completion),
- * and the request once its last part is back. */
-static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
+ * at the MVM with exactly this tag (not a stale or repeated completion).
+ * A request whose last part is back is marked busy and put on *done, for
+ * complete() to finish with the lock dropped. Lock held. */
+static bool take_completion(const struct med_cmp *e, uint64_t t_complete, uint16_t *done)
 {
 	uint64_t tag = READ_ONCE(e->tag);
 	int32_t status = READ_ONCE(e->status);
@@ -578,17 +618,30 @@ static bool take_completion(const struct med_cmp *e, uint64_t t_complete)
 	if (vs != VIRTIO_BLK_S_OK && m->status == VIRTIO_BLK_S_OK)
 		m->status = vs;
 	if (--m->left)
-		return true;                                     /* other parts still at the MVM */
-	uint64_t t_notify = m->t_notify, t_queued = m->t_queued; /* before it is freed */
-	finish_request(r);
-	account(t_notify, t_queued, t_irq, t_pickup, t_done, t_complete);
+		return true; /* other parts still at the MVM */
+	m->t_irq = t_irq;
+	m->t_pickup = t_pickup;
+	m->t_done = t_done;
+	m->t_complete = t_complete;
+	m->busy = true; /* every slot's tag is 0 now: no completion finds it */
+	m->next_done = *done;
+	*done = (uint16_t)(r + 1);
+	med.completions++;
+	/* its driver was told not to notify while this disk had requests in
+	 * flight: the pass after this completion looks at its queue */
+	__atomic_or_fetch(&med.kicked, 1u << m->disk, __ATOMIC_SEQ_CST);
 	return true;
 }
 
+/* HC_MED_COMPLETE: takes every completion entry with the lock held, then
+ * finishes the requests whose last part came back with it dropped (the
+ * copies into the guests), then releases them and adds their stages with
+ * it held again. */
 static int64_t complete(void)
 {
 	struct med_area *a;
 	int64_t ret = HC_OK;
+	uint16_t done = 0; /* record + 1 of the first request to finish */
 
 	spin_lock(&med.lock);
 	a = med.area;
@@ -613,13 +666,25 @@ static int64_t complete(void)
 	for (int64_t i = 0; i < pending; i++) {
 		const struct med_cmp *e = &a->cmp_ring[med.cmp_cons % MED_RING_SIZE];
 		med.cmp_cons++;
-		if (!take_completion(e, t_complete))
+		if (!take_completion(e, t_complete, &done))
 			ret = HC_ERR_INVALID;
 	}
 	WRITE_ONCE(a->cmp_cons, med.cmp_cons);
+	a->completions_hvc++;
+	spin_unlock(&med.lock);
+	/* the records on the list are busy: theirs to read without the lock */
+	for (uint16_t r = done; r; r = med.reqs[r - 1].next_done)
+		finish_request(a, &med.reqs[r - 1]);
+	spin_lock(&med.lock);
+	while (done) {
+		unsigned r = done - 1u;
+		done = med.reqs[r].next_done;
+		med.reqs[r].busy = false;
+		account(&med.reqs[r]);
+		release(r); /* the VM's count covered the copy */
+	}
 	memcpy(a->stages, med.stages, sizeof(a->stages)); /* a copy for the MVM's tools */
 	a->stage_rejected = med.stage_rejected;
-	a->completions_hvc++;
 	spin_unlock(&med.lock);
 	mediated_work(); /* freed slots may take waiting requests */
 	return ret;
@@ -660,9 +725,12 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 		return HC_ERR_INVALID;
 	spin_lock(&med.lock);
 	/* a new area: in flight starts over (registering it is the MVM's word
-	 * that no I/O on the old one goes on: it no longer counts) */
+	 * that no I/O on the old one goes on: it no longer counts). A busy
+	 * record is another CPU's, copying: a write being filled is queued on
+	 * the new area once filled, a finished request released once copied
+	 * into its guest (its slots must not be reused while the copy runs). */
 	for (unsigned r = 0; r < NRECORDS; r++)
-		if (med.reqs[r].used && med.reqs[r].placed) {
+		if (med.reqs[r].used && med.reqs[r].placed && !med.reqs[r].busy) {
 			release(r);
 			virtio_blk_complete(&med.reqs[r].req, VIRTIO_BLK_S_IOERR, 0);
 		}
@@ -701,7 +769,9 @@ static int64_t resync(void)
 	WRITE_ONCE(a->req_cons, 0);
 	WRITE_ONCE(a->cmp_prod, 0);
 	WRITE_ONCE(a->cmp_cons, 0);
-	for (unsigned s = 0; s < med.nslots; s++) /* its data stays: copied once */
+	/* its data stays: copied once; a busy record's slots (tag 0) are not
+	 * at the MVM: a write being filled is queued by its CPU when filled */
+	for (unsigned s = 0; s < med.nslots; s++)
 		if (med.slot[s].tag) {
 			queue_slot(s);
 			requeued++;
@@ -757,7 +827,7 @@ unsigned mediated_slots_in_flight(void)
 	unsigned n = 0;
 
 	spin_lock(&med.lock);
-	for (unsigned s = 0; s < med.nslots; s++)
+	for (unsigned s = 0; s < med.nslots; s++) /* busy records' too */
 		n += med.slot[s].rec != 0;
 	spin_unlock(&med.lock);
 	return n;

@@ -20,5 +20,9 @@ unsigned mediated_slots_in_flight(void);
 int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_t a2);
 #ifdef HOST_UNIT_TEST
 void mediated_test_reset(void); /* forgets disks, area and slots */
+/* Called where a copy runs with med.lock dropped: before each part of a
+ * write is filled (filling, its part), and before a finished request is
+ * copied into its guest (!filling, 0); NULL: none. */
+extern void (*mediated_test_unlocked)(bool filling, unsigned part);
 #endif
 #endif

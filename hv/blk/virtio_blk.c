@@ -226,12 +226,6 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *
 	struct virtio_blk *blk = req->blk;
 	bool copied = false;
 
-	if (status != VIRTIO_BLK_S_OK)
-		blk->errors++;
-	else if (req->type == VIRTIO_BLK_T_IN)
-		blk->bytes_read += written;
-	else if (req->type == VIRTIO_BLK_T_OUT)
-		blk->bytes_written += req->len;
 	if (parts && part_bytes && virtio_copy_begin(&blk->vdev, 0, req->epoch)) {
 		copy_in(req, parts, part_bytes, len);
 		copied = true;
@@ -239,6 +233,14 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *
 	spin_lock(&blk->vdev.lock);
 	if (copied)
 		virtio_copy_end_locked(&blk->vdev);
+	/* the counters under the lock too: two CPUs may finish a disk's
+	 * requests at once */
+	if (status != VIRTIO_BLK_S_OK)
+		blk->errors++;
+	else if (req->type == VIRTIO_BLK_T_IN)
+		blk->bytes_read += written;
+	else if (req->type == VIRTIO_BLK_T_OUT)
+		blk->bytes_written += req->len;
 	bool live = live_locked(req) && (copied || !parts || !part_bytes);
 	if (live) {
 		*req->status = status;

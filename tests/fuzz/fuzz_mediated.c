@@ -11,7 +11,10 @@
  * the MVM gave completions with tags it took for every part of that very
  * request (or one it invented); a buffer (and status byte) of a request
  * that is not in flight, or that was in flight across a reset, is never
- * written. */
+ * written. Where the hypervisor copies with its global lock dropped (a
+ * write into the slots, a read into the guest), the input may run what
+ * another CPU could meanwhile: a resync, a completion hypercall, a pass, a
+ * GVM's reset, a new area (in_copy). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,6 +190,45 @@ static void guest_reset(unsigned v)
 	}
 }
 
+/* The input of the run, for in_copy. */
+static struct fuzz_in *cur_in;
+
+/* Another CPU while a copy runs with med.lock dropped (not nested). */
+static void in_copy(bool filling, unsigned part)
+{
+	static bool inside;
+
+	(void)filling;
+	(void)part;
+	if (inside || !cur_in->n)
+		return;
+	inside = true;
+	uint8_t what = (uint8_t)fin_le(cur_in, 1);
+	switch (what % 8) {
+	case 0:
+		gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0);
+		ntaken = 0;
+		break;
+	case 1:
+		gmm_mvm_hypercall(HC_MED_COMPLETE, 0, 0);
+		break;
+	case 2:
+		mediated_work();
+		break;
+	case 3:
+		guest_reset(what >> 3 & 1);
+		break;
+	case 4: /* every request at the MVM fails: none is owed its parts */
+		gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE);
+		ntaken = 0;
+		wild = true;
+		break;
+	default:
+		break;
+	}
+	inside = false;
+}
+
 static void mvm_take_all(void)
 {
 	uint64_t tag;
@@ -257,6 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	init_once();
 	mediated_test_reset();
+	cur_in = &in;
+	mediated_test_unlocked = in_copy;
 	memset(gs, 0, sizeof(gs));
 	ntaken = ntagmap = 0;
 	wild = false;

@@ -56,6 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	mediated_test_unlocked = NULL;
 	gmm_fini();
 	mediated_test_reset();
 	return 0;
@@ -1207,6 +1208,266 @@ static void test_waiting_request_of_a_stopped_instance_never_reaches_the_mvm(voi
 	assert_int_equal(zeroes, 0);
 }
 
+/* ------------------------------------------- copies with med.lock dropped */
+
+/* The guest-sized copies (a write's data into the slots, a read's into the
+ * guest) run without the global lock: what another CPU may do meanwhile
+ * (a daemon's resync, a new area, completions, another pass, the GVM
+ * resetting its device) runs here from the hook, once, where the copy
+ * would be. A test that reached it with med.lock held would hang. */
+static void (*hook_action)(void);
+static bool hook_filling;
+static unsigned hook_part, hook_runs;
+
+static void hook(bool filling, unsigned part)
+{
+	if (!hook_action || filling != hook_filling || part != hook_part)
+		return;
+	void (*f)(void) = hook_action;
+	hook_action = NULL; /* once: what it does may copy too */
+	hook_runs++;
+	f();
+}
+
+static void at_copy(bool filling, unsigned part, void (*f)(void))
+{
+	hook_filling = filling;
+	hook_part = part;
+	hook_action = f;
+	hook_runs = 0;
+	mediated_test_unlocked = hook;
+}
+
+/* A 1 MiB write of pattern() from GVM 0 (request 0 at sector 0). */
+static void submit_big_write(void)
+{
+	uint32_t lens[1] = {BIG};
+	uint8_t *src = gmm_ptr(G(0), BIG_IPA(0));
+
+	for (uint64_t k = 0; k < BIG; k++)
+		src[k] = pattern(k);
+	submit_big(G(0), 0, 0, VIRTIO_BLK_T_OUT, 0, lens, 1);
+	gmm_notify(G(0));
+}
+
+/* The write's parts are queued once each, with exactly its data; served,
+ * the guest hears of it once; nothing is left held or counted. */
+static void check_big_write_served(void)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned p = 0; p < PARTS; p++) {
+		const struct med_slot *sl = &A()->slots[MED_TAG_SLOT(tags[p])];
+		const uint8_t *d = MED_SLOT_DATA_PTR(A(), MED_TAG_SLOT(tags[p]));
+		assert_int_equal(sl->sector, p * (MED_SLOT_DATA / 512));
+		for (uint32_t k = 0; k < MED_SLOT_DATA; k += 509)
+			assert_int_equal(d[k], pattern((uint64_t)p * MED_SLOT_DATA + k));
+		mvm_serve(tags[p]);
+	}
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(G(0)), 1);
+	assert_int_equal(big_status(G(0), 0), VIRTIO_BLK_S_OK);
+	for (uint64_t k = 0; k < BIG; k += 4093)
+		assert_int_equal(disk_data[0][k], pattern(k));
+	assert_int_equal(mediated_slots_in_flight(), 0);
+	assert_int_equal(G(0)->vm->life.l.io, 0);
+}
+
+static void resync_now(void)
+{
+	/* the write holds its slots, none at the MVM: nothing to queue again */
+	assert_int_equal(mediated_slots_in_flight(), PARTS);
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_RESYNC, 0, 0), HC_OK);
+	assert_int_equal(A()->req_prod, 0);
+	assert_int_equal(mediated_slots_in_flight(), PARTS);
+}
+
+/* A daemon's resync while a write is being filled: its slots are not
+ * queued by the resync (half filled), but by the filling CPU, once. */
+static void test_resync_while_a_write_is_filled(void **state)
+{
+	(void)state;
+	at_copy(true, PARTS / 2, resync_now);
+	submit_big_write();
+	ipi();
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(A()->req_prod, PARTS);
+	check_big_write_served();
+}
+
+static void register_now(void)
+{
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE), HC_OK);
+	/* the busy request keeps its slots and its VM's count */
+	assert_int_equal(mediated_slots_in_flight(), PARTS);
+	assert_int_equal(G(0)->vm->life.l.io, 1);
+	assert_int_equal(A()->req_prod, 0);
+}
+
+/* A new area while a write is being filled: the write is not released
+ * (another request could take its slots while it is copied into them); it
+ * is queued on the new area once filled. */
+static void test_new_area_while_a_write_is_filled(void **state)
+{
+	(void)state;
+	at_copy(true, 3, register_now);
+	submit_big_write();
+	ipi();
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(gmm_used_idx(G(0)), 0);
+	check_big_write_served();
+}
+
+/* Another CPU's pass and completion while a write is being filled: a read
+ * of GVM 1 takes other slots and is served; guessed completions for the
+ * filled write's slots (not at the MVM) finish nothing. */
+static void other_cpu_now(void)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+
+	submit(G(1), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(1));
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 1);
+	assert_int_equal(mediated_slots_in_flight(), PARTS + 1);
+	for (unsigned s = 0; s < GMM_AREA_SLOTS; s++)
+		if (s != MED_TAG_SLOT(tags[0]))
+			med_cmp_give(A(), MED_RING_SIZE,
+				     tags[0] + (1u << MED_TAG_SLOT_BITS) - MED_TAG_SLOT(tags[0]) +
+					     s,
+				     MED_S_OK);
+	assert_int_equal(mvm_complete(), HC_ERR_INVALID);
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(status_of(G(1), 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(((uint8_t *)gmm_ptr(G(1), DATA_IPA(0)))[0], 0x11);
+	assert_int_equal(mediated_slots_in_flight(), PARTS);
+	assert_int_equal(gmm_used_idx(G(0)), 0);
+}
+
+static void test_other_cpu_works_while_a_write_is_filled(void **state)
+{
+	(void)state;
+	at_copy(true, 1, other_cpu_now);
+	submit_big_write();
+	ipi();
+	assert_int_equal(hook_runs, 1);
+	check_big_write_served();
+}
+
+static void vm_stops_now(void)
+{
+	/* vm_reset_devices: the copy's VM stays counted while it runs */
+	virtio_mmio_reset(&G(0)->blk.vdev);
+	assert_int_equal(G(0)->vm->life.l.io, 1);
+	memset(gmm_ptr(G(0), BIG_IPA(0)), 0xcc, BIG); /* its RAM, the next instance's */
+}
+
+/* The VM stops while its write is being filled: the parts not yet copied
+ * are not (the device is not live), nothing reaches the MVM, the slots are
+ * free and the count is released only after the copy ended. */
+static void test_vm_stops_while_its_write_is_filled(void **state)
+{
+	(void)state;
+	at_copy(true, 5, vm_stops_now);
+	submit_big_write();
+	ipi();
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(A()->req_prod, 0);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+	assert_int_equal(G(0)->vm->life.l.io, 0);
+	for (unsigned s = 0; s < GMM_AREA_SLOTS; s++)
+		assert_int_not_equal(MED_SLOT_DATA_PTR(A(), s)[7], 0xcc);
+	/* the next instance is served */
+	assert_true(gmm_driver_init(G(0), 0) & VIRTIO_STATUS_DRIVER_OK);
+	submit(G(0), 1, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(G(0), 1), VIRTIO_BLK_S_OK);
+}
+
+/* A 1 MiB read of pattern() by GVM 0, every part served; the completion
+ * hypercall is left to the test. */
+static void big_read_served(void)
+{
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS];
+
+	for (uint64_t k = 0; k < BIG; k++)
+		disk_data[0][k] = pattern(k);
+	memset(gmm_ptr(G(0), BIG_IPA(0)), 0, BIG);
+	submit_big(G(0), 0, 0, VIRTIO_BLK_T_IN, 0, lens, 1);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS);
+	for (unsigned p = 0; p < PARTS; p++)
+		mvm_serve(tags[p]);
+}
+
+static unsigned read_slots[PARTS];
+
+static void register_and_pass_now(void)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+
+	register_now();
+	/* another request takes a free slot, not one being copied from */
+	submit(G(1), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(1));
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 1);
+	for (unsigned p = 0; p < PARTS; p++)
+		assert_int_not_equal(MED_TAG_SLOT(tags[0]), read_slots[p]);
+	mvm_serve(tags[0]);
+}
+
+/* A new area and another pass while a finished 1 MiB read is copied into
+ * its guest: its slots are not released nor reused meanwhile; the guest
+ * gets its data and status once; then they are free. */
+static void test_new_area_while_a_read_is_copied(void **state)
+{
+	(void)state;
+	big_read_served();
+	for (unsigned p = 0; p < PARTS; p++)
+		read_slots[p] = MED_TAG_SLOT(A()->req_ring[p]);
+	at_copy(false, 0, register_and_pass_now);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(gmm_used_idx(G(0)), 1);
+	assert_int_equal(big_status(G(0), 0), VIRTIO_BLK_S_OK);
+	const uint8_t *dst = gmm_ptr(G(0), BIG_IPA(0));
+	for (uint64_t k = 0; k < BIG; k++)
+		if (dst[k] != pattern(k))
+			fail_msg("byte %lu read wrong", (unsigned long)k);
+	assert_int_equal(G(0)->vm->life.l.io, 0);
+	assert_int_equal(mediated_slots_in_flight(), 1); /* GVM 1's, served */
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(status_of(G(1), 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
+/* The VM stops while its finished read is about to be copied: nothing
+ * lands in its memory, and its count covers the copy. */
+static void test_vm_stops_while_its_read_is_copied(void **state)
+{
+	(void)state;
+	big_read_served();
+	at_copy(false, 0, vm_stops_now);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(hook_runs, 1);
+	const uint8_t *dst = gmm_ptr(G(0), BIG_IPA(0));
+	for (uint64_t k = 0; k < BIG; k += 511)
+		assert_int_equal(dst[k], 0xcc);
+	assert_int_equal(big_status(G(0), 0), 0xee);
+	assert_int_equal(gmm_used_idx(G(0)), 0);
+	assert_int_equal(G(0)->vm->life.l.io, 0);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+	/* stage sums are still added, under the lock */
+	assert_int_equal(A()->stages[MED_ST_TOTAL].count, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1248,6 +1509,12 @@ int main(int argc, char **argv)
 						setup_one_disk, teardown),
 		cmocka_unit_test_setup_teardown(test_waiting_write_after_reset_copies_nothing,
 						setup_one_disk, teardown),
+		T(test_resync_while_a_write_is_filled),
+		T(test_new_area_while_a_write_is_filled),
+		T(test_other_cpu_works_while_a_write_is_filled),
+		T(test_vm_stops_while_its_write_is_filled),
+		T(test_new_area_while_a_read_is_copied),
+		T(test_vm_stops_while_its_read_is_copied),
 #undef T
 	};
 	if (argc > 1)
