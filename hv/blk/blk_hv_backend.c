@@ -6,11 +6,11 @@
  * own memory, never into a guest's: a request that timed out is still the
  * device's and may be done any time later, when its VM may have stopped
  * and had its RAM zeroed for the next instance. Read data is copied into
- * the guest under the device lock, after the reset check, like the
- * mediated path's. Until the device gives such a request back, the buffer
- * stays its own (every request meanwhile fails) and the request counts as
- * its VM's (life.l.io): the VM does not start again, since a late write
- * would land over its next instance's data. */
+ * the guest after the reset check, counted in (virtio_copy_begin) so a
+ * reset waits for it, like the mediated path's. Until the device gives such a request back, the
+ * buffer stays its own (every request meanwhile fails) and the request counts as its VM's
+ * (life.l.io): the VM does not start again, since a late write would land over its next instance's
+ * data. */
 #include "blk/blk_hv_backend.h"
 
 #include "core/page_alloc.h"

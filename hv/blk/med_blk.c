@@ -29,8 +29,9 @@
  * records, slots, rings and stage sums; a device's own lock guards its
  * queue and is taken under med.lock, never the other way round. The copies
  * a guest sizes (a write's data into the slots, a read's into the guest: up
- * to 1 MiB) run with med.lock dropped, under the device lock only: their
- * record is busy meanwhile, its slots tagged 0 (no completion, resync or
+ * to 1 MiB) run with med.lock dropped and without the device lock (counted
+ * by virtio_copy_begin, so a reset waits for them): their record is busy
+ * meanwhile, its slots tagged 0 (no completion, resync or
  * new area touches them), and only the copying CPU queues or releases it
  * once it holds med.lock again. */
 #include "blk/mediated.h"
@@ -306,8 +307,9 @@ static void release(unsigned r)
 }
 
 /* Copies record m's write data into its slots, with med.lock dropped: the
- * guest sized it (up to 1 MiB). Each part is copied under the device lock
- * only if the device and queue are still the request's. m is busy
+ * guest sized it (up to 1 MiB). Each part is copied (without the device
+ * lock: virtio_blk_copy_out_live) only if the device and queue are still
+ * the request's, and used only if they still were at its end. m is busy
  * meanwhile and its slots tagged 0: nobody else queues, releases or reuses
  * them. Called and returns with med.lock held. false: not live. */
 static bool fill(struct mreq *m)
@@ -593,7 +595,8 @@ static void bad_completion(const char *what, uint64_t tag)
 /* One completion entry, read once: finishes the part only if its slot is
  * at the MVM with exactly this tag (not a stale or repeated completion).
  * A request whose last part is back is marked busy and put on *done, for
- * complete() to finish with the lock dropped. Lock held. */
+ * complete() to finish with the lock dropped (and to mark its disk once
+ * its slots are free). Lock held. */
 static bool take_completion(const struct med_cmp *e, uint64_t t_complete, uint16_t *done)
 {
 	uint64_t tag = READ_ONCE(e->tag);
@@ -627,9 +630,6 @@ static bool take_completion(const struct med_cmp *e, uint64_t t_complete, uint16
 	m->next_done = *done;
 	*done = (uint16_t)(r + 1);
 	med.completions++;
-	/* its driver was told not to notify while this disk had requests in
-	 * flight: the pass after this completion looks at its queue */
-	__atomic_or_fetch(&med.kicked, 1u << m->disk, __ATOMIC_SEQ_CST);
 	return true;
 }
 
@@ -682,6 +682,13 @@ static int64_t complete(void)
 		med.reqs[r].busy = false;
 		account(&med.reqs[r]);
 		release(r); /* the VM's count covered the copy */
+		/* its driver was told not to notify while this disk had
+		 * requests in flight: the pass after this completion looks at
+		 * its queue. Marked only now that its slots are free: a pass
+		 * meanwhile (another CPU's) would use the mark up while they
+		 * were still held, and a request waiting at the disk's cap
+		 * would then wait for completions that already came. */
+		__atomic_or_fetch(&med.kicked, 1u << med.reqs[r].disk, __ATOMIC_SEQ_CST);
 	}
 	memcpy(a->stages, med.stages, sizeof(a->stages)); /* a copy for the MVM's tools */
 	a->stage_rejected = med.stage_rejected;

@@ -183,11 +183,12 @@ bool virtio_blk_copy_out_live(const struct blk_req *req, uint32_t off, uint8_t *
 
 	if (off > req->len || len > req->len - off)
 		return false;
-	if (!virtio_copy_begin(&blk->vdev, 0, req->epoch))
+	unsigned copy = virtio_copy_begin(&blk->vdev, 0, req->epoch);
+	if (!copy)
 		return false;
 	copy_out_at(req, off, dst, len);
 	spin_lock(&blk->vdev.lock);
-	virtio_copy_end_locked(&blk->vdev);
+	virtio_copy_end_locked(&blk->vdev, copy);
 	bool live = live_locked(req);
 	spin_unlock(&blk->vdev.lock);
 	return live;
@@ -224,15 +225,14 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *
 		     uint32_t part_bytes, uint32_t len, uint32_t written)
 {
 	struct virtio_blk *blk = req->blk;
-	bool copied = false;
+	unsigned copy = parts && part_bytes ? virtio_copy_begin(&blk->vdev, 0, req->epoch) : 0;
+	bool copied = copy != 0;
 
-	if (parts && part_bytes && virtio_copy_begin(&blk->vdev, 0, req->epoch)) {
+	if (copied)
 		copy_in(req, parts, part_bytes, len);
-		copied = true;
-	}
 	spin_lock(&blk->vdev.lock);
 	if (copied)
-		virtio_copy_end_locked(&blk->vdev);
+		virtio_copy_end_locked(&blk->vdev, copy);
 	/* the counters under the lock too: two CPUs may finish a disk's
 	 * requests at once */
 	if (status != VIRTIO_BLK_S_OK)

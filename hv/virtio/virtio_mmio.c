@@ -3,6 +3,7 @@
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_mmio_regs.h"
 
+#include "core/percpu.h"
 #include "core/print.h"
 #include "core/vgic.h"
 #include "core/vm.h"
@@ -98,30 +99,48 @@ void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q)
 	spin_unlock(&dev->lock);
 }
 
-bool virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch)
+_Static_assert(VIRTIO_MAX_COPIES >= MAX_PCPUS, "one copy under way per CPU");
+
+unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch)
 {
+	unsigned copy = 0;
+
 	if (q >= dev->ops->nqueues)
-		return false;
+		return 0;
 	spin_lock(&dev->lock);
-	bool live = dev->vq[q].ready && virtio_queue_epoch_locked(dev, q) == epoch;
-	if (live)
-		__atomic_add_fetch(&dev->copying, 1, __ATOMIC_ACQUIRE);
+	if (dev->vq[q].ready && virtio_queue_epoch_locked(dev, q) == epoch) {
+		for (unsigned i = 0; i < VIRTIO_MAX_COPIES && !copy; i++)
+			if (!dev->copy_at[i])
+				copy = i + 1;
+		/* release: a takeback that reads this number has seen the
+		 * end of the copy this entry held before */
+		if (copy)
+			__atomic_store_n(&dev->copy_at[copy - 1], ++dev->copy_seq,
+					 __ATOMIC_RELEASE);
+	}
 	spin_unlock(&dev->lock);
-	return live;
+	return copy;
 }
 
-void virtio_copy_end_locked(struct virtio_dev *dev)
+void virtio_copy_end_locked(struct virtio_dev *dev, unsigned copy)
 {
-	__atomic_sub_fetch(&dev->copying, 1, __ATOMIC_RELEASE);
+	if (copy && copy <= VIRTIO_MAX_COPIES) /* release: after the copy's stores */
+		__atomic_store_n(&dev->copy_at[copy - 1], 0, __ATOMIC_RELEASE);
 }
 
-/* After a takeback, outside dev->lock (the copier takes it to end): a copy
- * counted in before it finishes before the guest goes on. Bounded: a copy
- * moves at most one request's data. */
-static void wait_for_copies(struct virtio_dev *dev)
+/* After a takeback, outside dev->lock (the copier takes it to end): every
+ * copy counted in up to `seq` (dev->copy_seq read with the takeback) ends
+ * before the guest goes on. Copies counted in later are not waited for
+ * (they checked the queue after the takeback), so the wait is bounded by
+ * one request's data per CPU, whatever the guest's other vCPUs do. */
+static void wait_for_copies(struct virtio_dev *dev, uint64_t seq)
 {
-	while (__atomic_load_n(&dev->copying, __ATOMIC_ACQUIRE))
-		;
+	for (unsigned i = 0; i < VIRTIO_MAX_COPIES; i++)
+		for (;;) {
+			uint64_t at = __atomic_load_n(&dev->copy_at[i], __ATOMIC_ACQUIRE);
+			if (!at || at > seq)
+				break;
+		}
 }
 
 static void device_reset(struct virtio_dev *dev)
@@ -350,9 +369,10 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 	if (notify >= 0)
 		dev->notifies++;
 	bool took_back = dev->takebacks != takebacks;
+	uint64_t seq = dev->copy_seq;
 	spin_unlock(&dev->lock);
 	if (took_back)
-		wait_for_copies(dev);
+		wait_for_copies(dev, seq);
 	if (notify >= 0)
 		dev->ops->notify(dev, (unsigned)notify);
 	return ok;
@@ -362,8 +382,9 @@ void virtio_mmio_reset(struct virtio_dev *dev)
 {
 	spin_lock(&dev->lock);
 	device_reset(dev);
+	uint64_t seq = dev->copy_seq;
 	spin_unlock(&dev->lock);
-	wait_for_copies(dev); /* then the VM's memory may be zeroed */
+	wait_for_copies(dev, seq); /* then the VM's memory may be zeroed */
 }
 
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,

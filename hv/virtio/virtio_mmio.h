@@ -9,6 +9,8 @@
 #include "core/vm_config.h"
 
 #define VIRTIO_MAX_QUEUES 4
+/* Copies a device may have under way without its lock: one per CPU. */
+#define VIRTIO_MAX_COPIES 8
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 #define VIRTIO_F_RING_INDIRECT_DESC (1ULL << 28)
 #define VIRTIO_F_RING_EVENT_IDX (1ULL << 29)
@@ -60,7 +62,11 @@ struct virtio_dev {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
-	uint32_t copying;   /* atomic: guest-buffer copies under way without the lock */
+	/* Guest-buffer copies under way without the lock (virtio_copy_begin):
+	 * copy_at[i] is the number of one (written under the lock, read by a
+	 * takeback without it), 0 if free; at most one per CPU at a time. */
+	uint64_t copy_seq; /* copies counted in so far */
+	uint64_t copy_at[VIRTIO_MAX_COPIES];
 	uint32_t takebacks; /* resets, QueueReset, QueueReady writes: see virtio_copy_begin */
 };
 
@@ -84,13 +90,16 @@ int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *cha
  * dev->lock (a long one would hold the guest's own register accesses, the
  * vCPU spinning, for its whole length). virtio_copy_begin() counts one in
  * if queue q is ready and still at `epoch`, and says whether it did; the
- * copier then copies and calls virtio_copy_end_locked() with dev->lock
+ * copier then copies and calls virtio_copy_end_locked() with what
+ * virtio_copy_begin() returned (0: not counted, do not copy) and dev->lock
  * held, where it checks the chain again before completing it. A reset, a
  * QueueReset or a QueueReady write (the driver taking its buffers back)
- * returns to the guest only once no counted copy is under way, so none
- * writes into buffers the driver owns again. */
-bool virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch);
-void virtio_copy_end_locked(struct virtio_dev *dev);
+ * returns to the guest only once every copy counted in before it has
+ * ended, so none writes into buffers the driver owns again; copies counted
+ * in after it (a queue enabled again meanwhile) are not waited for, so the
+ * wait is bounded by one request's data per CPU whatever the guest does. */
+unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch);
+void virtio_copy_end_locked(struct virtio_dev *dev, unsigned copy);
 /* Queue q's epoch (dev->lock held): it changes with every device reset,
  * QueueReset and enable, so a request taken before one of those is never
  * completed into the queue or buffers the driver has now. */

@@ -71,6 +71,7 @@ struct run {
 };
 
 static struct med_area *area;
+static uint32_t area_slots; /* the slots mapped (the header's nslots, read once) */
 static int dev_fd;
 static struct backing disks[MED_MAX_DISKS];
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -342,13 +343,16 @@ static int take_run(struct run *r)
 
 	if (res != MED_RING_OK)
 		return res;
+	if (MED_TAG_SLOT(tag) >= area_slots) /* the ring's bound is not the area's */
+		return MED_RING_CORRUPT;
 	r->n = 1;
 	r->tag[0] = tag;
 	r->slot[0] = area->slots[MED_TAG_SLOT(tag)];
 	bytes = r->slot[0].len;
 	if (r->slot[0].len > MED_SLOT_DATA || r->slot[0].len % MED_SECTOR)
 		return MED_RING_OK; /* served alone (and refused there) */
-	while (r->n < RUN_MAX && med_req_peek(area, n, &tag) == MED_RING_OK) {
+	while (r->n < RUN_MAX && med_req_peek(area, n, &tag) == MED_RING_OK &&
+	       MED_TAG_SLOT(tag) < area_slots) {
 		struct med_slot next = area->slots[MED_TAG_SLOT(tag)];
 		if (!med_can_merge(&r->slot[0], bytes, &next, RUN_MAX_BYTES))
 			break;
@@ -483,6 +487,7 @@ static int map_area(void)
 		LOG("cannot map the mediated area's %u slots: %s\n", nslots, strerror(errno));
 		return -1;
 	}
+	area_slots = nslots;
 	return 0;
 }
 

@@ -1468,6 +1468,30 @@ static void test_vm_stops_while_its_read_is_copied(void **state)
 	assert_int_equal(A()->stages[MED_ST_TOTAL].count, 1);
 }
 
+/* Another CPU's pass while a completion's requests are copied into their
+ * guest: the disk is at its cap (its slots are still the finished
+ * requests') and its third 1 MiB read waits; once the copies are done and
+ * the slots free, that read goes to the MVM (the completions' mark is not
+ * used up by a pass that could not act on it). */
+static void test_request_at_cap_goes_once_copied_slots_are_free(void **state)
+{
+	uint32_t lens[1] = {BIG};
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		submit_big(G(0), i, 3 * i, VIRTIO_BLK_T_IN, 0, lens, 1);
+	gmm_notify(G(0));
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 2 * PARTS); /* the third waits: cap */
+	for (unsigned p = 0; p < 2 * PARTS; p++)
+		mvm_serve(tags[p]);
+	at_copy(false, 0, ipi); /* the IPI handler on the MVM's other CPU */
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(gmm_used_idx(G(0)), 2);
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS); /* the third, now */
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1515,6 +1539,7 @@ int main(int argc, char **argv)
 		T(test_vm_stops_while_its_write_is_filled),
 		T(test_new_area_while_a_read_is_copied),
 		T(test_vm_stops_while_its_read_is_copied),
+		T(test_request_at_cap_goes_once_copied_slots_are_free),
 #undef T
 	};
 	if (argc > 1)

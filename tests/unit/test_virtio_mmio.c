@@ -444,6 +444,54 @@ static void test_hostile_registers(void **state)
 	assert_false(mmio(0x071, 1, false, &x));
 }
 
+/* A takeback waits for the copies counted in before it, not for those a
+ * queue enabled again meanwhile counts in: a guest cannot keep its vCPU
+ * at EL2 (IRQs masked, not parkable) by keeping copies going. */
+static volatile bool reenabled;
+
+static void *reenabler(void *arg)
+{
+	(void)arg;
+	uint64_t v = 0;
+	mmio(0x030, 4, true, &v); /* QueueSel 0 */
+	v = 1;
+	mmio(0x044, 4, true, &v); /* QueueReady 1 again: a takeback */
+	__atomic_store_n(&reenabled, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void end_copy(unsigned c)
+{
+	spin_lock(&dev.lock);
+	virtio_copy_end_locked(&dev, c);
+	spin_unlock(&dev.lock);
+}
+
+static void test_takeback_waits_only_for_earlier_copies(void **state)
+{
+	(void)state;
+	bring_up(0);
+	unsigned a = virtio_copy_begin(&dev, 0, virtio_queue_epoch_locked(&dev, 0));
+	assert_true(a);
+	reenabled = false;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, reenabler, NULL), 0);
+	usleep(50000);
+	assert_false(__atomic_load_n(&reenabled, __ATOMIC_SEQ_CST)); /* waits for a */
+	spin_lock(&dev.lock);
+	uint32_t epoch = virtio_queue_epoch_locked(&dev, 0);
+	spin_unlock(&dev.lock);
+	unsigned b = virtio_copy_begin(&dev, 0, epoch); /* the new queue's */
+	assert_true(b);
+	end_copy(a);
+	for (int i = 0; i < 1000 && !__atomic_load_n(&reenabled, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	bool returned = __atomic_load_n(&reenabled, __ATOMIC_SEQ_CST);
+	end_copy(b);
+	pthread_join(t, NULL);
+	assert_true(returned); /* with b still under way */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pop_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_notify_vs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_registers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_takeback_waits_only_for_earlier_copies, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
