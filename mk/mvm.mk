@@ -4,7 +4,7 @@ $(BUILD)/mvm/syshyper.ko: $(wildcard mvm/kmod/*.[ch]) mvm/kmod/Kbuild mvm/kmod/b
 		$(wildcard include/syshyper/*.h) $(GUEST_STAMP)
 	mvm/kmod/build.sh $(BUILD)/mvm
 
-$(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper &: mvm/daemon/syshyperd.c \
+$(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper &: $(wildcard mvm/daemon/*.[ch]) \
 		$(wildcard mvm/cli/*.[ch]) mvm/daemon/build.sh \
 		$(wildcard include/syshyper/*.h) | $(HOST_STAMP)
 	mvm/daemon/build.sh $(BUILD)/mvm

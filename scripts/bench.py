@@ -208,6 +208,8 @@ def stats(con):
     con.send(ESC + "s")
     con.expect(r"^\[hv\] mediated: kicks (\d+), service interrupts to the MVM (\d+), "
                r"completions (\d+)$", 30)
+    # the stage lines follow the line above: wait for the last of them
+    con.expect(r"^\[hv\] mediated stage total: .*$", 30)
     text = con.tail(300)  # from this print's first line: long prints must not lose stages
     text = text[text.rfind("statistics (per vCPU)"):]
     gvm1 = {k: int(v) for k, v in re.findall(TRAP_RE, [

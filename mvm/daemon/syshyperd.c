@@ -44,6 +44,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "placement.h"
 #include "syshyper/ioctl.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
@@ -506,6 +507,10 @@ int main(int argc, char **argv)
 		return 1;
 	load_config(conf);
 	check_disks();
+	int fds[MED_MAX_DISKS];
+	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
+		fds[i] = disks[i].fd;
+	place_workers(fds, MED_MAX_DISKS);
 	if (ioctl(dev_fd, SYSHYPER_IOC_RESYNC))
 		LOG("resync refused: %s\n", strerror(errno));
 	for (int i = 0; i < WORKERS; i++)
