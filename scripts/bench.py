@@ -529,11 +529,14 @@ MVM_NATIVE_NOTE = """\
   3103 and 2748 vs 2484): nothing else in the tree matters. MVM/native since,
   three runs: seq read 1.37 / 0.63 / 1.14, write 1.01 / 0.55 / 0.72, 4K QD1
   0.68 / 1.04 / 0.79, QD32 1.42 / 1.18 / 0.81 (the last with 2 repetitions,
-  one run's MVM seq read 1698-2963 MB/s): no longer one-sided. What is left
-  is the hypervisor's own cost (stage-2 walks on TCG TLB misses, interrupts
-  through EL2) under the host's noise: QEMU's threads share its 2
-  cores with whatever else runs (the other processes' load above: 0.58 vs
-  0.97 and 0.50 vs 0.66 cores). Compare figures of one run."""
+  one run's MVM seq read 1698-2963 MB/s): no longer one-sided. A later run
+  on a quiet host (other load 0.00 / 0.09 cores; 3 repetitions): 0.77 /
+  0.85 / 0.51 / 0.61, the MVM below native in all four. What is left is the
+  hypervisor's own cost: every interrupt of the passed-through disk is
+  taken at EL2 and injected through a list register (native Linux takes it
+  directly), which weighs most at QD1, plus stage-2 walks on TCG TLB misses,
+  under the host's noise: QEMU's threads share its 2 cores with whatever
+  else runs. Compare figures of one run."""
 
 
 def print_fairness(results):
