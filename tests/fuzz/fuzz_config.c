@@ -29,6 +29,7 @@
 
 #include "lib/fuzz_stubs.h"
 #include "platform/board.h"
+#include "syshyper/mediated.h"
 
 static jmp_buf cfgc_died;
 static FILE *cfgc_err; /* cfgc's error output: /dev/null unless FUZZ_TRACE */
@@ -126,9 +127,29 @@ static bool touches_memory(const struct cfg_vm *vm, uint64_t ipa, uint64_t size)
 	return false;
 }
 
+/* The mediated area: the MVM's, in its memory, within the ABI's bounds. */
+static void check_med_area(const struct cfg_vm *vm, unsigned v)
+{
+	const struct cfg_image *a = &vm->med_area;
+
+	if (vm->role != VM_ROLE_MVM) {
+		FUZZ_ASSERT(!a->pa && !a->size, "vm %u: a GVM with a mediated area", v);
+		return;
+	}
+	if (!a->size)
+		return;
+	FUZZ_ASSERT(a->size >= MED_AREA_MIN && a->size <= MED_AREA_MAX, "vm %u: area size %" PRIx64,
+		    v, a->size);
+	FUZZ_ASSERT(!(a->pa % MED_AREA_ALIGN) && !(a->size % MED_AREA_ALIGN),
+		    "vm %u: area alignment", v);
+	FUZZ_ASSERT(in_vm_memory(vm, a->pa, a->size), "vm %u: area outside its memory", v);
+}
+
 static void check_vm_rest(const struct sys_config *c, unsigned v)
 {
 	const struct cfg_vm *vm = &c->vms[v];
+
+	check_med_area(vm, v);
 
 	FUZZ_ASSERT(vm->ncpus >= 1 && vm->ncpus <= CFG_MAX_CPUS, "vm %u: %u CPUs", v, vm->ncpus);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -246,6 +267,7 @@ static void run_text(const uint8_t *data, size_t size)
 	if (setjmp(cfgc_died) == 0) {
 		parse_config(f);
 		check_required();
+		place_med_area();
 		resolve_images(false, -1); /* --no-files: never stat() fuzzed paths */
 		if (config_check(&cfg, platform_devs, platform_ndevs, &err)) {
 			int line = line_of_field(err.field);
@@ -310,6 +332,7 @@ static void good_config(struct sys_config *c)
 			     .kernel = {0x48200000, 0x1000000},
 			     .initrd = {0x58000000, 0x100000},
 			     .dtb = {0x5fe00000, 0x10000},
+			     .med_area = {0x67000000, MED_AREA_DEFAULT},
 			     .ndevs = 1};
 	passthrough_from(&m->devs[0], &platform_devs[31]);
 	*g1 = (struct cfg_vm){.name = "gvm1",
@@ -362,6 +385,8 @@ static unsigned config_fields(struct sys_config *c, uint64_t **f64, uint32_t **f
 		f64[n] = &vm->kernel.size, f32[n++] = NULL;
 		f64[n] = &vm->dtb.pa, f32[n++] = NULL;
 		f64[n] = &vm->initrd.pa, f32[n++] = NULL;
+		f64[n] = &vm->med_area.pa, f32[n++] = NULL;
+		f64[n] = &vm->med_area.size, f32[n++] = NULL;
 		f64[n] = NULL, f32[n++] = &vm->ndevs;
 		f64[n] = &vm->devs[0].pa, f32[n++] = NULL;
 		f64[n] = NULL, f32[n++] = &vm->nvirtio;
