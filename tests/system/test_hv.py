@@ -273,9 +273,13 @@ def script_scenario():
                 "test -b /dev/vda && echo disk-ok\nexit 7\n")
     log = os.path.join(BUILD, "logs", "script.log")
     with open(log, "w") as out:
-        status = subprocess.call(["make", "-s", "run", f"SCRIPT={script}"], cwd=ROOT,
-                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 timeout=900)
+        try:
+            status = subprocess.call(["make", "-s", "run", f"SCRIPT={script}"], cwd=ROOT,
+                                     stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, timeout=900)
+        finally:  # gvm1's image without the script again: the next run boots it
+            subprocess.call(["make", "-s", "qemu-deps"], cwd=ROOT, stdout=out,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=900)
     text = open(log).read()
     assert status != 0 and "exited with status 7" in text and "Error 7" in text, \
         f"make run exited {status}, the script's status 7 was expected:\n{text[-3000:]}"
@@ -283,8 +287,8 @@ def script_scenario():
 
 
 if __name__ == "__main__":
-    # script_scenario last: it rebuilds gvm1's image with the script in it,
-    # which the scenarios after it would boot (make rebuilds it on its next run)
+    # script_scenario last: it rebuilds gvm1's image with the script in it
+    # and then without it (a scenario booting gvm1 meanwhile would run it)
     ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario, big_direct_writes_scenario,
            two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
            hostile_guest_scenario] + conform_scenarios + layout_scenarios + lifecycle_scenarios + \
