@@ -411,7 +411,7 @@ static uint64_t image_span(const struct cfg_image *img)
 	return img->size ? img->size : 1;
 }
 
-static int has_mediated_disk(const struct sys_config *c)
+int config_has_mediated_disk(const struct sys_config *c)
 {
 	for (unsigned v = 0; v < c->nvms; v++)
 		for (unsigned i = 0; i < c->vms[v].nvirtio && i < CFG_MAX_VIRTIO; i++)
@@ -435,7 +435,7 @@ static int check_med_area(const struct sys_config *c, const struct cfg_vm *vm, s
 		return 0;
 	}
 	if (!a->size) {
-		if (has_mediated_disk(c))
+		if (config_has_mediated_disk(c))
 			return fail(e, vm, "mediated-area", -1,
 				    "mediated disks need the MVM's mediated area");
 		return 0;

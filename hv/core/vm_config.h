@@ -109,6 +109,10 @@ struct cfg_error {
 int config_check(const struct sys_config *cfg, const struct platform_dev *devs, unsigned ndevs,
 		 struct cfg_error *err);
 
+/* Whether some VM has a disk the MVM serves (it then needs the MVM's
+ * mediated area). */
+int config_has_mediated_disk(const struct sys_config *cfg);
+
 extern const struct sys_config sys_config;
 
 #endif

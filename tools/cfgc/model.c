@@ -38,16 +38,6 @@ void comment_safe(FILE *o, const char *s)
 		fputc(s[0] == '*' && s[1] == '/' ? '_' : s[0], o);
 }
 
-static bool any_mediated_disk(void)
-{
-	for (unsigned v = 0; v < cfg.nvms; v++)
-		for (unsigned i = 0; i < cfg.vms[v].nvirtio; i++)
-			if (cfg.vms[v].virtio[i].type == CFG_VIRTIO_BLK &&
-			    cfg.vms[v].virtio[i].backend == CFG_BLK_MEDIATED)
-				return true;
-	return false;
-}
-
 void place_med_area(void)
 {
 	for (unsigned v = 0; v < cfg.nvms; v++) {
@@ -55,7 +45,7 @@ void place_med_area(void)
 		const struct cfg_mem *top = NULL;
 		if (vm->role != VM_ROLE_MVM)
 			continue;
-		if (!vm->med_area.size && any_mediated_disk())
+		if (!vm->med_area.size && config_has_mediated_disk(&cfg))
 			vm->med_area.size = MED_AREA_DEFAULT;
 		if (!vm->med_area.size || vm->med_area.pa)
 			continue;
