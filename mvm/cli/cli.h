@@ -6,6 +6,7 @@
 #define SYSHYPER_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "syshyper/hypercall.h"
 
@@ -72,6 +73,48 @@ int load_images(const struct vm *vm, const struct vm_images *img);
 
 /* ---- cmd_life.c: shared by start, reboot, autostart and supervise */
 int vm_boot(struct vm *vm); /* load the images (if the MVM has them), start */
+
+/* ---- backoff.c: how soon supervise restarts a GVM (times in ms). After a
+ * run of at least stable_ms the restart is at once; each one after a shorter
+ * run waits first_ms, doubled per restart, at most max_ms. */
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define BACKOFF_STABLE_MS 60000
+struct backoff_cfg {
+	uint64_t first_ms, max_ms, stable_ms;
+};
+/* One per VM. */
+struct backoff {
+	unsigned quick; /* restarts in a row after runs shorter than stable_ms */
+	int started;    /* the VM's last instance started at started_at */
+	uint64_t started_at;
+	int waiting; /* a restart is due at due_at */
+	uint64_t due_at;
+};
+/* The VM is down asking for a restart (call once per stop): sets due_at,
+ * returns the delay. */
+uint64_t backoff_schedule(const struct backoff_cfg *c, struct backoff *b, uint64_t now);
+/* The VM is up since `since` (started by the supervisor, or seen running). */
+void backoff_up(struct backoff *b, uint64_t since);
+/* The restart failed: the next try's delay (the next step, at least 10 s). */
+uint64_t backoff_failed(const struct backoff_cfg *c, struct backoff *b, uint64_t now);
+void backoff_cancel(struct backoff *b); /* down for good, or starting: nothing due */
+
+/* ---- cmd_supervise.c: one look at every VM, on the clock now_ms() */
+#define SUPERVISE_MAX_VMS 16
+#define SUPERVISE_POLL_MS 5000 /* a look at least this often, events or not */
+struct supervisor {
+	struct backoff_cfg cfg;
+	struct backoff vm[SUPERVISE_MAX_VMS];
+	uint64_t (*now_ms)(void);
+	FILE *log;
+};
+/* Looks at the first n VMs: restarts those whose restart is due, schedules
+ * new ones (a log line each); returns how long to wait for events before the
+ * next look (ms). */
+unsigned supervise_pass(struct supervisor *s, int n);
+/* supervise's options into cfg (defaults first): EX_OK or EX_USAGE. */
+int supervise_options(int argc, char **argv, struct backoff_cfg *cfg);
 
 struct command {
 	const char *name;

@@ -22,8 +22,10 @@ static const struct command commands[] = {
 	 "stop the GVM as 'stop' does (-f: kill it), reload its images and start it", cmd_reboot},
 	{"autostart", "", "start the GVMs the manifest marks autostart (the MVM's init runs it)",
 	 cmd_autostart},
-	{"supervise", "",
-	 "run forever: reload and restart every GVM that asked for a reset (reboot, panic)",
+	{"supervise", "[-d S] [-m S] [-u S]",
+	 "run forever: reload and restart every GVM that asked for a reset (reboot, panic); "
+	 "a VM that ran less than -u seconds (60) waits -d seconds (1), doubled per quick "
+	 "restart, up to -m (60)",
 	 cmd_supervise},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2,7 +2,9 @@
  * checks load_images() makes before a byte moves (mvm/cli/load.c): images
  * missing, empty, outside the VM's RAM (also by wrapping around), a kernel
  * whose BSS reaches past RAM or into the next image, overlaps. The device
- * is a stub that records what would be loaded. */
+ * is a stub that records what would be loaded. And supervise's restarts
+ * (mvm/cli/cmd_supervise.c, backoff.c) on a fake clock, against stubbed VMs
+ * whose "boot" is recorded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +55,57 @@ int hv_error(long status, const char *vm, const char *what)
 {
 	(void)vm;
 	return cli_fail(status == HC_ERR_STATE ? EX_STATE : EX_FAIL, "%s: %ld", what, status);
+}
+
+/* ---- stubs of hv.c and cmd_life.c for supervise: VMs in a table, a fake clock */
+static struct hc_vm_info fake_vms[4];
+static uint64_t fake_up_at[4]; /* when a running one started */
+static int nfake;
+static uint64_t clock_ms;
+static uint64_t boots_at[64];
+static int nboots, boot_status;
+static const uint64_t BOOT_MS = 700; /* what loading and starting takes */
+
+int hv_vm_count(void)
+{
+	return nfake;
+}
+
+int hv_vm_info(unsigned idx, struct hc_vm_info *info)
+{
+	assert_true(idx < (unsigned)nfake);
+	*info = fake_vms[idx];
+	info->uptime_ms = info->state == HC_VM_RUNNING ? clock_ms - fake_up_at[idx] : 0;
+	return EX_OK;
+}
+
+int hv_wait_event(uint64_t *seen, unsigned timeout_ms)
+{
+	(void)seen;
+	clock_ms += timeout_ms;
+	return 0;
+}
+
+int vm_boot(struct vm *vm)
+{
+	struct hc_vm_info *v = &fake_vms[vm->idx];
+
+	assert_true(nboots < 64);
+	boots_at[nboots++] = clock_ms;
+	clock_ms += BOOT_MS;
+	if (boot_status)
+		return boot_status;
+	v->state = HC_VM_RUNNING;
+	v->want = HC_WANT_NONE;
+	v->restarts++;
+	fake_up_at[vm->idx] = clock_ms;
+	*vm = (struct vm){.idx = vm->idx, .info = *v};
+	return EX_OK;
+}
+
+static uint64_t fake_now(void)
+{
+	return clock_ms;
 }
 
 /* ---- helpers */
@@ -117,6 +170,18 @@ static struct vm_images images(const char *kernel, const char *initrd, const cha
 static int setup(void **state)
 {
 	(void)state;
+	memset(fake_vms, 0, sizeof(fake_vms));
+	strcpy(fake_vms[0].name, "mvm");
+	fake_vms[0].is_mvm = 1;
+	fake_vms[0].state = HC_VM_RUNNING;
+	strcpy(fake_vms[1].name, "gvm1");
+	fake_vms[1].state = HC_VM_RUNNING;
+	strcpy(fake_vms[2].name, "gvm2");
+	fake_vms[2].state = HC_VM_RUNNING;
+	nfake = 3;
+	clock_ms = 1000000;
+	nboots = 0;
+	boot_status = EX_OK;
 	nloads = 0;
 	load_status = HC_OK;
 	last_error[0] = 0;
@@ -335,6 +400,192 @@ static void test_load_hypervisor_refusal(void **state)
 	assert_int_equal(load_images(&vm, &m), EX_STATE);
 }
 
+/* ---- supervise: restarts with backoff */
+static struct supervisor sup;
+static char sup_log[8192];
+
+static void sup_init(void)
+{
+	memset(&sup, 0, sizeof(sup));
+	assert_int_equal(supervise_options(1, (char *[]){"supervise", NULL}, &sup.cfg), EX_OK);
+	sup.now_ms = fake_now;
+	memset(sup_log, 0, sizeof(sup_log));
+	sup.log = fmemopen(sup_log, sizeof(sup_log) - 1, "w");
+	assert_non_null(sup.log);
+	setvbuf(sup.log, NULL, _IONBF, 0);
+}
+
+/* The guest in fake_vms[idx] stops asking for a restart (a panic). */
+static void crash(int idx)
+{
+	fake_vms[idx].state = HC_VM_STOPPED;
+	fake_vms[idx].want = HC_WANT_RESTART;
+	strcpy(fake_vms[idx].reason, "guest reset (PSCI SYSTEM_RESET)");
+}
+
+/* supervise's loop: a look, then a wait that the clock runs through (no
+ * event comes), until `until`. */
+static void supervise_until(uint64_t until)
+{
+	while (clock_ms < until) {
+		unsigned wait = supervise_pass(&sup, nfake);
+		assert_true(wait <= SUPERVISE_POLL_MS);
+		if (clock_ms >= until) /* a boot took the clock past it */
+			break;
+		hv_wait_event(NULL, wait < until - clock_ms ? wait : (unsigned)(until - clock_ms));
+	}
+}
+
+/* A guest that panics 3 s into each boot: restarted at once, then after 1,
+ * 2, 4 ... s, never more than 60 s apart, and never sooner than the delay. */
+static void test_supervise_backs_off_a_crash_loop(void **state)
+{
+	static const uint64_t want[] = {0, 1, 2, 4, 8, 16, 32, 60, 60, 60};
+	uint64_t crashed_at;
+
+	(void)state;
+	sup_init();
+	supervise_until(clock_ms + 10000); /* running: nothing happens */
+	assert_int_equal(nboots, 0);
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		crash(2);
+		crashed_at = clock_ms;
+		while (nboots == (int)i)
+			supervise_until(clock_ms + 1);
+		/* the restart came at its delay: events and polls do not hurry it */
+		assert_int_equal(boots_at[i] - crashed_at, want[i] * 1000);
+		supervise_until(clock_ms + 3000); /* panics 3 s after its start */
+	}
+	assert_int_equal(fake_vms[2].restarts, 10);
+	assert_int_equal(fake_vms[1].restarts, 0); /* its neighbour untouched */
+	/* a line per restart with its delay */
+	assert_non_null(strstr(sup_log,
+			       "gvm2 asked for a restart (guest reset (PSCI SYSTEM_RESET)): "
+			       "reloading\n"));
+	assert_non_null(strstr(sup_log, "reloading in 1 s (ran 3 s, quick restart 1)"));
+	assert_non_null(strstr(sup_log, "reloading in 4 s (ran 3 s, quick restart 3)"));
+	assert_non_null(strstr(sup_log, "reloading in 60 s (ran 3 s, quick restart 9)"));
+	assert_null(strstr(sup_log, "reloading in 64 s"));
+	fclose(sup.log);
+}
+
+/* After a run of 60 s the next restart is at once again; backoffs are per VM. */
+static void test_supervise_resets_after_a_stable_run(void **state)
+{
+	uint64_t t;
+
+	(void)state;
+	sup_init();
+	for (int i = 0; i < 4; i++) { /* 0, 1, 2, 4 s */
+		crash(2);
+		while (nboots == i)
+			supervise_until(clock_ms + 1);
+		supervise_until(clock_ms + 2000);
+	}
+	/* gvm1 crashes now: its first restart is at once, gvm2's history aside */
+	crash(1);
+	t = clock_ms;
+	supervise_until(clock_ms + 1);
+	assert_int_equal(nboots, 5);
+	assert_int_equal(boots_at[4], t);
+	/* gvm2 runs 59 s: still quick, the next wait is 8 s */
+	supervise_until(clock_ms + 59000 - 2000 - BOOT_MS);
+	crash(2);
+	t = clock_ms;
+	while (nboots == 5)
+		supervise_until(clock_ms + 1);
+	assert_int_equal(boots_at[5] - t, 8000);
+	/* now it runs 60 s: the next restart is at once */
+	supervise_until(clock_ms + 60000);
+	crash(2);
+	t = clock_ms;
+	supervise_until(clock_ms + 1);
+	assert_int_equal(nboots, 7);
+	assert_int_equal(boots_at[6], t);
+	fclose(sup.log);
+}
+
+/* A restart that fails is tried again after the next step, at least 10 s;
+ * a VM stopped for good or started by hand meanwhile is left alone. */
+static void test_supervise_failed_and_cancelled(void **state)
+{
+	uint64_t t;
+
+	(void)state;
+	sup_init();
+	boot_status = EX_IMAGE;
+	crash(2);
+	t = clock_ms;
+	supervise_until(clock_ms + 1);
+	assert_int_equal(nboots, 1);
+	assert_non_null(strstr(sup_log, "supervise: gvm2: restart failed (5), again in 10 s\n"));
+	supervise_until(t + BOOT_MS + 10000 - 1);
+	assert_int_equal(nboots, 1);
+	boot_status = EX_OK;
+	supervise_until(t + BOOT_MS + 10000 + 1);
+	assert_int_equal(nboots, 2);
+	assert_int_equal(boots_at[1], t + BOOT_MS + 10000);
+	assert_int_equal(fake_vms[2].state, HC_VM_RUNNING);
+
+	/* a quick crash waits 2 s; `syshyper kill` meanwhile (down, no restart
+	 * wanted): nothing happens */
+	supervise_until(clock_ms + 1000);
+	crash(2);
+	supervise_until(clock_ms + 500);
+	fake_vms[2].want = HC_WANT_NONE;
+	supervise_until(clock_ms + 30000);
+	assert_int_equal(nboots, 2);
+	/* started by hand, panics after 0.1 s: a new schedule, one more quick
+	 * restart (the run counts from the hand's start, not the supervisor's) */
+	fake_vms[2].state = HC_VM_RUNNING;
+	fake_up_at[2] = clock_ms;
+	supervise_until(clock_ms + 100);
+	crash(2);
+	t = clock_ms;
+	while (nboots == 2)
+		supervise_until(clock_ms + 1);
+	assert_int_equal(boots_at[2] - t, 4000);
+	assert_non_null(strstr(sup_log, "reloading in 4 s (ran 0 s, quick restart 3)"));
+	/* rebooted by hand (syshyper reboot), then runs 61 s: at once */
+	supervise_until(clock_ms + 1000);
+	fake_up_at[2] = clock_ms;
+	supervise_until(clock_ms + 61000);
+	crash(2);
+	t = clock_ms;
+	supervise_until(clock_ms + 1);
+	assert_int_equal(nboots, 4);
+	assert_int_equal(boots_at[3], t);
+	fclose(sup.log);
+}
+
+static void test_supervise_options(void **state)
+{
+	struct backoff_cfg c;
+
+	(void)state;
+	assert_int_equal(
+		supervise_options(
+			7, (char *[]){"supervise", "-d", "2", "-m", "30", "-u", "120", NULL}, &c),
+		EX_OK);
+	assert_int_equal(c.first_ms, 2000);
+	assert_int_equal(c.max_ms, 30000);
+	assert_int_equal(c.stable_ms, 120000);
+	assert_int_equal(supervise_options(3, (char *[]){"supervise", "-d", "soon", NULL}, &c),
+			 EX_USAGE);
+	assert_non_null(strstr(last_error, "-d wants seconds"));
+	assert_int_equal(supervise_options(3, (char *[]){"supervise", "-m", "3601", NULL}, &c),
+			 EX_USAGE);
+	assert_int_equal(supervise_options(2, (char *[]){"supervise", "-u", NULL}, &c), EX_USAGE);
+	assert_int_equal(supervise_options(2, (char *[]){"supervise", "extra", NULL}, &c),
+			 EX_USAGE);
+	/* -d 0: no backoff, restarts at once as a crash loop wants them */
+	assert_int_equal(supervise_options(3, (char *[]){"supervise", "-d", "0", NULL}, &c), EX_OK);
+	struct backoff b = {0};
+	assert_int_equal(backoff_schedule(&c, &b, 5000), 0);
+	backoff_up(&b, 5000);
+	assert_int_equal(backoff_schedule(&c, &b, 6000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +598,10 @@ int main(void)
 		cmocka_unit_test_setup(test_load_kernel_bss_counts, setup),
 		cmocka_unit_test_setup(test_load_overlap, setup),
 		cmocka_unit_test_setup(test_load_hypervisor_refusal, setup),
+		cmocka_unit_test_setup(test_supervise_backs_off_a_crash_loop, setup),
+		cmocka_unit_test_setup(test_supervise_resets_after_a_stable_run, setup),
+		cmocka_unit_test_setup(test_supervise_failed_and_cancelled, setup),
+		cmocka_unit_test_setup(test_supervise_options, setup),
 	};
 	int rc;
 
