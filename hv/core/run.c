@@ -42,6 +42,7 @@ void vcpu_start(struct vcpu *vcpu)
 {
 	vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_ctx);
 	timer_guest_stop(); /* the physical timer starts off; the virtual one is restored */
+	debug_pmu_reset();  /* not context-switched: a previous instance's values go */
 	vcpu_restore_el1(&vcpu->el1);
 	fp_restore(&vcpu->fp);
 	load_vm_context(vcpu);

@@ -35,6 +35,10 @@ bool timer_guest_irq_asserted(uint32_t ppi);
 /* Stops both EL1 timers of the guest on this CPU (vCPU off or restarted). */
 void timer_guest_stop(void);
 
+/* This CPU's breakpoints, watchpoints, OS lock and PMU as at power-on:
+ * nothing of a vCPU's previous start is left there (debug_pmu.c). */
+void debug_pmu_reset(void);
+
 void __attribute__((noreturn)) guest_enter(struct vcpu *vcpu);
 extern char secondary_entry[];
 

@@ -5,6 +5,14 @@
 
 #define read_sysreg(r) __read_sysreg(r) /* expands encodings given as macros */
 #define write_sysreg(r, v) __write_sysreg(r, v)
+#ifdef HOST_UNIT_TEST
+/* On the host the test keeps the registers, by name (provided by the test). */
+uint64_t host_read_sysreg(const char *name);
+void host_write_sysreg(const char *name, uint64_t v);
+#define __read_sysreg(r) host_read_sysreg(#r)
+#define __write_sysreg(r, v) host_write_sysreg(#r, (uint64_t)(v))
+#define isb() ((void)0)
+#else
 #define __read_sysreg(r)                                     \
 	({                                                   \
 		uint64_t __v;                                \
@@ -17,6 +25,7 @@
 		__asm__ volatile("msr " #r ", %0" : : "r"(__w)); \
 	} while (0)
 #define isb() __asm__ volatile("isb" ::: "memory")
+#endif
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
 #define wfi() __asm__ volatile("wfi")
 #define wfe() __asm__ volatile("wfe")
