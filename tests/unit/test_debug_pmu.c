@@ -2,7 +2,7 @@
  * CPU's debug and PMU registers, as a guest's EL1 reaches them without traps:
  * whatever a previous instance of the VM left there (breakpoints armed,
  * counters running and counting EL2 too, EL0 access, overflow interrupts,
- * the OS lock open, claim tags), the next start finds the registers of a CPU
+ * the OS lock open), the next start finds the registers of a CPU
  * just powered on. The model refuses what the hardware would make UNDEFINED
  * (a breakpoint, watchpoint or counter the CPU does not have, OSDLR_EL1
  * without the double lock, any PMU register without a PMU) and any register
@@ -25,7 +25,7 @@ static struct cpu {
 	uint64_t pmcr, cnten, inten, ovs, sel, userenr, ccfiltr, ccntr;
 	uint64_t evtyper[31], evcntr[31];
 	uint64_t bvr[16], bcr[16], wvr[16], wcr[16];
-	uint64_t oslk, osdlr, mdccint, claim;
+	uint64_t oslk, osdlr, mdccint;
 	unsigned writes;
 } cpu;
 
@@ -135,8 +135,6 @@ void host_write_sysreg(const char *name, uint64_t v)
 		cpu.oslk = v & 1;
 	} else if (!strcmp(name, "mdccint_el1")) {
 		cpu.mdccint = v;
-	} else if (!strcmp(name, "dbgclaimclr_el1")) {
-		cpu.claim &= ~v;
 	} else {
 		fail_msg("write of %s: not modelled", name);
 	}
@@ -172,7 +170,6 @@ static void leftovers(void)
 	}
 	cpu.oslk = 0;
 	cpu.mdccint = 3UL << 29;
-	cpu.claim = 0xff;
 }
 
 static void assert_powered_on(void)
@@ -203,7 +200,6 @@ static void assert_powered_on(void)
 	assert_int_equal(cpu.oslk, 1); /* as at power-on */
 	assert_int_equal(cpu.osdlr, 0);
 	assert_int_equal(cpu.mdccint, 0);
-	assert_int_equal(cpu.claim, 0);
 }
 
 /* QEMU's cortex-a57: 6 counters, 6 breakpoints, 4 watchpoints. */

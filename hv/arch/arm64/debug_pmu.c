@@ -12,7 +12,11 @@
  * start the registers of a CPU just powered on: no counter running or
  * counting, no interrupt or EL0 access enabled, every breakpoint and
  * watchpoint cleared, the OS lock set (its cold-reset value, as the first
- * instance gets it from the board; Linux clears it as it brings a CPU up). */
+ * instance gets it from the board; Linux clears it as it brings a CPU up).
+ * Left alone: the claim tags (DBGCLAIM*_EL1, 8 bits without a function),
+ * which QEMU implements only since 8.0 (Debian 12 has 7.2): an access there
+ * would be UNDEFINED, here at EL2. Otherwise only registers the CPU reports
+ * (ID_AA64DFR0_EL1) are touched. */
 #include "arch/arm64/arch.h"
 #include "arch/arm64/sysreg.h"
 
@@ -85,9 +89,8 @@ static void debug_reset(uint64_t dfr0)
 	DEBUG_PAIR_RESET(13, b, w);
 	DEBUG_PAIR_RESET(14, b, w);
 	DEBUG_PAIR_RESET(15, b, w);
-	write_sysreg(mdccint_el1, 0);        /* no debug communication interrupts */
-	write_sysreg(dbgclaimclr_el1, 0xff); /* claim tags reset to 0 */
-	write_sysreg(oslar_el1, 1);          /* the OS lock as at power-on */
+	write_sysreg(mdccint_el1, 0); /* no debug communication interrupts */
+	write_sysreg(oslar_el1, 1);   /* the OS lock as at power-on */
 	isb();
 }
 
