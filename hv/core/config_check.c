@@ -206,6 +206,22 @@ static int same_irqs(const struct cfg_passthrough *d, const struct platform_dev 
 	return 1;
 }
 
+int config_check_hv_image(const struct sys_config *c, uint64_t start, uint64_t end,
+			  struct cfg_error *e)
+{
+	struct sbuf m;
+
+	if (end >= start && contains(c->hv_base, c->hv_size, start, end - start))
+		return 0;
+	sb_printf(
+		report(e, NULL, "hypervisor", -1, &m),
+		"the EL2 image %llx-%llx (%llu KiB with .bss) is not inside the region %llx + %llx",
+		(unsigned long long)start, (unsigned long long)end,
+		(unsigned long long)(end >= start ? (end - start) >> 10 : 0),
+		(unsigned long long)c->hv_base, (unsigned long long)c->hv_size);
+	return -1;
+}
+
 static int check_system(const struct sys_config *c, const struct platform_dev *devs, unsigned ndevs,
 			struct cfg_error *e)
 {

@@ -15,7 +15,7 @@
 #include "drivers/uart.h"
 #include "core/vm.h"
 
-extern char __hv_end[];
+extern char __hv_start[], __hv_end[]; /* the board's linker.ld */
 
 struct pcpu pcpus[MAX_PCPUS];
 unsigned nr_pcpus;
@@ -48,6 +48,9 @@ static void check_config(void)
 	struct cfg_error err;
 
 	if (config_check(&sys_config, platform_devs, platform_ndevs, &err))
+		panic("configuration rejected: %s: %s\n", err.field, err.msg);
+	/* the link checked it too: this holds an image linked or loaded otherwise */
+	if (config_check_hv_image(&sys_config, (uint64_t)__hv_start, (uint64_t)__hv_end, &err))
 		panic("configuration rejected: %s: %s\n", err.field, err.msg);
 	if (sys_config.ncpus > nr_pcpus)
 		panic("configuration rejected: system: cpus: %u configured, the board has %u\n",

@@ -109,6 +109,13 @@ struct cfg_error {
 int config_check(const struct sys_config *cfg, const struct platform_dev *devs, unsigned ndevs,
 		 struct cfg_error *err);
 
+/* Whether the EL2 image, [start, end) from its link address to its end with
+ * .bss (__hv_start, __hv_end), lies inside the hypervisor's region: 0, or
+ * -1 with `err` filled (field "system: hypervisor"). The link checks the
+ * same (the board's linker.ld); the hypervisor checks again at boot. */
+int config_check_hv_image(const struct sys_config *cfg, uint64_t start, uint64_t end,
+			  struct cfg_error *err);
+
 /* Whether some VM has a disk the MVM serves (it then needs the MVM's
  * mediated area). */
 int config_has_mediated_disk(const struct sys_config *cfg);

@@ -298,6 +298,10 @@ static void test_qemu_and_c(void **state)
 	assert_has(t, ".stopped_at_boot = 0,");
 	assert_non_null(strstr(strstr(t, "\"gvm1\""), ".stopped_at_boot = 1,"));
 	assert_non_null(strstr(strstr(t, "\"gvm2\""), ".stopped_at_boot = 1,"));
+	/* the region the link holds the image to (hv/platform/qemu-virt/linker.ld) */
+	assert_has(t,
+		   "__asm__(\".globl __hv_region_start\\n.set __hv_region_start, 0x40000000\\n\"\n"
+		   "\t\".globl __hv_region_end\\n.set __hv_region_end, 0x44000000\\n\");\n");
 }
 
 static int teardown(void **state)

@@ -221,6 +221,48 @@ static void test_hypervisor_region(void **state)
 	ok();
 }
 
+/* The EL2 image (link address to __hv_end, .bss included) in its region:
+ * what the boot checks (the link checks the same in linker.ld). */
+static void hv_image_bad(uint64_t start, uint64_t end, const char *msg)
+{
+	struct cfg_error err;
+
+	memset(&err, 0x5a, sizeof(err));
+	assert_int_equal(config_check_hv_image(&cfg, start, end, &err), -1);
+	assert_string_equal(err.field, "system: hypervisor");
+	assert_non_null(memchr(err.msg, 0, sizeof(err.msg)));
+	if (!strstr(err.msg, msg))
+		fail_msg("got '%s', expected '...%s...'", err.msg, msg);
+}
+
+static void test_hypervisor_image(void **state)
+{
+	struct cfg_error err;
+
+	(void)state;
+	/* today's image: 1.5 MiB at 0x40200000, in 0x40000000 + 64 MiB */
+	assert_int_equal(config_check_hv_image(&cfg, 0x40200000, 0x40388000, &err), 0);
+	/* a region of 2 MiB: the .bss is what leaves it */
+	cfg.hv_size = 2 * MiB;
+	hv_image_bad(0x40200000, 0x40388000,
+		     "the EL2 image 0x40200000-0x40388000 (1568 KiB with .bss) is not inside the "
+		     "region 0x40000000 + 0x200000");
+	/* ending where the region ends: fine; a page more: not */
+	cfg.hv_size = 0x388000;
+	assert_int_equal(config_check_hv_image(&cfg, 0x40200000, 0x40388000, &err), 0);
+	hv_image_bad(0x40200000, 0x40389000, "not inside the region 0x40000000 + 0x388000");
+	/* a region that starts above the link address */
+	setup(NULL);
+	cfg.hv_base = 0x40400000;
+	hv_image_bad(0x40200000, 0x40388000, "not inside the region 0x40400000 + 0x4000000");
+	/* nonsense bounds do not pass by wrapping */
+	setup(NULL);
+	hv_image_bad(0x40388000, 0x40200000, "(0 KiB with .bss)");
+	cfg.hv_base = 0xfffffffffc000000ULL;
+	cfg.hv_size = 64 * MiB - 1;
+	hv_image_bad(0xfffffffffc200000ULL, 0, "not inside");
+}
+
 static void test_system_cpus(void **state)
 {
 	(void)state;
@@ -742,6 +784,7 @@ int main(void)
 		T(test_ram),
 		T(test_ram_inside_board),
 		T(test_hypervisor_region),
+		T(test_hypervisor_image),
 		T(test_system_cpus),
 		T(test_vm_count),
 		T(test_hv_disk),

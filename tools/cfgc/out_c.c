@@ -106,4 +106,10 @@ void write_c(FILE *o)
 	for (unsigned v = 0; v < cfg.nvms; v++)
 		c_vm(o, &cfg.vms[v], &vmb[v]);
 	fputs("\t},\n};\n", o);
+	/* for the board's link script, which fails the link if the image leaves it */
+	fprintf(o,
+		"\n/* The hypervisor's region, for the link's check that the image fits. */\n"
+		"__asm__(\".globl __hv_region_start\\n.set __hv_region_start, 0x%" PRIx64 "\\n\"\n"
+		"\t\".globl __hv_region_end\\n.set __hv_region_end, 0x%" PRIx64 "\\n\");\n",
+		cfg.hv_base, cfg.hv_base + cfg.hv_size);
 }
