@@ -1250,6 +1250,16 @@ static void submit_big_write(void)
 	gmm_notify(G(0));
 }
 
+/* That write, with f() run once as its part `part` is copied into the slots
+ * (on the CPU that takes the IPI and fills them). */
+static void big_write_filled_with(unsigned part, void (*f)(void))
+{
+	at_copy(true, part, f);
+	submit_big_write();
+	ipi();
+	assert_int_equal(hook_runs, 1);
+}
+
 /* The write's parts are queued once each, with exactly its data; served,
  * the guest hears of it once; nothing is left held or counted. */
 static void check_big_write_served(void)
@@ -1288,10 +1298,7 @@ static void resync_now(void)
 static void test_resync_while_a_write_is_filled(void **state)
 {
 	(void)state;
-	at_copy(true, PARTS / 2, resync_now);
-	submit_big_write();
-	ipi();
-	assert_int_equal(hook_runs, 1);
+	big_write_filled_with(PARTS / 2, resync_now);
 	assert_int_equal(A()->req_prod, PARTS);
 	check_big_write_served();
 }
@@ -1311,10 +1318,7 @@ static void register_now(void)
 static void test_new_area_while_a_write_is_filled(void **state)
 {
 	(void)state;
-	at_copy(true, 3, register_now);
-	submit_big_write();
-	ipi();
-	assert_int_equal(hook_runs, 1);
+	big_write_filled_with(3, register_now);
 	assert_int_equal(gmm_used_idx(G(0)), 0);
 	check_big_write_served();
 }
@@ -1349,10 +1353,7 @@ static void other_cpu_now(void)
 static void test_other_cpu_works_while_a_write_is_filled(void **state)
 {
 	(void)state;
-	at_copy(true, 1, other_cpu_now);
-	submit_big_write();
-	ipi();
-	assert_int_equal(hook_runs, 1);
+	big_write_filled_with(1, other_cpu_now);
 	check_big_write_served();
 }
 
@@ -1370,10 +1371,7 @@ static void vm_stops_now(void)
 static void test_vm_stops_while_its_write_is_filled(void **state)
 {
 	(void)state;
-	at_copy(true, 5, vm_stops_now);
-	submit_big_write();
-	ipi();
-	assert_int_equal(hook_runs, 1);
+	big_write_filled_with(5, vm_stops_now);
 	assert_int_equal(A()->req_prod, 0);
 	assert_int_equal(mediated_slots_in_flight(), 0);
 	assert_int_equal(G(0)->vm->life.l.io, 0);
