@@ -140,16 +140,6 @@ void host_write_sysreg(const char *name, uint64_t v)
 	}
 }
 
-/* A board's CPU: PMUv3 (PMUVer 1) with n counters, brps breakpoints and
- * wrps watchpoints, the double lock as asked. */
-static void board(unsigned n, unsigned brps, unsigned wrps, int pmuver, int doublelock)
-{
-	memset(&cpu, 0, sizeof(cpu));
-	cpu.dfr0 = 0x6 | (uint64_t)pmuver << 8 | (uint64_t)(brps - 1) << 12 |
-		   (uint64_t)(wrps - 1) << 20 | (uint64_t)(doublelock ? 0 : 0xf) << 36;
-	cpu.n = n;
-}
-
 /* What a previous instance can leave: everything set. */
 static void leftovers(void)
 {
@@ -170,6 +160,17 @@ static void leftovers(void)
 	}
 	cpu.oslk = 0;
 	cpu.mdccint = 3UL << 29;
+}
+
+/* A board's CPU with n counters, brps breakpoints and wrps watchpoints, the
+ * PMU version and the double lock as asked, as a previous instance left it. */
+static void board(unsigned n, unsigned brps, unsigned wrps, int pmuver, int doublelock)
+{
+	memset(&cpu, 0, sizeof(cpu));
+	cpu.dfr0 = 0x6 | (uint64_t)pmuver << 8 | (uint64_t)(brps - 1) << 12 |
+		   (uint64_t)(wrps - 1) << 20 | (uint64_t)(doublelock ? 0 : 0xf) << 36;
+	cpu.n = n;
+	leftovers();
 }
 
 static void assert_powered_on(void)
@@ -202,14 +203,19 @@ static void assert_powered_on(void)
 	assert_int_equal(cpu.mdccint, 0);
 }
 
+/* The start of a vCPU on that CPU, and what it finds. */
+static void reset_and_check(void)
+{
+	debug_pmu_reset();
+	assert_powered_on();
+}
+
 /* QEMU's cortex-a57: 6 counters, 6 breakpoints, 4 watchpoints. */
 static void test_cortex_a57_leftovers_go(void **state)
 {
 	(void)state;
 	board(6, 6, 4, 1, 1);
-	leftovers();
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 	/* what the CPU does not have is neither touched nor invented */
 	assert_int_equal(cpu.evtyper[6], 1UL << 27 | 0x11);
 	assert_int_equal(cpu.bcr[6], 0x1e7);
@@ -220,18 +226,14 @@ static void test_largest_cpu(void **state)
 {
 	(void)state;
 	board(31, 16, 16, 6, 1); /* PMUv3p8, every counter and debug register */
-	leftovers();
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 }
 
 static void test_smallest_cpu(void **state)
 {
 	(void)state;
 	board(0, 2, 2, 1, 1); /* PMU without event counters (cycle counter only) */
-	leftovers();
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 }
 
 /* No PMUv3 (none, or an implementation defined one): not a PMU register is
@@ -241,14 +243,10 @@ static void test_no_pmu_no_double_lock(void **state)
 {
 	(void)state;
 	board(6, 6, 4, 0, 0);
-	leftovers();
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 	assert_int_equal(cpu.userenr, 0xf); /* there is no such register */
 	board(6, 6, 4, 0xf, 1);
-	leftovers();
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 }
 
 /* A double lock left set is opened before the OS lock is written. */
@@ -256,10 +254,8 @@ static void test_double_lock_left_set(void **state)
 {
 	(void)state;
 	board(6, 6, 4, 1, 1);
-	leftovers();
 	cpu.osdlr = 1;
-	debug_pmu_reset();
-	assert_powered_on();
+	reset_and_check();
 }
 
 int main(void)
