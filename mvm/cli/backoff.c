@@ -1,10 +1,10 @@
 /* How soon `syshyper supervise` restarts a GVM that stopped asking for a
  * restart. A VM that ran at least stable_ms (or that the supervisor never
- * saw start or running) is restarted at once; each further restart after a shorter run
- * waits first_ms, doubled each time, up to max_ms. A guest that panics at
- * boot is so restarted after 0, 1, 2, 4 ... 60 s, not at full speed. Pure
- * logic on a millisecond clock the caller passes in (unit-tested with a fake
- * one). */
+ * saw start or running) is restarted at once; each further restart after a
+ * shorter run waits first_ms, doubled each time, up to max_ms. A guest that
+ * panics at boot is so restarted after 0, 1, 2, 4 ... 60 s, not at full
+ * speed. Pure logic on a millisecond clock the caller passes in
+ * (unit-tested with a fake one). */
 #include "cli.h"
 
 #define RETRY_MS 10000 /* a failed restart is tried again after at least this */
