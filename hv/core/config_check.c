@@ -691,15 +691,30 @@ static int check_blk(const struct sys_config *c, unsigned v, unsigned i, struct 
 	return 0;
 }
 
-/* A switch port's MAC: unicast, not zero, unique in the system. */
+/* A switch port's MAC: unicast, not zero, unique in the system; its storm
+ * control within the switch's bounds. */
 static int check_net(const struct sys_config *c, unsigned v, unsigned i, struct cfg_error *e)
 {
 	const struct cfg_vm *vm = &c->vms[v];
-	const uint8_t *mac = vm->virtio[i].mac;
+	const struct cfg_virtio *d = &vm->virtio[i];
+	const uint8_t *mac = d->mac;
 	struct sbuf m;
 
 	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
 		return fail(e, vm, "virtio", (int)i, "the MAC must be a non-zero unicast address");
+	if (d->flood_rate > CFG_FLOOD_MAX_RATE) {
+		sb_printf(report(e, vm, "virtio", (int)i, &m),
+			  "flood-rate %u: at most %u frames a second (0: no limit)", d->flood_rate,
+			  CFG_FLOOD_MAX_RATE);
+		return -1;
+	}
+	if (d->flood_rate && (d->flood_burst == 0 || d->flood_burst > CFG_FLOOD_MAX_BURST)) {
+		sb_printf(report(e, vm, "virtio", (int)i, &m),
+			  "flood-burst %u: 1 to %u frames", d->flood_burst, CFG_FLOOD_MAX_BURST);
+		return -1;
+	}
+	if (!d->flood_rate && d->flood_burst)
+		return fail(e, vm, "virtio", (int)i, "flood-burst without a limit (flood-rate=0)");
 	for (unsigned w = 0; w <= v; w++) {
 		const struct cfg_vm *o = &c->vms[w];
 		for (unsigned j = 0; j < (w == v ? i : o->nvirtio); j++) {
@@ -764,6 +779,8 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 		}
 		if (d->read_only > 1)
 			return fail(e, vm, "virtio", (int)i, "read_only must be 0 or 1");
+		if (d->type != CFG_VIRTIO_NET && (d->flood_rate || d->flood_burst))
+			return fail(e, vm, "virtio", (int)i, "a flood limit on a device not virtio-net");
 		if (d->type == CFG_VIRTIO_BLK && check_blk(c, v, i, e))
 			return -1;
 		if (d->type == CFG_VIRTIO_NET && check_net(c, v, i, e))

@@ -43,8 +43,11 @@ static int create_net(struct vm *vm, const struct cfg_virtio *c)
 {
 	if (nnets >= NET_MAX_PORTS || c->slot >= 32)
 		return -1;
-	return virtio_net_create(&nets[nnets++], vm, slot_base(c), slot_irq(c), c->mac,
-				 vm->cfg->role == VM_ROLE_MVM);
+	struct virtio_net *net = &nets[nnets++];
+	if (virtio_net_create(net, vm, slot_base(c), slot_irq(c), c->mac,
+			      vm->cfg->role == VM_ROLE_MVM))
+		return -1;
+	return virtio_net_set_flood_limit(net, c->flood_rate, c->flood_burst);
 }
 
 static int create_blk(struct vm *vm, const struct cfg_virtio *c)

@@ -58,7 +58,14 @@ struct cfg_virtio {
 	uint64_t sectors; /* blk: capacity in 512-byte sectors */
 	uint32_t read_only;
 	uint8_t mac[6]; /* net */
+	/* net: storm control, flooded frames (broadcast, multicast) per second
+	 * the switch takes from this port, 0: no limit; and the burst (1 to
+	 * 65536 with a rate, else 0). cfgc writes its defaults. */
+	uint32_t flood_rate;
+	uint32_t flood_burst;
 };
+#define CFG_FLOOD_MAX_RATE 1000000u /* = NET_FLOOD_MAX_RATE (virtio_net.c asserts) */
+#define CFG_FLOOD_MAX_BURST 65536u  /* = NET_FLOOD_MAX_BURST */
 
 struct cfg_vm {
 	char name[CFG_NAME_LEN];

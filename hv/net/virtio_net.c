@@ -3,14 +3,22 @@
  * TX runs on the sending vCPU's CPU: a chain is taken from the sender's TX
  * queue under the sender's lock, then, with no lock of the sender held, its
  * frame is copied into one RX chain of every destination port under that
- * port's lock, so two VMs sending to each other cannot deadlock. */
+ * port's lock, so two VMs sending to each other cannot deadlock.
+ *
+ * Storm control: a frame the switch would flood (netswitch_floods) first
+ * takes a token of the sender's bucket (netswitch_flood_take), under the
+ * sender's device lock: the VM's vCPUs may run handle_tx at once (notify
+ * runs without the lock), and the bucket must see one update at a time.
+ * The lock is dropped before any delivery, as above. */
 #include "net/virtio_net.h"
 
 #include "net/net_ctrl.h"
 
+#include "arch/arm64/arch.h"
 #include "lib/lib.h"
 #include "core/print.h"
 #include "core/vm.h"
+#include "core/vm_config.h"
 
 #define Q_RX 0
 #define Q_TX 1
@@ -25,6 +33,9 @@
 #define ETH_HLEN 14
 #define MTU 1500
 #define MAX_FRAME (MTU + ETH_HLEN + 4) /* room for a VLAN tag */
+
+_Static_assert(CFG_FLOOD_MAX_RATE == NET_FLOOD_MAX_RATE && CFG_FLOOD_MAX_BURST == NET_FLOOD_MAX_BURST,
+	       "the configuration's flood bounds are the switch's");
 
 static struct netswitch sw;
 static spinlock_t sw_lock = SPINLOCK_INIT; /* port table changes only */
@@ -128,6 +139,16 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	uint32_t ports = netswitch_route(&sw, (unsigned)src->port, frame);
 	if (!ports)
 		st->drop_no_route++;
+	if (netswitch_floods(frame, ports)) {
+		bool ok;
+		spin_lock(&src->vdev.lock);
+		ok = netswitch_flood_take(&sw, (unsigned)src->port, timer_now());
+		spin_unlock(&src->vdev.lock);
+		if (!ok) {
+			st->drop_storm++;
+			return;
+		}
+	}
 	for (unsigned p = 0; p < sw.nports; p++)
 		if (ports & (1u << p))
 			deliver(sw.ports[p].dev, frame, frame_len);
@@ -230,17 +251,28 @@ int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_
 	return virtio_mmio_create(&net->vdev, vm, base, irq, &ops, net);
 }
 
+int virtio_net_set_flood_limit(struct virtio_net *net, uint32_t rate, uint32_t burst)
+{
+	struct virtio_dev *d = &net->vdev;
+	int r;
+
+	spin_lock(&d->lock);
+	r = netswitch_set_flood_limit(&sw, (unsigned)net->port, rate, burst, timer_freq());
+	spin_unlock(&d->lock);
+	return r;
+}
+
 void virtio_net_print_stats(void)
 {
 	for (unsigned i = 0; i < sw.nports; i++) {
 		const struct net_port *p = &sw.ports[i];
 		const struct virtio_net *n = p->dev;
 		printk("%s/net port %u%s: tx %lu frames %lu B, rx %lu frames %lu B, drops: "
-		       "no-buffer %lu bad %lu no-route %lu\n",
+		       "no-buffer %lu bad %lu no-route %lu storm %lu\n",
 		       n->vdev.vm->name, i, p->uplink ? " (uplink)" : "",
 		       (unsigned long)p->stats.tx_frames, (unsigned long)p->stats.tx_bytes,
 		       (unsigned long)p->stats.rx_frames, (unsigned long)p->stats.rx_bytes,
 		       (unsigned long)p->stats.drop_no_buffer, (unsigned long)p->stats.drop_bad,
-		       (unsigned long)p->stats.drop_no_route);
+		       (unsigned long)p->stats.drop_no_route, (unsigned long)p->stats.drop_storm);
 	}
 }

@@ -15,5 +15,8 @@ struct virtio_net {
 
 int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_t irq,
 		      const uint8_t mac[ETH_ALEN], bool uplink);
+/* The port's storm control (netswitch_set_flood_limit): flooded frames
+ * per second (0: no limit) and burst; -1 if out of bounds. */
+int virtio_net_set_flood_limit(struct virtio_net *net, uint32_t rate, uint32_t burst);
 void virtio_net_print_stats(void);
 #endif

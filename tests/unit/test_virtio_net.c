@@ -47,6 +47,31 @@ int netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool u
 	sw->nports = 1;
 	return 0;
 }
+/* Storm control is the switch's (test_netswitch.c): never a limit here. */
+bool netswitch_floods(const uint8_t dst[ETH_ALEN], uint32_t ports)
+{
+	(void)dst, (void)ports;
+	return false;
+}
+bool netswitch_flood_take(struct netswitch *sw, unsigned src, uint64_t now)
+{
+	(void)sw, (void)src, (void)now;
+	return true;
+}
+int netswitch_set_flood_limit(struct netswitch *sw, unsigned port, uint32_t rate, uint32_t burst,
+			      uint64_t hz)
+{
+	(void)sw, (void)port, (void)rate, (void)burst, (void)hz;
+	return 0;
+}
+uint64_t timer_now(void)
+{
+	return 0;
+}
+uint64_t timer_freq(void)
+{
+	return 1000000;
+}
 static uint32_t route_to; /* what netswitch_route answers */
 static uint8_t routed_dst[ETH_ALEN];
 uint32_t netswitch_route(const struct netswitch *sw, unsigned src, const uint8_t dst[ETH_ALEN])

@@ -45,9 +45,11 @@ static void c_virtio(FILE *o, const struct cfg_vm *vm)
 		fprintf(o,
 			"\t\t\t\t{.type = %" PRIu32 ", .slot = %" PRIu32 ", .backend = %" PRIu32
 			", .disk = %" PRIu32 ", .sectors = %" PRIu64 ", .read_only = %" PRIu32
-			", .mac = {%u, %u, %u, %u, %u, %u}},\n",
+			", .mac = {%u, %u, %u, %u, %u, %u}, .flood_rate = %" PRIu32
+			", .flood_burst = %" PRIu32 "},\n",
 			d->type, d->slot, d->backend, d->disk, d->sectors, d->read_only, d->mac[0],
-			d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5]);
+			d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->flood_rate,
+			d->flood_burst);
 	}
 	fputs("\t\t\t},\n", o);
 }
