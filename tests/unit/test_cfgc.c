@@ -52,7 +52,7 @@ static const char config[] = "[system]\n"
 			     "dtb = @ 0xa7e00000\n"
 			     "images = mvm\n"
 			     "autostart = no\n"
-			     "virtio-net = 29 mac=52:54:00:5e:00:12\n"
+			     "virtio-net = 29 mac=52:54:00:5e:00:12 flood-rate=200 flood-burst=16\n"
 			     /* a file, read-only, the lowest index */
 			     "virtio-blk = 31 mediated disk=0 size=1M backing=/srv/gvm2.img ro\n"
 			     /* right after gvm1's region of the same disk: no overlap */
@@ -302,6 +302,29 @@ static void test_qemu_and_c(void **state)
 	assert_has(t,
 		   "__asm__(\".globl __hv_region_start\\n.set __hv_region_start, 0x40000000\\n\"\n"
 		   "\t\".globl __hv_region_end\\n.set __hv_region_end, 0x44000000\\n\");\n");
+	/* storm control: the MVM's port has the defaults, gvm2's its own */
+	assert_has(t, ".mac = {82, 84, 0, 94, 0, 1}, .flood_rate = 1000, .flood_burst = 64}");
+	assert_has(t, ".mac = {82, 84, 0, 94, 0, 18}, .flood_rate = 200, .flood_burst = 16}");
+}
+
+/* flood-rate=0: no limit, and no burst. */
+static void test_flood_no_limit(void **state)
+{
+	static const char net[] = "[system]\n"
+				  "ram = 0x40000000 + 2G\n"
+				  "hypervisor = 0x40000000 + 64M\n"
+				  "cpus = 4\n"
+				  "[vm mvm]\n"
+				  "role = mvm\n"
+				  "cpus = 0\n"
+				  "memory = 0x48000000 + 512M\n"
+				  "kernel = build/guest/Image @ 0x48200000\n"
+				  "initrd = @ 0x58000000\n"
+				  "dtb = @ 0x5fe00000\n"
+				  "virtio-net = 0 mac=52:54:00:5e:00:01 flood-rate=0\n";
+	(void)state;
+	load(net);
+	assert_has(render(write_c), ".flood_rate = 0, .flood_burst = 0}");
 }
 
 static int teardown(void **state)
@@ -323,6 +346,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_disks, teardown),
 		cmocka_unit_test_teardown(test_disks_none, teardown),
 		cmocka_unit_test_teardown(test_qemu_and_c, teardown),
+		cmocka_unit_test_teardown(test_flood_no_limit, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

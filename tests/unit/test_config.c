@@ -722,6 +722,36 @@ static void test_virtio_fields(void **state)
 	bad("vm gvm1: virtio[0]", "read_only");
 }
 
+/* A switch port's storm control: rate 0 (no limit) or 1 to 10^6 frames/s
+ * with a burst of 1 to 65536; only on virtio-net. */
+static void test_virtio_net_flood_limit(void **state)
+{
+	struct cfg_virtio *n = &gvm1->virtio[gvm1->nvirtio++];
+
+	(void)state;
+	*n = (struct cfg_virtio){.type = CFG_VIRTIO_NET, .slot = 29, .mac = {0x52, 0x54, 0, 0, 0, 1}};
+	ok(); /* no limit, as a configuration built before the keys */
+	n->flood_rate = 1000;
+	n->flood_burst = 64;
+	ok();
+	n->flood_rate = CFG_FLOOD_MAX_RATE;
+	n->flood_burst = CFG_FLOOD_MAX_BURST;
+	ok();
+	n->flood_rate = CFG_FLOOD_MAX_RATE + 1;
+	bad("vm gvm1: virtio[1]", "flood-rate 1000001: at most 1000000");
+	n->flood_rate = 1;
+	n->flood_burst = 0;
+	bad("vm gvm1: virtio[1]", "flood-burst 0: 1 to 65536");
+	n->flood_burst = CFG_FLOOD_MAX_BURST + 1;
+	bad("vm gvm1: virtio[1]", "flood-burst 65537");
+	n->flood_rate = 0;
+	n->flood_burst = 64;
+	bad("vm gvm1: virtio[1]", "flood-burst without a limit");
+	n->flood_burst = 0;
+	gvm1->virtio[0].flood_rate = 10; /* the disk */
+	bad("vm gvm1: virtio[0]", "not virtio-net");
+}
+
 static void test_virtio_mediated(void **state)
 {
 	(void)state;
@@ -819,6 +849,7 @@ int main(void)
 		T(test_virtio_count),
 		T(test_virtio_slot),
 		T(test_virtio_fields),
+		T(test_virtio_net_flood_limit),
 		T(test_virtio_mediated),
 		T(test_platform_devices),
 	};
