@@ -709,8 +709,8 @@ static int check_net(const struct sys_config *c, unsigned v, unsigned i, struct 
 		return -1;
 	}
 	if (d->flood_rate && (d->flood_burst == 0 || d->flood_burst > CFG_FLOOD_MAX_BURST)) {
-		sb_printf(report(e, vm, "virtio", (int)i, &m),
-			  "flood-burst %u: 1 to %u frames", d->flood_burst, CFG_FLOOD_MAX_BURST);
+		sb_printf(report(e, vm, "virtio", (int)i, &m), "flood-burst %u: 1 to %u frames",
+			  d->flood_burst, CFG_FLOOD_MAX_BURST);
 		return -1;
 	}
 	if (!d->flood_rate && d->flood_burst)
@@ -780,7 +780,8 @@ static int check_virtio(const struct sys_config *c, unsigned v, struct cfg_error
 		if (d->read_only > 1)
 			return fail(e, vm, "virtio", (int)i, "read_only must be 0 or 1");
 		if (d->type != CFG_VIRTIO_NET && (d->flood_rate || d->flood_burst))
-			return fail(e, vm, "virtio", (int)i, "a flood limit on a device not virtio-net");
+			return fail(e, vm, "virtio", (int)i,
+				    "a flood limit on a device not virtio-net");
 		if (d->type == CFG_VIRTIO_BLK && check_blk(c, v, i, e))
 			return -1;
 		if (d->type == CFG_VIRTIO_NET && check_net(c, v, i, e))

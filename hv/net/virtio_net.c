@@ -34,7 +34,8 @@
 #define MTU 1500
 #define MAX_FRAME (MTU + ETH_HLEN + 4) /* room for a VLAN tag */
 
-_Static_assert(CFG_FLOOD_MAX_RATE == NET_FLOOD_MAX_RATE && CFG_FLOOD_MAX_BURST == NET_FLOOD_MAX_BURST,
+_Static_assert(CFG_FLOOD_MAX_RATE == NET_FLOOD_MAX_RATE &&
+		       CFG_FLOOD_MAX_BURST == NET_FLOOD_MAX_BURST,
 	       "the configuration's flood bounds are the switch's");
 
 static struct netswitch sw;

@@ -729,7 +729,8 @@ static void test_virtio_net_flood_limit(void **state)
 	struct cfg_virtio *n = &gvm1->virtio[gvm1->nvirtio++];
 
 	(void)state;
-	*n = (struct cfg_virtio){.type = CFG_VIRTIO_NET, .slot = 29, .mac = {0x52, 0x54, 0, 0, 0, 1}};
+	*n = (struct cfg_virtio){
+		.type = CFG_VIRTIO_NET, .slot = 29, .mac = {0x52, 0x54, 0, 0, 0, 1}};
 	ok(); /* no limit, as a configuration built before the keys */
 	n->flood_rate = 1000;
 	n->flood_burst = 64;

@@ -80,7 +80,6 @@ static void test_port_table_checks(void **state)
 	assert_int_equal(netswitch_route(&sw, 1, bcast), ((1u << NET_MAX_PORTS) - 1) & ~(1u << 1));
 }
 
-
 /* ---- storm control ---- */
 
 #define HZ 62500000ull /* QEMU virt's counter before 9.0; any works */
@@ -111,7 +110,7 @@ static void test_flood_limit_bounds(void **state)
 {
 	(void)state;
 	assert_int_equal(netswitch_set_flood_limit(&sw, 1, 1000, 64, HZ), 0);
-	assert_int_equal(netswitch_set_flood_limit(&sw, 1, 0, 0, HZ), 0); /* no limit */
+	assert_int_equal(netswitch_set_flood_limit(&sw, 1, 0, 0, HZ), 0);      /* no limit */
 	assert_int_equal(netswitch_set_flood_limit(&sw, 3, 1000, 64, HZ), -1); /* no port */
 	assert_int_equal(netswitch_set_flood_limit(&sw, 1, NET_FLOOD_MAX_RATE + 1, 64, HZ), -1);
 	assert_int_equal(netswitch_set_flood_limit(&sw, 1, 1000, 0, HZ), -1);
@@ -179,8 +178,8 @@ static void test_flood_ports_independent(void **state)
 	(void)state;
 	assert_int_equal(netswitch_set_flood_limit(&sw, 1, 1000, 64, HZ), 0);
 	assert_int_equal(netswitch_set_flood_limit(&sw, 2, 1000, 64, HZ), 0);
-	assert_int_equal(flood(2, 1000, t), 64); /* port 2 exhausted */
-	assert_int_equal(flood(1, 64, t), 64);   /* port 1 still has all of its own */
+	assert_int_equal(flood(2, 1000, t), 64);   /* port 2 exhausted */
+	assert_int_equal(flood(1, 64, t), 64);     /* port 1 still has all of its own */
 	assert_int_equal(flood(0, 1000, t), 1000); /* port 0 has no limit */
 	/* and port 2's known unicast is not flooded, so never asks the bucket */
 	assert_false(netswitch_floods(g1, netswitch_route(&sw, 2, g1)));
@@ -192,9 +191,8 @@ static void test_flood_idle_and_wrap(void **state)
 	/* the largest bucket at the highest rate, idle for a year of a 1 GHz
 	 * counter: the refill must not overflow (it would with ticks * rate) */
 	uint64_t ghz = 1000000000ull, t = 5;
-	assert_int_equal(netswitch_set_flood_limit(&sw, 1, NET_FLOOD_MAX_RATE, NET_FLOOD_MAX_BURST,
-						   ghz),
-			 0);
+	assert_int_equal(
+		netswitch_set_flood_limit(&sw, 1, NET_FLOOD_MAX_RATE, NET_FLOOD_MAX_BURST, ghz), 0);
 	assert_int_equal(flood(1, NET_FLOOD_MAX_BURST + 10, t), NET_FLOOD_MAX_BURST);
 	t += 365ull * 24 * 3600 * ghz;
 	assert_int_equal(flood(1, NET_FLOOD_MAX_BURST + 10, t), NET_FLOOD_MAX_BURST);
