@@ -60,17 +60,19 @@ static const char config[] = "[system]\n"
 			     "offset=0x14000000\n";
 
 /* The MVM alone: no mediated disk, no GVM images. */
-static const char mvm_only[] = "[system]\n"
-			       "ram = 0x40000000 + 2G\n"
-			       "hypervisor = 0x40000000 + 64M\n"
-			       "cpus = 4\n"
-			       "[vm mvm]\n"
-			       "role = mvm\n"
-			       "cpus = 0\n"
-			       "memory = 0x48000000 + 512M\n"
-			       "kernel = build/guest/Image @ 0x48200000\n"
-			       "initrd = @ 0x58000000\n"
-			       "dtb = @ 0x5fe00000\n";
+#define MVM_ONLY                                    \
+	"[system]\n"                                \
+	"ram = 0x40000000 + 2G\n"                   \
+	"hypervisor = 0x40000000 + 64M\n"           \
+	"cpus = 4\n"                                \
+	"[vm mvm]\n"                                \
+	"role = mvm\n"                              \
+	"cpus = 0\n"                                \
+	"memory = 0x48000000 + 512M\n"              \
+	"kernel = build/guest/Image @ 0x48200000\n" \
+	"initrd = @ 0x58000000\n"                   \
+	"dtb = @ 0x5fe00000\n"
+static const char mvm_only[] = MVM_ONLY;
 
 static char *out;
 
@@ -310,18 +312,7 @@ static void test_qemu_and_c(void **state)
 /* flood-rate=0: no limit, and no burst. */
 static void test_flood_no_limit(void **state)
 {
-	static const char net[] = "[system]\n"
-				  "ram = 0x40000000 + 2G\n"
-				  "hypervisor = 0x40000000 + 64M\n"
-				  "cpus = 4\n"
-				  "[vm mvm]\n"
-				  "role = mvm\n"
-				  "cpus = 0\n"
-				  "memory = 0x48000000 + 512M\n"
-				  "kernel = build/guest/Image @ 0x48200000\n"
-				  "initrd = @ 0x58000000\n"
-				  "dtb = @ 0x5fe00000\n"
-				  "virtio-net = 0 mac=52:54:00:5e:00:01 flood-rate=0\n";
+	static const char net[] = MVM_ONLY "virtio-net = 0 mac=52:54:00:5e:00:01 flood-rate=0\n";
 	(void)state;
 	load(net);
 	assert_has(render(write_c), ".flood_rate = 0, .flood_burst = 0}");
