@@ -37,7 +37,7 @@ struct blk_req {
 	unsigned data_first; /* index of the first data buffer in chain.bufs */
 	uint32_t data_skip;  /* bytes of that buffer that belong to the header */
 	uint8_t *status;     /* the status byte in the guest */
-	uint32_t epoch;      /* the queue's (virtio_queue_epoch_locked) when taken */
+	uint64_t epoch;      /* the queue's (virtio_queue_epoch_locked) when taken */
 };
 
 struct blk_backend_ops {

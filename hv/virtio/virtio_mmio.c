@@ -29,7 +29,7 @@ static void raise_irq_locked(struct virtio_dev *dev, uint32_t why)
 /* Changes whenever queue q is reset, alone or with the device, and
  * whenever it is enabled (after QueueReady 0 or a device error the driver
  * may have taken its memory back): the counts only grow. */
-uint32_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q)
+uint64_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q)
 {
 	return dev->reset_count + dev->queue_resets[q] + dev->queue_enables[q];
 }
@@ -101,7 +101,7 @@ void virtio_queue_budget_spent(struct virtio_dev *dev, unsigned q)
 
 _Static_assert(VIRTIO_MAX_COPIES >= MAX_PCPUS, "one copy under way per CPU");
 
-unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch)
+unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint64_t epoch)
 {
 	unsigned copy = 0;
 

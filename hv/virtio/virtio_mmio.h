@@ -56,9 +56,12 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t isr;
 	uint32_t config_generation;
-	uint32_t reset_count;                      /* completions from before a reset are dropped */
-	uint32_t queue_resets[VIRTIO_MAX_QUEUES];  /* QueueReset, per queue */
-	uint32_t queue_enables[VIRTIO_MAX_QUEUES]; /* QueueReady 1 that took */
+	/* Event counts that make up a queue's epoch: 64 bits, so a guest that
+	 * resets in a loop never brings an epoch back to a value still held
+	 * by a request in flight. */
+	uint64_t reset_count;                      /* completions from before a reset are dropped */
+	uint64_t queue_resets[VIRTIO_MAX_QUEUES];  /* QueueReset, per queue */
+	uint64_t queue_enables[VIRTIO_MAX_QUEUES]; /* QueueReady 1 that took */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	const struct guest_mem *mem;     /* the VM's */
 	uint64_t notifies, irqs, errors; /* counters */
@@ -98,12 +101,12 @@ int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *cha
  * ended, so none writes into buffers the driver owns again; copies counted
  * in after it (a queue enabled again meanwhile) are not waited for, so the
  * wait is bounded by one request's data per CPU whatever the guest does. */
-unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint32_t epoch);
+unsigned virtio_copy_begin(struct virtio_dev *dev, unsigned q, uint64_t epoch);
 void virtio_copy_end_locked(struct virtio_dev *dev, unsigned copy);
 /* Queue q's epoch (dev->lock held): it changes with every device reset,
  * QueueReset and enable, so a request taken before one of those is never
  * completed into the queue or buffers the driver has now. */
-uint32_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q);
+uint64_t virtio_queue_epoch_locked(const struct virtio_dev *dev, unsigned q);
 /* Returns a chain to queue q, unless the queue was reset since the chain was
  * taken (or is not ready): then it is not the driver's any more. */
 void virtio_queue_push(struct virtio_dev *dev, unsigned q, const struct virtq_chain *chain,

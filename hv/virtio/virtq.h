@@ -60,7 +60,7 @@ struct virtq_buf {
 
 #define VIRTQ_CHAIN_FIELDS(nsegs)                                                     \
 	uint16_t head;                                                                \
-	uint32_t epoch; /* the queue's resets when it was taken (virtio_queue_pop) */ \
+	uint64_t epoch; /* the queue's resets when it was taken (virtio_queue_pop) */ \
 	unsigned nbufs;                                                               \
 	unsigned nreadable; /* the first nreadable bufs are driver->device */         \
 	uint64_t readable_len, writable_len;                                          \

@@ -260,8 +260,8 @@ struct qstate {
 };
 struct before {
 	struct qstate q[NVMS][NQ];
-	uint32_t resets[NVMS];
-	uint32_t qresets[NVMS][NQ];
+	uint64_t resets[NVMS];
+	uint64_t qresets[NVMS][NQ];
 };
 
 static void capture(struct qstate *s, const struct virtq *vq)

@@ -323,6 +323,25 @@ static void test_push_after_queue_reset_dropped(void **state)
 	assert_int_equal(used[1], 0);
 }
 
+/* A guest that resets and re-enables a queue 2^32 times while a request is
+ * out never brings the queue's epoch back to the request's: the counters
+ * are 64-bit (the QueueReady cycles are added by hand, 2^32 would take
+ * the test hours). */
+static void test_push_after_epoch_would_wrap_dropped(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	bring_up(0);
+	offer(1, 5);
+	assert_int_equal(virtio_queue_pop(&dev, 1, &c), VQ_OK);
+	bring_up(0);                              /* the epoch moves by 2: a reset, an enable */
+	dev.queue_enables[1] += (1ULL << 32) - 2; /* and by 2^32 - 2 more */
+	virtio_queue_push(&dev, 1, &c, 0);
+	volatile uint16_t *used = hva(USED_IPA(1));
+	assert_int_equal(used[1], 0);
+}
+
 /* ... but a queue reset leaves the other queues' chains alone. */
 static void test_queue_reset_spares_other_queues(void **state)
 {
@@ -479,7 +498,7 @@ static void test_takeback_waits_only_for_earlier_copies(void **state)
 	usleep(50000);
 	assert_false(__atomic_load_n(&reenabled, __ATOMIC_SEQ_CST)); /* waits for a */
 	spin_lock(&dev.lock);
-	uint32_t epoch = virtio_queue_epoch_locked(&dev, 0);
+	uint64_t epoch = virtio_queue_epoch_locked(&dev, 0);
 	spin_unlock(&dev.lock);
 	unsigned b = virtio_copy_begin(&dev, 0, epoch); /* the new queue's */
 	assert_true(b);
@@ -503,6 +522,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_after_queue_reset_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_queue_reset_spares_other_queues, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_push_after_epoch_would_wrap_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pop_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_notify_vs_reset, setup, teardown),
