@@ -17,13 +17,29 @@
  *  - interrupts only for the VM's own device interrupt; no lock left held;
  *  - config space shows the port's MAC, whatever the guest did;
  *  - forwarding: never back to the sender, only to existing ports, broadcast
- *    to all others, unicast to its owner, unknown unicast to the uplink. */
+ *    to all others, unicast to its owner, unknown unicast to the uplink;
+ *  - storm control, with a limit per port chosen per input (and changed by
+ *    steps, out of bounds too) and a counter the input moves (by ticks,
+ *    seconds, any 64-bit amount, backwards): limits refused exactly when out
+ *    of bounds, a refused one changes nothing; only the sender's bucket is
+ *    asked, once per frame it floods (broadcast/multicast, as read back from
+ *    its memory), and every such frame is either delivered to both other
+ *    ports or counted in drop_storm, which grows for nothing else; with rate
+ *    0 nothing is dropped; a fresh or refilled bucket lets min(frames, burst)
+ *    through, one drained leaves at least floor(ticks * rate / hz) and at most
+ *    floor((hz - 1 + ticks * rate) / hz) (none for a counter gone back); and
+ *    since the limit was set at most burst + floor(rate * ticks / hz) frames
+ *    went (credit starts at burst * hz, a tick adds rate, a frame costs hz,
+ *    so passed * hz <= burst * hz + rate * ticks: no + 1). The bucket runs
+ *    alone in the switch mode too, at any counter value. */
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/fuzz_stubs.h"
 #include "net/virtio_net.h"
 #include "core/vm.h"
+
+typedef unsigned __int128 u128;
 
 #define NVMS 3
 #define SLOT_BASE 0x0a000000UL
@@ -346,7 +362,8 @@ static uint32_t get32(const uint8_t *mem, ipa_t ipa)
 /* The frames the sender handed over in this step (from its snapshot). */
 struct sent {
 	unsigned n;
-	bool unknown; /* some chain we could not read back (tangled) */
+	bool unknown;           /* some chain we could not read back (tangled) */
+	unsigned good, flooded; /* well-formed frames, and those to a group */
 	uint32_t len[VIRTIO_CHAINS_PER_NOTIFY];
 	uint8_t frame[8][MAX_FRAME];
 };
@@ -358,7 +375,7 @@ FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v, struct s
 	const uint8_t *mem = guests[v].snap;
 	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
 
-	out->n = 0;
+	out->n = out->good = out->flooded = 0;
 	out->unknown = false;
 	/* (a device error in the step stops the queue but keeps its indices) */
 	if (!s->ready || b->resets[v] != nets[v].vdev.reset_count ||
@@ -381,6 +398,11 @@ FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v, struct s
 		TRACE("vm %u: sent chain %u: %d segs, %zu bytes\n", v, head, n, got);
 		if (got < HDR_LEN + 14 || got > HDR_LEN + MAX_FRAME)
 			continue; /* dropped as malformed */
+		/* so is one with a writable buffer (received frames may match it) */
+		if (!segs[n - 1].writable) {
+			out->good++;
+			out->flooded += all[HDR_LEN] & 1; /* three ports: groups only */
+		}
 		out->len[out->n] = (uint32_t)(got - HDR_LEN);
 		memcpy(out->frame[out->n++], all + HDR_LEN, got - HDR_LEN);
 	}
@@ -509,8 +531,11 @@ FUZZ_NOCOV static void check_interrupts(const struct before *b, unsigned v)
 	}
 }
 
-static void check_step(const struct before *b, int sender)
+/* The frames the sender handed over, NULL if no VM could send. */
+static const struct sent *check_step(const struct before *b, int sender)
 {
+	static struct sent sent;
+
 	for (unsigned v = 0; v < NVMS; v++) {
 		struct fuzz_queue_view views[2 * NQ];
 		for (unsigned q = 0; q < NQ; q++) {
@@ -525,7 +550,6 @@ static void check_step(const struct before *b, int sender)
 		check_returned(b, v);
 	}
 	if (sender >= 0) {
-		static struct sent sent;
 		collect_sent(b, (unsigned)sender, &sent);
 		for (unsigned rx = 0; rx < NVMS; rx++)
 			check_received(b, rx, (unsigned)sender, &sent);
@@ -536,6 +560,7 @@ static void check_step(const struct before *b, int sender)
 		FUZZ_ASSERT(v < NVMS && !q->vcpu && q->intid == IRQ0 + v,
 			    "interrupt %u injected into vm %u", q->intid, v);
 	}
+	return sender >= 0 ? &sent : NULL;
 }
 
 static void check_config(unsigned v, struct fuzz_in *in)
@@ -552,6 +577,292 @@ static void check_config(unsigned v, struct fuzz_in *in)
 		if (off + i < 6)
 			FUZZ_ASSERT((uint8_t)(val >> (8 * i)) == macs[v][off + i],
 				    "vm %u: config byte %u is not the MAC's", v, off + i);
+}
+
+/* ---------------------------------------------------------------- storm control */
+
+/* The counter (the stubs' timer_now and timer_freq are weak): it moves only
+ * when the input says, and its frequency is the input's. */
+static uint64_t clock_now, clock_hz = 1000000;
+
+uint64_t timer_now(void)
+{
+	return clock_now;
+}
+
+uint64_t timer_freq(void)
+{
+	return clock_hz;
+}
+
+/* The switch is virtio_net.c's own: its address, and each bucket take, are
+ * seen through the linker's --wrap (Makefile). */
+static struct netswitch *the_sw;
+static unsigned takes[NVMS], passes[NVMS]; /* in the current step */
+
+int __real_netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool uplink,
+			      void *dev);
+bool __real_netswitch_flood_take(struct netswitch *sw, unsigned src, uint64_t now);
+
+int __wrap_netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool uplink,
+			      void *dev)
+{
+	if (dev) /* virtio_net_create's (fuzz_switch's ports have none) */
+		the_sw = sw;
+	return __real_netswitch_add_port(sw, mac, uplink, dev);
+}
+
+bool __wrap_netswitch_flood_take(struct netswitch *sw, unsigned src, uint64_t now)
+{
+	bool ok = __real_netswitch_flood_take(sw, src, now);
+
+	if (sw == the_sw) {
+		FUZZ_ASSERT(src < NVMS && now == clock_now, "flood take of port %u at %llu", src,
+			    (unsigned long long)now);
+		takes[src]++;
+		passes[src] += ok;
+	}
+	return ok;
+}
+
+/* What the header's contract alone tells of a port's bucket. */
+enum credit { C_FULL, C_UNDER_ONE_FRAME, C_UNKNOWN };
+struct flood_model {
+	uint32_t rate, burst;
+	uint64_t hz;
+	bool timed;
+	uint64_t ref;       /* the bucket's time: counter value of its last refill */
+	u128 ticks;         /* it was given since the limit was set */
+	uint64_t passed;    /* flooded frames let through since then */
+	enum credit credit; /* at ref */
+};
+
+static void model_set(struct flood_model *m, uint32_t rate, uint32_t burst, uint64_t hz)
+{
+	*m = (struct flood_model){rate, rate ? burst : 0, hz, .credit = C_FULL};
+}
+
+/* `t` flooded frames at counter value `now`, `p` of them let through. */
+FUZZ_NOCOV static void model_takes(struct flood_model *m, uint64_t now, unsigned t, unsigned p,
+				   const char *who, unsigned port)
+{
+	uint64_t e = 0;
+
+	if (!t)
+		return;
+	if (!m->rate) {
+		FUZZ_ASSERT(p == t, "%s %u: %u of %u flooded frames dropped with no limit", who,
+			    port, t - p, t);
+		return;
+	}
+	/* Time starts at the first frame; a counter value less than 2^63
+	 * ticks ahead (modulo 2^64) gives the ticks, one behind gives none
+	 * and leaves the bucket's time where it was. */
+	if (!m->timed) {
+		m->timed = true;
+		m->ref = now;
+	} else if (!((now - m->ref) >> 63)) {
+		e = now - m->ref;
+		m->ref = now;
+	}
+	m->ticks += e;
+	/* what the bucket holds now, in 1/hz frames: lo..hi */
+	u128 cap = (u128)m->burst * m->hz, gain = (u128)e * m->rate, lo = 0, hi = cap;
+	if (m->credit == C_FULL || gain >= cap)
+		lo = cap;
+	else if (m->credit == C_UNDER_ONE_FRAME) {
+		lo = gain;
+		hi = MIN(cap, gain + m->hz - 1);
+	}
+	FUZZ_ASSERT(p <= hi / m->hz && (p == t || p >= lo / m->hz),
+		    "%s %u: %u of %u flooded frames let through, %llu..%llu allowed (%u/s burst "
+		    "%u, %llu Hz, %llu ticks on, credit %s)",
+		    who, port, p, t, (unsigned long long)MIN(t, lo / m->hz),
+		    (unsigned long long)(hi / m->hz), m->rate, m->burst, (unsigned long long)m->hz,
+		    (unsigned long long)e,
+		    m->credit == C_FULL      ? "full"
+		    : m->credit == C_UNKNOWN ? "?"
+					     : "< 1 frame");
+	m->passed += p;
+	u128 most = m->burst + (u128)m->rate * m->ticks / m->hz;
+	FUZZ_ASSERT(m->passed <= most,
+		    "%s %u: %llu flooded frames let through since the limit was set, over burst "
+		    "%u + %u/s * %llu ticks / %llu Hz = %llu",
+		    who, port, (unsigned long long)m->passed, m->burst, m->rate,
+		    (unsigned long long)m->ticks, (unsigned long long)m->hz,
+		    (unsigned long long)most);
+	m->credit = p < t ? C_UNDER_ONE_FRAME : C_UNKNOWN;
+}
+
+static uint64_t pick_hz(struct fuzz_in *in)
+{
+	/* real counters (1 GHz from Armv8.6), the bounds, and out of them */
+	static const uint64_t hz[] = {1000000, 62500000,   1000000000, 1,
+				      1000,    1ULL << 40, 0,          (1ULL << 40) + 1};
+	uint8_t how = fin_u8(in);
+
+	return how < 240 ? hz[how % 8] : fin_u64(in);
+}
+
+/* A limit as the configuration could give it, or one out of its bounds. */
+static void pick_limit(struct fuzz_in *in, uint32_t *rate, uint32_t *burst)
+{
+	uint8_t how = fin_u8(in);
+
+	*rate = 1 + fin_u8(in) % 16;
+	*burst = 1 + fin_u8(in) % 8;
+	switch (how % 8) {
+	case 0:
+		*rate = 0; /* no limit, whatever the burst */
+		break;
+	case 1:
+		*burst = 1;
+		break;
+	case 2:
+		break;
+	case 3:
+		*rate = NET_FLOOD_MAX_RATE;
+		*burst = NET_FLOOD_MAX_BURST;
+		break;
+	case 4:
+		*rate = fin_u32(in) % (NET_FLOOD_MAX_RATE + 1);
+		*burst = 1 + fin_u32(in) % NET_FLOOD_MAX_BURST;
+		break;
+	case 5: /* just out of bounds */
+		if (how & 8)
+			*rate = NET_FLOOD_MAX_RATE + 1;
+		else
+			*burst = how & 16 ? 0 : NET_FLOOD_MAX_BURST + 1;
+		break;
+	case 6:
+		*rate = fin_u32(in);
+		*burst = fin_u32(in);
+		break;
+	case 7:
+		*burst = NET_FLOOD_MAX_BURST;
+		break;
+	}
+}
+
+/* Sets port `port`'s limit as the input picks it (through its device, if
+ * `net`): taken exactly when in the header's bounds, and a refused one
+ * leaves the bucket as it was. */
+static void try_limit(struct fuzz_in *in, struct netswitch *sw, unsigned port,
+		      struct virtio_net *net, struct flood_model *m, uint64_t hz)
+{
+	uint32_t rate, burst;
+	bool exists = port < sw->nports;
+	struct net_flood_limit was = {0}, *f = exists ? &sw->ports[port].flood : &was;
+
+	pick_limit(in, &rate, &burst);
+	was = *f;
+	bool ok = exists && rate <= NET_FLOOD_MAX_RATE && hz && hz <= (1ULL << 40) &&
+		  (!rate || (burst && burst <= NET_FLOOD_MAX_BURST));
+	int r = net ? virtio_net_set_flood_limit(net, rate, burst)
+		    : netswitch_set_flood_limit(sw, port, rate, burst, hz);
+	TRACE("port %u: flood limit %u/s burst %u at %llu Hz: %d\n", port, rate, burst,
+	      (unsigned long long)hz, r);
+	FUZZ_ASSERT(r == (ok ? 0 : -1), "port %u: flood limit %u/s burst %u at %llu Hz gave %d",
+		    port, rate, burst, (unsigned long long)hz, r);
+	if (ok)
+		model_set(m, rate, burst, hz);
+	else
+		FUZZ_ASSERT(f->rate == was.rate && f->burst == was.burst && f->hz == was.hz &&
+				    f->credit == was.credit && f->last == was.last &&
+				    f->timed == was.timed,
+			    "port %u: the refused limit %u/s burst %u changed the bucket", port,
+			    rate, burst);
+}
+
+/* The counter moves as the input says: forward by ticks or seconds as a
+ * real one; also back (a value read on another CPU before the bucket's
+ * update), to just before the wrap, and by any 64-bit amount. */
+static void advance(struct fuzz_in *in, uint64_t *now, uint64_t hz)
+{
+	uint8_t how = fin_u8(in);
+
+	switch (how % 8) {
+	case 0:
+		*now += fin_u8(in);
+		break;
+	case 1:
+		*now += fin_u32(in);
+		break;
+	case 2:
+		*now += hz * (1 + fin_u8(in) % 4) / (1 + (how >> 3));
+		break;
+	case 3:
+		*now += 1ULL << (fin_u8(in) % 64);
+		break;
+	case 4:
+		*now -= 1 + fin_u8(in) % 16;
+		break;
+	case 5:
+		*now -= fin_u64(in);
+		break;
+	case 6:
+		*now = UINT64_MAX - fin_u16(in);
+		break;
+	case 7:
+		*now += fin_u64(in);
+		break;
+	}
+	TRACE("counter at %llu\n", (unsigned long long)*now);
+}
+
+static struct flood_model models[NVMS];
+static struct net_port_stats stats_before[NVMS];
+
+FUZZ_NOCOV static void save_stats(void)
+{
+	for (unsigned v = 0; v < NVMS; v++) {
+		stats_before[v] = the_sw->ports[v].stats;
+		takes[v] = passes[v] = 0;
+	}
+}
+
+/* Only the sender sends and asks its bucket, once per frame it floods;
+ * each of those is either delivered to both other ports or storm-dropped,
+ * every other routed frame delivered to one. */
+FUZZ_NOCOV static void check_storm(int sender, const struct sent *sent)
+{
+	uint64_t delivered = 0;
+
+	for (unsigned v = 0; v < NVMS; v++) {
+		const struct net_port_stats *a = &stats_before[v], *z = &the_sw->ports[v].stats;
+		uint64_t storm = z->drop_storm - a->drop_storm;
+		if ((int)v != sender)
+			FUZZ_ASSERT(z->tx_frames == a->tx_frames && z->drop_bad == a->drop_bad &&
+					    z->drop_no_route == a->drop_no_route && !storm &&
+					    !takes[v],
+				    "vm %u: sent or storm-dropped (%llu) while vm %d sent", v,
+				    (unsigned long long)storm, sender);
+		else
+			FUZZ_ASSERT(z->rx_frames == a->rx_frames &&
+					    z->drop_no_buffer == a->drop_no_buffer,
+				    "vm %u: a frame delivered to its sender", v);
+		FUZZ_ASSERT(storm == takes[v] - passes[v],
+			    "vm %u: drop_storm grew by %llu for %u of %u flooded frames refused", v,
+			    (unsigned long long)storm, takes[v] - passes[v], takes[v]);
+		model_takes(&models[v], clock_now, takes[v], passes[v], "vm", v);
+		delivered += z->rx_frames - a->rx_frames + z->drop_no_buffer - a->drop_no_buffer;
+	}
+	if (sender < 0)
+		return;
+	unsigned s = (unsigned)sender;
+	const struct net_port_stats *a = &stats_before[s], *z = &the_sw->ports[s].stats;
+	uint64_t tx = z->tx_frames - a->tx_frames, nowhere = z->drop_no_route - a->drop_no_route;
+	FUZZ_ASSERT(tx >= nowhere + takes[s] &&
+			    delivered == (NVMS - 1) * passes[s] + tx - nowhere - takes[s],
+		    "vm %u: %llu sent, %llu to nowhere, %u of %u flooded let through, but %llu "
+		    "delivered",
+		    s, (unsigned long long)tx, (unsigned long long)nowhere, passes[s], takes[s],
+		    (unsigned long long)delivered);
+	if (sent && !sent->unknown)
+		FUZZ_ASSERT(tx == sent->good && takes[s] == sent->flooded,
+			    "vm %u: handed over %u frames, %u to a group; the switch took %llu, "
+			    "asked the bucket %u times",
+			    s, sent->good, sent->flooded, (unsigned long long)tx, takes[s]);
 }
 
 /* ---------------------------------------------------------------- the switch alone */
@@ -615,6 +926,28 @@ static void fuzz_switch(struct fuzz_in *in)
 		FUZZ_ASSERT(got == want, "route from port %u of %u: 0x%x, not 0x%x", src, n, got,
 			    want);
 	}
+	/* storm control, at any counter value: limits (for missing ports
+	 * too), moves of the counter, runs of flooded frames */
+	static struct flood_model m[NET_MAX_PORTS + 1];
+	uint64_t hz = pick_hz(in), now = fin_u64(in);
+	for (unsigned p = 0; p < n; p++)
+		model_set(&m[p], 0, 0, hz); /* a new port has no limit */
+	for (unsigned k = fin_u8(in) % 32; k; k--) {
+		uint8_t what = fin_u8(in);
+		unsigned p = fin_u8(in) % (n + 1), t = 1 + what / 3 % 32, ok = 0;
+		if (what % 3 == 0) {
+			try_limit(in, &sw, p, NULL, &m[p], hz);
+		} else if (what % 3 == 1) {
+			advance(in, &now, hz);
+		} else {
+			for (unsigned i = 0; i < t; i++)
+				ok += netswitch_flood_take(&sw, p, now);
+			FUZZ_ASSERT(p < n || !ok, "a flooded frame from port %u of %u let through",
+				    p, n);
+			if (p < n)
+				model_takes(&m[p], now, t, ok, "switch port", p);
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- the harness */
@@ -633,9 +966,12 @@ static void setup_once(void)
 		vm->regions[0] = guests[v].regions[0];
 		vm->regions[1] = guests[v].regions[1];
 		vm->mem = (struct guest_mem){vm->regions, 2};
-		FUZZ_ASSERT(!virtio_net_create(&nets[v], vm, SLOT_BASE, IRQ0 + v, macs[v], v == 0),
-			    "virtio_net_create");
+		FUZZ_ASSERT(
+			!virtio_net_create(&nets[v], vm, SLOT_BASE, IRQ0 + v, macs[v], v == 0) &&
+				nets[v].port == (int)v,
+			"virtio_net_create");
 	}
+	FUZZ_ASSERT(the_sw && the_sw->nports == NVMS, "the switch's ports");
 }
 
 static void step(struct fuzz_in *in)
@@ -645,11 +981,12 @@ static void step(struct fuzz_in *in)
 	static struct before b;
 	int sender = -1;
 	/* only set-up, notifies and register accesses make a device act */
-	bool device_acts = op % 10 == 0 || op % 10 == 3 || op % 10 == 4 || op % 10 == 5;
+	bool device_acts = op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5;
 
+	save_stats();
 	if (device_acts)
 		save_before(&b);
-	switch (op % 10) {
+	switch (op % 12) {
 	case 0:
 		driver_init(v, in);
 		break;
@@ -694,9 +1031,14 @@ static void step(struct fuzz_in *in)
 	case 9: /* acknowledge interrupts */
 		wr(v, R_INTERRUPT_ACK, fin_u8(in) & 3);
 		break;
+	case 10:
+		advance(in, &clock_now, clock_hz);
+		break;
+	case 11:
+		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
+		break;
 	}
-	if (device_acts)
-		check_step(&b, sender);
+	check_storm(sender, device_acts ? check_step(&b, sender) : NULL);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -722,10 +1064,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_guest_clear(&guests[v]);
 		drv[v] = (struct driver){0};
 	}
+	/* no flood limit, unless the input picks one per port, a counter
+	 * frequency and a start value */
+	clock_hz = 1000000;
+	clock_now = 0;
+	for (unsigned v = 0; v < NVMS; v++) {
+		FUZZ_ASSERT(!virtio_net_set_flood_limit(&nets[v], 0, 0), "no flood limit");
+		model_set(&models[v], 0, 0, clock_hz);
+	}
 	/* most inputs start with every driver up */
-	if (fin_u8(&in) & 1)
+	uint8_t start = fin_u8(&in);
+	if (start & 1)
 		for (unsigned v = 0; v < NVMS; v++)
 			driver_init(v, &in);
+	if (start & 2) {
+		clock_hz = pick_hz(&in);
+		clock_now = fin_u64(&in);
+		for (unsigned v = 0; v < NVMS; v++)
+			try_limit(&in, the_sw, v, &nets[v], &models[v], clock_hz);
+	}
 	for (unsigned n = 0; in.n && n < 100; n++)
 		step(&in);
 	return 0;
