@@ -775,11 +775,12 @@ static void try_limit(struct fuzz_in *in, struct netswitch *sw, unsigned port,
 }
 
 /* The counter moves as the input says: forward by ticks or seconds as a
- * real one; also back (a value read on another CPU before the bucket's
- * update), to just before the wrap, and by any 64-bit amount. */
+ * real one; also back as far (a value read on another CPU before the
+ * bucket's update), to just before the wrap, and by any 64-bit amount. */
 static void advance(struct fuzz_in *in, uint64_t *now, uint64_t hz)
 {
 	uint8_t how = fin_u8(in);
+	uint64_t seconds = hz * (1 + fin_u8(in) % 4) / (1 + (how >> 4)); /* 1/16 s..4 s */
 
 	switch (how % 8) {
 	case 0:
@@ -789,13 +790,13 @@ static void advance(struct fuzz_in *in, uint64_t *now, uint64_t hz)
 		*now += fin_u32(in);
 		break;
 	case 2:
-		*now += hz * (1 + fin_u8(in) % 4) / (1 + (how >> 3));
+		*now += seconds;
 		break;
 	case 3:
 		*now += 1ULL << (fin_u8(in) % 64);
 		break;
 	case 4:
-		*now -= 1 + fin_u8(in) % 16;
+		*now -= how & 8 ? seconds : 1 + fin_u8(in) % 16;
 		break;
 	case 5:
 		*now -= fin_u64(in);
