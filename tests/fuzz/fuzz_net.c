@@ -422,6 +422,28 @@ static bool routed_to(unsigned rx, const uint8_t *dst)
 	return rx == 0; /* unknown unicast: the uplink */
 }
 
+/* Whether a chain used after entry `i` in the step has writable buffers
+ * over `segs`: its frame may have overwritten this one's (a driver may give
+ * two chains the same buffer, or a reset leaves stale ones in the ring). */
+FUZZ_NOCOV static bool overwritten(const struct qstate *s, uint16_t used_idx, uint16_t i,
+				   const struct fuzz_seg *segs, int n, unsigned v,
+				   const uint8_t *now)
+{
+	struct fuzz_seg later[VIRTQ_MAX_SEGS];
+
+	for (uint16_t j = (uint16_t)(i + 1); j != used_idx; j++) {
+		uint32_t id = get32(now, s->view.used_ipa + 4 + 8ULL * (j % s->view.num));
+		int m = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num, (uint16_t)id,
+					s->indirect, later, VIRTQ_MAX_SEGS);
+		for (int a = 0; a < n; a++)
+			for (int k = 0; k < m; k++)
+				if (later[k].writable && seg_overlap(segs[a].off, segs[a].len,
+								     later[k].off, later[k].len))
+					return true;
+	}
+	return false;
+}
+
 FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx, unsigned tx,
 				      const struct sent *sent)
 {
@@ -449,7 +471,7 @@ FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx, unsig
 			continue;
 		FUZZ_ASSERT(len >= HDR_LEN + 14 && len <= HDR_LEN + MAX_FRAME,
 			    "vm %u: received %u bytes", rx, len);
-		if (tangled(segs, n, b, rx))
+		if (tangled(segs, n, b, rx) || overwritten(s, vq->used_idx, i, segs, n, rx, now))
 			continue;
 		static uint8_t got[HDR_LEN + MAX_FRAME];
 		fuzz_gather(now, segs, n, true, got, len);
