@@ -952,26 +952,35 @@ static void fuzz_switch(struct fuzz_in *in)
 		FUZZ_ASSERT(got == want, "route from port %u of %u: 0x%x, not 0x%x", src, n, got,
 			    want);
 	}
-	/* storm control, at any counter value: limits (for missing ports
-	 * too), moves of the counter, runs of flooded frames */
+	/* storm control, at any counter value: limits (for a missing port
+	 * too), moves of the counter, runs of flooded frames; on one port
+	 * until the input picks another, so its bucket sees them in a row */
 	static struct flood_model m[NET_MAX_PORTS + 1];
 	uint64_t hz = pick_hz(in), now = fin_u64(in);
-	for (unsigned p = 0; p < n; p++)
-		model_set(&m[p], 0, 0, hz); /* a new port has no limit */
+	unsigned p = fin_u8(in) % (n + 1); /* n: a port it lacks */
+	for (unsigned i = 0; i < n; i++)
+		model_set(&m[i], 0, 0, hz); /* a new port has no limit */
 	for (unsigned k = fin_u8(in) % 32; k; k--) {
 		uint8_t what = fin_u8(in);
-		unsigned p = fin_u8(in) % (n + 1), t = 1 + what / 3 % 32, ok = 0;
-		if (what % 3 == 0) {
+		unsigned t = 1 + what / 4 % 32, ok = 0;
+		switch (what % 4) {
+		case 0:
 			try_limit(in, &sw, p, NULL, &m[p], hz);
-		} else if (what % 3 == 1) {
+			break;
+		case 1:
 			advance(in, &now, hz);
-		} else {
+			break;
+		case 2:
 			for (unsigned i = 0; i < t; i++)
 				ok += netswitch_flood_take(&sw, p, now);
 			FUZZ_ASSERT(p < n || !ok, "a flooded frame from port %u of %u let through",
 				    p, n);
 			if (p < n)
 				model_takes(&m[p], now, t, ok, "switch port", p);
+			break;
+		case 3:
+			p = fin_u8(in) % (n + 1);
+			break;
 		}
 	}
 }
