@@ -8,6 +8,8 @@
  * chain the MVM sees as adjacent requests), queue their tags on req_ring,
  * then inject one service interrupt into the MVM.
  * MVM daemon: performs the I/O, queues {tag, status}, HVC HC_MED_COMPLETE.
+ * While the daemon polls (HC_MED_POLL, below) its calls take the requests
+ * instead: no notify, IPI or service interrupt on the way.
  * Any CPU of the MVM: complete(): once every slot of a request is back,
  * copy read data into the GVM, used ring, interrupt the GVM, refill freed
  * slots.
@@ -128,6 +130,13 @@ static struct {
 	uint64_t generation;
 	uint64_t kicks, irqs_to_mvm, completions, bad_completions;
 	uint64_t kick_at[MED_MAX_DISKS]; /* atomic: first notify not yet taken, 0: none */
+	/* polling (HC_MED_POLL): the counter until which the daemon looks at
+	 * req_ring on its own (0: not polling); the disks whose notifies are
+	 * off only for it (nothing in flight); a notify that sent no IPI */
+	uint64_t poll_until; /* atomic */
+	uint32_t muted;      /* atomic */
+	uint32_t quiet_kick; /* atomic */
+	uint64_t polls, poll_hits;
 	struct med_stage_sum stages[MED_STAGES];
 	uint64_t stage_rejected;
 } med;
@@ -178,6 +187,14 @@ static struct vm *find_mvm(void)
 	return NULL;
 }
 
+/* Whether the daemon said it looks at req_ring again before now. */
+static bool polling(void)
+{
+	uint64_t until = __atomic_load_n(&med.poll_until, __ATOMIC_SEQ_CST);
+
+	return until && med_now() < until;
+}
+
 int mediated_add_disk(struct virtio_blk *blk, unsigned index)
 {
 	if (index >= MED_MAX_DISKS || med.disks[index])
@@ -208,10 +225,24 @@ static void kick(struct virtio_blk *blk)
 	__atomic_add_fetch(&med.kicks, 1, __ATOMIC_RELAXED);
 	if (old & bit)
 		return;
+	if (polling()) { /* the daemon's next call takes it; the tick if none comes */
+		__atomic_store_n(&med.quiet_kick, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
 	if (!med.mvm)
 		med.mvm = find_mvm();
 	if (med.mvm)
 		gic_send_sgi(med.mvm->vcpus[0].pcpu, IPI_WORK);
+}
+
+static uint32_t present_disks(void)
+{
+	uint32_t mask = 0;
+
+	for (unsigned d = 0; d < MED_MAX_DISKS; d++)
+		if (med.disks[d])
+			mask |= 1u << d;
+	return mask;
 }
 
 static int free_slot(void)
@@ -387,21 +418,28 @@ static int pick_disk(uint32_t want)
 }
 
 /* Notifies are off for a disk while it has requests in flight (each
- * completion marks it, so the pass after it looks at its queue) and on
- * when it has none; returns the disks whose driver added requests while
- * they were off. Lock held. */
-static uint32_t set_notifies(uint32_t looked)
+ * completion marks it, so the pass after it looks at its queue) or while
+ * the daemon polls (muted: the first pass after polling looks at it), and
+ * on otherwise; returns the disks whose driver added requests while they
+ * were off. Lock held. */
+static uint32_t set_notifies(uint32_t looked, bool quiet)
 {
-	uint32_t waiting = 0;
+	uint32_t waiting = 0, muted = __atomic_load_n(&med.muted, __ATOMIC_SEQ_CST);
 
 	for (unsigned d = 0; d < MED_MAX_DISKS; d++) {
-		if (!(looked & (1u << d)))
+		uint32_t bit = 1u << d;
+		if (!(looked & bit))
 			continue;
-		if (med.disk_slots[d] || med.staged[d])
+		if (med.disk_slots[d] || med.staged[d] || quiet) {
 			virtio_blk_set_notify(med.disks[d], false);
-		else if (virtio_blk_set_notify(med.disks[d], true))
-			waiting |= 1u << d;
+			muted = quiet ? muted | bit : muted & ~bit;
+			continue;
+		}
+		muted &= ~bit;
+		if (virtio_blk_set_notify(med.disks[d], true))
+			waiting |= bit;
 	}
+	__atomic_store_n(&med.muted, muted, __ATOMIC_SEQ_CST);
 	return waiting;
 }
 
@@ -410,11 +448,14 @@ static uint32_t set_notifies(uint32_t looked)
  * may run meanwhile, with other requests and free slots). Disks with
  * requests left (no slot, at their cap, or out of budget) stay marked for
  * the next pass; *again: disks to look at once more (set_notifies). */
-static unsigned fill_pass(uint32_t *again)
+static unsigned fill_pass(uint32_t *again, bool quiet)
 {
 	uint32_t want = __atomic_exchange_n(&med.kicked, 0, __ATOMIC_SEQ_CST);
 	uint32_t later = 0, looked;
 	unsigned queued = 0;
+
+	if (!quiet) /* polling ended: their notifies go on again */
+		want |= __atomic_load_n(&med.muted, __ATOMIC_SEQ_CST);
 
 	uint32_t tick = __atomic_load_n(&med.ticks, __ATOMIC_RELAXED);
 	uint64_t notified[MED_MAX_DISKS], now = med_now();
@@ -494,20 +535,20 @@ static unsigned fill_pass(uint32_t *again)
 		__atomic_or_fetch(&med.kicked, want | later, __ATOMIC_SEQ_CST);
 	if (later) /* still marked, so no notify IPIs again: the tick must */
 		__atomic_store_n(&med.leftover, 1, __ATOMIC_SEQ_CST);
-	*again = set_notifies(looked);
+	*again = set_notifies(looked, quiet);
 	return queued;
 }
 
 /* A pass, and one more for requests a driver added while its notifies
  * were off; any still found after that stay marked for the tick. */
-static unsigned fill_slots(void)
+static unsigned fill_slots(bool quiet)
 {
 	uint32_t again = 0;
-	unsigned queued = fill_pass(&again);
+	unsigned queued = fill_pass(&again, quiet);
 
 	if (again) {
 		__atomic_or_fetch(&med.kicked, again, __ATOMIC_SEQ_CST);
-		queued += fill_pass(&again);
+		queued += fill_pass(&again, quiet);
 	}
 	if (again) {
 		__atomic_or_fetch(&med.kicked, again, __ATOMIC_SEQ_CST);
@@ -516,29 +557,73 @@ static unsigned fill_slots(void)
 	return queued;
 }
 
-void mediated_work(void)
+/* A pass; the service interrupt tells the MVM about what it queued unless
+ * the daemon polls (it looks at req_ring before it stops: HC_MED_POLL).
+ * Returns how many requests it queued. */
+static unsigned work(void)
 {
 	spin_lock(&med.lock);
-	unsigned queued = med.area ? fill_slots() : 0;
-	if (queued) {
+	bool quiet = polling();
+	unsigned queued = med.area ? fill_slots(quiet) : 0;
+	bool irq = queued && !quiet;
+	if (irq) {
 		med.irqs_to_mvm++;
 		med.area->kicks_to_mvm++;
 	}
 	spin_unlock(&med.lock);
-	if (queued)
+	if (irq)
 		vgic_inject(med.mvm, NULL, HC_MVM_IRQ_INTID);
+	return queued;
+}
+
+void mediated_work(void)
+{
+	(void)work();
 }
 
 /* Every CPU's tick: each disk's budget for requests the device answers
  * itself is renewed, and a pass that stopped on it goes on (one IPI to the
- * MVM's CPU per tick at most), so a disk left marked is never stranded. */
+ * MVM's CPU per tick at most), so a disk left marked is never stranded;
+ * so does a pass once polling ended without the daemon's word (killed), for
+ * the disks whose notifies it kept off or whose notify sent no IPI. */
 void mediated_tick(void)
 {
 	struct vm *mvm = med.mvm;
+	bool resume;
 
 	__atomic_add_fetch(&med.ticks, 1, __ATOMIC_RELAXED); /* no lock: resync may hold it */
-	if (mvm && __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST))
+	if (!mvm)
+		return;
+	resume = __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST);
+	if (!polling() && (__atomic_load_n(&med.muted, __ATOMIC_SEQ_CST) ||
+			   __atomic_load_n(&med.quiet_kick, __ATOMIC_SEQ_CST))) {
+		__atomic_store_n(&med.quiet_kick, 0, __ATOMIC_SEQ_CST);
+		resume = true; /* the pass looks at the muted disks by itself */
+	}
+	if (resume)
 		gic_send_sgi(mvm->vcpus[0].pcpu, IPI_WORK);
+}
+
+/* HC_MED_POLL: the daemon polls for `us` more microseconds (0: stopped).
+ * Every disk is looked at: the requests their drivers added without a
+ * notify are queued now, and after the last call the pass that is not
+ * quiet turns their notifies on again. */
+static int64_t poll(uint64_t us)
+{
+	uint64_t until = 0;
+
+	if (!READ_ONCE(med.area))
+		return HC_ERR_INVALID;
+	if (us) {
+		uint64_t ticks = MIN(us, (uint64_t)MED_POLL_MAX_US) * (med_counter_hz() / 1000000);
+		until = med_now() + (ticks ? ticks : 1);
+	}
+	__atomic_store_n(&med.poll_until, until, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&med.kicked, present_disks(), __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&med.polls, 1, __ATOMIC_RELAXED);
+	if (work())
+		__atomic_add_fetch(&med.poll_hits, 1, __ATOMIC_RELAXED);
+	return HC_OK;
 }
 
 static uint8_t to_virtio_status(int32_t s)
@@ -692,6 +777,8 @@ static int64_t complete(void)
 	}
 	memcpy(a->stages, med.stages, sizeof(a->stages)); /* a copy for the MVM's tools */
 	a->stage_rejected = med.stage_rejected;
+	a->polls = __atomic_load_n(&med.polls, __ATOMIC_RELAXED);
+	a->poll_hits = __atomic_load_n(&med.poll_hits, __ATOMIC_RELAXED);
 	spin_unlock(&med.lock);
 	mediated_work(); /* freed slots may take waiting requests */
 	return ret;
@@ -803,6 +890,8 @@ int64_t mediated_hypercall(struct vcpu *vcpu, uint64_t fid, uint64_t a1, uint64_
 		return complete();
 	case HC_MED_RESYNC:
 		return resync();
+	case HC_MED_POLL:
+		return poll(a1);
 	default:
 		return HC_ERR_INVALID;
 	}
@@ -845,6 +934,9 @@ void mediated_print_stats(void)
 	printk("mediated: kicks %lu, service interrupts to the MVM %lu, completions %lu\n",
 	       (unsigned long)med.kicks, (unsigned long)med.irqs_to_mvm,
 	       (unsigned long)med.completions);
+	if (med.polls) /* a line of its own: scripts/bench.py parses the first */
+		printk("mediated: daemon polls %lu (found requests %lu)\n",
+		       (unsigned long)med.polls, (unsigned long)med.poll_hits);
 	if (med.bad_completions) /* a line of its own: scripts/bench.py parses the first */
 		printk("mediated: completions refused (bad tag, slot or ring index) %lu\n",
 		       (unsigned long)med.bad_completions);

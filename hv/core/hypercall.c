@@ -79,6 +79,7 @@ bool hypercall_handle(struct vcpu *vcpu, uint64_t x0)
 	case HC_MED_REGISTER:
 	case HC_MED_COMPLETE:
 	case HC_MED_RESYNC:
+	case HC_MED_POLL:
 		x[0] = (uint64_t)mediated_hypercall(vcpu, fid, x[1], x[2]);
 		break;
 	default:

@@ -61,11 +61,20 @@
  * request still in flight again (with new tags), so none is lost with a
  * killed daemon */
 #define HC_MED_RESYNC HC_FID(0x12)
+/* x1 = microseconds: the daemon looks at req_ring again within that time
+ * (at most MED_POLL_MAX_US), so until then the hypervisor keeps the GVMs'
+ * notifies off, sends no IPI for a notify and no service interrupt for
+ * requests it queues; each call also takes the requests waiting in the
+ * GVMs' queues. x1 = 0: the daemon stopped polling (notifies and service
+ * interrupts again). */
+#define HC_MED_POLL HC_FID(0x13)
+#define MED_POLL_MAX_US 20000u
 
 #define MED_MAGIC 0x4d454453u /* "SDEM" */
 /* 2: tags with a generation, status in cmp_ring; 3: stage times; 4: the
- * area's size is configuration (nslots slots), rings of MED_RING_SIZE */
-#define MED_VERSION 4
+ * area's size is configuration (nslots slots), rings of MED_RING_SIZE;
+ * 5: polling counters */
+#define MED_VERSION 5
 #define MED_HDR_SIZE (64u << 10)    /* header + rings + disk table */
 #define MED_SLOT_DATA (64u << 10)   /* data bytes per slot (a request takes up to 16) */
 #define MED_MAX_SLOTS 256           /* what a tag's slot number can name */
@@ -177,6 +186,8 @@ struct med_area {
 	 * back with MVM stamps out of order (their MVM stages not counted) */
 	struct med_stage_sum stages[MED_STAGES];
 	uint64_t stage_rejected;
+	/* hypervisor: HC_MED_POLL calls, and those whose pass found requests */
+	uint64_t polls, poll_hits;
 };
 
 _Static_assert(sizeof(struct med_area) <= MED_HDR_SIZE, "header overlaps slot data");

@@ -192,6 +192,7 @@ static void guest_reset(unsigned v)
 
 /* The input of the run, for in_copy. */
 static struct fuzz_in *cur_in;
+extern uint64_t mediated_test_clock;
 
 /* Another CPU while a copy runs with med.lock dropped (not nested). */
 static void in_copy(bool filling, unsigned part)
@@ -299,6 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	init_once();
 	mediated_test_reset();
+	mediated_test_clock = 0; /* the same input, the same run */
 	cur_in = &in;
 	mediated_test_unlocked = in_copy;
 	memset(gs, 0, sizeof(gs));
@@ -347,6 +349,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 13:
 			gmm_area()->cmp_prod = (uint32_t)fin_le(&in, 4);
+			break;
+		case 14: /* the daemon polls (or stops: 0), time passes, a tick */
+			mediated_test_clock += fin_le(&in, 2);
+			gmm_mvm_hypercall(HC_MED_POLL, fin_le(&in, 1) * 100, 0);
+			if (v & 1)
+				mediated_tick();
 			break;
 		default: { /* an honest daemon round: take, complete everything */
 			mvm_take_all();

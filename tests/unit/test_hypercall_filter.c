@@ -40,6 +40,7 @@ static void test_user_allow_list(void **state)
 	assert_false(hc_user_allowed(HC_MED_REGISTER));
 	assert_false(hc_user_allowed(HC_MED_COMPLETE));
 	assert_false(hc_user_allowed(HC_MED_RESYNC));
+	assert_false(hc_user_allowed(HC_MED_POLL));
 	assert_false(hc_user_allowed(HC_FID(3)));
 	assert_false(hc_user_allowed(HC_FID(0xffff)));
 	assert_false(hc_user_allowed(0x84000008u));

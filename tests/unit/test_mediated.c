@@ -1490,6 +1490,143 @@ static void test_request_at_cap_goes_once_copied_slots_are_free(void **state)
 	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), PARTS); /* the third, now */
 }
 
+/* ---------------------------------------------------------------- polling */
+
+/* vring_need_event(): whether a driver that moved its avail idx from old
+ * to new notifies. */
+static bool driver_notifies(struct gmm_gvm *g, uint16_t old, uint16_t new_idx)
+{
+	return (uint16_t)(new_idx - avail_event(g) - 1) < (uint16_t)(new_idx - old);
+}
+
+static uint64_t poll_call(uint64_t us)
+{
+	return (uint64_t)gmm_mvm_hypercall(HC_MED_POLL, us, 0);
+}
+
+/* While the daemon polls, a GVM's request reaches req_ring by the next
+ * HC_MED_POLL: the driver is told not to notify, a notify sends no IPI and
+ * the MVM gets no service interrupt; once polling stops, notifies are on
+ * again and a request costs one IPI and one interrupt as before. */
+static void test_polling_takes_requests_without_notify_ipi_or_interrupt(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	assert_true(gmm_driver_init(g, VIRTIO_F_RING_EVENT_IDX) & VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(poll_call(500), HC_OK);
+	unsigned irqs = gmm.irqs_to_mvm, sgis = gmm.sgis;
+	/* notifies off although nothing is in flight */
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	assert_false(driver_notifies(g, 0, 1));
+	gmm_notify(g); /* a driver may notify anyway: no IPI */
+	assert_int_equal(gmm.sgis, sgis);
+	assert_int_equal(poll_call(500), HC_OK);
+	assert_int_equal(A()->req_prod, 1);
+	assert_int_equal(gmm.irqs_to_mvm, irqs);
+	/* the completion's pass queues the next one quietly too */
+	submit(g, 1, VIRTIO_BLK_T_IN, 8, 4096);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(A()->req_prod, 2);
+	assert_int_equal(gmm.irqs_to_mvm, irqs);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 1), VIRTIO_BLK_S_OK);
+	assert_int_equal(gmm.sgis, sgis);
+	assert_true(A()->polls >= 2);
+	/* stopped: notifies on (avail_event caught up), IPI and interrupt */
+	assert_int_equal(poll_call(0), HC_OK);
+	assert_int_equal(avail_event(g), 2);
+	submit(g, 2, VIRTIO_BLK_T_IN, 16, 4096);
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, sgis + 1);
+	ipi();
+	assert_int_equal(gmm.irqs_to_mvm, irqs + 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 2), VIRTIO_BLK_S_OK);
+}
+
+/* The request a driver added while polling kept its notifies off is taken
+ * by the pass that ends polling, and told by a service interrupt. */
+static void test_request_added_as_polling_stops_is_not_lost(void **state)
+{
+	struct gmm_gvm *g = G(1);
+	(void)state;
+	assert_true(gmm_driver_init(g, VIRTIO_F_RING_EVENT_IDX) & VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(poll_call(200), HC_OK);
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096); /* no notify: they are off */
+	unsigned irqs = gmm.irqs_to_mvm;
+	assert_int_equal(poll_call(0), HC_OK);
+	assert_int_equal(A()->req_prod, 1);
+	assert_int_equal(gmm.irqs_to_mvm, irqs + 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+}
+
+/* A daemon that dies polling (no call ends it) strands nothing: once its
+ * window is over, the tick sends the IPI whose pass takes the request and
+ * turns the notifies on again; before that, the tick leaves it alone. */
+static void test_polling_that_ends_without_a_word_is_rescued_by_the_tick(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	assert_true(gmm_driver_init(g, VIRTIO_F_RING_EVENT_IDX) & VIRTIO_STATUS_DRIVER_OK);
+	mediated_test_clock = 1000;
+	assert_int_equal(poll_call(300), HC_OK); /* the test clock: 1 tick a us */
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	unsigned sgis = gmm.sgis;
+	mediated_test_clock += 299;
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis); /* still polling */
+	mediated_test_clock += 1;
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis + 1);
+	ipi();
+	assert_int_equal(A()->req_prod, 1);
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(avail_event(g), 1); /* notifies on */
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis + 1); /* nothing more to rescue */
+}
+
+/* A notify that sent no IPI while polling (a driver that ignores the
+ * suppression, or one racing it) is taken by the tick once polling ended. */
+static void test_quiet_notify_after_polling_is_rescued_by_the_tick(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	(void)state;
+	mediated_test_clock = 1000;
+	assert_int_equal(poll_call(10), HC_OK);
+	submit(g, 0, VIRTIO_BLK_T_IN, 0, 4096);
+	unsigned sgis = gmm.sgis;
+	gmm_notify(g);
+	assert_int_equal(gmm.sgis, sgis);
+	mediated_test_clock += 10;
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis + 1);
+	ipi();
+	assert_int_equal(mvm_serve_all(), 1);
+	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
+}
+
+/* The window is the hypervisor's bound, whatever the MVM asks for; polling
+ * before the area is registered is refused. */
+static void test_poll_window_is_bounded(void **state)
+{
+	(void)state;
+	mediated_test_clock = 1000;
+	assert_int_equal(poll_call(~0ULL), HC_OK);
+	submit(G(0), 0, VIRTIO_BLK_T_IN, 0, 4096);
+	unsigned sgis = gmm.sgis;
+	mediated_test_clock += MED_POLL_MAX_US - 1;
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis);
+	mediated_test_clock += 1;
+	mediated_tick();
+	assert_int_equal(gmm.sgis, sgis + 1);
+	mediated_test_reset();
+	assert_int_equal(poll_call(100), HC_ERR_INVALID);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1538,6 +1675,11 @@ int main(int argc, char **argv)
 		T(test_new_area_while_a_read_is_copied),
 		T(test_vm_stops_while_its_read_is_copied),
 		T(test_request_at_cap_goes_once_copied_slots_are_free),
+		T(test_polling_takes_requests_without_notify_ipi_or_interrupt),
+		T(test_request_added_as_polling_stops_is_not_lost),
+		T(test_polling_that_ends_without_a_word_is_rescued_by_the_tick),
+		T(test_quiet_notify_after_polling_is_rescued_by_the_tick),
+		T(test_poll_window_is_bounded),
 #undef T
 	};
 	if (argc > 1)
