@@ -24,6 +24,9 @@ struct syshyper_hvc {
 #define SYSHYPER_IOC_COMPLETE _IO(SYSHYPER_IOC_MAGIC, 1) /* HC_MED_COMPLETE */
 #define SYSHYPER_IOC_RESYNC _IO(SYSHYPER_IOC_MAGIC, 2)   /* HC_MED_RESYNC */
 #define SYSHYPER_IOC_HVC _IOWR(SYSHYPER_IOC_MAGIC, 3, struct syshyper_hvc)
+/* HC_MED_POLL: the argument is the microseconds (0: stopped); a file that
+ * polled says it stopped when it is closed (its daemon died) */
+#define SYSHYPER_IOC_POLL _IO(SYSHYPER_IOC_MAGIC, 4)
 
 /* VM lifecycle (mvm/kmod/vmctl.c). VM_LOAD copies `len` bytes from user
  * memory at `src` to `dest_ipa` in the stopped GVM `vm`: the module copies

@@ -40,6 +40,10 @@ void print_med_stages(void)
 		if (a->stage_rejected)
 			printf("  MVM stamps out of order (not counted): %llu\n",
 			       (unsigned long long)a->stage_rejected);
+		uint64_t polls = a->polls, hits = a->poll_hits;
+		if (polls)
+			printf("  daemon polls: %llu, found requests: %llu\n",
+			       (unsigned long long)polls, (unsigned long long)hits);
 	}
 	munmap((void *)(uintptr_t)a, MED_HDR_SIZE);
 }

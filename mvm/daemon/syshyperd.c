@@ -9,6 +9,11 @@
  * a condition until there is work. A worker that finishes looks at the
  * ring before it sleeps, so at queue depth 1 the same thread takes the
  * interrupt, does the I/O and reports it, with no hand-off between threads.
+ * With -p US a worker that finds no worker doing I/O first polls for US
+ * microseconds (HC_MED_POLL in a loop: each call takes the requests the
+ * GVMs queued, which meanwhile notify nobody), trading the MVM CPU's idle
+ * time for the notify trap, the IPI, the service interrupt and the wake-up
+ * of each request.
  *
  * I/O: a worker takes a run of requests that continue each other (same
  * disk, both reads or both writes, adjacent sectors: a guest's large
@@ -81,6 +86,10 @@ static int leader;          /* a worker waits in read() for the interrupt */
 static unsigned idle;       /* workers waiting on work_cond */
 static unsigned unreported; /* completions given but not yet announced */
 static int reporting;       /* a worker is in the completion hypercall */
+static unsigned poll_us;    /* -p or mediated-poll: how long a worker polls first */
+static unsigned busy;       /* workers doing I/O */
+static int poller;          /* a worker polls (-p) */
+static int poll_set;        /* -p given: the configuration's poll does not count */
 
 static unsigned long long disk_bytes(int fd)
 {
@@ -97,7 +106,8 @@ static unsigned long long disk_bytes(int fd)
 	return size;
 }
 
-/* "<disk> <path> [offset <bytes>] [ro]" lines. */
+/* "<disk> <path> [offset <bytes>] [ro]" lines, and "poll <us>" (the
+ * configuration's mediated-poll; -p overrides it). */
 static void load_config(const char *path)
 {
 	char line[512];
@@ -116,6 +126,12 @@ static void load_config(const char *path)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
+		unsigned us;
+		if (sscanf(line, " poll %u", &us) == 1) {
+			if (!poll_set && us <= MED_POLL_MAX_US)
+				poll_us = us;
+			continue;
+		}
 		if (sscanf(line, "%u %255s%n", &idx, file, &pos) != 2)
 			continue;
 		if (idx >= MED_MAX_DISKS) {
@@ -404,11 +420,52 @@ static void report(const struct run *r)
 	reporting = 0;
 }
 
-/* Waits for work; lock held. The leader sleeps in read() until the next
- * service interrupt (one since the last read returns at once), the others
- * on work_cond. */
+/* Whether req_ring holds a request (or something to resync on): read
+ * without the lock, a hint the caller's take_run checks. */
+static int ring_has_work(void)
+{
+	uint64_t tag;
+
+	return med_req_peek(area, MED_RING_SIZE, &tag) != MED_RING_EMPTY;
+}
+
+/* Polls for poll_us: 1 once req_ring holds a request. Every way out ends
+ * the poll window, so that the GVMs' notifies go on again while nobody
+ * polls; the hypervisor queued requests without a service interrupt until
+ * then, so the ring is looked at after that call. */
+static int poll_for_work(void)
+{
+	uint64_t hz = area->counter_hz, end;
+	int found = 0;
+
+	if (hz < 1000000)
+		return 0;
+	end = counter() + poll_us * (hz / 1000000);
+	while (!found && counter() < end) {
+		if (ioctl(dev_fd, SYSHYPER_IOC_POLL, (unsigned long)poll_us))
+			break; /* refused: interrupts as without -p */
+		found = ring_has_work();
+	}
+	ioctl(dev_fd, SYSHYPER_IOC_POLL, 0UL);
+	return found || ring_has_work();
+}
+
+/* Waits for work; lock held. With -p, one worker polls first while no
+ * worker does I/O (polling then would take the CPU the I/O's completion
+ * needs, and each completion looks at the ring anyway). Then the leader
+ * sleeps in read() until the next service interrupt (one since the last
+ * read returns at once), the others on work_cond. */
 static void wait_for_work(void)
 {
+	if (poll_us && !busy && !poller) {
+		poller = 1;
+		pthread_mutex_unlock(&ring_lock);
+		int found = poll_for_work();
+		pthread_mutex_lock(&ring_lock);
+		poller = 0;
+		if (found)
+			return;
+	}
 	if (!leader) {
 		unsigned long long count;
 		leader = 1;
@@ -453,9 +510,11 @@ static void *worker(void *arg)
 		uint64_t more;
 		if (idle && med_req_peek(area, MED_RING_SIZE, &more) == MED_RING_OK)
 			pthread_cond_signal(&work_cond); /* another worker for the rest */
+		busy++;
 		pthread_mutex_unlock(&ring_lock);
 		serve(r);
 		pthread_mutex_lock(&ring_lock);
+		busy--;
 		report(r);
 	}
 	return NULL;
@@ -494,8 +553,22 @@ static int map_area(void)
 
 int main(int argc, char **argv)
 {
-	const char *conf = argc > 1 ? argv[1] : "/etc/syshyper/disks.conf";
+	const char *conf = "/etc/syshyper/disks.conf";
 	pthread_t t;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "p:")) != -1) {
+		unsigned long us = opt == 'p' ? strtoul(optarg, NULL, 10) : ~0UL;
+		if (us > MED_POLL_MAX_US) {
+			fprintf(stderr, "usage: syshyperd [-p US (0..%u)] [disks.conf]\n",
+				MED_POLL_MAX_US);
+			return 2;
+		}
+		poll_us = (unsigned)us;
+		poll_set = 1;
+	}
+	if (optind < argc)
+		conf = argv[optind];
 
 	signal(SIGPIPE, SIG_IGN);
 	dev_fd = open("/dev/syshyper", O_RDWR);
@@ -515,7 +588,7 @@ int main(int argc, char **argv)
 		LOG("resync refused: %s\n", strerror(errno));
 	for (int i = 0; i < WORKERS; i++)
 		pthread_create(&t, NULL, worker, NULL);
-	LOG("serving %u disk(s) with %d workers\n", area->ndisks, WORKERS);
+	LOG("serving %u disk(s) with %d workers, polling %u us\n", area->ndisks, WORKERS, poll_us);
 	pthread_join(t, NULL);
 	return 1;
 }

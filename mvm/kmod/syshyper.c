@@ -65,45 +65,67 @@ static irqreturn_t service_irq(int irq, void *dev)
 	return IRQ_HANDLED;
 }
 
-/* Each open file remembers the interrupt count it last returned. */
+/* Each open file remembers the interrupt count it last returned, and
+ * whether it polls the area (SYSHYPER_IOC_POLL). */
+struct dev_file {
+	u64 seen;
+	bool polled;
+};
+
 static int dev_open(struct inode *inode, struct file *f)
 {
-	u64 *seen = kmalloc(sizeof(*seen), GFP_KERNEL);
+	struct dev_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
 
-	if (!seen)
+	if (!df)
 		return -ENOMEM;
-	*seen = 0;
-	f->private_data = seen;
+	f->private_data = df;
 	return 0;
 }
 
 static int dev_release(struct inode *inode, struct file *f)
 {
-	kfree(f->private_data);
+	struct dev_file *df = f->private_data;
+	struct syshyper_hvc c = {.x = {HC_MED_POLL, 0}};
+
+	if (df->polled) /* a daemon that died polling: no wait for the tick */
+		hvc(&c);
+	kfree(df);
 	return 0;
 }
 
 static ssize_t dev_read(struct file *f, char __user *buf, size_t len, loff_t *off)
 {
-	u64 *seen = f->private_data, now;
+	struct dev_file *df = f->private_data;
+	u64 now;
 	int err;
 
 	if (len < sizeof(now))
 		return -EINVAL;
-	err = wait_event_interruptible(irq_wait, (u64)atomic64_read(&irq_count) != *seen);
+	err = wait_event_interruptible(irq_wait, (u64)atomic64_read(&irq_count) != df->seen);
 	if (err)
 		return err;
 	now = atomic64_read(&irq_count);
-	*seen = now;
+	df->seen = now;
 	return copy_to_user(buf, &now, sizeof(now)) ? -EFAULT : sizeof(now);
 }
 
 static __poll_t dev_poll(struct file *f, poll_table *wait)
 {
-	u64 *seen = f->private_data;
+	struct dev_file *df = f->private_data;
 
 	poll_wait(f, &irq_wait, wait);
-	return (u64)atomic64_read(&irq_count) != *seen ? EPOLLIN | EPOLLRDNORM : 0;
+	return (u64)atomic64_read(&irq_count) != df->seen ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* HC_MED_POLL for `us` microseconds (0: stopped); the hypervisor bounds it. */
+static long poll_area(struct file *f, unsigned long us)
+{
+	struct dev_file *df = f->private_data;
+	struct syshyper_hvc c = {.x = {HC_MED_POLL, us}};
+
+	df->polled = us != 0;
+	hvc(&c);
+	return (long)c.x[0] == HC_OK ? 0 : -EIO;
 }
 
 /* The area's pages are mapped as the ordinary pages they are (not as a
@@ -158,6 +180,8 @@ static long dev_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return hvc_simple(HC_MED_COMPLETE) == HC_OK ? 0 : -EIO;
 	case SYSHYPER_IOC_RESYNC:
 		return hvc_simple(HC_MED_RESYNC) == HC_OK ? 0 : -EIO;
+	case SYSHYPER_IOC_POLL:
+		return poll_area(f, arg);
 	case SYSHYPER_IOC_HVC:
 		return ioctl_hvc((void __user *)arg);
 	default:
