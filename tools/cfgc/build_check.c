@@ -3,10 +3,12 @@
  * attaches to the board, what backs the mediated disks in the MVM. Run
  * after config_check, so names and roles are sound (and mediated disk
  * indices unique). */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "cfgc.h"
+#include "syshyper/mediated.h"
 
 static int line_of(unsigned v, const char *key)
 {
@@ -73,6 +75,19 @@ static void check_run_script(unsigned v)
 		if (vmb[w].run_script)
 			vm_error(v, "run-script", "vm %s runs make run's script already",
 				 cfg.vms[w].name);
+}
+
+/* mediated-poll = US: the MVM's block daemon polls that long for requests
+ * before it sleeps (0: never), bounded by what the hypervisor grants. */
+static void check_poll(unsigned v)
+{
+	if (!vmb[v].has_poll)
+		return;
+	if (cfg.vms[v].role != VM_ROLE_MVM)
+		vm_error(v, "mediated-poll", "only the MVM's block daemon polls");
+	if (vmb[v].poll_us > MED_POLL_MAX_US)
+		vm_error(v, "mediated-poll", "at most %u microseconds, not %" PRIu32,
+			 MED_POLL_MAX_US, vmb[v].poll_us);
 }
 
 /* Two board devices of QEMU's must not share a file (QEMU would open a
@@ -170,6 +185,7 @@ void check_build(void)
 	for (unsigned v = 0; v < cfg.nvms; v++) {
 		check_images_source(v);
 		check_run_script(v);
+		check_poll(v);
 	}
 	check_qemu_files();
 	check_backing();

@@ -57,6 +57,8 @@ struct vm_build {
 	enum image_source images;
 	bool autostart;
 	bool run_script;                            /* make run SCRIPT= runs its script here */
+	bool has_poll;                              /* mediated-poll given */
+	uint32_t poll_us;                           /* mediated-poll: the daemon's polling */
 	int line;                                   /* of [vm NAME] */
 	struct med_backing backing[CFG_MAX_VIRTIO]; /* of its mediated virtio[i] */
 };

@@ -48,6 +48,11 @@ void write_disks(FILE *o)
 	fputs(": what backs each mediated GVM disk.\n"
 	      "# <disk> <file or block device> [offset <bytes>] [ro]\n",
 	      o);
+	for (v = 0; v < cfg.nvms; v++)
+		if (cfg.vms[v].role == VM_ROLE_MVM && vmb[v].poll_us)
+			fprintf(o,
+				"poll %" PRIu32 " # microseconds the daemon polls for requests\n",
+				vmb[v].poll_us);
 	for (uint64_t from = 0; next_disk(from, &v, &i);) {
 		const struct cfg_virtio *d = &cfg.vms[v].virtio[i];
 		const struct med_backing *b = &vmb[v].backing[i];

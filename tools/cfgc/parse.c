@@ -532,6 +532,9 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 			die_at(line, field, "expected 'preload' or 'mvm', not '%s'", v);
 	} else if (!strcmp(key, "autostart")) {
 		b->autostart = yes_no(v, line, field);
+	} else if (!strcmp(key, "mediated-poll")) {
+		b->poll_us = number32(v, line, field);
+		b->has_poll = true;
 	} else if (!strcmp(key, "run-script")) {
 		b->run_script = yes_no(v, line, field);
 	}
@@ -542,9 +545,11 @@ static void vm_key(unsigned vi, const char *key, char *v, int line, const char *
 static const char *const system_keys[] = {"ram", "hypervisor", "cpus", "hv-disk", NULL};
 static const char *const system_required[] = {"ram", "hypervisor", "cpus", NULL};
 static const char *const vm_keys[] = {
-	"role",      "cpus",       "memory",        "kernel",     "initrd",         "dtb",
-	"bootargs",  "device",     "virtio-blk",    "virtio-net", "virtio-console", "images",
-	"autostart", "run-script", "mediated-area", NULL,
+	"role",       "cpus",       "memory",         "kernel",
+	"initrd",     "dtb",        "bootargs",       "device",
+	"virtio-blk", "virtio-net", "virtio-console", "images",
+	"autostart",  "run-script", "mediated-area",  "mediated-poll",
+	NULL,
 };
 static const char *const vm_required[] = {"role", "cpus", "memory", "kernel", "dtb", NULL};
 
