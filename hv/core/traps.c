@@ -76,6 +76,7 @@ static void skip_insn(struct vcpu *vcpu)
 #define ISS_DABT_WNR BIT(6)
 #define ISS_FSC(iss) ((iss)&0x3f)
 #define FSC_TRANSLATION_L0 0x04 /* ..0x07: translation fault, levels 0-3 */
+#define FSC_PERMISSION_L0 0x0c  /* ..0x0f: permission fault, levels 0-3 */
 
 static ipa_t fault_ipa(const struct vcpu *vcpu)
 {
@@ -161,19 +162,37 @@ static void emulate_decoded(struct vcpu *vcpu, ipa_t ipa)
 	skip_insn(vcpu);
 }
 
+/* A write to a read page (virtio-mmio registers the guest reads without
+ * trapping) is a stage-2 permission fault, for which HPFAR need not hold
+ * the IPA: the guest's own translation of FAR gives it. The access passed
+ * stage 1, so the walk succeeds unless the guest changed its tables since;
+ * then, or if the IPA is not a read page (nothing else is mapped
+ * read-only), the fault is what it was before read pages: an abort. */
+static bool read_page_write_ipa(struct vcpu *vcpu, ipa_t *ipa)
+{
+	return guest_va_to_ipa(vcpu->regs.far, ipa) && vm_in_read_page(vcpu->vm, *ipa);
+}
+
 static void handle_dabt(struct vcpu *vcpu)
 {
 	uint64_t iss = ESR_ISS(vcpu->regs.esr);
 	unsigned fsc = ISS_FSC(iss);
+	ipa_t ipa;
 
-	/* HPFAR holds the IPA for a stage-2 translation fault; anything else
-	 * (permission, address size, a guest page-table walk that hit a
-	 * device) is not an access to emulate */
-	if (fsc < FSC_TRANSLATION_L0 || fsc > FSC_TRANSLATION_L0 + 3 || (iss & ISS_DABT_S1PTW)) {
+	/* HPFAR holds the IPA for a stage-2 translation fault; of the other
+	 * faults only a write to a read page is an access to emulate (not an
+	 * address size fault, nor a guest page-table walk that hit a device) */
+	if (iss & ISS_DABT_S1PTW) {
 		dabt_inject(vcpu, "stage-2 fault");
 		return;
 	}
-	ipa_t ipa = fault_ipa(vcpu);
+	if (fsc >= FSC_TRANSLATION_L0 && fsc <= FSC_TRANSLATION_L0 + 3) {
+		ipa = fault_ipa(vcpu);
+	} else if (fsc < FSC_PERMISSION_L0 || fsc > FSC_PERMISSION_L0 + 3 ||
+		   !read_page_write_ipa(vcpu, &ipa)) {
+		dabt_inject(vcpu, "stage-2 fault");
+		return;
+	}
 	if (!find_mmio(vcpu->vm, ipa)) {
 		dabt_inject(vcpu, "access to unmapped IPA");
 		return;

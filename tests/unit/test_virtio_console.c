@@ -15,6 +15,7 @@
 #include "console/console.h"
 #include "console/virtio_console.h"
 #include "core/vm.h"
+#include "arch/arm64/cache.h"
 
 /* ---- stubs ---- */
 static mmio_handler_fn handler;
@@ -24,6 +25,12 @@ static void *hvc_dev;
 static unsigned injected, writes;
 static uint64_t written;
 static void (*on_write)(void);
+
+/* the read window's cache clean: host memory is coherent */
+void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
+}
 
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {

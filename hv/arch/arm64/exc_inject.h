@@ -90,6 +90,9 @@ void vcpu_inject_undef(struct vcpu *vcpu);
 uint64_t guest_sp(const struct vcpu *vcpu);
 void guest_set_sp(const struct vcpu *vcpu, uint64_t sp);
 
+/* The IPA the guest's own stage-1 translation (live on this CPU) gives
+ * virtual address `va`: false if it does not translate. */
+bool guest_va_to_ipa(uint64_t va, ipa_t *ipa);
 /* Reads the 32-bit instruction at guest virtual address `va` through the
  * guest's own stage-1 translation (and stage 2): false if it does not
  * translate or is not the VM's RAM. */

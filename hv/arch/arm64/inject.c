@@ -77,16 +77,24 @@ void guest_set_sp(const struct vcpu *vcpu, uint64_t sp)
 		write_sysreg(sp_el0, sp);
 }
 
+bool guest_va_to_ipa(uint64_t va, ipa_t *ipa)
+{
+	uint64_t par = guest_at_s1e1r(va);
+
+	if (par & PAR_F)
+		return false;
+	*ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+	return true;
+}
+
 /* AT S1E1R gives the IPA of the guest's own stage-1 mapping; the IPA must
  * then be the VM's RAM: never read a device page on the guest's behalf. */
 bool guest_fetch_insn(struct vcpu *vcpu, uint64_t va, uint32_t *insn)
 {
-	if (va & 3)
+	ipa_t ipa;
+
+	if ((va & 3) || !guest_va_to_ipa(va, &ipa))
 		return false;
-	uint64_t par = guest_at_s1e1r(va);
-	if (par & PAR_F)
-		return false;
-	ipa_t ipa = (par & PAR_PA_MASK) | (va & 0xfff);
 	const volatile uint32_t *p = vm_ipa_to_hva(vcpu->vm, ipa, 4);
 	if (!p)
 		return false;
