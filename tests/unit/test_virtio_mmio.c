@@ -25,6 +25,8 @@
 static mmio_handler_fn handler;
 static void *handler_dev;
 static volatile unsigned injected, logged;
+static uint32_t window[0x200 / 4]; /* the device's place in a read page */
+static uint32_t isr_at_inject;     /* InterruptStatus there when injected */
 
 /* the read window's cache clean: host memory is coherent */
 void dcache_clean_poc(void *p, uint64_t len)
@@ -35,6 +37,7 @@ void dcache_clean_poc(void *p, uint64_t len)
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
 	(void)vm, (void)vcpu, (void)intid;
+	isr_at_inject = window[0x060 / 4];
 	__atomic_add_fetch(&injected, 1, __ATOMIC_SEQ_CST);
 }
 void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
@@ -93,9 +96,6 @@ static const struct virtio_dev_ops ops = {
 	.config_read = config_read,
 	.notify = notify,
 };
-
-/* The device's place in a read page (as vm.c gives it one). */
-static uint32_t window[VIRTIO_MMIO_WINDOW / 4];
 
 static void *hva(uint64_t ipa)
 {
@@ -575,8 +575,10 @@ static void test_takeback_waits_only_for_earlier_copies(void **state)
  * after each (wr() checks it after every write). */
 static uint32_t last_irq_count;
 
-static void raised(void)
+/* An interrupt was injected, with its reason already in the window. */
+static void raised(uint32_t why)
 {
+	assert_int_equal(isr_at_inject & why, why);
 	assert_int_equal(injected, last_irq_count + 1);
 	last_irq_count = injected;
 	check_window();
@@ -605,7 +607,7 @@ static void test_read_window_follows_every_change(void **state)
 	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
 	virtio_queue_push(&dev, 0, &c, 0);
 	virtio_notify_used(&dev, 0);
-	raised();
+	raised(VIRTIO_INT_USED);
 	wr(0x064, 0); /* ACK of nothing */
 	wr(0x064, VIRTIO_INT_USED);
 	/* QueueReady 0 and 1, QueueReset, notify: a notify changes nothing */
@@ -619,7 +621,7 @@ static void test_read_window_follows_every_change(void **state)
 	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
 	virtio_queue_push(&dev, 0, &c, 0);
 	virtio_notify_used(&dev, 0);
-	raised();
+	raised(VIRTIO_INT_USED);
 	assert_int_equal(window[0x060 / 4], VIRTIO_INT_USED);
 	wr(0x070, 0);
 	assert_int_equal(window[0x060 / 4], 0);
@@ -627,7 +629,7 @@ static void test_read_window_follows_every_change(void **state)
 	/* a device error (config interrupt, NEEDS_RESET, queues stopped) */
 	bring_up(0);
 	virtio_device_error(&dev, "test");
-	raised();
+	raised(VIRTIO_INT_CONFIG);
 	assert_int_equal(window[0x060 / 4], VIRTIO_INT_CONFIG);
 	/* the VM stopped: its devices reset */
 	virtio_mmio_reset(&dev);
