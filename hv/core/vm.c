@@ -208,10 +208,11 @@ int vms_create_all(void)
 			       sys_config.vms[i].name);
 			return -1;
 		}
-		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s)\n",
+		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s), "
+		       "%u virtio read page(s)\n",
 		       vms[i].name, vms[i].ncpus,
 		       (unsigned long)(sys_config.vms[i].mem[0].size >> 20),
-		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio);
+		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio, vms[i].nread_pages);
 	}
 	return 0;
 }
