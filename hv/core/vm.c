@@ -3,6 +3,7 @@
 #include "core/vm.h"
 
 #include "arch/arm64/arch.h"
+#include "arch/arm64/cache.h"
 #include "drivers/gic.h"
 #include "core/vcpu.h"
 #include "core/vdevs.h"
@@ -69,9 +70,16 @@ bool vm_in_read_page(const struct vm *vm, ipa_t ipa)
  * there: the guest reads the registers from it without trapping. */
 static int map_read_page(struct vm *vm, ipa_t page)
 {
-	uint8_t *rp = palloc(1); /* zeroed: what no window covers reads 0 */
+	uint8_t *rp = palloc(1);
 
-	if (!rp || s2_map(&s2[vm->id], page, (paddr_t)(uintptr_t)rp, PAGE_SIZE, S2_READ_ONLY))
+	if (!rp)
+		return -1;
+	/* The guest reads this page through its Device mapping, past the
+	 * caches, and only the windows are cleaned when published: zero the
+	 * whole page to the point of coherency before it is mapped, or what
+	 * no window covers may read stale RAM instead of 0. */
+	mem_zero_poc(rp, PAGE_SIZE);
+	if (s2_map(&s2[vm->id], page, (paddr_t)(uintptr_t)rp, PAGE_SIZE, S2_READ_ONLY))
 		return -1;
 	for (unsigned i = 0; i < vm->nmmio; i++) {
 		struct virtio_dev *dev = virtio_mmio_region_dev(&vm->mmio[i]);
