@@ -83,10 +83,24 @@ static ipa_t fault_ipa(const struct vcpu *vcpu)
 	return HPFAR_FIPA(vcpu->regs.hpfar) | (vcpu->regs.far & 0xfff);
 }
 
+/* The IPA of an abort for the log: HPFAR where it is valid, else (a
+ * permission fault) the guest's own translation of FAR, else unknown. */
+static ipa_t logged_fault_ipa(const struct vcpu *vcpu)
+{
+	uint64_t esr = vcpu->regs.esr;
+	ipa_t ipa;
+
+	if (s2_abort_hpfar_valid(esr))
+		return fault_ipa(vcpu);
+	if (s2_abort_far_valid(esr) && guest_va_to_ipa(vcpu->regs.far, &ipa))
+		return ipa;
+	return ABORT_IPA_UNKNOWN;
+}
+
 static void dabt_inject(struct vcpu *vcpu, const char *why)
 {
 	vcpu_inject_abort(vcpu, false, vcpu->regs.esr & ISS_DABT_WNR, vcpu->regs.far,
-			  fault_ipa(vcpu), why);
+			  logged_fault_ipa(vcpu), why);
 }
 
 /* One access through the VM's MMIO bus: false if no device takes it. */
@@ -210,19 +224,20 @@ static void handle_dabt(struct vcpu *vcpu)
 /* The 2 KiB of exception vectors at VBAR_EL1. */
 #define VECTORS_SIZE 0x800UL
 
-/* A stage-2 instruction abort: the guest executes where it has no RAM. If
- * that is its own exception vector table, the abort would be taken there
- * again and again (e.g. a VM started on zeroed RAM: its first instruction
- * is undefined, VBAR_EL1 is 0): the vCPU can never run again, a fatal
- * condition. */
+/* A stage-2 instruction abort: the guest executes where it has no RAM
+ * (nothing mapped, or a page it may not execute: a virtio-mmio read page,
+ * a device). If that is its own exception vector table, the abort would be
+ * taken there again and again (e.g. a VM started on zeroed RAM: its first
+ * instruction is undefined, VBAR_EL1 is 0): the vCPU can never run again,
+ * a fatal condition. */
 static void handle_iabt(struct vcpu *vcpu)
 {
 	uint64_t vbar = read_sysreg(vbar_el1) & ~(VECTORS_SIZE - 1);
 
 	if (vcpu->regs.elr - vbar < VECTORS_SIZE)
 		guest_fault(vcpu, "exception vector not in RAM:", vcpu->regs.elr);
-	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, fault_ipa(vcpu),
-			  "instruction fetch from unmapped IPA");
+	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, logged_fault_ipa(vcpu),
+			  s2_iabt_reason(vcpu->regs.esr));
 }
 
 static void handle_hvc(struct vcpu *vcpu)

@@ -6,6 +6,7 @@
 #include "arch/arm64/exc_inject.h"
 #include "lib/ratelimit.h"
 #include "arch/arm64/sysreg.h"
+#include "core/print.h"
 #include "core/vm.h"
 
 /* at.S: AT S1E1R of `va`, PAR_EL1 preserved; returns the resulting PAR (bit
@@ -38,13 +39,17 @@ static void inject(struct vcpu *vcpu, enum exc_kind kind, bool write, uint64_t f
 void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far, ipa_t ipa,
 		       const char *why)
 {
+	char ipa_text[24] = "unknown";
+
+	if (ipa != ABORT_IPA_UNKNOWN)
+		snprintf(ipa_text, sizeof(ipa_text), "0x%lx", (unsigned long)ipa);
 	vm_log(vcpu->vm, LOG_ABORT,
-	       "vCPU %u: %s abort injected (%s): %s of va 0x%lx ipa 0x%lx at pc 0x%lx\n", vcpu->id,
+	       "vCPU %u: %s abort injected (%s): %s of va 0x%lx ipa %s at pc 0x%lx\n", vcpu->id,
 	       instruction ? "prefetch" : "data", why,
 	       instruction ? "fetch"
 	       : write     ? "write"
 			   : "read",
-	       (unsigned long)far, (unsigned long)ipa, (unsigned long)vcpu->regs.elr);
+	       (unsigned long)far, ipa_text, (unsigned long)vcpu->regs.elr);
 	vcpu->stats.aborts_injected++;
 	inject(vcpu, instruction ? EXC_IABT : EXC_DABT, write, far);
 }
