@@ -80,10 +80,19 @@ static void notify(struct virtio_dev *dev, unsigned q)
 		handle_tx(dev->priv);
 }
 
+/* Config space as the guest sees it, little-endian: cols, rows (16 bits
+ * each), max_nr_ports and emerg_wr (32 bits each, 0: no multiport, no
+ * emergency write). Any offset and width reads these bytes, so a trapped
+ * read returns what the read window holds. */
 static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 {
-	(void)dev, (void)len;
-	return off == 0 ? (80u | 25u << 16) : 0; /* cols, rows; no multiport */
+	static const uint8_t cfg[12] = {80, 0, 25, 0};
+	uint32_t v = 0;
+
+	(void)dev;
+	for (unsigned i = 0; i < len && off + i < sizeof(cfg); i++)
+		v |= (uint32_t)cfg[off + i] << (8 * i);
+	return v;
 }
 
 int virtio_console_create(struct virtio_console *con, struct vm *vm, ipa_t base, uint32_t irq)

@@ -92,3 +92,38 @@ uint64_t guest_skip_insn(uint64_t *pc, uint64_t pstate, bool il32)
 	*pc = (uint32_t)(*pc + (il32 ? 4 : 2)); /* an AArch32 PC is 32 bits */
 	return it_advance(pstate);
 }
+
+#define ISS_FNV BIT(10)  /* FAR not valid */
+#define ISS_S1PTW BIT(7) /* stage-2 fault on the guest's stage-1 table walk */
+#define ISS_FSC(esr) ((esr)&0x3f)
+#define FSC_ADDR_SIZE_L0 0x00   /* ..0x03 */
+#define FSC_TRANSLATION_L0 0x04 /* ..0x07 */
+#define FSC_ACCESS_FLAG_L0 0x08 /* ..0x0b */
+#define FSC_PERMISSION_L0 0x0c  /* ..0x0f */
+
+static bool fsc_in(uint64_t esr, unsigned level0)
+{
+	return ISS_FSC(esr) - level0 < 4;
+}
+
+bool s2_abort_hpfar_valid(uint64_t esr)
+{
+	return (esr & ISS_S1PTW) || fsc_in(esr, FSC_ADDR_SIZE_L0) ||
+	       fsc_in(esr, FSC_TRANSLATION_L0) || fsc_in(esr, FSC_ACCESS_FLAG_L0);
+}
+
+bool s2_abort_far_valid(uint64_t esr)
+{
+	return !(esr & ISS_FNV);
+}
+
+const char *s2_iabt_reason(uint64_t esr)
+{
+	if (esr & ISS_S1PTW)
+		return "stage-2 fault on the guest's table walk for an instruction fetch";
+	if (fsc_in(esr, FSC_TRANSLATION_L0))
+		return "instruction fetch from unmapped IPA";
+	if (fsc_in(esr, FSC_PERMISSION_L0))
+		return "instruction fetch from a page not executable (permission fault)";
+	return "stage-2 fault on instruction fetch";
+}

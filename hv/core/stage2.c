@@ -9,6 +9,7 @@
 #define DESC_AF BIT(10)
 #define DESC_SH_INNER (3UL << 8)
 #define DESC_S2AP_RW (3UL << 6)
+#define DESC_S2AP_RO (1UL << 6)
 #define DESC_MEMATTR_NORMAL (0xfUL << 2) /* outer+inner write-back */
 #define DESC_MEMATTR_DEVICE (0x1UL << 2) /* Device-nGnRE */
 #define DESC_XN (2UL << 53)              /* stage-2 XN[1:0] = 0b10 */
@@ -40,11 +41,13 @@ int s2_init(struct s2_table *t, unsigned ipa_bits)
 
 static uint64_t leaf_attrs(enum s2_mem type)
 {
-	uint64_t a = DESC_VALID | DESC_AF | DESC_S2AP_RW;
+	uint64_t a = DESC_VALID | DESC_AF;
 
 	if (type == S2_DEVICE)
-		return a | DESC_MEMATTR_DEVICE | DESC_XN;
-	return a | DESC_MEMATTR_NORMAL | DESC_SH_INNER;
+		return a | DESC_S2AP_RW | DESC_MEMATTR_DEVICE | DESC_XN;
+	if (type == S2_READ_ONLY)
+		return a | DESC_S2AP_RO | DESC_MEMATTR_NORMAL | DESC_SH_INNER | DESC_XN;
+	return a | DESC_S2AP_RW | DESC_MEMATTR_NORMAL | DESC_SH_INNER;
 }
 
 static unsigned index_at(ipa_t ipa, unsigned level)

@@ -9,7 +9,9 @@ struct s2_table {
 	unsigned start_level; /* 0 or 1 */
 };
 
-enum s2_mem { S2_NORMAL, S2_DEVICE };
+/* S2_READ_ONLY: normal memory the guest may read but not write or execute
+ * (a write is a stage-2 permission fault): a virtio-mmio read page. */
+enum s2_mem { S2_NORMAL, S2_DEVICE, S2_READ_ONLY };
 
 /* IPA bits the CPU supports for a given ID_AA64MMFR0_EL1.PARange. */
 unsigned s2_ipa_bits_from_parange(unsigned parange);

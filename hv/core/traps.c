@@ -76,16 +76,31 @@ static void skip_insn(struct vcpu *vcpu)
 #define ISS_DABT_WNR BIT(6)
 #define ISS_FSC(iss) ((iss)&0x3f)
 #define FSC_TRANSLATION_L0 0x04 /* ..0x07: translation fault, levels 0-3 */
+#define FSC_PERMISSION_L0 0x0c  /* ..0x0f: permission fault, levels 0-3 */
 
 static ipa_t fault_ipa(const struct vcpu *vcpu)
 {
 	return HPFAR_FIPA(vcpu->regs.hpfar) | (vcpu->regs.far & 0xfff);
 }
 
+/* The IPA of an abort for the log: HPFAR where it is valid, else (a
+ * permission fault) the guest's own translation of FAR, else unknown. */
+static ipa_t logged_fault_ipa(const struct vcpu *vcpu)
+{
+	uint64_t esr = vcpu->regs.esr;
+	ipa_t ipa;
+
+	if (s2_abort_hpfar_valid(esr))
+		return fault_ipa(vcpu);
+	if (s2_abort_far_valid(esr) && guest_va_to_ipa(vcpu->regs.far, &ipa))
+		return ipa;
+	return ABORT_IPA_UNKNOWN;
+}
+
 static void dabt_inject(struct vcpu *vcpu, const char *why)
 {
 	vcpu_inject_abort(vcpu, false, vcpu->regs.esr & ISS_DABT_WNR, vcpu->regs.far,
-			  fault_ipa(vcpu), why);
+			  logged_fault_ipa(vcpu), why);
 }
 
 /* One access through the VM's MMIO bus: false if no device takes it. */
@@ -161,19 +176,37 @@ static void emulate_decoded(struct vcpu *vcpu, ipa_t ipa)
 	skip_insn(vcpu);
 }
 
+/* A write to a read page (virtio-mmio registers the guest reads without
+ * trapping) is a stage-2 permission fault, for which HPFAR need not hold
+ * the IPA: the guest's own translation of FAR gives it. The access passed
+ * stage 1, so the walk succeeds unless the guest changed its tables since;
+ * then, or if the IPA is not a read page (nothing else is mapped
+ * read-only), the fault is what it was before read pages: an abort. */
+static bool read_page_write_ipa(struct vcpu *vcpu, ipa_t *ipa)
+{
+	return guest_va_to_ipa(vcpu->regs.far, ipa) && vm_in_read_page(vcpu->vm, *ipa);
+}
+
 static void handle_dabt(struct vcpu *vcpu)
 {
 	uint64_t iss = ESR_ISS(vcpu->regs.esr);
 	unsigned fsc = ISS_FSC(iss);
+	ipa_t ipa;
 
-	/* HPFAR holds the IPA for a stage-2 translation fault; anything else
-	 * (permission, address size, a guest page-table walk that hit a
-	 * device) is not an access to emulate */
-	if (fsc < FSC_TRANSLATION_L0 || fsc > FSC_TRANSLATION_L0 + 3 || (iss & ISS_DABT_S1PTW)) {
+	/* HPFAR holds the IPA for a stage-2 translation fault; of the other
+	 * faults only a write to a read page is an access to emulate (not an
+	 * address size fault, nor a guest page-table walk that hit a device) */
+	if (iss & ISS_DABT_S1PTW) {
 		dabt_inject(vcpu, "stage-2 fault");
 		return;
 	}
-	ipa_t ipa = fault_ipa(vcpu);
+	if (fsc >= FSC_TRANSLATION_L0 && fsc <= FSC_TRANSLATION_L0 + 3) {
+		ipa = fault_ipa(vcpu);
+	} else if (fsc < FSC_PERMISSION_L0 || fsc > FSC_PERMISSION_L0 + 3 ||
+		   !read_page_write_ipa(vcpu, &ipa)) {
+		dabt_inject(vcpu, "stage-2 fault");
+		return;
+	}
 	if (!find_mmio(vcpu->vm, ipa)) {
 		dabt_inject(vcpu, "access to unmapped IPA");
 		return;
@@ -191,19 +224,20 @@ static void handle_dabt(struct vcpu *vcpu)
 /* The 2 KiB of exception vectors at VBAR_EL1. */
 #define VECTORS_SIZE 0x800UL
 
-/* A stage-2 instruction abort: the guest executes where it has no RAM. If
- * that is its own exception vector table, the abort would be taken there
- * again and again (e.g. a VM started on zeroed RAM: its first instruction
- * is undefined, VBAR_EL1 is 0): the vCPU can never run again, a fatal
- * condition. */
+/* A stage-2 instruction abort: the guest executes where it has no RAM
+ * (nothing mapped, or a page it may not execute: a virtio-mmio read page,
+ * a device). If that is its own exception vector table, the abort would be
+ * taken there again and again (e.g. a VM started on zeroed RAM: its first
+ * instruction is undefined, VBAR_EL1 is 0): the vCPU can never run again,
+ * a fatal condition. */
 static void handle_iabt(struct vcpu *vcpu)
 {
 	uint64_t vbar = read_sysreg(vbar_el1) & ~(VECTORS_SIZE - 1);
 
 	if (vcpu->regs.elr - vbar < VECTORS_SIZE)
 		guest_fault(vcpu, "exception vector not in RAM:", vcpu->regs.elr);
-	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, fault_ipa(vcpu),
-			  "instruction fetch from unmapped IPA");
+	vcpu_inject_abort(vcpu, true, false, vcpu->regs.far, logged_fault_ipa(vcpu),
+			  s2_iabt_reason(vcpu->regs.esr));
 }
 
 static void handle_hvc(struct vcpu *vcpu)

@@ -3,6 +3,7 @@
 #include "core/vm.h"
 
 #include "arch/arm64/arch.h"
+#include "arch/arm64/cache.h"
 #include "drivers/gic.h"
 #include "core/vcpu.h"
 #include "core/vdevs.h"
@@ -14,6 +15,8 @@
 #include "core/stage2.h"
 #include "console/vuart.h"
 #include "core/vpwrbtn.h"
+#include "core/page_alloc.h"
+#include "virtio/virtio_mmio.h"
 
 struct vm vms[CFG_MAX_VMS];
 unsigned nvms;
@@ -53,6 +56,57 @@ int vm_map(struct vm *vm, ipa_t ipa, paddr_t pa, uint64_t size, bool device)
 		return map_device(vm, ALIGN_DOWN(ipa, PAGE_SIZE), ALIGN_DOWN(pa, PAGE_SIZE),
 				  ALIGN_UP(size + (pa & (PAGE_SIZE - 1)), PAGE_SIZE));
 	return s2_map(&s2[vm->id], ipa, pa, size, S2_NORMAL);
+}
+
+bool vm_in_read_page(const struct vm *vm, ipa_t ipa)
+{
+	for (unsigned i = 0; i < vm->nread_pages; i++)
+		if (ipa - vm->read_pages[i] < PAGE_SIZE)
+			return true;
+	return false;
+}
+
+/* A page of hypervisor memory mapped read-only at `page` for the windows
+ * there: the guest reads the registers from it without trapping. */
+static int map_read_page(struct vm *vm, ipa_t page)
+{
+	uint8_t *rp = palloc(1);
+
+	if (!rp)
+		return -1;
+	/* The guest reads this page through its Device mapping, past the
+	 * caches, and only the windows are cleaned when published: zero the
+	 * whole page to the point of coherency before it is mapped, or what
+	 * no window covers may read stale RAM instead of 0. */
+	mem_zero_poc(rp, PAGE_SIZE);
+	if (s2_map(&s2[vm->id], page, (paddr_t)(uintptr_t)rp, PAGE_SIZE, S2_READ_ONLY))
+		return -1;
+	for (unsigned i = 0; i < vm->nmmio; i++) {
+		struct virtio_dev *dev = virtio_mmio_region_dev(&vm->mmio[i]);
+		if (dev && ALIGN_DOWN(vm->mmio[i].base, PAGE_SIZE) == page)
+			virtio_mmio_attach_read_window(dev, rp + (vm->mmio[i].base - page));
+	}
+	vm->read_pages[vm->nread_pages++] = page;
+	return 0;
+}
+
+/* After every MMIO region of the VM is registered: a read page over each
+ * page that holds virtio-mmio windows and nothing else the VM has there
+ * (no other emulated device, no device passed through); other pages keep
+ * trapping every access. */
+static int map_read_pages(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nmmio; i++) {
+		ipa_t page = ALIGN_DOWN(vm->mmio[i].base, PAGE_SIZE);
+		paddr_t pa;
+		if (!virtio_mmio_region_dev(&vm->mmio[i]) || vm->nread_pages >= VM_MAX_READ_PAGES ||
+		    s2_translate(&s2[vm->id], page, &pa) == 0 || /* mapped, or done already */
+		    !virtio_mmio_page_only_windows(vm->mmio, vm->nmmio, page))
+			continue;
+		if (map_read_page(vm, page))
+			return -1;
+	}
+	return 0;
 }
 
 struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
@@ -147,7 +201,9 @@ static int vm_create(unsigned id, const struct cfg_vm *cfg)
 	if (cfg->role == VM_ROLE_GVM && !has_device_at(cfg, PLAT_GUEST_GPIO_IPA) &&
 	    vpwrbtn_create(vm))
 		return -1;
-	return vm_create_virtio(vm);
+	if (vm_create_virtio(vm))
+		return -1;
+	return map_read_pages(vm);
 }
 
 int vms_create_all(void)
@@ -160,10 +216,11 @@ int vms_create_all(void)
 			       sys_config.vms[i].name);
 			return -1;
 		}
-		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s)\n",
+		printk("vm %s: %u vCPU(s), %lu MiB, %u passthrough and %u virtio device(s), "
+		       "%u virtio read page(s)\n",
 		       vms[i].name, vms[i].ncpus,
 		       (unsigned long)(sys_config.vms[i].mem[0].size >> 20),
-		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio);
+		       sys_config.vms[i].ndevs, sys_config.vms[i].nvirtio, vms[i].nread_pages);
 	}
 	return 0;
 }

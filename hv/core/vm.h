@@ -12,6 +12,9 @@
 #include "core/vm_lifecycle.h"
 
 #define VM_MAX_MMIO 16
+/* 4 KiB pages of virtio-mmio windows a VM reads without trapping: QEMU
+ * virt's 32 slots of 0x200 bytes fill 4 pages. */
+#define VM_MAX_READ_PAGES 4
 
 /* Whether the VM's vCPUs may run (PSCI's view); the lifecycle state the MVM
  * sees (stopped, starting, running, stopping, crashed) is life.l.state. */
@@ -33,6 +36,10 @@ struct vm {
 	uint64_t vttbr;
 	unsigned nmmio;
 	struct mmio_region mmio[VM_MAX_MMIO];
+	/* IPAs of the pages mapped read-only over virtio-mmio windows (their
+	 * reads hit memory, their writes take permission faults) */
+	unsigned nread_pages;
+	ipa_t read_pages[VM_MAX_READ_PAGES];
 	struct vgic_dist vgic;
 	struct vuart *vuart;
 	struct log_limit log_limits[LOG_CAUSES]; /* see vm_log() */
@@ -45,6 +52,8 @@ extern unsigned nvms;
 int vm_register_mmio(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn fn, void *dev);
 /* Maps guest [ipa, ipa+size) to [pa, pa+size): normal memory or device. */
 int vm_map(struct vm *vm, ipa_t ipa, paddr_t pa, uint64_t size, bool device);
+/* Whether `ipa` lies in one of the VM's read pages. */
+bool vm_in_read_page(const struct vm *vm, ipa_t ipa);
 struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
 /* The VM's memory: translates [ipa, ipa+len) to a hypervisor pointer if the
  * whole range is inside one of its RAM regions; NULL otherwise. */

@@ -3,6 +3,7 @@
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_mmio_regs.h"
 
+#include "arch/arm64/cache.h"
 #include "core/percpu.h"
 #include "core/print.h"
 #include "core/vgic.h"
@@ -15,6 +16,29 @@ static struct virtq *selected_queue(struct virtio_dev *dev)
 	return dev->queue_sel < dev->ops->nqueues ? &dev->vq[dev->queue_sel] : NULL;
 }
 
+/* ---------------------------------------------------------------- read window
+ * What a read returns, in the device's read window (if it has one): every
+ * function that changes a value a read returns calls one of these under
+ * dev->lock, before the access that changed it returns to the guest and
+ * before an interrupt announces it. One 32-bit store per word: a guest
+ * reading on another vCPU meanwhile sees each word old or new. */
+static void publish_window(struct virtio_dev *dev);
+
+static void window_clean(struct virtio_dev *dev, uint32_t off, uint32_t len)
+{
+	/* the guest reads through a Device mapping, past the caches; the
+	 * clean ends with a DSB: done before any interrupt or eret follows */
+	dcache_clean_poc((void *)(uintptr_t)(dev->read_window + off / 4), len);
+}
+
+static void publish_isr(struct virtio_dev *dev)
+{
+	if (!dev->read_window)
+		return;
+	dev->read_window[VIRTIO_MMIO_INTERRUPT_STATUS / 4] = dev->isr;
+	window_clean(dev, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+}
+
 /* Interrupt bookkeeping runs with dev->lock held, like every register
  * access: a reset (which zeroes the queues and the ISR under that lock) is
  * wholly before or after it, so no status update or interrupt is lost and
@@ -22,6 +46,7 @@ static struct virtq *selected_queue(struct virtio_dev *dev)
 static void raise_irq_locked(struct virtio_dev *dev, uint32_t why)
 {
 	dev->isr |= why;
+	publish_isr(dev); /* before the interrupt the driver reads it for */
 	dev->irqs++;
 	vgic_inject(dev->vm, NULL, dev->irq);
 }
@@ -52,6 +77,7 @@ void virtio_device_error_locked(struct virtio_dev *dev, const char *what)
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned q = 0; q < dev->ops->nqueues; q++)
 		dev->vq[q].ready = false;
+	publish_window(dev);
 	raise_irq_locked(dev, VIRTIO_INT_CONFIG);
 }
 
@@ -155,6 +181,7 @@ static void device_reset(struct virtio_dev *dev)
 		dev->vq[q] = (struct virtq){0};
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
+	publish_window(dev);
 }
 
 /* FEATURES_OK only for a subset of what we offer that includes VERSION_1
@@ -331,6 +358,45 @@ static int reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 	return -1;
 }
 
+/* Config space as the read window holds it: little-endian 32-bit words,
+ * the word the space ends in read byte by byte, anything past its end 0
+ * (where a trapped read is refused). */
+static uint32_t config_word(struct virtio_dev *dev, uint32_t off)
+{
+	uint32_t size = dev->ops->config_size, v = 0;
+
+	if (!dev->ops->config_read || off >= size)
+		return 0;
+	if (size - off >= 4)
+		return dev->ops->config_read(dev, off, 4);
+	for (uint32_t i = 0; i < size - off; i++)
+		v |= (dev->ops->config_read(dev, off + i, 1) & 0xffu) << (8 * i);
+	return v;
+}
+
+static void publish_window(struct virtio_dev *dev)
+{
+	if (!dev->read_window)
+		return;
+	for (uint32_t off = 0; off < VIRTIO_MMIO_CONFIG; off += 4)
+		dev->read_window[off / 4] = reg_read(dev, off);
+	for (uint32_t off = VIRTIO_MMIO_CONFIG; off < VIRTIO_MMIO_WINDOW; off += 4)
+		dev->read_window[off / 4] = config_word(dev, off - VIRTIO_MMIO_CONFIG);
+	window_clean(dev, 0, VIRTIO_MMIO_WINDOW);
+}
+
+/* After a guest's write took effect: a notify changes nothing a read
+ * returns, an ACK only InterruptStatus (both per request: kept cheap). */
+static void publish_after_write(struct virtio_dev *dev, uint64_t off)
+{
+	if (off == VIRTIO_MMIO_QUEUE_NOTIFY)
+		return;
+	if (off == VIRTIO_MMIO_INTERRUPT_ACK)
+		publish_isr(dev);
+	else
+		publish_window(dev);
+}
+
 static bool config_access(struct virtio_dev *dev, struct mmio_access *acc, uint32_t off)
 {
 	if (acc->width > 4 || off + acc->width > dev->ops->config_size || (off & (acc->width - 1)))
@@ -366,6 +432,8 @@ static bool virtio_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, void 
 	} else {
 		acc->value = reg_read(dev, off);
 	}
+	if (ok && acc->write)
+		publish_after_write(dev, off);
 	if (notify >= 0)
 		dev->notifies++;
 	bool took_back = dev->takebacks != takebacks;
@@ -385,6 +453,38 @@ void virtio_mmio_reset(struct virtio_dev *dev)
 	uint64_t seq = dev->copy_seq;
 	spin_unlock(&dev->lock);
 	wait_for_copies(dev, seq); /* then the VM's memory may be zeroed */
+}
+
+struct virtio_dev *virtio_mmio_region_dev(const struct mmio_region *r)
+{
+	return r->handler == virtio_mmio_access ? r->dev : NULL;
+}
+
+bool virtio_mmio_page_only_windows(const struct mmio_region *regions, unsigned n, ipa_t page)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct mmio_region *r = &regions[i];
+		bool overlaps =
+			r->base >= page ? r->base - page < PAGE_SIZE : page - r->base < r->size;
+		if (!overlaps)
+			continue;
+		/* a window wholly inside, its words aligned */
+		if (!virtio_mmio_region_dev(r) || r->base < page || r->size != VIRTIO_MMIO_WINDOW ||
+		    r->base - page > PAGE_SIZE - r->size || (r->base & 3))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+void virtio_mmio_attach_read_window(struct virtio_dev *dev, void *window)
+{
+	spin_lock(&dev->lock);
+	dev->read_window = window;
+	publish_window(dev);
+	spin_unlock(&dev->lock);
 }
 
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,

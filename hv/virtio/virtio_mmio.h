@@ -7,6 +7,7 @@
 #include "lib/types.h"
 #include "virtio/virtq.h"
 #include "core/vm_config.h"
+#include "core/mmio.h"
 
 #define VIRTIO_MAX_QUEUES 4
 /* Copies a device may have under way without its lock: one per CPU. */
@@ -71,11 +72,31 @@ struct virtio_dev {
 	uint64_t copy_seq; /* copies counted in so far */
 	uint64_t copy_at[VIRTIO_MAX_COPIES];
 	uint32_t takebacks; /* resets, QueueReset, QueueReady writes: see virtio_copy_begin */
+	/* The window's VIRTIO_MMIO_WINDOW bytes in the VM's read page (mapped
+	 * read-only at `base`, so the guest's reads do not trap), or NULL:
+	 * what a read of each register and of config space returns, kept
+	 * current under the lock (see virtio_mmio_attach_read_window). */
+	volatile uint32_t *read_window;
 };
 
 /* Registers the device's MMIO window (0x200 bytes at `base`) in `vm`. */
 int virtio_mmio_create(struct virtio_dev *dev, struct vm *vm, ipa_t base, uint32_t irq,
 		       const struct virtio_dev_ops *ops, void *priv);
+/* The device behind an MMIO region if the region is a virtio-mmio window,
+ * NULL otherwise. */
+struct virtio_dev *virtio_mmio_region_dev(const struct mmio_region *r);
+/* Whether the 4 KiB page at `page` may be a read page: it holds at least one
+ * virtio-mmio window, each wholly, and no other of the VM's MMIO regions
+ * (`regions`, n of them) reaches into it. */
+bool virtio_mmio_page_only_windows(const struct mmio_region *regions, unsigned n, ipa_t page);
+/* From now on the guest reads dev's registers from `window` (its place in a
+ * read page, zeroed), without trapping; writes still trap. Every change of
+ * what a read returns is written there under dev->lock, word by word (a
+ * reader on another vCPU sees each word old or new, never torn), cleaned
+ * to the point of coherency (the guest reads through a Device mapping,
+ * past the caches) before the access that made it returns or the
+ * interrupt that announces it is injected. */
+void virtio_mmio_attach_read_window(struct virtio_dev *dev, void *window);
 /* The VM stopped: the device as after a driver's reset (status 0), under
  * its lock, so no queue work writes into the VM's memory after it. */
 void virtio_mmio_reset(struct virtio_dev *dev);

@@ -19,7 +19,10 @@
  *  - registers take only aligned 32-bit accesses, the config space only
  *    accesses of 1, 2 or 4 bytes inside it, nothing beyond the window;
  *  - buffers handed to the device lie in guest memory, and the device
- *    writes nothing but used rings and device-writable buffers. */
+ *    writes nothing but used rings and device-writable buffers;
+ *  - the read window (what the guest reads without trapping) holds what a
+ *    trapped read returns, every register and config byte, zeros past
+ *    config space. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +71,7 @@ static struct fuzz_guest guest;
 static struct virtio_dev dev;
 static uint8_t config[CONFIG_SIZE];
 static int notified = -1; /* queue of the last notify callback */
+static uint32_t window[WINDOW / 4];
 static unsigned resets;
 
 static uint32_t config_read(struct virtio_dev *d, uint32_t off, unsigned len)
@@ -347,6 +351,7 @@ static bool access(uint64_t off, unsigned width, bool write, uint64_t *val)
 }
 
 static void check_queue_views(void);
+static void check_read_window(void);
 
 /* No lost interrupt: used entries the driver asked to hear about (no
  * NO_INTERRUPT flag, or used_event crossed with EVENT_IDX) come with one. */
@@ -422,6 +427,28 @@ static void reg_access(uint64_t off, unsigned width, bool write, uint64_t val)
 				    fuzz_irqs[i].intid == IRQ,
 			    "interrupt %u injected", fuzz_irqs[i].intid);
 	check_queue_views();
+	check_read_window();
+}
+
+FUZZ_NOCOV static void check_read_window(void)
+{
+	const uint8_t *bytes = (const uint8_t *)window;
+
+	for (uint64_t off = 0; off < CONFIG; off += 4) {
+		uint64_t v = 0;
+		FUZZ_ASSERT(access(off, 4, false, &v), "register 0x%llx refused",
+			    (unsigned long long)off);
+		FUZZ_ASSERT(window[off / 4] == (uint32_t)v,
+			    "read window at 0x%llx: 0x%x, a trapped read 0x%x",
+			    (unsigned long long)off, window[off / 4], (uint32_t)v);
+	}
+	for (uint64_t off = CONFIG; off < WINDOW; off++) {
+		uint64_t v = 0;
+		if (off - CONFIG >= CONFIG_SIZE || !access(off, 1, false, &v))
+			v = 0;
+		FUZZ_ASSERT(bytes[off] == v, "read window at config 0x%llx: 0x%x, not 0x%x",
+			    (unsigned long long)off, bytes[off], (unsigned)v);
+	}
 }
 
 static void check_queue_views(void)
@@ -586,6 +613,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm->mem = (struct guest_mem){vm->regions, 2};
 	m = (struct model){.nq = 1 + fin_u8(&in) % 4};
 	FUZZ_ASSERT(!virtio_mmio_create(&dev, vm, BASE, IRQ, &ops[m.nq - 1], NULL), "create");
+	memset(window, 0, sizeof(window));
+	virtio_mmio_attach_read_window(&dev, window);
 	m.errors = dev.errors;
 	for (unsigned n = 0; in.n && n < 300; n++)
 		step(&in);

@@ -1614,7 +1614,6 @@ static const char *unmapped_data(void)
 		GUEST_RAM_BASE - 8, /* just below RAM */
 		0x0c000000,         /* a hole in the device map */
 		0x0a000e00,         /* virtio-mmio slot 7: the hypervisor's own disk */
-		0x0a003000,         /* slot 24: no device of ours */
 		0x09010000,         /* past the PL011's page */
 		0x100000000ULL,     /* 4 GiB */
 		0x3ffffff000ULL & 0x3ffffffffULL,
@@ -1639,7 +1638,24 @@ static const char *unmapped_data(void)
 			n++;
 		}
 	}
-	snprintf(detail, sizeof(detail), "%u aborts with the right syndrome", n);
+	/* slot 24 (no device of ours) shares the read page of our slots 28-31:
+	 * it reads 0 without trapping, a write to it aborts as anywhere */
+	static const uint64_t empty_slot = 0x0a003000;
+	struct exc_record rec;
+	exc_expect(&rec, 0);
+	uint32_t v = mmio_read32(empty_slot + 0x60);
+	exc_disarm();
+	if (rec.count || v)
+		return why("slot 24 in the read page: read 0x%x, aborts %u", v, rec.count);
+	exc_expect(&rec, 0);
+	mmio_write32(empty_slot, 0xdeadbeef);
+	exc_disarm();
+	const char *err = expect_sea(&rec, empty_slot, EC_DABT_CUR, "write");
+	if (err)
+		return err;
+	if (!(ESR_ISS(rec.esr) & (1u << 6)))
+		return why("0x%lx: WnR is 0", empty_slot);
+	snprintf(detail, sizeof(detail), "%u aborts with the right syndrome", n + 1);
 	return NULL;
 }
 
@@ -1740,10 +1756,11 @@ static const char *mmio_writeback(void)
 	return NULL;
 }
 
-/* Edges of syndrome-less MMIO: byte loads with write-back over config space
- * (emulated), a pre-indexed pair, and accesses the device refuses (a pair
- * past the registers, a 64-bit load with write-back): those abort and leave
- * the base register alone. */
+/* Edges of syndrome-less MMIO: byte loads with write-back over config space,
+ * a pre-indexed pair, loads past config space and 64 bits wide (all read
+ * from the read page, no trap), and stores the device refuses (a pair past
+ * config space, a 64-bit store with write-back): those abort and leave the
+ * base register alone. */
 static const char *mmio_writeback_edges(void)
 {
 	struct dev *d = &med;
@@ -1771,29 +1788,49 @@ static const char *mmio_writeback_edges(void)
 			   (int64_t)(x1 - base), rec.count);
 	exc_disarm();
 
-	/* refused: the registers past the config space, 64 bits wide */
+	/* loads read the read page: zeros past config space, two registers at once */
 	x1 = base + 0x1f8;
 	exc_expect(&rec, 0);
 	__asm__ volatile("ldp %w0, %w1, [%2], #8" : "=&r"(w0), "=&r"(w1), "+r"(x1)::"memory");
 	exc_disarm();
-	if (!rec.count)
-		return why("ldp past the config space: no abort (0x%x 0x%x)", w0, w1);
-	if (x1 != base + 0x1f8)
-		return why("ldp past the config space aborted but wrote the base back (+%ld)",
-			   (int64_t)(x1 - base));
+	if (rec.count || w0 || w1 || x1 != base + 0x200)
+		return why("ldp past the config space: 0x%x 0x%x base +%ld aborts %u", w0, w1,
+			   (int64_t)(x1 - base), rec.count);
 	uint64_t x0 = 0;
 	x1 = base + VIO_MAGIC;
 	exc_expect(&rec, 0);
 	__asm__ volatile("ldr %0, [%1], #8" : "=r"(x0), "+r"(x1)::"memory");
 	exc_disarm();
+	if (rec.count ||
+	    x0 != ((uint64_t)vio_read(&d->v, VIO_VERSION) << 32 | vio_read(&d->v, VIO_MAGIC)) ||
+	    x1 != base + VIO_MAGIC + 8)
+		return why("ldr x, [x], #8 on two registers: 0x%lx base +%ld aborts %u", x0,
+			   (int64_t)(x1 - base), rec.count);
+
+	/* refused: stores past the config space, 64 bits wide */
+	x1 = base + 0x1f8;
+	w0 = w1 = 0x5a5a5a5a;
+	exc_expect(&rec, 0);
+	__asm__ volatile("stp %w1, %w2, [%0], #8" : "+r"(x1) : "r"(w0), "r"(w1) : "memory");
+	exc_disarm();
 	if (!rec.count)
-		return why("ldr x, [x], #8 on a 32-bit register: no abort (0x%lx)", x0);
-	if (x1 != base + VIO_MAGIC)
-		return why("ldr x, [x], #8 aborted but wrote the base back (+%ld)",
+		return why("stp past the config space: no abort");
+	if (x1 != base + 0x1f8)
+		return why("stp past the config space aborted but wrote the base back (+%ld)",
+			   (int64_t)(x1 - base));
+	x0 = 0;
+	x1 = base + VIO_QUEUE_SEL;
+	exc_expect(&rec, 0);
+	__asm__ volatile("str %1, [%0], #8" : "+r"(x1) : "r"(x0) : "memory");
+	exc_disarm();
+	if (!rec.count)
+		return why("str x, [x], #8 on a 32-bit register: no abort");
+	if (x1 != base + VIO_QUEUE_SEL)
+		return why("str x, [x], #8 aborted but wrote the base back (+%ld)",
 			   (int64_t)(x1 - base));
 	if (ESR_EC(rec.esr) != EC_DABT_CUR || (ESR_ISS(rec.esr) & 0x3f) != DFSC_SEA ||
-	    rec.far != base + VIO_MAGIC)
-		return why("ldr x, [x], #8: esr 0x%lx far 0x%lx", rec.esr, rec.far);
+	    rec.far != base + VIO_QUEUE_SEL)
+		return why("str x, [x], #8: esr 0x%lx far 0x%lx", rec.esr, rec.far);
 	return NULL;
 }
 

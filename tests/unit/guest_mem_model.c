@@ -12,6 +12,7 @@
 #include "core/print.h"
 #include "syshyper/mediated.h"
 #include "core/vgic.h"
+#include "arch/arm64/cache.h"
 
 #define GUARD 4096UL
 
@@ -124,6 +125,12 @@ int vm_register_mmio(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn f
 void *vm_ipa_to_hva(const struct vm *vm, ipa_t ipa, uint64_t len)
 {
 	return guest_ptr(&vm->mem, ipa, len);
+}
+
+/* the read window's cache clean: host memory is coherent */
+void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
 }
 
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)

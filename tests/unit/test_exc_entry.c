@@ -138,6 +138,44 @@ static void test_skip_insn(void **state)
 	assert_int_equal(pc, 0x8006);
 }
 
+/* ESR_EL2 of a stage-2 abort: EC, IL, then ISS bits. */
+#define S2_DABT(iss) ((uint64_t)ESR_EC_DABT_LOWER << ESR_EC_SHIFT | ESR_IL | (iss))
+#define S2_IABT(iss) ((uint64_t)ESR_EC_IABT_LOWER << ESR_EC_SHIFT | ESR_IL | (iss))
+#define FNV BIT(10)
+#define S1PTW BIT(7)
+
+/* HPFAR is trusted for address size, translation and access flag faults
+ * and table walks, never for a permission fault (a write to a read page). */
+static void test_hpfar_valid_only_where_the_arm_arm_says(void **state)
+{
+	(void)state;
+	for (unsigned fsc = 0x00; fsc <= 0x0b; fsc++)
+		assert_true(s2_abort_hpfar_valid(S2_DABT(fsc)));
+	for (unsigned fsc = 0x0c; fsc <= 0x0f; fsc++) {
+		assert_false(s2_abort_hpfar_valid(S2_DABT(fsc | ESR_DABT_WNR)));
+		assert_false(s2_abort_hpfar_valid(S2_IABT(fsc)));
+		assert_true(s2_abort_hpfar_valid(S2_DABT(fsc | S1PTW)));
+	}
+	assert_false(s2_abort_hpfar_valid(S2_DABT(ESR_FSC_SEA)));
+	assert_false(s2_abort_hpfar_valid(S2_DABT(0x3f)));
+	assert_true(s2_abort_far_valid(S2_DABT(0x0f)));
+	assert_false(s2_abort_far_valid(S2_DABT(ESR_FSC_SEA | FNV)));
+}
+
+/* An instruction fetch from a read page (mapped, not executable) is not
+ * logged as a fetch from an unmapped IPA. */
+static void test_iabt_reason_by_fault(void **state)
+{
+	(void)state;
+	assert_string_equal(s2_iabt_reason(S2_IABT(0x07)), "instruction fetch from unmapped IPA");
+	assert_string_equal(s2_iabt_reason(S2_IABT(0x0f)),
+			    "instruction fetch from a page not executable (permission fault)");
+	assert_string_equal(s2_iabt_reason(S2_IABT(0x0d | S1PTW)),
+			    "stage-2 fault on the guest's table walk for an instruction fetch");
+	assert_string_equal(s2_iabt_reason(S2_IABT(0x09)), "stage-2 fault on instruction fetch");
+	assert_string_equal(s2_iabt_reason(S2_IABT(0x00)), "stage-2 fault on instruction fetch");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +185,8 @@ int main(void)
 		cmocka_unit_test(test_return_state_saved),
 		cmocka_unit_test(test_entry_pstate),
 		cmocka_unit_test(test_skip_insn),
+		cmocka_unit_test(test_hpfar_valid_only_where_the_arm_arm_says),
+		cmocka_unit_test(test_iabt_reason_by_fault),
 	};
 	return cmocka_run_group_tests_name("exc_entry", tests, NULL, NULL);
 }

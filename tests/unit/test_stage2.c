@@ -1,5 +1,6 @@
 /* Stage-2 table building: block/page choice, translation, and refusal of
- * misaligned, overflowing, out-of-range and double mappings. */
+ * misaligned, overflowing, out-of-range and double mappings; the
+ * attributes of a read-only page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +111,45 @@ static void test_translate_outside(void **state)
 	assert_int_not_equal(s2_translate(&t, 0x1234000, &pa), 0);
 }
 
+/* The page descriptor mapping `ipa` (a level-3 entry), found by walking. */
+static uint64_t leaf_of(const struct s2_table *t, ipa_t ipa)
+{
+	const uint64_t *table = t->root;
+
+	for (unsigned level = t->start_level; level < 3; level++) {
+		uint64_t e = table[(ipa >> (12 + 9 * (3 - level))) & 511];
+		assert_int_equal(e & 3, 3); /* a table */
+		table = (const uint64_t *)(uintptr_t)(e & 0x0000fffffffff000UL);
+	}
+	return table[(ipa >> 12) & 511];
+}
+
+/* A read page: readable normal memory (S2AP 01), never writable or
+ * executable (XN); the RAM and device mappings stay read-write. */
+static void test_read_only_page(void **state)
+{
+	struct s2_table t;
+	paddr_t pa;
+	(void)state;
+	assert_int_equal(s2_init(&t, 40), 0);
+	assert_int_equal(s2_map(&t, 0x0a003000, 0x40123000, 0x1000, S2_READ_ONLY), 0);
+	assert_int_equal(s2_map(&t, 0x0a002000, 0x0a002000, 0x1000, S2_DEVICE), 0);
+	assert_int_equal(s2_map(&t, 0x0a004000, 0x40124000, 0x1000, S2_NORMAL), 0);
+	assert_int_equal(s2_translate(&t, 0x0a003e60, &pa), 0);
+	assert_int_equal(pa, 0x40123e60);
+	uint64_t ro = leaf_of(&t, 0x0a003000), dev = leaf_of(&t, 0x0a002000);
+	uint64_t ram = leaf_of(&t, 0x0a004000);
+	assert_int_equal((ro >> 6) & 3, 1);     /* S2AP: read only */
+	assert_int_equal((ro >> 2) & 0xf, 0xf); /* normal write-back, like RAM */
+	assert_int_equal((ro >> 53) & 3, 2);    /* XN */
+	assert_int_equal(ro & 0x400, 0x400);    /* AF */
+	assert_int_equal((dev >> 6) & 3, 3);
+	assert_int_equal((ram >> 6) & 3, 3);
+	assert_int_equal((ram >> 53) & 3, 0);
+	/* mapped once only, as every page */
+	assert_int_not_equal(s2_map(&t, 0x0a003000, 0x40125000, 0x1000, S2_READ_ONLY), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_unaligned_pa_uses_pages),
 		cmocka_unit_test(test_rejects_bad_input),
 		cmocka_unit_test(test_translate_outside),
+		cmocka_unit_test(test_read_only_page),
 	};
 	return cmocka_run_group_tests_name("stage2", tests, setup, teardown);
 }

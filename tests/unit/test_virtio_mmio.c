@@ -2,7 +2,9 @@
  * bookkeeping and device errors are serialised with the guest's register
  * accesses (a reset zeroes the queues under the device lock), so a reset
  * in the middle neither loses a status update nor lets the bookkeeping
- * read a ring that is gone; hostile register values. */
+ * read a ring that is gone; hostile register values; the read window (what
+ * the guest reads without trapping) equals what a trapped read returns
+ * after every write and every change the device makes. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,16 +17,27 @@
 #include <cmocka.h>
 
 #include "virtio/virtio_mmio.h"
+#include "virtio/virtio_mmio_regs.h"
 #include "core/vm.h"
+#include "arch/arm64/cache.h"
 
 /* ---- stubs of the rest of the hypervisor ---- */
 static mmio_handler_fn handler;
 static void *handler_dev;
 static volatile unsigned injected, logged;
+static uint32_t window[0x200 / 4]; /* the device's place in a read page */
+static uint32_t isr_at_inject;     /* InterruptStatus there when injected */
+
+/* the read window's cache clean: host memory is coherent */
+void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
+}
 
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
 	(void)vm, (void)vcpu, (void)intid;
+	isr_at_inject = window[0x060 / 4];
 	__atomic_add_fetch(&injected, 1, __ATOMIC_SEQ_CST);
 }
 void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
@@ -62,11 +75,25 @@ static void notify(struct virtio_dev *d, unsigned q)
 	notified[q]++;
 }
 
+/* 10 bytes: the last word of config space is partly past its end */
+#define CONFIG_SIZE 10
+
+static uint32_t config_read(struct virtio_dev *d, uint32_t off, unsigned len)
+{
+	uint32_t v = 0;
+
+	(void)d;
+	for (unsigned i = 0; i < len; i++)
+		v |= (0xa0u + off + i) << (8 * i);
+	return v;
+}
+
 static const struct virtio_dev_ops ops = {
 	.device_id = 42,
 	.features = VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX | VIRTIO_F_RING_RESET,
 	.nqueues = 2,
-	.config_size = 8,
+	.config_size = CONFIG_SIZE,
+	.config_read = config_read,
 	.notify = notify,
 };
 
@@ -87,12 +114,6 @@ static bool mmio(uint64_t off, unsigned width, bool write, uint64_t *value)
 	return ok;
 }
 
-static void wr(uint64_t off, uint32_t v)
-{
-	uint64_t x = v;
-	assert_true(mmio(off, 4, true, &x));
-}
-
 static uint32_t rd(uint64_t off)
 {
 	uint64_t x = 0;
@@ -101,6 +122,36 @@ static uint32_t rd(uint64_t off)
 }
 
 static bool checking = true; /* the stress test's resetter does not assert */
+
+/* The read window holds exactly what trapped reads return: every register,
+ * config space byte by byte, and zeros past config space (where a trapped
+ * read is refused). */
+static void check_window(void)
+{
+	const uint8_t *bytes = (const uint8_t *)window;
+
+	for (uint64_t off = 0; off < 0x100; off += 4)
+		if (window[off / 4] != rd(off))
+			fail_msg("read window at 0x%03lx: 0x%08x, a trapped read 0x%08x",
+				 (unsigned long)off, window[off / 4], rd(off));
+	for (uint64_t off = 0x100; off < VIRTIO_MMIO_WINDOW; off++) {
+		uint64_t x = 0;
+		bool ok = mmio(off, 1, false, &x);
+		assert_int_equal(ok, off < 0x100 + CONFIG_SIZE);
+		assert_int_equal(bytes[off], ok ? x : 0);
+	}
+	for (uint64_t off = 0x100; off + 4 <= 0x100 + CONFIG_SIZE; off += 4)
+		assert_int_equal(window[off / 4], rd(off));
+}
+
+/* A guest's write; the read window is checked after it. */
+static void wr(uint64_t off, uint32_t v)
+{
+	uint64_t x = v;
+	assert_true(mmio(off, 4, true, &x));
+	if (checking)
+		check_window();
+}
 
 static void setup_queue(unsigned q)
 {
@@ -159,6 +210,9 @@ static int setup(void **state)
 	vm.mem = (struct guest_mem){.regions = &region, .n = 1};
 	vm.name = "gvm";
 	assert_int_equal(virtio_mmio_create(&dev, &vm, BASE, 48, &ops, NULL), 0);
+	memset(window, 0, sizeof(window));
+	virtio_mmio_attach_read_window(&dev, window);
+	check_window();
 	injected = logged = 0;
 	return 0;
 }
@@ -185,6 +239,8 @@ static void test_basic_round_trip(void **state)
 	virtio_notify_used(&dev, 0);
 	assert_int_equal(injected, 1);
 	assert_int_equal(rd(0x060), VIRTIO_INT_USED);
+	assert_int_equal(window[0x060 / 4], VIRTIO_INT_USED); /* before the interrupt */
+	check_window();
 	wr(0x064, VIRTIO_INT_USED);
 	assert_int_equal(rd(0x060), 0);
 	volatile uint16_t *used = hva(USED_IPA(0));
@@ -280,6 +336,7 @@ static void test_device_error_during_status_write(void **state)
 	pthread_join(t, NULL);
 
 	assert_false(completed);
+	check_window();
 	assert_true(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(rd(0x060) & VIRTIO_INT_CONFIG);
 	assert_int_equal(rd(0x044), 0); /* queues stopped */
@@ -368,6 +425,8 @@ static void test_pop_error(void **state)
 	volatile uint16_t *avail = hva(AVAIL_IPA(0));
 	avail[1] = QSIZE + 1; /* moved by more than the queue size */
 	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_ERR_AVAIL);
+	check_window();
+	assert_true(window[0x070 / 4] & VIRTIO_STATUS_NEEDS_RESET);
 	assert_true(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
 	assert_int_equal(rd(0x060), VIRTIO_INT_CONFIG);
 	assert_int_equal(logged, 1);
@@ -452,6 +511,7 @@ static void test_hostile_registers(void **state)
 	/* config space: beyond its size, unaligned, 8 bytes, offset wrap */
 	x = 0;
 	assert_false(mmio(0x100 + 8, 4, false, &x));
+	assert_false(mmio(0x100 + CONFIG_SIZE, 1, false, &x));
 	assert_false(mmio(0x100 + 6, 4, false, &x));
 	assert_false(mmio(0x100, 8, false, &x));
 	assert_false(mmio(0x100 + 0xfc, 4, false, &x));
@@ -511,6 +571,110 @@ static void test_takeback_waits_only_for_earlier_copies(void **state)
 	assert_true(returned); /* with b still under way */
 }
 
+/* Every kind of change, the hostile ones included, with the window checked
+ * after each (wr() checks it after every write). */
+static uint32_t last_irq_count;
+
+/* An interrupt was injected, with its reason already in the window. */
+static void raised(uint32_t why)
+{
+	assert_int_equal(isr_at_inject & why, why);
+	assert_int_equal(injected, last_irq_count + 1);
+	last_irq_count = injected;
+	check_window();
+}
+
+static void test_read_window_follows_every_change(void **state)
+{
+	struct virtq_chain c;
+
+	(void)state;
+	assert_int_equal(window[0], 0x74726976);         /* magic, before any write */
+	assert_int_equal(window[0x100 / 4], 0xa3a2a1a0); /* config space */
+	assert_int_equal(window[0x108 / 4], 0xa9a8);     /* its last, short word */
+	bring_up(0);
+	for (uint32_t sel = 0; sel < 9; sel++) { /* selectors, in range and not */
+		wr(0x014, sel);                  /* DeviceFeaturesSel (7: nothing) */
+		wr(0x024, sel);                  /* DriverFeaturesSel */
+		wr(0x030, sel);                  /* QueueSel: queue registers */
+	}
+	wr(0x030, 0xffffffffu);
+	wr(0x014, 1);
+	wr(0x030, 1);
+	/* an interrupt: InterruptStatus before the injection, then ACKs */
+	last_irq_count = injected;
+	offer(0, 1);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
+	virtio_queue_push(&dev, 0, &c, 0);
+	virtio_notify_used(&dev, 0);
+	raised(VIRTIO_INT_USED);
+	wr(0x064, 0); /* ACK of nothing */
+	wr(0x064, VIRTIO_INT_USED);
+	/* QueueReady 0 and 1, QueueReset, notify: a notify changes nothing */
+	wr(0x030, 1);
+	wr(0x044, 0);
+	wr(0x044, 1);
+	wr(0x0c0, 1);
+	wr(0x050, 0);
+	/* reset while an interrupt is pending */
+	offer(0, 2);
+	assert_int_equal(virtio_queue_pop(&dev, 0, &c), VQ_OK);
+	virtio_queue_push(&dev, 0, &c, 0);
+	virtio_notify_used(&dev, 0);
+	raised(VIRTIO_INT_USED);
+	assert_int_equal(window[0x060 / 4], VIRTIO_INT_USED);
+	wr(0x070, 0);
+	assert_int_equal(window[0x060 / 4], 0);
+	assert_int_equal(window[0x070 / 4], 0);
+	/* a device error (config interrupt, NEEDS_RESET, queues stopped) */
+	bring_up(0);
+	virtio_device_error(&dev, "test");
+	raised(VIRTIO_INT_CONFIG);
+	assert_int_equal(window[0x060 / 4], VIRTIO_INT_CONFIG);
+	/* the VM stopped: its devices reset */
+	virtio_mmio_reset(&dev);
+	check_window();
+	assert_int_equal(window[0x070 / 4], 0);
+	/* refused writes change nothing (and are not published): config
+	 * space is read-only here, registers are 32-bit */
+	uint64_t x = 0x55;
+	assert_false(mmio(0x070, 1, true, &x));
+	assert_false(mmio(0x100 + CONFIG_SIZE, 1, true, &x));
+	check_window();
+}
+
+/* Which pages may be read pages: only virtio-mmio windows in them, whole. */
+static bool other_device(struct vcpu *v, struct mmio_access *acc, void *d)
+{
+	(void)v, (void)acc, (void)d;
+	return true;
+}
+
+static void test_page_only_windows(void **state)
+{
+	(void)state;
+	struct mmio_region r[4] = {
+		{0x0a003e00, 0x200, handler, &dev},
+		{0x0a003c00, 0x200, handler, &dev},
+		{0x09000000, 0x1000, other_device, NULL},
+		{0x08000000, 0x10000, other_device, NULL},
+	};
+	assert_true(virtio_mmio_page_only_windows(r, 4, 0x0a003000));
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x0a002000)); /* nothing there */
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x09000000)); /* not virtio */
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x08003000)); /* inside the GIC's */
+	r[2] = (struct mmio_region){0x0a003100, 0x100, other_device, NULL};
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x0a003000)); /* shares the page */
+	r[2] = (struct mmio_region){0x0a002f00, 0x200, other_device, NULL};
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x0a003000)); /* reaches into it */
+	r[2] = (struct mmio_region){0x0a003f00, 0x200, handler, &dev};
+	assert_false(virtio_mmio_page_only_windows(r, 4, 0x0a003000)); /* a window across */
+	r[2] = (struct mmio_region){0x0a004000, 0x1000, other_device, NULL};
+	assert_true(virtio_mmio_page_only_windows(r, 4, 0x0a003000)); /* the next page */
+	assert_ptr_equal(virtio_mmio_region_dev(&r[0]), &dev);
+	assert_null(virtio_mmio_region_dev(&r[2]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +694,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeback_waits_only_for_earlier_copies, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_read_window_follows_every_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_page_only_windows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

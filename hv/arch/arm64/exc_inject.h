@@ -78,9 +78,25 @@ void exc_entry_compute(const struct exc_entry_in *in, struct exc_entry_out *out)
  * IT block advances (ITSTATE in SPSR bits [26:25] and [15:10]). */
 uint64_t guest_skip_insn(uint64_t *pc, uint64_t pstate, bool il32);
 
+/* What the syndrome of a stage-2 abort taken to EL2 (data or instruction,
+ * ESR_EL2) says of the fault address registers. HPFAR_EL2 holds the IPA
+ * only for an address size, translation or access flag fault, or a fault
+ * on the guest's own table walk (S1PTW); for a permission fault it may be
+ * stale. FAR_EL2 holds the virtual address unless ISS.FnV says otherwise. */
+bool s2_abort_hpfar_valid(uint64_t esr);
+bool s2_abort_far_valid(uint64_t esr);
+/* Why a stage-2 instruction abort happened, for the log: nothing mapped
+ * (translation fault), mapped but not executable (permission fault, e.g.
+ * a virtio-mmio read page), or another stage-2 fault. */
+const char *s2_iabt_reason(uint64_t esr);
+
+/* The IPA logged with an injected abort when neither HPFAR nor the guest's
+ * translation of FAR gives it. */
+#define ABORT_IPA_UNKNOWN (~(ipa_t)0)
+
 /* Injects into the vCPU running on this CPU (its EL1 registers are live):
  * the trap frame is redirected to the guest's vector. Logged (rate-limited,
- * with `why` and the IPA) and counted. */
+ * with `why` and the IPA, or "unknown" for ABORT_IPA_UNKNOWN) and counted. */
 void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far, ipa_t ipa,
 		       const char *why);
 void vcpu_inject_undef(struct vcpu *vcpu);
@@ -90,6 +106,9 @@ void vcpu_inject_undef(struct vcpu *vcpu);
 uint64_t guest_sp(const struct vcpu *vcpu);
 void guest_set_sp(const struct vcpu *vcpu, uint64_t sp);
 
+/* The IPA the guest's own stage-1 translation (live on this CPU) gives
+ * virtual address `va`: false if it does not translate. */
+bool guest_va_to_ipa(uint64_t va, ipa_t *ipa);
 /* Reads the 32-bit instruction at guest virtual address `va` through the
  * guest's own stage-1 translation (and stage 2): false if it does not
  * translate or is not the VM's RAM. */

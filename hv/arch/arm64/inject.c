@@ -6,6 +6,7 @@
 #include "arch/arm64/exc_inject.h"
 #include "lib/ratelimit.h"
 #include "arch/arm64/sysreg.h"
+#include "core/print.h"
 #include "core/vm.h"
 
 /* at.S: AT S1E1R of `va`, PAR_EL1 preserved; returns the resulting PAR (bit
@@ -38,13 +39,17 @@ static void inject(struct vcpu *vcpu, enum exc_kind kind, bool write, uint64_t f
 void vcpu_inject_abort(struct vcpu *vcpu, bool instruction, bool write, uint64_t far, ipa_t ipa,
 		       const char *why)
 {
+	char ipa_text[24] = "unknown";
+
+	if (ipa != ABORT_IPA_UNKNOWN)
+		snprintf(ipa_text, sizeof(ipa_text), "0x%lx", (unsigned long)ipa);
 	vm_log(vcpu->vm, LOG_ABORT,
-	       "vCPU %u: %s abort injected (%s): %s of va 0x%lx ipa 0x%lx at pc 0x%lx\n", vcpu->id,
+	       "vCPU %u: %s abort injected (%s): %s of va 0x%lx ipa %s at pc 0x%lx\n", vcpu->id,
 	       instruction ? "prefetch" : "data", why,
 	       instruction ? "fetch"
 	       : write     ? "write"
 			   : "read",
-	       (unsigned long)far, (unsigned long)ipa, (unsigned long)vcpu->regs.elr);
+	       (unsigned long)far, ipa_text, (unsigned long)vcpu->regs.elr);
 	vcpu->stats.aborts_injected++;
 	inject(vcpu, instruction ? EXC_IABT : EXC_DABT, write, far);
 }
@@ -77,16 +82,24 @@ void guest_set_sp(const struct vcpu *vcpu, uint64_t sp)
 		write_sysreg(sp_el0, sp);
 }
 
+bool guest_va_to_ipa(uint64_t va, ipa_t *ipa)
+{
+	uint64_t par = guest_at_s1e1r(va);
+
+	if (par & PAR_F)
+		return false;
+	*ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+	return true;
+}
+
 /* AT S1E1R gives the IPA of the guest's own stage-1 mapping; the IPA must
  * then be the VM's RAM: never read a device page on the guest's behalf. */
 bool guest_fetch_insn(struct vcpu *vcpu, uint64_t va, uint32_t *insn)
 {
-	if (va & 3)
+	ipa_t ipa;
+
+	if ((va & 3) || !guest_va_to_ipa(va, &ipa))
 		return false;
-	uint64_t par = guest_at_s1e1r(va);
-	if (par & PAR_F)
-		return false;
-	ipa_t ipa = (par & PAR_PA_MASK) | (va & 0xfff);
 	const volatile uint32_t *p = vm_ipa_to_hva(vcpu->vm, ipa, 4);
 	if (!p)
 		return false;

@@ -10,9 +10,16 @@
 #include "core/mmio.h"
 #include "lib/ratelimit.h"
 #include "core/vm.h"
+#include "arch/arm64/cache.h"
 
 #define WEAK __attribute__((weak))
 #define NOCOV FUZZ_NOCOV
+
+/* the read window's cache clean: host memory is coherent */
+WEAK void dcache_clean_poc(void *p, uint64_t len)
+{
+	(void)p, (void)len;
+}
 
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
