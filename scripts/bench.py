@@ -23,6 +23,7 @@ hits both alike. QEMU's wall clock is noisy (the host's 2 cores are shared):
 read the ratios. Around each fio and iperf3 run the bench also reads QEMU's
 host CPU time per thread (one named thread per vCPU) and prints it per unit
 of work: where the host's CPU goes (print_host_cpu)."""
+import json
 import os
 import re
 import statistics
@@ -481,6 +482,10 @@ def main():
     if "fair" in phases:
         print_fairness(results)
     print_host_cpu(results)
+    if os.environ.get("BENCH_JSON"):
+        with open(os.environ["BENCH_JSON"], "w") as f:
+            json.dump({"|".join(map(str, k)) if isinstance(k, tuple) else k: v
+                       for k, v in results.items()}, f, indent=1)
 
 
 def med(results, key):
