@@ -82,31 +82,23 @@ def vcpu_owners(path=CONFIG):
     return owners
 
 
-def host_busy_ticks(proc="/proc", niced=True):
-    """Clock ticks all host CPUs spent busy (not idle, not waiting for I/O),
-    with or without those of niced processes."""
+def host_busy_ticks(proc="/proc"):
+    """Clock ticks all host CPUs spent busy (not idle, not waiting for I/O)."""
     with open(f"{proc}/stat") as f:
         t = [int(x) for x in f.readline().split()[1:]]
-    return sum(t) - t[3] - t[4] - (0 if niced else t[1])
+    return sum(t) - t[3] - t[4]
 
 
 def qemu_cpu(pid, proc="/proc"):
     """Host CPU ms the QEMU process used so far: in all (exited threads
     included: QEMU's I/O workers come and go) and per vCPU thread."""
-    def fields(stat):  # after the name (which may hold spaces)
-        return stat[stat.rfind(")") + 2:].split()
-
-    def ms(stat):  # utime + stime
-        f = fields(stat)
+    def ms(stat):  # utime + stime, after the name (which may hold spaces)
+        f = stat[stat.rfind(")") + 2:].split()
         return (int(f[11]) + int(f[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     with open(f"{proc}/{pid}/stat") as f:
-        stat = f.read()
-    # the host's busy time at QEMU's priority or above: niced processes
-    # (builds, tests) only take what QEMU leaves idle
-    sample = {"at": time.monotonic(), "total": ms(stat), "vcpu": {},
-              "niced": int(fields(stat)[16]) > 0,
-              "host": host_busy_ticks(proc, niced=False) * 1000 / os.sysconf("SC_CLK_TCK")}
+        sample = {"at": time.monotonic(), "total": ms(f.read()), "vcpu": {},
+                  "host": host_busy_ticks(proc) * 1000 / os.sysconf("SC_CLK_TCK")}
     for tid in os.listdir(f"{proc}/{pid}/task"):
         try:
             with open(f"{proc}/{pid}/task/{tid}/stat") as f:
@@ -122,15 +114,17 @@ def qemu_cpu(pid, proc="/proc"):
 def add_cpu(acc, a, b, units):
     """Adds the host CPU between samples a and b of one run that did `units`
     of work (MiB or requests) to acc: wall ms, units, ms per vCPU, the rest
-    of QEMU (its main and I/O threads) and other processes' ms (not niced)."""
+    of QEMU (its main and I/O threads) and other processes' ms (niced ones
+    too: with the scheduler's autogroups, nice does not keep another
+    session's build off QEMU's cores)."""
     wall = (b["at"] - a["at"]) * 1000
     vcpu = {n: b["vcpu"][n] - a["vcpu"].get(n, 0) for n in b["vcpu"]}
     others = (b["total"] - a["total"]) - sum(vcpu.values())
     acc["wall_ms"] = acc.get("wall_ms", 0) + wall
     acc["units"] = acc.get("units", 0) + units
     acc["others"] = acc.get("others", 0) + others
-    qemu = 0 if b["niced"] else b["total"] - a["total"]
-    acc["competing"] = acc.get("competing", 0) + max(0, b["host"] - a["host"] - qemu)
+    acc["other_procs"] = acc.get("other_procs", 0) + max(0, (b["host"] - a["host"])
+                                                         - (b["total"] - a["total"]))
     per_vcpu = acc.setdefault("vcpu", {})
     for n, v in vcpu.items():
         per_vcpu[n] = per_vcpu.get(n, 0) + v
@@ -694,11 +688,11 @@ def print_host_cpu(results):
     print(f"\nhost CPU of QEMU per unit of work, by thread (over each fio/iperf3 command, fio's "
           f"ramp included; all repetitions;\ncpuN: the thread of the virt machine's CPU N, headed "
           f"with its VM in {os.path.relpath(CONFIG, ROOT)}, natively Linux's CPU N);\n"
-          f"util, top vCPU, competing: QEMU's CPU time, its busiest vCPU thread's, other "
-          f"processes' not niced / wall time, of {cores * 100} % ({cores} host cores)")
+          f"util, top vCPU, others' load: QEMU's CPU time, its busiest vCPU thread's, other "
+          f"processes' / wall time, of {cores * 100} % ({cores} host cores)")
     print(f"{'job':<18} {'run':<15} {'unit':<6} {'total':>7} "
           + " ".join(f"{f'cpu{c} ' + owners.get(c, '?'):>9}" for c in cpus)
-          + f" {'others':>7} {'util':>5} {'top vCPU':>8} {'competing':>9} {'ceiling':>7} "
+          + f" {'others':>7} {'util':>5} {'top vCPU':>8} {'others load':>11} {'ceiling':>7} "
           f"{'measured':>8}")
     for job, run, scale, unit, acc, base, ratio in rows:
         total, vcpu, others = cpu_per_unit(acc)
@@ -707,7 +701,7 @@ def print_host_cpu(results):
                 + " ".join(f"{vcpu.get(c, 0) * scale:9.2f}" for c in cpus)
                 + f" {others * scale:7.2f} {percent(total * acc['units'], acc):>5}"
                 f" {f'cpu{top} ' + percent(acc['vcpu'][top], acc):>8}"
-                f" {percent(acc['competing'], acc):>9}")
+                f" {percent(acc['other_procs'], acc):>11}")
         if base and ratio is not None:
             line += f" {cpu_per_unit(base)[0] / total:7.2f} {ratio:8.2f}"
         print(line)
@@ -720,9 +714,9 @@ def percent(ms, acc):
 
 HOST_CPU_NOTE = """\
 Reading it: under TCG every guest instruction is host CPU. A run's throughput = util / total;
-it was bound by the host's cores if util + competing fill them, by one vCPU if top vCPU is near
-100 % (a vCPU is one thread), else by stages that wait for each other (at QD1 the wall time per
-request is about the CPU of its stages summed). The GVM's mediated path pays its own block
+it was bound by the host's cores if util + others load fill them, by one vCPU if top vCPU is
+near 100 % (a vCPU is one thread), else by stages that wait for each other (at QD1 the wall time
+per request is about the CPU of its stages summed). The GVM's mediated path pays its own block
 stack and traps (its cpu), the MVM daemon's block stack and the real disk's driver (the MVM's
 cpus) and QEMU's device emulation (others). measured (GVM/MVM of the medians) is about the
 ceiling (the MVM's total / the GVM's) x the GVM's util / the MVM's: the GVM can beat the

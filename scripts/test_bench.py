@@ -30,7 +30,7 @@ class HostCpu(unittest.TestCase):
             threads = {"7": ("qemu-system-aar", HZ, 0), "8": ("CPU 0/TCG", 2 * HZ, HZ),
                        "9": ("CPU 3/TCG", 0, HZ), "10": ("worker (a) b", HZ, HZ)}
             os.makedirs(f"{proc}/7/task")
-            with open(f"{proc}/stat", "w") as f:  # not niced busy: all but nice, idle and iowait
+            with open(f"{proc}/stat", "w") as f:  # busy: all but idle and iowait
                 f.write(f"cpu  {3 * HZ} {4 * HZ} {2 * HZ} {50 * HZ} {HZ} 0 0 0 0 0\ncpu0 0 0 0 0\n")
             with open(f"{proc}/7/stat", "w") as f:  # exited threads' time included
                 f.write(stat_line(7, "qemu-system-aar", 8 * HZ, 2 * HZ))
@@ -40,18 +40,16 @@ class HostCpu(unittest.TestCase):
                     f.write(stat_line(tid, name, u, s))
             sample = bench.qemu_cpu(7, proc)
         self.assertEqual(sample["total"], 10000)
-        self.assertEqual(sample["host"], 5000)
-        self.assertFalse(sample["niced"])
+        self.assertEqual(sample["host"], 9000)
         self.assertEqual(sample["vcpu"], {0: 3000, 3: 1000})
 
     def test_add_cpu_sums_runs_into_units_and_others(self):
         acc = {}
         for _ in range(2):  # two repetitions of 2 s at 100 units/s
-            a = {"at": 10.0, "total": 1000, "vcpu": {0: 100, 2: 0}, "host": 1000, "niced": False}
-            b = {"at": 12.0, "total": 4000, "vcpu": {0: 1100, 2: 1500}, "host": 4500,
-                 "niced": False}
+            a = {"at": 10.0, "total": 1000, "vcpu": {0: 100, 2: 0}, "host": 1000}
+            b = {"at": 12.0, "total": 4000, "vcpu": {0: 1100, 2: 1500}, "host": 4500}
             bench.add_cpu(acc, a, b, 200)
-        self.assertEqual(acc, {"wall_ms": 4000, "units": 400, "others": 1000, "competing": 1000,
+        self.assertEqual(acc, {"wall_ms": 4000, "units": 400, "others": 1000, "other_procs": 1000,
                                "vcpu": {0: 2000, 2: 3000}})
         total, vcpu, others = bench.cpu_per_unit(acc)
         self.assertEqual((total, vcpu, others), (15, {0: 5, 2: 7.5}, 2.5))
@@ -60,9 +58,9 @@ class HostCpu(unittest.TestCase):
         job = bench.JOBS[0][0]  # MB/s: ms per MiB
         results = {("mvm", job): [200], ("gvm1", job): [50],
                    ("host cpu", "mvm", job): {"wall_ms": 1000, "units": 200, "others": 0,
-                                              "competing": 0, "vcpu": {0: 1000, 1: 1000}},
+                                              "other_procs": 0, "vcpu": {0: 1000, 1: 1000}},
                    ("host cpu", "gvm1", job): {"wall_ms": 1000, "units": 50, "others": 500,
-                                               "competing": 100,
+                                               "other_procs": 100,
                                                "vcpu": {0: 500, 1: 400, 2: 600}}}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
