@@ -20,7 +20,10 @@ table. fio is time-based (BENCH_RUNTIME s after a BENCH_RAMP s ramp) on
 bench region), GVM 1 on the raw half of its disk (256 MiB in, past its ext4).
 Repetitions interleave the MVM and GVM runs, so drift in the host's load
 hits both alike. QEMU's wall clock is noisy (the host's 2 cores are shared):
-read the ratios."""
+read the ratios. Around each fio and iperf3 run the bench also reads QEMU's
+host CPU time per thread (one named thread per vCPU) and prints it per unit
+of work: where the host's CPU goes (print_host_cpu)."""
+import json
 import os
 import re
 import statistics
@@ -57,6 +60,91 @@ TRAP_TARGETS = {"rand-read 4K qd1": 3, "rand-read 4K qd32": 0.5}
 # the mediated path's stages (hypervisor and MVM counters; `syshyper stats`)
 STAGES = ["notify->mvm-irq", "mvm-irq->pickup", "pickup->io-done", "io-done->complete",
           "complete->gvm-irq"]
+
+
+# QEMU names its threads ("CPU 0/TCG" per vCPU) so host CPU can be split by vCPU
+QEMU_NAMED_THREADS = ["-name", "syshyper,debug-threads=on"]
+CONFIG = os.path.join(ROOT, "configs", "qemu-virt.cfg")  # what build/gicv3 is built from
+
+
+def vcpu_owners(path=CONFIG):
+    """{physical CPU: VM} from the configuration's `cpus =` lines: QEMU's vCPU n
+    is the virt machine's CPU n."""
+    owners, vm = {}, None
+    with open(path) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            m = re.match(r"\[vm (\S+)\]$", line)
+            vm = m.group(1) if m else vm
+            m = re.match(r"cpus\s*=\s*([\d ]+)$", line)
+            if m and vm:
+                owners.update((int(c), vm) for c in m.group(1).split())
+    return owners
+
+
+def host_busy_ticks(proc="/proc"):
+    """Clock ticks all host CPUs spent busy (not idle, not waiting for I/O)."""
+    with open(f"{proc}/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    return sum(t) - t[3] - t[4]
+
+
+def qemu_cpu(pid, proc="/proc"):
+    """Host CPU ms the QEMU process used so far: in all (exited threads
+    included: QEMU's I/O workers come and go) and per vCPU thread."""
+    def ms(stat):  # utime + stime, after the name (which may hold spaces)
+        f = stat[stat.rfind(")") + 2:].split()
+        return (int(f[11]) + int(f[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    with open(f"{proc}/{pid}/stat") as f:
+        sample = {"at": time.monotonic(), "total": ms(f.read()), "vcpu": {},
+                  "host": host_busy_ticks(proc) * 1000 / os.sysconf("SC_CLK_TCK")}
+    for tid in os.listdir(f"{proc}/{pid}/task"):
+        try:
+            with open(f"{proc}/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        m = re.match(r"\d+ \(CPU (\d+)/", stat)
+        if m:
+            sample["vcpu"][int(m.group(1))] = ms(stat)
+    return sample
+
+
+def add_cpu(acc, a, b, units):
+    """Adds the host CPU between samples a and b of one run that did `units`
+    of work (MiB or requests) to acc: wall ms, units, ms per vCPU, the rest
+    of QEMU (its main and I/O threads) and other processes' ms (niced ones
+    too: with the scheduler's autogroups, nice does not keep another
+    session's build off QEMU's cores)."""
+    wall = (b["at"] - a["at"]) * 1000
+    vcpu = {n: b["vcpu"][n] - a["vcpu"].get(n, 0) for n in b["vcpu"]}
+    others = (b["total"] - a["total"]) - sum(vcpu.values())
+    acc["wall_ms"] = acc.get("wall_ms", 0) + wall
+    acc["units"] = acc.get("units", 0) + units
+    acc["others"] = acc.get("others", 0) + others
+    acc["other_procs"] = acc.get("other_procs", 0) + max(0, (b["host"] - a["host"])
+                                                         - (b["total"] - a["total"]))
+    per_vcpu = acc.setdefault("vcpu", {})
+    for n, v in vcpu.items():
+        per_vcpu[n] = per_vcpu.get(n, 0) + v
+
+
+def measured(results, key, con, run, seconds, per_unit=1.0):
+    """run() (one fio or iperf3 run) returning its rate, with the host CPU
+    QEMU spent meanwhile added to results[("host cpu",) + key]. The work
+    done is the rate over the `seconds` the workload ran (fio: its ramp
+    too, at about the same rate); per_unit turns the rate into units (MiB
+    or requests) per second. The CPU of the command's start and end (a
+    second or so under TCG) is charged to that work, alike for every run."""
+    a = qemu_cpu(con.proc.pid)
+    rate = run()
+    add_cpu(results.setdefault(("host cpu",) + key, {}), a, qemu_cpu(con.proc.pid),
+            rate * per_unit * seconds)
+    return rate
+
+
+MBIT_TO_MIB = 1e6 / 8 / (1 << 20)
 
 
 def fio(con, dev, offset, args, vm=None):
@@ -126,12 +214,10 @@ def kernel_state(con, vm=None):
 def host_load(con):
     """(time, host CPU ticks busy, QEMU's own ticks): other_load() turns two
     of these into how many host cores other processes kept busy."""
-    with open("/proc/stat") as f:
-        t = [int(x) for x in f.readline().split()[1:]]
     with open(f"/proc/{con.proc.pid}/stat") as f:
         s = f.read()
     q = s[s.rfind(")") + 2:].split()
-    return time.monotonic(), sum(t) - t[3] - t[4], int(q[11]) + int(q[12])
+    return time.monotonic(), host_busy_ticks(), int(q[11]) + int(q[12])
 
 
 def other_load(a, b):
@@ -143,14 +229,28 @@ def add(results, key, value):
     results.setdefault(key, []).append(value)
 
 
+def fio_run(con, results, key, dev, offset, args, metric, vm=None):
+    """One fio run: its `metric` added to results[key], QEMU's host CPU
+    meanwhile to results[("host cpu",) + key]."""
+    add(results, key, measured(results, key, con,
+                               lambda: fio(con, dev, offset, args, vm)[metric], RAMP + RUNTIME))
+
+
+def net_run(con, results, path, server, vm, port=5201):
+    """One iperf3 run, its host CPU measured (per MiB)."""
+    add(results, ("net", path), measured(results, ("net", path), con,
+                                         lambda: iperf(con, server, vm, port),
+                                         IPERF_SECONDS, MBIT_TO_MIB))
+
+
 def net_jobs(con, results):
     for _ in range(REPS):
         focus(con, 0, "mvm")
-        add(results, ("net", "MVM->outside"), iperf(con, "10.0.2.2", "mvm", IPERF_PORT))
+        net_run(con, results, "MVM->outside", "10.0.2.2", "mvm", IPERF_PORT)
         focus(con, 1, "gvm1")
-        add(results, ("net", "GVM->GVM"), iperf(con, "10.0.2.22", "gvm1"))
-        add(results, ("net", "GVM->MVM"), iperf(con, "10.0.2.15", "gvm1"))
-        add(results, ("net", "GVM->outside"), iperf(con, "10.0.2.2", "gvm1", IPERF_PORT))
+        net_run(con, results, "GVM->GVM", "10.0.2.22", "gvm1")
+        net_run(con, results, "GVM->MVM", "10.0.2.15", "gvm1")
+        net_run(con, results, "GVM->outside", "10.0.2.2", "gvm1", IPERF_PORT)
         add(results, ("ping", "GVM->GVM"), ping_ms(con, "10.0.2.22", "gvm1"))
         add(results, ("ping", "GVM->outside"), ping_ms(con, "10.0.2.2", "gvm1"))
 
@@ -175,7 +275,7 @@ def native(results):
     env.pop("SNAPSHOT", None)
     settle_host()
     start = time.monotonic()
-    con = harness.Console([os.path.join(ROOT, "scripts", "run-native.sh")],
+    con = harness.Console([os.path.join(ROOT, "scripts", "run-native.sh")] + QEMU_NAMED_THREADS,
                           os.path.join(BUILD, "logs", "bench-native.log"), env=env)
     try:
         con.expect(r"syshyper: mvm user space ready", 300)
@@ -187,12 +287,12 @@ def native(results):
         load0 = host_load(con)
         for _ in range(REPS):
             for name, args, metric in JOBS:
-                add(results, ("native", name), fio(con, "/dev/vda", NATIVE_OFFSET, args)[metric])
+                fio_run(con, results, ("native", name), "/dev/vda", NATIVE_OFFSET, args, metric)
         results["clock native"] = clock_rate(c0, guest_clock(con))
         results["load native"] = other_load(load0, host_load(con))
         con.run("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0", 30)
         for _ in range(REPS):
-            add(results, ("net", "native->outside"), iperf(con, "10.0.2.2", None, IPERF_PORT))
+            net_run(con, results, "native->outside", "10.0.2.2", None, IPERF_PORT)
             add(results, ("ping", "native->outside"), ping_ms(con, "10.0.2.2"))
         con.send_line("poweroff -f")
         con.wait_exit(60)
@@ -286,7 +386,7 @@ def restart_daemon(con, poll_us):
 def hypervisor(results):
     settle_host()
     start = time.monotonic()
-    con = harness.Console([os.path.join(ROOT, "scripts", "qemu.sh"), "3"],
+    con = harness.Console([os.path.join(ROOT, "scripts", "qemu.sh"), "3"] + QEMU_NAMED_THREADS,
                           os.path.join(BUILD, "logs", "bench-hv.log"))
     try:
         con.expect(r"^\[mvm\] syshyper: mvm user space ready", 300)
@@ -303,10 +403,10 @@ def hypervisor(results):
         for _ in range(REPS):
             for name, args, metric in JOBS:
                 focus(con, 0, "mvm")
-                add(results, ("mvm", name), fio(con, "/dev/vda", NATIVE_OFFSET, args, "mvm")[metric])
+                fio_run(con, results, ("mvm", name), "/dev/vda", NATIVE_OFFSET, args, metric, "mvm")
                 focus(con, 1, "gvm1")
                 s0 = stats(con)
-                add(results, ("gvm1", name), fio(con, "/dev/vda", GVM_OFFSET, args, "gvm1")[metric])
+                fio_run(con, results, ("gvm1", name), "/dev/vda", GVM_OFFSET, args, metric, "gvm1")
                 accumulate(results.setdefault(("counters", name), {}),
                            stats_delta(s0, stats(con)))
         focus(con, 0, "mvm")
@@ -397,6 +497,11 @@ def main():
         print_io_table(results, "native" in phases)
     if "fair" in phases:
         print_fairness(results)
+    print_host_cpu(results)
+    if os.environ.get("BENCH_JSON"):
+        with open(os.environ["BENCH_JSON"], "w") as f:
+            json.dump({"|".join(map(str, k)) if isinstance(k, tuple) else k: v
+                       for k, v in results.items()}, f, indent=1)
 
 
 def med(results, key):
@@ -551,6 +656,86 @@ MVM_NATIVE_NOTE = """\
   directly), which weighs most at QD1, plus stage-2 walks on TCG TLB misses,
   under the host's noise: QEMU's threads share its 2 cores with whatever
   else runs. Compare figures of one run."""
+
+
+# rows of the host CPU table: (label, results key, the MVM row it is held against)
+CPU_RUNS = [("native", "native", None), ("MVM", "mvm", None), ("GVM", "gvm1", "mvm")]
+NET_RUNS = [("native->outside", None), ("MVM->outside", None), ("GVM->outside", "MVM->outside"),
+            ("GVM->GVM", "MVM->outside"), ("GVM->MVM", "MVM->outside")]
+
+
+def cpu_per_unit(acc):
+    """Host CPU ms per unit of work: in all, per vCPU, and the rest."""
+    n = acc["units"] or float("nan")
+    return (sum(acc["vcpu"].values()) + acc["others"]) / n, \
+        {c: v / n for c, v in acc["vcpu"].items()}, acc["others"] / n
+
+
+def host_cpu_rows(results):
+    """(job, run, unit scale, unit, acc, acc of the run it is held against,
+    the measured rate's ratio to that run) for every measured run."""
+    rows = []
+    for name, _, metric in JOBS:
+        scale, unit = (1, "ms/MiB") if metric.endswith("bw") else (1000, "us/req")
+        for label, col, base in CPU_RUNS:
+            acc = results.get(("host cpu", col, name))
+            if acc:
+                ratio = med(results, (col, name)) / med(results, (base, name)) if base else None
+                rows.append((name, label, scale, unit, acc,
+                             results.get(("host cpu", base, name)), ratio))
+    for path, base in NET_RUNS:
+        acc = results.get(("host cpu", "net", path))
+        if acc:
+            ratio = med(results, ("net", path)) / med(results, ("net", base)) if base else None
+            rows.append(("iperf3", path, 1, "ms/MiB", acc,
+                         results.get(("host cpu", "net", base)), ratio))
+    return rows
+
+
+def print_host_cpu(results):
+    rows = host_cpu_rows(results)
+    if not rows:
+        return
+    cores = len(os.sched_getaffinity(0))
+    owners = vcpu_owners()
+    cpus = sorted({c for r in rows for c in r[4]["vcpu"]})
+    print(f"\nhost CPU of QEMU per unit of work, by thread (over each fio/iperf3 command, fio's "
+          f"ramp included; all repetitions;\ncpuN: the thread of the virt machine's CPU N, headed "
+          f"with its VM in {os.path.relpath(CONFIG, ROOT)}, natively Linux's CPU N);\n"
+          f"util, top vCPU, others' load: QEMU's CPU time, its busiest vCPU thread's, other "
+          f"processes' / wall time, of {cores * 100} % ({cores} host cores)")
+    print(f"{'job':<18} {'run':<15} {'unit':<6} {'total':>7} "
+          + " ".join(f"{f'cpu{c} ' + owners.get(c, '?'):>9}" for c in cpus)
+          + f" {'others':>7} {'util':>5} {'top vCPU':>8} {'others load':>11} {'ceiling':>7} "
+          f"{'measured':>8}")
+    for job, run, scale, unit, acc, base, ratio in rows:
+        total, vcpu, others = cpu_per_unit(acc)
+        top = max(acc["vcpu"], key=acc["vcpu"].get)
+        line = (f"{job:<18} {run:<15} {unit:<6} {total * scale:7.2f} "
+                + " ".join(f"{vcpu.get(c, 0) * scale:9.2f}" for c in cpus)
+                + f" {others * scale:7.2f} {percent(total * acc['units'], acc):>5}"
+                f" {f'cpu{top} ' + percent(acc['vcpu'][top], acc):>8}"
+                f" {percent(acc['other_procs'], acc):>11}")
+        if base and ratio is not None:
+            line += f" {cpu_per_unit(base)[0] / total:7.2f} {ratio:8.2f}"
+        print(line)
+    print(HOST_CPU_NOTE)
+
+
+def percent(ms, acc):
+    return f"{ms / acc['wall_ms'] * 100:.0f}%"
+
+
+HOST_CPU_NOTE = """\
+Reading it: under TCG every guest instruction is host CPU. A run's throughput = util / total;
+it was bound by the host's cores if util + others load fill them, by one vCPU if top vCPU is
+near 100 % (a vCPU is one thread), else by stages that wait for each other (at QD1 the wall time
+per request is about the CPU of its stages summed). The GVM's mediated path pays its own block
+stack and traps (its cpu), the MVM daemon's block stack and the real disk's driver (the MVM's
+cpus) and QEMU's device emulation (others). measured (GVM/MVM of the medians) is about the
+ceiling (the MVM's total / the GVM's) x the GVM's util / the MVM's: the GVM can beat the
+ceiling only by getting more host CPU per second than the MVM's run; bound by the host's
+cores, it cannot."""
 
 
 def print_fairness(results):
