@@ -6,6 +6,7 @@ test: lint unit-test system-test
 
 unit-test: $(HOST_STAMP) $(CFGC)
 	@$(MAKE) -s -C tests/unit check
+	@python3 scripts/test_bench.py
 
 system-test: $(HOST_STAMP) test-configs
 	@$(MAKE) -s GIC=2 qemu-deps
