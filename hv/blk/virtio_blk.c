@@ -247,7 +247,7 @@ static void complete(struct blk_req *req, uint8_t status, const uint8_t *const *
 		virtq_push(&blk->vdev.vq[0], req->chain.head, written + 1);
 	}
 	spin_unlock(&blk->vdev.lock);
-	if (!live)
+	if (!live || req->no_interrupt)
 		return; /* the driver reset the device meanwhile: not ours to touch */
 	virtio_notify_used(&blk->vdev, 0);
 }
@@ -361,6 +361,7 @@ int virtio_blk_next(struct virtio_blk *blk, struct blk_req *req, unsigned *budge
 		if (r != VQ_OK)
 			return BLK_NEXT_NONE;
 		req->blk = blk;
+		req->no_interrupt = false;
 		if (!find_status(req) || !read_header(req, &hdr)) {
 			virtio_device_error(dev, "request without header or status byte");
 			return BLK_NEXT_NONE;

@@ -38,6 +38,8 @@ struct blk_req {
 	uint32_t data_skip;  /* bytes of that buffer that belong to the header */
 	uint8_t *status;     /* the status byte in the guest */
 	uint64_t epoch;      /* the queue's (virtio_queue_epoch_locked) when taken */
+	bool no_interrupt;   /* completing it does not interrupt the guest: the
+			      * backend calls virtio_notify_used() itself */
 };
 
 struct blk_backend_ops {

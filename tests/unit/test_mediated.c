@@ -1627,6 +1627,58 @@ static void test_poll_window_is_bounded(void **state)
 	assert_int_equal(poll_call(100), HC_ERR_INVALID);
 }
 
+/* ---------------------------------------------------------------- coalescing */
+
+/* Completions interrupt the guest once they are a quarter of what its disk
+ * still has at the MVM: used entries go out at once, the interrupt with a
+ * later completion, and the last completion always interrupts. */
+static void test_completion_interrupts_are_coalesced(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[MED_MAX_SLOTS];
+	/* requests left at the MVM after each completion: 7..0; an interrupt
+	 * once held * 4 >= left */
+	static const bool irq_after[8] = {false, true, false, true, true, true, true, true};
+	(void)state;
+	for (unsigned i = 0; i < 8; i++) {
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+		gmm_notify(g);
+	}
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 8);
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned irqs = gmm.irqs_to_gvm[0];
+		mvm_serve(tags[i]);
+		assert_int_equal(mvm_complete(), HC_OK);
+		assert_int_equal(gmm_used_idx(g), i + 1); /* the entry is out at once */
+		assert_int_equal(gmm.irqs_to_gvm[0], irqs + irq_after[i]);
+	}
+}
+
+/* At queue depth 1 every completion interrupts at once; another disk's
+ * requests in flight do not hold this one's back. */
+static void test_lone_completion_interrupts_at_once(void **state)
+{
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 4; i++) {
+		submit(G(1), i, VIRTIO_BLK_T_IN, i, 512);
+		gmm_notify(G(1));
+	}
+	submit(G(0), 0, VIRTIO_BLK_T_IN, 0, 512);
+	gmm_notify(G(0));
+	ipi();
+	unsigned n = mvm_take(tags, MED_MAX_SLOTS);
+	assert_int_equal(n, 5);
+	for (unsigned i = 0; i < n; i++)
+		if (A()->slots[MED_TAG_SLOT(tags[i])].disk == 0)
+			mvm_serve(tags[i]);
+	unsigned irqs = gmm.irqs_to_gvm[0];
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm.irqs_to_gvm[0], irqs + 1);
+	assert_int_equal(status_of(G(0), 0), VIRTIO_BLK_S_OK);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1680,6 +1732,8 @@ int main(int argc, char **argv)
 		T(test_polling_that_ends_without_a_word_is_rescued_by_the_tick),
 		T(test_quiet_notify_after_polling_is_rescued_by_the_tick),
 		T(test_poll_window_is_bounded),
+		T(test_completion_interrupts_are_coalesced),
+		T(test_lone_completion_interrupts_at_once),
 #undef T
 	};
 	if (argc > 1)
