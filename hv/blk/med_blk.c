@@ -572,12 +572,20 @@ static unsigned fill_slots(bool quiet)
 
 /* A pass; the service interrupt tells the MVM about what it queued unless
  * the daemon polls (it looks at req_ring before it stops: HC_MED_POLL).
- * Returns how many requests it queued. */
+ * A quiet pass that copied a write with med.lock dropped may find polling
+ * over once it queued: the daemon's last look at req_ring may have come
+ * before its entries, so it is told, and a pass that is not quiet turns
+ * back on the notifies the quiet one just turned off. Returns how many
+ * requests it queued. */
 static unsigned work(void)
 {
 	spin_lock(&med.lock);
 	bool quiet = polling();
 	unsigned queued = med.area ? fill_slots(quiet) : 0;
+	if (quiet && med.area && !polling()) {
+		quiet = false;
+		queued += fill_slots(false);
+	}
 	bool irq = queued && !quiet;
 	if (irq) {
 		med.irqs_to_mvm++;

@@ -1608,6 +1608,31 @@ static void test_quiet_notify_after_polling_is_rescued_by_the_tick(void **state)
 	assert_int_equal(status_of(g, 0), VIRTIO_BLK_S_OK);
 }
 
+/* The daemon's last call (polling stopped) on one MVM CPU while another
+ * CPU's quiet pass copies a write with med.lock dropped: the daemon saw
+ * an empty ring after that call and sleeps, so the write's parts, queued
+ * after it, come with a service interrupt. */
+static void daemon_stops_polling_now(void)
+{
+	assert_int_equal(poll_call(0), HC_OK);
+	assert_int_equal(A()->req_prod, 0); /* the daemon's last look: nothing */
+}
+
+static void test_write_queued_as_polling_stops_is_announced(void **state)
+{
+	(void)state;
+	mediated_test_clock = 1000;
+	assert_int_equal(poll_call(500), HC_OK);
+	unsigned irqs = gmm.irqs_to_mvm;
+	at_copy(true, 1, daemon_stops_polling_now);
+	submit_big_write(); /* its notify sends no IPI: polling */
+	ipi();              /* another CPU's pass (the tick's, a completion's) */
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(A()->req_prod, PARTS);
+	assert_int_equal(gmm.irqs_to_mvm, irqs + 1);
+	check_big_write_served();
+}
+
 /* The window is the hypervisor's bound, whatever the MVM asks for; polling
  * before the area is registered is refused. */
 static void test_poll_window_is_bounded(void **state)
@@ -1732,6 +1757,7 @@ int main(int argc, char **argv)
 		T(test_polling_that_ends_without_a_word_is_rescued_by_the_tick),
 		T(test_quiet_notify_after_polling_is_rescued_by_the_tick),
 		T(test_poll_window_is_bounded),
+		T(test_write_queued_as_polling_stops_is_announced),
 		T(test_completion_interrupts_are_coalesced),
 		T(test_lone_completion_interrupts_at_once),
 #undef T
