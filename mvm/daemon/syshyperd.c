@@ -128,7 +128,10 @@ static void load_config(const char *path)
 			*hash = 0;
 		unsigned us;
 		if (sscanf(line, " poll %u", &us) == 1) {
-			if (!poll_set && us <= MED_POLL_MAX_US)
+			if (us > MED_POLL_MAX_US)
+				LOG("poll %u: at most %u microseconds: not polling\n", us,
+				    MED_POLL_MAX_US);
+			else if (!poll_set)
 				poll_us = us;
 			continue;
 		}
