@@ -1680,6 +1680,31 @@ static void test_completion_interrupts_are_coalesced(void **state)
 	}
 }
 
+/* An interrupt held back for the requests still at the MVM is not lost
+ * when they never complete: a new area fails them, with an interrupt. */
+static void test_held_interrupt_goes_with_a_new_area(void **state)
+{
+	struct gmm_gvm *g = G(0);
+	uint64_t tags[MED_MAX_SLOTS];
+	(void)state;
+	for (unsigned i = 0; i < 8; i++) {
+		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
+		gmm_notify(g);
+	}
+	ipi();
+	assert_int_equal(mvm_take(tags, MED_MAX_SLOTS), 8);
+	unsigned irqs = gmm.irqs_to_gvm[0];
+	mvm_serve(tags[0]);
+	assert_int_equal(mvm_complete(), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 1);
+	assert_int_equal(gmm.irqs_to_gvm[0], irqs); /* held: 7 still at the MVM */
+	assert_int_equal(gmm_mvm_hypercall(HC_MED_REGISTER, GMM_MVM_IPA, GMM_AREA_SIZE), HC_OK);
+	assert_int_equal(gmm_used_idx(g), 8);
+	assert_true(gmm.irqs_to_gvm[0] > irqs);
+	assert_int_equal(status_of(g, 7), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(mediated_slots_in_flight(), 0);
+}
+
 /* At queue depth 1 every completion interrupts at once; another disk's
  * requests in flight do not hold this one's back. */
 static void test_lone_completion_interrupts_at_once(void **state)
@@ -1760,6 +1785,7 @@ int main(int argc, char **argv)
 		T(test_write_queued_as_polling_stops_is_announced),
 		T(test_completion_interrupts_are_coalesced),
 		T(test_lone_completion_interrupts_at_once),
+		T(test_held_interrupt_goes_with_a_new_area),
 #undef T
 	};
 	if (argc > 1)
