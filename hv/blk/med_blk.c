@@ -11,8 +11,8 @@
  * While the daemon polls (HC_MED_POLL, below) its calls take the requests
  * instead: no notify, IPI or service interrupt on the way.
  * Any CPU of the MVM: complete(): once every slot of a request is back,
- * copy read data into the GVM, used ring, interrupt the GVM, refill freed
- * slots.
+ * copy read data into the GVM, used ring, interrupt the GVM (coalesced:
+ * COALESCE), refill freed slots.
  *
  * The MVM can write the whole area at any time. What the hypervisor needs
  * to finish a request (chain, sizes, tag) and its own ring indices stay in

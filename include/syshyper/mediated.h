@@ -15,14 +15,16 @@
  * order.
  *
  *   hypervisor: fills slot, req_ring[req_prod % n] = tag, req_prod++,
- *               injects MED_IRQ into the MVM (batched: once per kick)
+ *               injects MED_IRQ into the MVM (batched: once per kick;
+ *               none while the daemon polls: HC_MED_POLL)
  *   MVM daemon: takes tag = req_ring[req_cons % n], req_cons++, performs the
  *               I/O on slot MED_TAG_SLOT(tag), cmp_ring[cmp_prod % n] =
  *               {tag, status}, cmp_prod++, then HVC HC_MED_COMPLETE (once per
  *               batch)
  *   hypervisor: takes cmp_ring[cmp_cons % n], cmp_cons++, finishes the GVM's
- *               request (copies read data into the GVM, used ring, IRQ) if
- *               the tag is the one the slot holds now.
+ *               request (copies read data into the GVM, used ring, IRQ
+ *               unless held back for a later completion) if the tag is the
+ *               one the slot holds now.
  *
  * Time per stage (counter ticks: CNTVCT, which every VM and EL2 read alike
  * since CNTVOFF_EL2 is 0): the hypervisor stamps a request's notify, its
