@@ -142,11 +142,11 @@ static struct {
 	uint64_t kicks, irqs_to_mvm, completions, bad_completions;
 	uint64_t kick_at[MED_MAX_DISKS]; /* atomic: first notify not yet taken, 0: none */
 	/* polling (HC_MED_POLL): the counter until which the daemon looks at
-	 * req_ring on its own (0: not polling); the disks whose notifies are
-	 * off only for it (nothing in flight); a notify that sent no IPI */
+	 * req_ring on its own (0: not polling); the disks a pass looked at
+	 * while it polled (their notifies off for it: every disk, as each
+	 * HC_MED_POLL's pass looks at all), until a pass after it */
 	uint64_t poll_until; /* atomic */
 	uint32_t muted;      /* atomic */
-	uint32_t quiet_kick; /* atomic */
 	uint64_t polls, poll_hits;
 	struct med_stage_sum stages[MED_STAGES];
 	uint64_t stage_rejected;
@@ -236,24 +236,18 @@ static void kick(struct virtio_blk *blk)
 	__atomic_add_fetch(&med.kicks, 1, __ATOMIC_RELAXED);
 	if (old & bit)
 		return;
-	if (polling()) { /* the daemon's next call takes it; the tick if none comes */
-		__atomic_store_n(&med.quiet_kick, 1, __ATOMIC_SEQ_CST);
+	if (polling()) /* the daemon's next call takes it; the tick (muted) if none comes */
 		return;
-	}
 	if (!med.mvm)
 		med.mvm = find_mvm();
 	if (med.mvm)
 		gic_send_sgi(med.mvm->vcpus[0].pcpu, IPI_WORK);
 }
 
-static uint32_t present_disks(void)
+/* Every disk index up to the highest (a pass skips the absent ones). */
+static uint32_t all_disks(void)
 {
-	uint32_t mask = 0;
-
-	for (unsigned d = 0; d < MED_MAX_DISKS; d++)
-		if (med.disks[d])
-			mask |= 1u << d;
-	return mask;
+	return (uint32_t)((1ull << med.ndisks) - 1);
 }
 
 static int free_slot(void)
@@ -606,7 +600,8 @@ void mediated_work(void)
  * itself is renewed, and a pass that stopped on it goes on (one IPI to the
  * MVM's CPU per tick at most), so a disk left marked is never stranded;
  * so does a pass once polling ended without the daemon's word (killed), for
- * the disks whose notifies it kept off or whose notify sent no IPI. */
+ * the disks whose notifies it kept off (a notify meanwhile sent no IPI:
+ * its disk is among them). */
 void mediated_tick(void)
 {
 	struct vm *mvm = med.mvm;
@@ -616,11 +611,8 @@ void mediated_tick(void)
 	if (!mvm)
 		return;
 	resume = __atomic_exchange_n(&med.leftover, 0, __ATOMIC_SEQ_CST);
-	if (!polling() && (__atomic_load_n(&med.muted, __ATOMIC_SEQ_CST) ||
-			   __atomic_load_n(&med.quiet_kick, __ATOMIC_SEQ_CST))) {
-		__atomic_store_n(&med.quiet_kick, 0, __ATOMIC_SEQ_CST);
+	if (!polling() && __atomic_load_n(&med.muted, __ATOMIC_SEQ_CST))
 		resume = true; /* the pass looks at the muted disks by itself */
-	}
 	if (resume)
 		gic_send_sgi(mvm->vcpus[0].pcpu, IPI_WORK);
 }
@@ -640,7 +632,7 @@ static int64_t poll(uint64_t us)
 		until = med_now() + (ticks ? ticks : 1);
 	}
 	__atomic_store_n(&med.poll_until, until, __ATOMIC_SEQ_CST);
-	__atomic_or_fetch(&med.kicked, present_disks(), __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&med.kicked, all_disks(), __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&med.polls, 1, __ATOMIC_RELAXED);
 	if (work())
 		__atomic_add_fetch(&med.poll_hits, 1, __ATOMIC_RELAXED);
@@ -884,7 +876,7 @@ static int64_t do_register(struct vcpu *vcpu, uint64_t pa, uint64_t size)
 	init_header(a);
 	med.area = a;
 	med.req_prod = med.cmp_cons = 0;
-	med.kicked = (uint32_t)((1ull << med.ndisks) - 1);
+	med.kicked = all_disks();
 	spin_unlock(&med.lock);
 	vm_log(vcpu->vm, LOG_MEDIATED,
 	       "mediated: area registered at 0x%lx (%u slots, %u disk(s))\n", (unsigned long)pa,

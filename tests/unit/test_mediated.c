@@ -1589,7 +1589,8 @@ static void test_polling_that_ends_without_a_word_is_rescued_by_the_tick(void **
 }
 
 /* A notify that sent no IPI while polling (a driver that ignores the
- * suppression, or one racing it) is taken by the tick once polling ended. */
+ * suppression, or one racing it) is taken by the tick once polling ended
+ * (the poll's pass muted its disk). */
 static void test_quiet_notify_after_polling_is_rescued_by_the_tick(void **state)
 {
 	struct gmm_gvm *g = G(0);
