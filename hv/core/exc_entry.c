@@ -112,6 +112,16 @@ bool s2_abort_hpfar_valid(uint64_t esr)
 	       fsc_in(esr, FSC_TRANSLATION_L0) || fsc_in(esr, FSC_ACCESS_FLAG_L0);
 }
 
+bool s2_abort_is_translation(uint64_t esr)
+{
+	return fsc_in(esr, FSC_TRANSLATION_L0);
+}
+
+bool s2_abort_is_permission(uint64_t esr)
+{
+	return fsc_in(esr, FSC_PERMISSION_L0);
+}
+
 bool s2_abort_far_valid(uint64_t esr)
 {
 	return !(esr & ISS_FNV);
@@ -121,9 +131,9 @@ const char *s2_iabt_reason(uint64_t esr)
 {
 	if (esr & ISS_S1PTW)
 		return "stage-2 fault on the guest's table walk for an instruction fetch";
-	if (fsc_in(esr, FSC_TRANSLATION_L0))
+	if (s2_abort_is_translation(esr))
 		return "instruction fetch from unmapped IPA";
-	if (fsc_in(esr, FSC_PERMISSION_L0))
+	if (s2_abort_is_permission(esr))
 		return "instruction fetch from a page not executable (permission fault)";
 	return "stage-2 fault on instruction fetch";
 }

@@ -74,9 +74,6 @@ static void skip_insn(struct vcpu *vcpu)
 #define ISS_DABT_CM BIT(8)
 #define ISS_DABT_S1PTW BIT(7)
 #define ISS_DABT_WNR BIT(6)
-#define ISS_FSC(iss) ((iss)&0x3f)
-#define FSC_TRANSLATION_L0 0x04 /* ..0x07: translation fault, levels 0-3 */
-#define FSC_PERMISSION_L0 0x0c  /* ..0x0f: permission fault, levels 0-3 */
 
 static ipa_t fault_ipa(const struct vcpu *vcpu)
 {
@@ -189,8 +186,7 @@ static bool read_page_write_ipa(struct vcpu *vcpu, ipa_t *ipa)
 
 static void handle_dabt(struct vcpu *vcpu)
 {
-	uint64_t iss = ESR_ISS(vcpu->regs.esr);
-	unsigned fsc = ISS_FSC(iss);
+	uint64_t esr = vcpu->regs.esr, iss = ESR_ISS(esr);
 	ipa_t ipa;
 
 	/* HPFAR holds the IPA for a stage-2 translation fault; of the other
@@ -200,10 +196,9 @@ static void handle_dabt(struct vcpu *vcpu)
 		dabt_inject(vcpu, "stage-2 fault");
 		return;
 	}
-	if (fsc >= FSC_TRANSLATION_L0 && fsc <= FSC_TRANSLATION_L0 + 3) {
+	if (s2_abort_is_translation(esr)) {
 		ipa = fault_ipa(vcpu);
-	} else if (fsc < FSC_PERMISSION_L0 || fsc > FSC_PERMISSION_L0 + 3 ||
-		   !read_page_write_ipa(vcpu, &ipa)) {
+	} else if (!s2_abort_is_permission(esr) || !read_page_write_ipa(vcpu, &ipa)) {
 		dabt_inject(vcpu, "stage-2 fault");
 		return;
 	}

@@ -176,6 +176,18 @@ static void test_iabt_reason_by_fault(void **state)
 	assert_string_equal(s2_iabt_reason(S2_IABT(0x00)), "stage-2 fault on instruction fetch");
 }
 
+/* The data abort handler emulates a translation fault, or a permission
+ * fault on a read page: each kind at every level, and nothing else. */
+static void test_fault_kinds(void **state)
+{
+	(void)state;
+	for (unsigned fsc = 0; fsc < 0x40; fsc++) {
+		assert_int_equal(s2_abort_is_translation(S2_DABT(fsc)), fsc >= 0x04 && fsc <= 0x07);
+		assert_int_equal(s2_abort_is_permission(S2_DABT(fsc | ESR_DABT_WNR)),
+				 fsc >= 0x0c && fsc <= 0x0f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_skip_insn),
 		cmocka_unit_test(test_hpfar_valid_only_where_the_arm_arm_says),
 		cmocka_unit_test(test_iabt_reason_by_fault),
+		cmocka_unit_test(test_fault_kinds),
 	};
 	return cmocka_run_group_tests_name("exc_entry", tests, NULL, NULL);
 }

@@ -85,6 +85,10 @@ uint64_t guest_skip_insn(uint64_t *pc, uint64_t pstate, bool il32);
  * stale. FAR_EL2 holds the virtual address unless ISS.FnV says otherwise. */
 bool s2_abort_hpfar_valid(uint64_t esr);
 bool s2_abort_far_valid(uint64_t esr);
+/* Whether the syndrome's fault status is a translation fault, or a
+ * permission fault (any level). */
+bool s2_abort_is_translation(uint64_t esr);
+bool s2_abort_is_permission(uint64_t esr);
 /* Why a stage-2 instruction abort happened, for the log: nothing mapped
  * (translation fault), mapped but not executable (permission fault, e.g.
  * a virtio-mmio read page), or another stage-2 fault. */
