@@ -160,7 +160,7 @@ def fio(con, dev, offset, args, vm=None):
 
 
 IPERF_PORT = 5299
-IPERF_SECONDS = int(os.environ.get("BENCH_IPERF", "5"))
+IPERF_SECONDS = int(os.environ.get("BENCH_IPERF", "10"))
 # the MVM daemon's polling budget in microseconds for the GVM jobs (unset:
 # as the MVM started it)
 MVM_POLL = os.environ.get("BENCH_MVM_POLL")
@@ -351,6 +351,7 @@ def accumulate(acc, d):
         acc["traps"][k] = acc["traps"].get(k, 0) + v
     acc["reqs"] += d["reqs"]
     acc["irqs"] += d["irqs"]
+    acc["mvm_ctxt"] = acc.get("mvm_ctxt", 0) + d.get("mvm_ctxt", 0)
     for k, (n, t) in d["stages"].items():
         n0, t0 = acc["stages"].get(k, (0, 0))
         acc["stages"][k] = (n0 + n, t0 + t)
@@ -366,6 +367,13 @@ def counter_hz(con):
                       "running at [0-9.]*MHz' | head -1", 30, vm="mvm", keep_kernel=True)
     m = re.search(r"running at ([\d.]+)MHz", out)
     return float(m.group(1)) * 1e6 if m else 62.5e6
+
+
+def mvm_switches(con):
+    """The MVM's context switches so far (/proc/stat ctxt): the daemon's
+    thread hand-offs show up here, per request of a GVM job."""
+    out, rc = con.run("awk '/^ctxt/ {print $2}' /proc/stat", 30, vm="mvm")
+    return int(out.split()[-1]) if rc == 0 and out.split() else 0
 
 
 def mvm_cached(con):
@@ -395,6 +403,9 @@ def hypervisor(results):
         results[("boot", "gvm1")] = [time.monotonic() - start]
         results["hz"] = counter_hz(con)
         results["kernel mvm"] = kernel_state(con, "mvm")
+        focus(con, 1, "gvm1")
+        results["kernel gvm1"] = kernel_state(con, "gvm1")
+        focus(con, 0, "mvm")
         c0 = guest_clock(con, "mvm")
         load0 = host_load(con)
         cached0 = mvm_cached(con)
@@ -404,11 +415,14 @@ def hypervisor(results):
             for name, args, metric in JOBS:
                 focus(con, 0, "mvm")
                 fio_run(con, results, ("mvm", name), "/dev/vda", NATIVE_OFFSET, args, metric, "mvm")
+                x0 = mvm_switches(con)
                 focus(con, 1, "gvm1")
                 s0 = stats(con)
                 fio_run(con, results, ("gvm1", name), "/dev/vda", GVM_OFFSET, args, metric, "gvm1")
-                accumulate(results.setdefault(("counters", name), {}),
-                           stats_delta(s0, stats(con)))
+                d = stats_delta(s0, stats(con))
+                focus(con, 0, "mvm")
+                d["mvm_ctxt"] = mvm_switches(con) - x0
+                accumulate(results.setdefault(("counters", name), {}), d)
         focus(con, 0, "mvm")
         results["clock mvm"] = clock_rate(c0, guest_clock(con, "mvm"))
         results["load mvm+gvm"] = other_load(load0, host_load(con))
@@ -538,7 +552,7 @@ def print_io_table(results, with_native):
               f"guest clock / host clock over the disk jobs: native "
               f"{results.get('clock native', 0):.3f}, MVM {results.get('clock mvm', 0):.3f}")
         print(f"kernels: native {results.get('kernel native', '?')}; "
-              f"MVM {results.get('kernel mvm', '?')}")
+              f"MVM {results.get('kernel mvm', '?')}; GVM 1 {results.get('kernel gvm1', '?')}")
         print(f"host cores kept busy by other processes during the disk jobs: native "
               f"{results.get('load native', 0):.2f}, MVM+GVM {results.get('load mvm+gvm', 0):.2f}"
               f" (of {os.cpu_count()})")
@@ -569,8 +583,8 @@ def print_targets(results):
 def print_counters(results):
     hz = results.get("hz", 62.5e6)
     print(f"\nGVM 1 per request (hypervisor counters over each job's runs; counter {hz / 1e6:.1f} MHz):")
-    print(f"{'job':<20} {'requests':>9} {'traps':>6}  {'by cause':<44} {'MVM irqs':>8}  "
-          f"EL2 us on " + ", ".join(EL2_VCPUS))
+    print(f"{'job':<20} {'requests':>9} {'traps':>6}  {'by cause':<44} {'MVM irqs':>8} "
+          f"{'MVM switches':>12}  EL2 us on " + ", ".join(EL2_VCPUS))
     for name, _, _ in JOBS:
         c = results.get(("counters", name))
         if not c or not c["reqs"]:
@@ -582,8 +596,8 @@ def print_counters(results):
         mark = "" if target is None else ("  (<= %g: %s)" % (target, "met" if total / n <= target
                                                               else "MISSED"))
         el2 = ", ".join(f"{c['el2_ms'].get(v, 0) * 1000 / n:.0f}" for v in EL2_VCPUS)
-        print(f"{name:<20} {n:9d} {total / n:6.2f}  {causes:<44} {c['irqs'] / n:8.2f}  "
-              f"{el2:>16}{mark}")
+        print(f"{name:<20} {n:9d} {total / n:6.2f}  {causes:<44} {c['irqs'] / n:8.2f} "
+              f"{c.get('mvm_ctxt', 0) / n:12.2f}  {el2:>16}{mark}")
     if not any(results.get(("counters", n), {}).get("stages") for n, _, _ in JOBS):
         return
     print("\nmediated path, mean microseconds per request and stage:")
