@@ -1655,7 +1655,7 @@ static void test_poll_window_is_bounded(void **state)
 
 /* ---------------------------------------------------------------- coalescing */
 
-/* Completions interrupt the guest once they are a quarter of what its disk
+/* Completions interrupt the guest once they are half of what its disk
  * still has at the MVM: used entries go out at once, the interrupt with a
  * later completion, and the last completion always interrupts. */
 static void test_completion_interrupts_are_coalesced(void **state)
@@ -1663,8 +1663,8 @@ static void test_completion_interrupts_are_coalesced(void **state)
 	struct gmm_gvm *g = G(0);
 	uint64_t tags[MED_MAX_SLOTS];
 	/* requests left at the MVM after each completion: 7..0; an interrupt
-	 * once held * 4 >= left */
-	static const bool irq_after[8] = {false, true, false, true, true, true, true, true};
+	 * once held * 2 >= left */
+	static const bool irq_after[8] = {false, false, true, false, true, true, true, true};
 	(void)state;
 	for (unsigned i = 0; i < 8; i++) {
 		submit(g, i, VIRTIO_BLK_T_IN, i, 512);
