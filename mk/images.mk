@@ -70,4 +70,4 @@ $(BUILD)/disk.img: scripts/mkdisk.sh
 
 $(BUILD)/hvdisk.img:
 	@mkdir -p $(dir $@)
-	truncate -s 32M $@
+	truncate -s 256M $@  # sparse; make bench reads 256 MiB of it

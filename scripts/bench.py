@@ -43,6 +43,9 @@ ESC = "\x1d"
 REGION = "--size=256M"
 NATIVE_OFFSET = "1024M"  # the bench region of build/disk.img (scripts/mkdisk.sh)
 GVM_OFFSET = "256M"  # into gvm1's disk: past its ext4 file system
+# gvm2's read-only disk served by the hypervisor's own driver (build/hvdisk.img):
+# the GVM's block stack with no MVM round trip, the floor of any mediated path
+HV_DISK_JOBS = ("rand-read",)
 # (name, fio arguments, metric): metric is 'bw' (MB/s) or 'iops'
 JOBS = [
     ("seq-read 1M qd16", "--rw=read --bs=1M --iodepth=16", "read_bw"),
@@ -423,6 +426,10 @@ def hypervisor(results):
                 focus(con, 0, "mvm")
                 d["mvm_ctxt"] = mvm_switches(con) - x0
                 accumulate(results.setdefault(("counters", name), {}), d)
+                if any(w in name for w in HV_DISK_JOBS):
+                    focus(con, 2, "gvm2")
+                    fio_run(con, results, ("gvm2-hv", name), "/dev/vdb", "0",
+                            args + " --readonly", metric, "gvm2")
         focus(con, 0, "mvm")
         results["clock mvm"] = clock_rate(c0, guest_clock(con, "mvm"))
         results["load mvm+gvm"] = other_load(load0, host_load(con))
@@ -533,6 +540,8 @@ def print_io_table(results, with_native):
         else:
             print(row(f"{name} MVM", unit, mvm))
         print(row(f"{name} GVM/MVM", unit, results[("gvm1", name)], mvm))
+        if ("gvm2-hv", name) in results:
+            print(row(f"{name} hv-disk/MVM", unit, results[("gvm2-hv", name)], mvm))
     base = results[("net", "MVM->outside")]
     if with_native:
         print(row("iperf3 native->outside", "Mbit/s", results[("net", "native->outside")]))
@@ -673,7 +682,8 @@ MVM_NATIVE_NOTE = """\
 
 
 # rows of the host CPU table: (label, results key, the MVM row it is held against)
-CPU_RUNS = [("native", "native", None), ("MVM", "mvm", None), ("GVM", "gvm1", "mvm")]
+CPU_RUNS = [("native", "native", None), ("MVM", "mvm", None), ("GVM", "gvm1", "mvm"),
+            ("GVM hv disk", "gvm2-hv", "mvm")]
 NET_RUNS = [("native->outside", None), ("MVM->outside", None), ("GVM->outside", "MVM->outside"),
             ("GVM->GVM", "MVM->outside"), ("GVM->MVM", "MVM->outside")]
 
