@@ -68,6 +68,6 @@ $(BUILD)/disk.img: scripts/mkdisk.sh
 	@mkdir -p $(dir $@)
 	scripts/mkdisk.sh $@
 
-$(BUILD)/hvdisk.img:
+$(BUILD)/hvdisk.img: mk/images.mk
 	@mkdir -p $(dir $@)
 	truncate -s 256M $@  # sparse; make bench reads 256 MiB of it
