@@ -1,42 +1,54 @@
 /* syshyperd: the MVM's block backend for mediated GVM disks.
  *
  * Maps the mediated area through /dev/syshyper, checks its disks against
- * /etc/syshyper/disks.conf (which file or block device, at which offset,
- * backs each disk), then serves requests with a pool of worker threads.
+ * /etc/syshyper/disks.conf (backing.h: which file or block device, at which
+ * offset, backs each disk), then serves requests: one thread, the engine,
+ * takes them all and has the kernel do reads and writes asynchronously; a
+ * pool of sync workers does the rest.
  *
- * Waiting: one worker at a time (the leader) sleeps in read() on the
- * device until the hypervisor's next service interrupt; the others sleep on
- * a condition until there is work. A worker that finishes looks at the
- * ring before it sleeps, so at queue depth 1 the same thread takes the
- * interrupt, does the I/O and reports it, with no hand-off between threads.
- * With -p US a worker that finds no worker doing I/O first polls for US
- * microseconds (HC_MED_POLL in a loop: each call takes the requests the
- * GVMs queued, which meanwhile notify nobody), trading the MVM CPU's idle
- * time for the notify trap, the IPI, the service interrupt and the wake-up
- * of each request.
+ * Waiting: the engine sleeps in poll() on the device (readable once the
+ * hypervisor's service interrupt came since it last read it) and on an
+ * eventfd the kernel counts up as each asynchronous I/O completes and a
+ * sync worker as it finishes a request the engine may be waiting for.
+ * After a wake-up it reaps the completions and takes what req_ring holds,
+ * so at queue depth 1 one thread takes the interrupt, submits the I/O and
+ * reports it, with no hand-off between threads. With -p US, while none of
+ * its I/O is in flight, it first polls for US microseconds (HC_MED_POLL in
+ * a loop: each call takes the requests the GVMs queued, which meanwhile
+ * notify nobody), trading the MVM CPU's idle time for the notify trap, the
+ * IPI, the service interrupt and the wake-up of each request.
  *
- * I/O: a worker takes a run of requests that continue each other (same
+ * I/O: the engine takes runs of requests that continue each other (same
  * disk, both reads or both writes, adjacent sectors: a guest's large
- * request arrives as slots of 64 KiB) and does it as one preadv/pwritev
- * on the slots' pages, up to 1 MiB. The backing store is opened with
- * O_DIRECT (block devices and files that allow it): the device moves data
- * straight between the slots and the disk, and the MVM's page cache does
- * not grow with GVM I/O. Where O_DIRECT is refused the daemon falls back
- * to buffered I/O on that disk (the page cache then holds its data, which
- * FLUSH writes back).
+ * request arrives as slots of 64 KiB), each one I/O on the slots' pages of
+ * up to 1 MiB, and submits the reads and writes of disks opened with
+ * O_DIRECT as Linux native AIO (aio.h: IOCB_CMD_PREADV/PWRITEV), all it
+ * took in one io_submit, up to RUNS_MAX runs in flight: no thread blocks
+ * per request, and the CPU that the daemon and the disk's interrupts share
+ * (placement.h) switches threads once per wake-up, not once per request.
+ * The sync workers do, with preadv/pwritev and fdatasync as before: FLUSH,
+ * DISCARD, WRITE_ZEROES and whatever else is not a read or write; the
+ * reads and writes of a disk without O_DIRECT (buffered I/O, backing.h);
+ * a run the kernel refused (io_submit failed, or EINVAL/EFAULT: O_DIRECT
+ * refused, from then on buffered) or did only in part (done again from its
+ * start); and everything when the kernel has no AIO.
  *
  * Completions: {tag, status, stamps} on cmp_ring, in whatever order they
  * finish (a tag's generation lets the hypervisor ignore a stale one, e.g.
- * from before a resync), then one completion hypercall; a worker that
- * finishes while another is in the hypercall leaves its completions to it,
- * so bursts cost one hypercall. A write is completed only when
- * pwrite/pwritev succeeded (with O_DIRECT: the device has it; buffered: the
- * page cache has it), a FLUSH only after fdatasync() succeeded. On start
- * it asks the hypervisor to queue again every request still in flight, so
- * a killed and restarted daemon loses nothing. */
+ * from before a resync), then one completion hypercall for all the engine
+ * reaped at once; a thread that finishes while another is in the hypercall
+ * leaves its completions to it. A write is completed only when all its
+ * bytes were written (O_DIRECT: the device has them; buffered: the page
+ * cache has them): an AIO result short of the full length is never OK. A
+ * FLUSH only after fdatasync() succeeded; the writes reported before it
+ * was taken had completed by then, so it covers them. On start the daemon
+ * asks the hypervisor to queue again every request still in flight, so a
+ * killed and restarted daemon loses nothing (the kernel waits for a dead
+ * process's AIO as it frees its memory). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,64 +59,76 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "aio.h"
 #include "backing.h"
 #include "placement.h"
 #include "syshyper/ioctl.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
-#define WORKERS 16
+#define SYNC_WORKERS 16 /* threads for the requests not done asynchronously */
+#define RUNS_MAX 64     /* runs in flight at most, asynchronous or not: the AIO context's depth */
 #define RUN_MAX_BYTES (1u << 20) /* one I/O for up to this many bytes of adjacent requests */
 #define RUN_MAX (RUN_MAX_BYTES / MED_SLOT_DATA)
 #define LOG(...) fprintf(stderr, "syshyperd: " __VA_ARGS__)
 _Static_assert(RUN_MAX <= BACKING_IOV_MAX, "a run is one backing_io");
 
-/* A run of requests done as one I/O. */
+/* A run of requests done as one I/O: taken by the engine, done by the
+ * kernel asynchronously or by a sync worker, completed, then free again. */
 struct run {
 	unsigned n;
 	uint64_t tag[RUN_MAX];
 	struct med_slot slot[RUN_MAX];
 	struct med_cmp times[RUN_MAX];
 	int status;
+	/* a read or write run, once checked (prepare_rw) */
+	struct backing *b;
+	struct iovec iov[RUN_MAX];
+	off_t off;
+	uint64_t bytes;
+	int write;
+	struct iocb cb; /* its AIO while in_aio */
+	int in_aio;
+	struct run *next; /* on the free list or the sync queue */
 };
 
 static struct med_area *area;
 static uint32_t area_slots; /* the slots mapped (the header's nslots, read once) */
 static int dev_fd;
-static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work_cond = PTHREAD_COND_INITIALIZER;
-static int leader;          /* a worker waits in read() for the interrupt */
-static unsigned idle;       /* workers waiting on work_cond */
-static unsigned unreported; /* completions given but not yet announced */
-static int reporting;       /* a worker is in the completion hypercall */
-static unsigned poll_us;    /* -p or mediated-poll: how long a worker polls first */
-static unsigned busy;       /* workers doing I/O */
-static int poller;          /* a worker polls (-p) */
-static int poll_set;        /* -p given: the configuration's poll does not count */
+static unsigned poll_us; /* -p or mediated-poll: how long the engine polls first */
+static int poll_set;     /* -p given: the configuration's poll does not count */
 
-/* One request that is not part of a read/write run. The slot's fields are
- * the hypervisor's; data is the slot's MED_SLOT_DATA bytes. */
-static int serve_one(const struct med_slot *s, unsigned char *data)
+/* The engine's (the main thread's) alone. */
+static struct aio_queue aioq = {0, -1};
+static int aio_on;            /* AIO works: reads and writes go to the kernel asynchronously */
+static unsigned aio_inflight; /* runs the kernel has */
+
+/* Under ring_lock: cmp_ring, the runs' free list and the sync queue. */
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+static struct run runs[RUNS_MAX];
+static struct run *free_runs;
+static struct run *sync_head, **sync_tail = &sync_head;
+static unsigned sync_pending; /* runs queued for the sync workers or being served there */
+static unsigned unreported;   /* completions given but not yet announced */
+static int reporting;         /* a thread is in the completion hypercall */
+
+/* A request other than a read or write (those are runs: prepare_rw). The
+ * slot's fields are the hypervisor's. */
+static int serve_other(const struct med_slot *s)
 {
 	if (s->disk >= MED_MAX_DISKS || disks[s->disk].fd < 0)
 		return MED_S_IOERR;
 	struct backing *b = &disks[s->disk];
-	int writes = s->type == MED_REQ_WRITE || s->type == MED_REQ_DISCARD ||
-		     s->type == MED_REQ_WRITE_ZEROES;
+	int writes = s->type == MED_REQ_DISCARD || s->type == MED_REQ_WRITE_ZEROES;
 
 	if (writes && b->read_only)
-		return MED_S_IOERR;
-	if ((s->type == MED_REQ_READ || s->type == MED_REQ_WRITE) && s->len > MED_SLOT_DATA)
 		return MED_S_IOERR;
 	if (s->type != MED_REQ_FLUSH && s->type != MED_REQ_GET_ID &&
 	    !in_range(b, s->sector, s->len))
 		return MED_S_IOERR;
 	off_t off = (off_t)(b->offset + s->sector * MED_SECTOR);
-	struct iovec v = {data, s->len};
 	switch (s->type) {
-	case MED_REQ_READ:
-	case MED_REQ_WRITE:
-		return backing_io(b, &v, 1, off, s->type == MED_REQ_WRITE) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_FLUSH: /* also what went around the page cache: the device's cache */
 		return fdatasync(b->fd) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_DISCARD:
@@ -116,29 +140,45 @@ static int serve_one(const struct med_slot *s, unsigned char *data)
 	}
 }
 
-/* A run of adjacent reads or writes (r->n > 1, checked by med_can_merge)
- * as one I/O; any failure fails them all (the guest retries or reports). */
-static int serve_run(const struct run *r)
+static int is_rw(const struct run *r)
+{
+	return r->slot[0].type == MED_REQ_READ || r->slot[0].type == MED_REQ_WRITE;
+}
+
+/* Checks a run of reads or writes (one request, or adjacent ones that
+ * med_can_merge joined) against its disk and points r->iov at its slots:
+ * MED_S_OK, or the status that fails it. */
+static int prepare_rw(struct run *r)
 {
 	const struct med_slot *first = &r->slot[0];
-	struct iovec v[RUN_MAX];
-	uint64_t bytes = 0;
 
+	r->bytes = 0;
 	if (first->disk >= MED_MAX_DISKS || disks[first->disk].fd < 0)
 		return MED_S_IOERR;
 	struct backing *b = &disks[first->disk];
-	if (first->type == MED_REQ_WRITE && b->read_only)
+	r->write = first->type == MED_REQ_WRITE;
+	if (r->write && b->read_only)
 		return MED_S_IOERR;
 	for (unsigned i = 0; i < r->n; i++) {
-		v[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
-		v[i].iov_len = r->slot[i].len;
-		bytes += r->slot[i].len;
+		if (r->slot[i].len > MED_SLOT_DATA)
+			return MED_S_IOERR;
+		r->iov[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
+		r->iov[i].iov_len = r->slot[i].len;
+		r->bytes += r->slot[i].len;
 	}
-	if (!in_range(b, first->sector, bytes))
+	if (!in_range(b, first->sector, r->bytes))
 		return MED_S_IOERR;
-	off_t off = (off_t)(b->offset + first->sector * MED_SECTOR);
-	return backing_io(b, v, (int)r->n, off, first->type == MED_REQ_WRITE) ? MED_S_IOERR
-									      : MED_S_OK;
+	r->b = b;
+	r->off = (off_t)(b->offset + first->sector * MED_SECTOR);
+	return MED_S_OK;
+}
+
+/* Whether the kernel may do run r (prepare_rw accepted it) asynchronously:
+ * O_DIRECT on its disk, whole sectors; the rest is done synchronously. */
+static int can_aio(const struct run *r)
+{
+	return aio_on && r->bytes && r->bytes % MED_SECTOR == 0 &&
+	       __atomic_load_n(&r->b->direct_ok, __ATOMIC_RELAXED);
 }
 
 /* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
@@ -162,7 +202,7 @@ static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
 }
 
 /* Takes the next request and the ones queued right after it that continue
- * it; lock held. Returns a med_ring result. */
+ * it (the engine alone takes requests). Returns a med_ring result. */
 static int take_run(struct run *r)
 {
 	uint32_t n = MED_RING_SIZE;
@@ -192,7 +232,7 @@ static int take_run(struct run *r)
 	return MED_RING_OK;
 }
 
-static void serve(struct run *r)
+static void stamp_pickup(struct run *r)
 {
 	uint64_t pickup = counter();
 
@@ -200,18 +240,33 @@ static void serve(struct run *r)
 		r->times[i].t_pickup = pickup;
 		r->times[i].t_irq = announced_at(r->slot[i].t_queued, pickup);
 	}
-	r->status =
-		r->n > 1 ? serve_run(r)
-			 : serve_one(&r->slot[0], MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[0])));
-	uint64_t done = counter();
+}
+
+static void stamp_done(struct run *r, uint64_t done)
+{
 	for (unsigned i = 0; i < r->n; i++)
 		r->times[i].t_done = done;
 }
 
-/* Gives the run's completions and announces them; lock held (dropped
- * around the hypercall). One worker at a time makes the hypercall and goes
- * on while others added completions meanwhile. */
-static void report(const struct run *r)
+/* Does run r synchronously: what the engine does not give the kernel
+ * asynchronously, and what the kernel refused or did in part (done again
+ * from its start: the slots still hold the data). */
+static void serve_sync(struct run *r)
+{
+	if (!is_rw(r)) {
+		r->status = serve_other(&r->slot[0]);
+	} else {
+		r->status = prepare_rw(r);
+		if (r->status == MED_S_OK && backing_io(r->b, r->iov, (int)r->n, r->off, r->write))
+			r->status = MED_S_IOERR;
+	}
+	stamp_done(r, counter());
+}
+
+/* ---- completions: under ring_lock, from the engine and the sync workers ---- */
+
+/* Puts run r's completions on cmp_ring; lock held. */
+static void give_run(const struct run *r)
 {
 	for (unsigned i = 0; i < r->n; i++)
 		if (med_cmp_give_timed(area, MED_RING_SIZE, r->tag[i], r->status, &r->times[i]) !=
@@ -219,6 +274,13 @@ static void report(const struct run *r)
 			LOG("completion ring full: slot %u waits for a resync\n",
 			    MED_TAG_SLOT(r->tag[i]));
 	unreported += r->n;
+}
+
+/* Announces the completions given; lock held (dropped around the
+ * hypercall). One thread at a time makes the hypercall and goes on while
+ * others gave completions meanwhile: a burst costs one hypercall. */
+static void announce(void)
+{
 	if (reporting)
 		return;
 	reporting = 1;
@@ -229,6 +291,89 @@ static void report(const struct run *r)
 		pthread_mutex_lock(&ring_lock);
 	}
 	reporting = 0;
+}
+
+/* ---- the runs: a fixed pool (it bounds what is in flight) ---- */
+
+static struct run *alloc_run(void)
+{
+	pthread_mutex_lock(&ring_lock);
+	struct run *r = free_runs;
+	if (r)
+		free_runs = r->next;
+	pthread_mutex_unlock(&ring_lock);
+	return r;
+}
+
+/* Returns r to the pool; lock held. Whether the pool was empty (the engine
+ * may wait for a run). */
+static int release_run(struct run *r)
+{
+	int was_empty = !free_runs;
+
+	r->next = free_runs;
+	free_runs = r;
+	return was_empty;
+}
+
+/* Gives r to the sync workers; lock held. */
+static void queue_sync_locked(struct run *r)
+{
+	r->next = NULL;
+	*sync_tail = r;
+	sync_tail = &r->next;
+	sync_pending++;
+	pthread_cond_signal(&sync_cond);
+}
+
+static void queue_sync(struct run *r)
+{
+	pthread_mutex_lock(&ring_lock);
+	queue_sync_locked(r);
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* The oldest run queued for the sync workers; lock held, one queued. */
+static struct run *pop_sync(void)
+{
+	struct run *r = sync_head;
+
+	sync_head = r->next;
+	if (!sync_head)
+		sync_tail = &sync_head;
+	return r;
+}
+
+/* A sync worker: serves the runs the engine queues, reports each, and
+ * wakes the engine when it may be waiting for this one (the last run in
+ * flight: it may poll now; the pool was empty: it may take requests). */
+static void *sync_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&ring_lock);
+	for (;;) {
+		while (!sync_head)
+			pthread_cond_wait(&sync_cond, &ring_lock);
+		struct run *r = pop_sync();
+		pthread_mutex_unlock(&ring_lock);
+		serve_sync(r);
+		pthread_mutex_lock(&ring_lock);
+		give_run(r);
+		sync_pending--;
+		int wake = release_run(r) || !sync_pending;
+		announce();
+		if (wake)
+			aio_wake(&aioq);
+	}
+	return NULL;
+}
+
+static unsigned sync_busy(void)
+{
+	pthread_mutex_lock(&ring_lock);
+	unsigned n = sync_pending;
+	pthread_mutex_unlock(&ring_lock);
+	return n;
 }
 
 /* Whether req_ring holds a request (or something to resync on): read
@@ -261,74 +406,181 @@ static int poll_for_work(void)
 	return found || ring_has_work();
 }
 
-/* Waits for work; lock held. With -p, one worker polls first while no
- * worker does I/O (polling then would take the CPU the I/O's completion
- * needs, and each completion looks at the ring anyway). Then the leader
- * sleeps in read() until the next service interrupt (one since the last
- * read returns at once), the others on work_cond. */
-static void wait_for_work(void)
+/* ---- the engine: the main thread takes every request and does the
+ * asynchronous I/O ---- */
+
+static void resync_ring(void)
 {
-	if (poll_us && !busy && !poller) {
-		poller = 1;
-		pthread_mutex_unlock(&ring_lock);
-		int found = poll_for_work();
-		pthread_mutex_lock(&ring_lock);
-		poller = 0;
-		if (found)
-			return;
-	}
-	if (!leader) {
-		unsigned long long count;
-		leader = 1;
-		pthread_mutex_unlock(&ring_lock);
-		if (read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
-			LOG("read: %s\n", strerror(errno));
-			usleep(10000);
-		}
-		pthread_mutex_lock(&ring_lock);
-		leader = 0;
-		if (idle) /* someone must wait for the next interrupt */
-			pthread_cond_signal(&work_cond);
-		return;
-	}
-	idle++;
-	pthread_cond_wait(&work_cond, &ring_lock);
-	idle--;
+	LOG("request ring corrupt (prod %u cons %u): resync\n", area->req_prod, area->req_cons);
+	pthread_mutex_lock(&ring_lock); /* no completion given meanwhile */
+	ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
+	pthread_mutex_unlock(&ring_lock);
 }
 
-static void *worker(void *arg)
+/* Starts run r, just taken: a read or write the kernel may do
+ * asynchronously goes into batch (*n of them so far), the rest to the sync
+ * workers (which also fail what prepare_rw refused). */
+static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 {
-	struct run *r = malloc(sizeof(*r));
+	stamp_pickup(r);
+	if (!is_rw(r) || prepare_rw(r) != MED_S_OK || !can_aio(r)) {
+		queue_sync(r);
+		return;
+	}
+	aio_prep_rw(&r->cb, aioq.efd, r->b->fd_direct, r->iov, r->n, (uint64_t)r->off, r->write,
+		    (uint64_t)(r - runs));
+	batch[(*n)++] = &r->cb;
+}
 
-	(void)arg;
-	if (!r) {
-		LOG("out of memory\n");
-		return NULL;
-	}
-	pthread_mutex_lock(&ring_lock);
-	for (;;) {
+/* Takes what req_ring holds while a run is free; returns how many runs it
+ * put into batch for the kernel. */
+static unsigned take_requests(struct iocb **batch)
+{
+	unsigned n = 0;
+	struct run *r;
+
+	while ((r = alloc_run())) {
 		int res = take_run(r);
-		if (res == MED_RING_EMPTY) {
-			wait_for_work();
-			continue;
-		}
 		if (res != MED_RING_OK) {
-			LOG("request ring corrupt (prod %u cons %u): resync\n", area->req_prod,
-			    area->req_cons);
-			ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
+			pthread_mutex_lock(&ring_lock);
+			release_run(r);
+			pthread_mutex_unlock(&ring_lock);
+			if (res != MED_RING_EMPTY)
+				resync_ring();
+			break;
+		}
+		start_run(r, batch, &n);
+	}
+	return n;
+}
+
+/* Hands batch[0..n) to the kernel in one call; a run it refuses is done
+ * synchronously (and with the kernel lacking AIO, every later one). */
+static void submit(struct iocb *const *batch, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int taken = aio_submit(&aioq, batch + done, n - done);
+		if (taken > 0) {
+			for (int i = 0; i < taken; i++)
+				runs[batch[done + (unsigned)i]->aio_data].in_aio = 1;
+			aio_inflight += (unsigned)taken;
+			done += (unsigned)taken;
 			continue;
 		}
-		uint64_t more;
-		if (idle && med_req_peek(area, MED_RING_SIZE, &more) == MED_RING_OK)
-			pthread_cond_signal(&work_cond); /* another worker for the rest */
-		busy++;
-		pthread_mutex_unlock(&ring_lock);
-		serve(r);
-		pthread_mutex_lock(&ring_lock);
-		busy--;
-		report(r);
+		if (taken == -ENOSYS && aio_on) {
+			aio_on = 0;
+			LOG("no asynchronous I/O in the kernel: synchronous from now on\n");
+		}
+		queue_sync(&runs[batch[done++]->aio_data]);
 	}
-	return NULL;
+}
+
+/* A completed AIO; lock held. Only its full length completes it OK. */
+static void complete_aio(const struct io_event *e, uint64_t done)
+{
+	if (e->data >= RUNS_MAX || !runs[e->data].in_aio)
+		return; /* not one of ours: cannot happen */
+	struct run *r = &runs[e->data];
+	r->in_aio = 0;
+	aio_inflight--;
+	switch (aio_outcome(e->res, r->bytes)) {
+	case AIO_REDO_SYNC:
+		queue_sync_locked(r);
+		return;
+	case AIO_FAILED:
+		r->status = MED_S_IOERR;
+		break;
+	case AIO_DONE:
+		r->status = MED_S_OK;
+		break;
+	}
+	stamp_done(r, done);
+	give_run(r);
+	release_run(r);
+}
+
+/* Reports the AIOs that completed, with one hypercall. */
+static void reap(void)
+{
+	struct io_event ev[RUNS_MAX];
+
+	if (!aio_inflight)
+		return;
+	int n = aio_reap(&aioq, ev, RUNS_MAX);
+	if (n <= 0)
+		return;
+	uint64_t done = counter();
+	pthread_mutex_lock(&ring_lock);
+	for (int i = 0; i < n; i++)
+		complete_aio(&ev[i], done);
+	announce();
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* Waits for the hypervisor's service interrupt (one since the last wait
+ * returns at once), a completed AIO or a sync worker's word. With -p it
+ * first polls while none of its I/O is in flight (polling then would take
+ * the CPU the I/O's completion needs, and each completion looks at the
+ * ring anyway). Returns whether the eventfd fired (completions to reap). */
+static int wait_for_events(void)
+{
+	struct pollfd p[2] = {{.fd = dev_fd, .events = POLLIN}, {.fd = aioq.efd, .events = POLLIN}};
+	unsigned long long count;
+
+	if (poll_us && !aio_inflight && !sync_busy() && poll_for_work())
+		return 0;
+	if (poll(p, 2, -1) < 0) {
+		if (errno != EINTR) {
+			LOG("poll: %s\n", strerror(errno));
+			usleep(10000);
+		}
+		return 0;
+	}
+	if ((p[0].revents & POLLIN) && read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
+		LOG("read: %s\n", strerror(errno));
+		usleep(10000);
+	}
+	if (!(p[1].revents & POLLIN))
+		return 0;
+	aio_clear(&aioq); /* before the reap: a completion after it fires again */
+	return 1;
+}
+
+static void engine(void)
+{
+	struct iocb *batch[RUNS_MAX];
+
+	for (;;) {
+		submit(batch, take_requests(batch));
+		if (wait_for_events())
+			reap();
+	}
+}
+
+/* The runs' pool, the AIO context (without it every request is served
+ * synchronously) and the sync workers. */
+static int start_engine(void)
+{
+	pthread_t t;
+
+	for (unsigned i = 0; i < RUNS_MAX; i++)
+		release_run(&runs[i]);
+	if (aio_events_open(&aioq)) {
+		LOG("eventfd: %s\n", strerror(errno));
+		return -1;
+	}
+	aio_on = !aio_context_open(&aioq, RUNS_MAX);
+	if (!aio_on)
+		LOG("no asynchronous I/O (%s): every request served synchronously\n",
+		    strerror(errno));
+	for (int i = 0; i < SYNC_WORKERS; i++)
+		if (pthread_create(&t, NULL, sync_worker, NULL)) {
+			LOG("cannot start the sync workers\n");
+			return -1;
+		}
+	return 0;
 }
 
 /* Maps the area: its header first, then as many slots as the hypervisor
@@ -365,7 +617,6 @@ static int map_area(void)
 int main(int argc, char **argv)
 {
 	const char *conf = "/etc/syshyper/disks.conf";
-	pthread_t t;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "p:")) != -1) {
@@ -398,11 +649,13 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
 		fds[i] = disks[i].fd;
 	place_workers(fds, MED_MAX_DISKS);
+	if (start_engine())
+		return 1;
 	if (ioctl(dev_fd, SYSHYPER_IOC_RESYNC))
 		LOG("resync refused: %s\n", strerror(errno));
-	for (int i = 0; i < WORKERS; i++)
-		pthread_create(&t, NULL, worker, NULL);
-	LOG("serving %u disk(s) with %d workers, polling %u us\n", area->ndisks, WORKERS, poll_us);
-	pthread_join(t, NULL);
+	LOG("serving %u disk(s): %s I/O, up to %d runs in flight, %d sync workers, polling %u "
+	    "us\n",
+	    area->ndisks, aio_on ? "asynchronous" : "synchronous", RUNS_MAX, SYNC_WORKERS, poll_us);
+	engine();
 	return 1;
 }
