@@ -25,7 +25,8 @@
  * O_DIRECT as Linux native AIO (aio.h: IOCB_CMD_PREADV/PWRITEV), all it
  * took in one io_submit, up to RUNS_MAX runs in flight: no thread blocks
  * per request, and the CPU that the daemon and the disk's interrupts share
- * (placement.h) switches threads once per wake-up, not once per request.
+ * (placement.h) switches threads per wake-up, which reaps whatever
+ * completed, not per request.
  * The sync workers do, with preadv/pwritev and fdatasync as before: FLUSH,
  * DISCARD, WRITE_ZEROES and whatever else is not a read or write; the
  * reads and writes of a disk without O_DIRECT (buffered I/O, backing.h);
