@@ -560,6 +560,15 @@ static void engine(void)
 	}
 }
 
+/* SYSHYPERD_AIO=0 serves every request synchronously (for measurements and
+ * for testing that path). */
+static int aio_wanted(void)
+{
+	const char *env = getenv("SYSHYPERD_AIO");
+
+	return !env || strcmp(env, "0");
+}
+
 /* The runs' pool, the AIO context (without it every request is served
  * synchronously) and the sync workers. */
 static int start_engine(void)
@@ -572,8 +581,8 @@ static int start_engine(void)
 		LOG("eventfd: %s\n", strerror(errno));
 		return -1;
 	}
-	aio_on = !aio_context_open(&aioq, RUNS_MAX);
-	if (!aio_on)
+	aio_on = aio_wanted() && !aio_context_open(&aioq, RUNS_MAX);
+	if (!aio_on && aio_wanted())
 		LOG("no asynchronous I/O (%s): every request served synchronously\n",
 		    strerror(errno));
 	for (int i = 0; i < SYNC_WORKERS; i++)
