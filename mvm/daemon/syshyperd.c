@@ -410,14 +410,6 @@ static int poll_for_work(void)
 /* ---- the engine: the main thread takes every request and does the
  * asynchronous I/O ---- */
 
-static void resync_ring(void)
-{
-	LOG("request ring corrupt (prod %u cons %u): resync\n", area->req_prod, area->req_cons);
-	pthread_mutex_lock(&ring_lock); /* no completion given meanwhile */
-	ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
-	pthread_mutex_unlock(&ring_lock);
-}
-
 /* Starts run r, just taken: a read or write the kernel may do
  * asynchronously goes into batch (*n of them so far), the rest to the sync
  * workers (which also fail what prepare_rw refused). */
@@ -434,20 +426,21 @@ static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 }
 
 /* Takes what req_ring holds while a run is free; returns how many runs it
- * put into batch for the kernel. */
-static unsigned take_requests(struct iocb **batch)
+ * put into batch for the kernel. *corrupt: the ring is (the caller submits
+ * the batch, then resyncs). */
+static unsigned take_requests(struct iocb **batch, int *corrupt)
 {
 	unsigned n = 0;
 	struct run *r;
 
+	*corrupt = 0;
 	while ((r = alloc_run())) {
 		int res = take_run(r);
 		if (res != MED_RING_OK) {
 			pthread_mutex_lock(&ring_lock);
 			release_run(r);
 			pthread_mutex_unlock(&ring_lock);
-			if (res != MED_RING_EMPTY)
-				resync_ring();
+			*corrupt = res != MED_RING_EMPTY;
 			break;
 		}
 		start_run(r, batch, &n);
@@ -520,6 +513,38 @@ static void reap(void)
 	pthread_mutex_unlock(&ring_lock);
 }
 
+/* Waits until none of the daemon's I/O is in flight (the kernel's AIO, the
+ * sync workers' runs), reporting each as it completes. The eventfd fires
+ * on every AIO completion and when the last sync run is done. */
+static void drain(void)
+{
+	struct pollfd p = {.fd = aioq.efd, .events = POLLIN};
+
+	while (aio_inflight || sync_busy()) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			LOG("poll: %s\n", strerror(errno));
+			usleep(10000);
+		}
+		aio_clear(&aioq); /* before the reap: a completion after it fires again */
+		reap();
+	}
+}
+
+/* The hypervisor queues again, with new tags, every request still at the
+ * MVM, so the daemon first lets all its I/O finish: a run still in flight
+ * would otherwise be done twice at once, and once the copy with the new
+ * tag completed and the slot went to another request, the old one would
+ * write that request's data at its own sector (or read over it). */
+static void resync_ring(void)
+{
+	LOG("request ring corrupt (prod %u cons %u): resync once the I/O in flight is done\n",
+	    area->req_prod, area->req_cons);
+	drain();
+	pthread_mutex_lock(&ring_lock); /* no completion given meanwhile */
+	ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
+	pthread_mutex_unlock(&ring_lock);
+}
+
 /* Waits for the hypervisor's service interrupt (one since the last wait
  * returns at once), a completed AIO or a sync worker's word. With -p it
  * first polls while none of its I/O is in flight (polling then would take
@@ -552,9 +577,14 @@ static int wait_for_events(void)
 static void engine(void)
 {
 	struct iocb *batch[RUNS_MAX];
+	int corrupt;
 
 	for (;;) {
-		submit(batch, take_requests(batch));
+		submit(batch, take_requests(batch, &corrupt));
+		if (corrupt) { /* the runs just taken are in flight too: resync drains them */
+			resync_ring();
+			continue;
+		}
 		if (wait_for_events())
 			reap();
 	}
