@@ -1,43 +1,55 @@
 /* syshyperd: the MVM's block backend for mediated GVM disks.
  *
  * Maps the mediated area through /dev/syshyper, checks its disks against
- * /etc/syshyper/disks.conf (which file or block device, at which offset,
- * backs each disk), then serves requests with a pool of worker threads.
+ * /etc/syshyper/disks.conf (backing.h: which file or block device, at which
+ * offset, backs each disk), then serves requests: one thread, the engine,
+ * takes them all and has the kernel do reads and writes asynchronously; a
+ * pool of sync workers does the rest.
  *
- * Waiting: one worker at a time (the leader) sleeps in read() on the
- * device until the hypervisor's next service interrupt; the others sleep on
- * a condition until there is work. A worker that finishes looks at the
- * ring before it sleeps, so at queue depth 1 the same thread takes the
- * interrupt, does the I/O and reports it, with no hand-off between threads.
- * With -p US a worker that finds no worker doing I/O first polls for US
- * microseconds (HC_MED_POLL in a loop: each call takes the requests the
- * GVMs queued, which meanwhile notify nobody), trading the MVM CPU's idle
- * time for the notify trap, the IPI, the service interrupt and the wake-up
- * of each request.
+ * Waiting: the engine sleeps in poll() on the device (readable once the
+ * hypervisor's service interrupt came since it last read it) and on an
+ * eventfd the kernel counts up as each asynchronous I/O completes and a
+ * sync worker as it finishes a request the engine may be waiting for.
+ * After a wake-up it reaps the completions and takes what req_ring holds,
+ * so at queue depth 1 one thread takes the interrupt, submits the I/O and
+ * reports it, with no hand-off between threads. With -p US, while none of
+ * its I/O is in flight, it first polls for US microseconds (HC_MED_POLL in
+ * a loop: each call takes the requests the GVMs queued, which meanwhile
+ * notify nobody), trading the MVM CPU's idle time for the notify trap, the
+ * IPI, the service interrupt and the wake-up of each request.
  *
- * I/O: a worker takes a run of requests that continue each other (same
+ * I/O: the engine takes runs of requests that continue each other (same
  * disk, both reads or both writes, adjacent sectors: a guest's large
- * request arrives as slots of 64 KiB) and does it as one preadv/pwritev
- * on the slots' pages, up to 1 MiB. The backing store is opened with
- * O_DIRECT (block devices and files that allow it): the device moves data
- * straight between the slots and the disk, and the MVM's page cache does
- * not grow with GVM I/O. Where O_DIRECT is refused the daemon falls back
- * to buffered I/O on that disk (the page cache then holds its data, which
- * FLUSH writes back).
+ * request arrives as slots of 64 KiB), each one I/O on the slots' pages of
+ * up to 1 MiB, and submits the reads and writes of disks opened with
+ * O_DIRECT as Linux native AIO (aio.h: IOCB_CMD_PREADV/PWRITEV), all it
+ * took in one io_submit, up to RUNS_MAX runs in flight: no thread blocks
+ * per request, and the CPU that the daemon and the disk's interrupts share
+ * (placement.h) switches threads per wake-up, which reaps whatever
+ * completed, not per request.
+ * The sync workers do, with preadv/pwritev and fdatasync as before: FLUSH,
+ * DISCARD, WRITE_ZEROES and whatever else is not a read or write; the
+ * reads and writes of a disk without O_DIRECT (buffered I/O, backing.h);
+ * a run the kernel refused (io_submit failed, or EINVAL/EFAULT: O_DIRECT
+ * refused, from then on buffered) or did only in part (done again from its
+ * start); and everything when the kernel has no AIO.
  *
  * Completions: {tag, status, stamps} on cmp_ring, in whatever order they
  * finish (a tag's generation lets the hypervisor ignore a stale one, e.g.
- * from before a resync), then one completion hypercall; a worker that
- * finishes while another is in the hypercall leaves its completions to it,
- * so bursts cost one hypercall. A write is completed only when
- * pwrite/pwritev succeeded (with O_DIRECT: the device has it; buffered: the
- * page cache has it), a FLUSH only after fdatasync() succeeded. On start
- * it asks the hypervisor to queue again every request still in flight, so
- * a killed and restarted daemon loses nothing. */
+ * from before a resync), then one completion hypercall for all the engine
+ * reaped at once; a thread that finishes while another is in the hypercall
+ * leaves its completions to it. A write is completed only when all its
+ * bytes were written (O_DIRECT: the device has them; buffered: the page
+ * cache has them): an AIO result short of the full length is never OK. A
+ * FLUSH only after fdatasync() succeeded; the writes reported before it
+ * was taken had completed by then, so it covers them. On start the daemon
+ * asks the hypervisor to queue again every request still in flight, so a
+ * killed and restarted daemon loses nothing (the kernel waits for a dead
+ * process's AIO as it frees its memory). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,258 +57,79 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "aio.h"
+#include "backing.h"
 #include "placement.h"
 #include "syshyper/ioctl.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
-#define WORKERS 16
+#define SYNC_WORKERS 16 /* threads for the requests not done asynchronously */
+#define RUNS_MAX 64     /* runs in flight at most, asynchronous or not: the AIO context's depth */
 #define RUN_MAX_BYTES (1u << 20) /* one I/O for up to this many bytes of adjacent requests */
 #define RUN_MAX (RUN_MAX_BYTES / MED_SLOT_DATA)
 #define LOG(...) fprintf(stderr, "syshyperd: " __VA_ARGS__)
+_Static_assert(RUN_MAX <= BACKING_IOV_MAX, "a run is one backing_io");
 
-struct backing {
-	int fd;        /* buffered; -1: not configured or unusable: requests fail */
-	int fd_direct; /* O_DIRECT, or -1 */
-	int direct_ok; /* atomic: 0 once O_DIRECT I/O was refused */
-	unsigned long long offset, size;
-	int read_only;
-};
-
-/* A run of requests done as one I/O. */
+/* A run of requests done as one I/O: taken by the engine, done by the
+ * kernel asynchronously or by a sync worker, completed, then free again. */
 struct run {
 	unsigned n;
 	uint64_t tag[RUN_MAX];
 	struct med_slot slot[RUN_MAX];
 	struct med_cmp times[RUN_MAX];
 	int status;
+	/* a read or write run, once checked (prepare_rw) */
+	struct backing *b;
+	struct iovec iov[RUN_MAX];
+	off_t off;
+	uint64_t bytes;
+	int write;
+	struct iocb cb; /* its AIO while in_aio */
+	int in_aio;
+	struct run *next; /* on the free list or the sync queue */
 };
 
 static struct med_area *area;
 static uint32_t area_slots; /* the slots mapped (the header's nslots, read once) */
 static int dev_fd;
-static struct backing disks[MED_MAX_DISKS];
+static unsigned poll_us; /* -p or mediated-poll: how long the engine polls first */
+static int poll_set;     /* -p given: the configuration's poll does not count */
+
+/* The engine's (the main thread's) alone. */
+static struct aio_queue aioq = {0, -1};
+static int aio_on;            /* AIO works: reads and writes go to the kernel asynchronously */
+static unsigned aio_inflight; /* runs the kernel has */
+
+/* Under ring_lock: cmp_ring, the runs' free list and the sync queue. */
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work_cond = PTHREAD_COND_INITIALIZER;
-static int leader;          /* a worker waits in read() for the interrupt */
-static unsigned idle;       /* workers waiting on work_cond */
-static unsigned unreported; /* completions given but not yet announced */
-static int reporting;       /* a worker is in the completion hypercall */
-static unsigned poll_us;    /* -p or mediated-poll: how long a worker polls first */
-static unsigned busy;       /* workers doing I/O */
-static int poller;          /* a worker polls (-p) */
-static int poll_set;        /* -p given: the configuration's poll does not count */
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+static struct run runs[RUNS_MAX];
+static struct run *free_runs;
+static struct run *sync_head, **sync_tail = &sync_head;
+static unsigned sync_pending; /* runs queued for the sync workers or being served there */
+static unsigned unreported;   /* completions given but not yet announced */
+static int reporting;         /* a thread is in the completion hypercall */
 
-static unsigned long long disk_bytes(int fd)
-{
-	struct stat st;
-	unsigned long long size = 0;
-
-	if (fstat(fd, &st))
-		return 0;
-	if (S_ISBLK(st.st_mode)) {
-		off_t end = lseek(fd, 0, SEEK_END);
-		return end < 0 ? 0 : (unsigned long long)end;
-	}
-	size = (unsigned long long)st.st_size;
-	return size;
-}
-
-/* "<disk> <path> [offset <bytes>] [ro]" lines, and "poll <us>" (the
- * configuration's mediated-poll; -p overrides it). */
-static void load_config(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
-		disks[i].fd = disks[i].fd_direct = -1;
-	if (!f) {
-		LOG("cannot read %s: %s\n", path, strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char file[256], opt[32];
-		unsigned idx;
-		int n, pos = 0;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		unsigned us;
-		if (sscanf(line, " poll %u", &us) == 1) {
-			if (us > MED_POLL_MAX_US)
-				LOG("poll %u: at most %u microseconds: not polling\n", us,
-				    MED_POLL_MAX_US);
-			else if (!poll_set)
-				poll_us = us;
-			continue;
-		}
-		if (sscanf(line, "%u %255s%n", &idx, file, &pos) != 2)
-			continue;
-		if (idx >= MED_MAX_DISKS) {
-			LOG("disk %u: index out of range\n", idx);
-			continue;
-		}
-		struct backing *b = &disks[idx];
-		b->offset = 0;
-		b->read_only = 0;
-		while (sscanf(line + pos, "%31s%n", opt, &n) == 1) {
-			pos += n;
-			if (!strcmp(opt, "offset") &&
-			    sscanf(line + pos, "%llu%n", &b->offset, &n) == 1)
-				pos += n;
-			else if (!strcmp(opt, "ro"))
-				b->read_only = 1;
-		}
-		b->fd = open(file, b->read_only ? O_RDONLY : O_RDWR);
-		if (b->fd < 0) {
-			LOG("disk %u: cannot open %s: %s\n", idx, file, strerror(errno));
-			continue;
-		}
-		b->fd_direct = open(file, (b->read_only ? O_RDONLY : O_RDWR) | O_DIRECT);
-		b->direct_ok = b->fd_direct >= 0;
-		unsigned long long total = disk_bytes(b->fd);
-		b->size = total > b->offset ? total - b->offset : 0;
-		LOG("disk %u: %s offset %llu, %llu MiB%s, %s\n", idx, file, b->offset,
-		    b->size >> 20, b->read_only ? ", read-only" : "",
-		    b->direct_ok ? "direct I/O" : "buffered I/O");
-	}
-	fclose(f);
-}
-
-static void check_disks(void)
-{
-	for (unsigned i = 0; i < area->ndisks && i < MED_MAX_DISKS; i++) {
-		struct med_disk *d = &area->disks[i];
-		if (!d->valid)
-			continue;
-		unsigned long long need = d->sectors * MED_SECTOR;
-		if (disks[i].fd < 0) {
-			LOG("disk %u (%.16s): no backing store configured: its requests fail\n", i,
-			    d->name);
-		} else if (disks[i].size < need) {
-			LOG("disk %u (%.16s): backing store has %llu bytes, the guest sees %llu: "
-			    "requests fail\n",
-			    i, d->name, disks[i].size, need);
-			close(disks[i].fd);
-			if (disks[i].fd_direct >= 0)
-				close(disks[i].fd_direct);
-			disks[i].fd = disks[i].fd_direct = -1;
-		} else {
-			disks[i].size = need;
-		}
-	}
-}
-
-/* The whole of iov (cnt entries, advanced in place) at off, in as many
- * calls as it takes; -1 with errno on failure. */
-static int full_iov(int fd, struct iovec *iov, int cnt, off_t off, int write)
-{
-	for (;;) {
-		while (cnt > 0 && !iov->iov_len) {
-			iov++;
-			cnt--;
-		}
-		if (!cnt)
-			return 0;
-		ssize_t n = write ? pwritev(fd, iov, cnt, off) : preadv(fd, iov, cnt, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO; /* past the end */
-			return -1;
-		}
-		off += n;
-		while (n > 0 && cnt > 0) { /* the kernel moved n <= what iov holds */
-			size_t done = (size_t)n < iov->iov_len ? (size_t)n : iov->iov_len;
-			iov->iov_base = (char *)iov->iov_base + done;
-			iov->iov_len -= done;
-			n -= (ssize_t)done;
-			if (!iov->iov_len) {
-				iov++;
-				cnt--;
-			}
-		}
-	}
-}
-
-/* Reads or writes iov at off of backing b: O_DIRECT while the kernel takes
- * it, else buffered (a module that maps the area as PFNs, or a file system
- * without O_DIRECT, refuses it with EINVAL or EFAULT: from then on that
- * disk is buffered). */
-static int backing_io(struct backing *b, const struct iovec *iov, int cnt, off_t off, int write)
-{
-	struct iovec v[RUN_MAX];
-
-	if (cnt < 1 || (unsigned)cnt > RUN_MAX)
-		return -1;
-	if (__atomic_load_n(&b->direct_ok, __ATOMIC_RELAXED)) {
-		memcpy(v, iov, sizeof(*iov) * (size_t)cnt);
-		if (!full_iov(b->fd_direct, v, cnt, off, write))
-			return 0;
-		if (errno != EINVAL && errno != EFAULT)
-			return -1;
-		if (__atomic_exchange_n(&b->direct_ok, 0, __ATOMIC_RELAXED))
-			LOG("direct I/O refused (%s): buffered from now on\n", strerror(errno));
-	}
-	memcpy(v, iov, sizeof(*iov) * (size_t)cnt);
-	return full_iov(b->fd, v, cnt, off, write);
-}
-
-static int zero_range(struct backing *b, off_t off, size_t len, int discard)
-{
-	/* never written; not const because writev takes a non-const iovec */
-	static unsigned char zeros[65536] __attribute__((aligned(4096)));
-
-	if (discard && !fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
-		return 0;
-	while (len) {
-		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-		struct iovec v = {zeros, n};
-		if (backing_io(b, &v, 1, off, 1))
-			return -1;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Whether [sector, + len bytes) lies in backing b. */
-static int in_range(const struct backing *b, uint64_t sector, uint64_t len)
-{
-	uint64_t start = sector * MED_SECTOR;
-
-	return sector <= b->size / MED_SECTOR && start <= b->size && len <= b->size - start;
-}
-
-/* One request that is not part of a read/write run. The slot's fields are
- * the hypervisor's; data is the slot's MED_SLOT_DATA bytes. */
-static int serve_one(const struct med_slot *s, unsigned char *data)
+/* A request other than a read or write (those are runs: prepare_rw). The
+ * slot's fields are the hypervisor's. */
+static int serve_other(const struct med_slot *s)
 {
 	if (s->disk >= MED_MAX_DISKS || disks[s->disk].fd < 0)
 		return MED_S_IOERR;
 	struct backing *b = &disks[s->disk];
-	int writes = s->type == MED_REQ_WRITE || s->type == MED_REQ_DISCARD ||
-		     s->type == MED_REQ_WRITE_ZEROES;
+	int writes = s->type == MED_REQ_DISCARD || s->type == MED_REQ_WRITE_ZEROES;
 
 	if (writes && b->read_only)
-		return MED_S_IOERR;
-	if ((s->type == MED_REQ_READ || s->type == MED_REQ_WRITE) && s->len > MED_SLOT_DATA)
 		return MED_S_IOERR;
 	if (s->type != MED_REQ_FLUSH && s->type != MED_REQ_GET_ID &&
 	    !in_range(b, s->sector, s->len))
 		return MED_S_IOERR;
 	off_t off = (off_t)(b->offset + s->sector * MED_SECTOR);
-	struct iovec v = {data, s->len};
 	switch (s->type) {
-	case MED_REQ_READ:
-	case MED_REQ_WRITE:
-		return backing_io(b, &v, 1, off, s->type == MED_REQ_WRITE) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_FLUSH: /* also what went around the page cache: the device's cache */
 		return fdatasync(b->fd) ? MED_S_IOERR : MED_S_OK;
 	case MED_REQ_DISCARD:
@@ -308,29 +141,45 @@ static int serve_one(const struct med_slot *s, unsigned char *data)
 	}
 }
 
-/* A run of adjacent reads or writes (r->n > 1, checked by med_can_merge)
- * as one I/O; any failure fails them all (the guest retries or reports). */
-static int serve_run(const struct run *r)
+static int is_rw(const struct run *r)
+{
+	return r->slot[0].type == MED_REQ_READ || r->slot[0].type == MED_REQ_WRITE;
+}
+
+/* Checks a run of reads or writes (one request, or adjacent ones that
+ * med_can_merge joined) against its disk and points r->iov at its slots:
+ * MED_S_OK, or the status that fails it. */
+static int prepare_rw(struct run *r)
 {
 	const struct med_slot *first = &r->slot[0];
-	struct iovec v[RUN_MAX];
-	uint64_t bytes = 0;
 
+	r->bytes = 0;
 	if (first->disk >= MED_MAX_DISKS || disks[first->disk].fd < 0)
 		return MED_S_IOERR;
 	struct backing *b = &disks[first->disk];
-	if (first->type == MED_REQ_WRITE && b->read_only)
+	r->write = first->type == MED_REQ_WRITE;
+	if (r->write && b->read_only)
 		return MED_S_IOERR;
 	for (unsigned i = 0; i < r->n; i++) {
-		v[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
-		v[i].iov_len = r->slot[i].len;
-		bytes += r->slot[i].len;
+		if (r->slot[i].len > MED_SLOT_DATA)
+			return MED_S_IOERR;
+		r->iov[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
+		r->iov[i].iov_len = r->slot[i].len;
+		r->bytes += r->slot[i].len;
 	}
-	if (!in_range(b, first->sector, bytes))
+	if (!in_range(b, first->sector, r->bytes))
 		return MED_S_IOERR;
-	off_t off = (off_t)(b->offset + first->sector * MED_SECTOR);
-	return backing_io(b, v, (int)r->n, off, first->type == MED_REQ_WRITE) ? MED_S_IOERR
-									      : MED_S_OK;
+	r->b = b;
+	r->off = (off_t)(b->offset + first->sector * MED_SECTOR);
+	return MED_S_OK;
+}
+
+/* Whether the kernel may do run r (prepare_rw accepted it) asynchronously:
+ * O_DIRECT on its disk, whole sectors; the rest is done synchronously. */
+static int can_aio(const struct run *r)
+{
+	return aio_on && r->bytes && r->bytes % MED_SECTOR == 0 &&
+	       __atomic_load_n(&r->b->direct_ok, __ATOMIC_RELAXED);
 }
 
 /* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
@@ -354,7 +203,7 @@ static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
 }
 
 /* Takes the next request and the ones queued right after it that continue
- * it; lock held. Returns a med_ring result. */
+ * it (the engine alone takes requests). Returns a med_ring result. */
 static int take_run(struct run *r)
 {
 	uint32_t n = MED_RING_SIZE;
@@ -384,7 +233,7 @@ static int take_run(struct run *r)
 	return MED_RING_OK;
 }
 
-static void serve(struct run *r)
+static void stamp_pickup(struct run *r)
 {
 	uint64_t pickup = counter();
 
@@ -392,18 +241,33 @@ static void serve(struct run *r)
 		r->times[i].t_pickup = pickup;
 		r->times[i].t_irq = announced_at(r->slot[i].t_queued, pickup);
 	}
-	r->status =
-		r->n > 1 ? serve_run(r)
-			 : serve_one(&r->slot[0], MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[0])));
-	uint64_t done = counter();
+}
+
+static void stamp_done(struct run *r, uint64_t done)
+{
 	for (unsigned i = 0; i < r->n; i++)
 		r->times[i].t_done = done;
 }
 
-/* Gives the run's completions and announces them; lock held (dropped
- * around the hypercall). One worker at a time makes the hypercall and goes
- * on while others added completions meanwhile. */
-static void report(const struct run *r)
+/* Does run r synchronously: what the engine does not give the kernel
+ * asynchronously, and what the kernel refused or did in part (done again
+ * from its start: the slots still hold the data). */
+static void serve_sync(struct run *r)
+{
+	if (!is_rw(r)) {
+		r->status = serve_other(&r->slot[0]);
+	} else {
+		r->status = prepare_rw(r);
+		if (r->status == MED_S_OK && backing_io(r->b, r->iov, (int)r->n, r->off, r->write))
+			r->status = MED_S_IOERR;
+	}
+	stamp_done(r, counter());
+}
+
+/* ---- completions: under ring_lock, from the engine and the sync workers ---- */
+
+/* Puts run r's completions on cmp_ring; lock held. */
+static void give_run(const struct run *r)
 {
 	for (unsigned i = 0; i < r->n; i++)
 		if (med_cmp_give_timed(area, MED_RING_SIZE, r->tag[i], r->status, &r->times[i]) !=
@@ -411,6 +275,13 @@ static void report(const struct run *r)
 			LOG("completion ring full: slot %u waits for a resync\n",
 			    MED_TAG_SLOT(r->tag[i]));
 	unreported += r->n;
+}
+
+/* Announces the completions given; lock held (dropped around the
+ * hypercall). One thread at a time makes the hypercall and goes on while
+ * others gave completions meanwhile: a burst costs one hypercall. */
+static void announce(void)
+{
 	if (reporting)
 		return;
 	reporting = 1;
@@ -421,6 +292,89 @@ static void report(const struct run *r)
 		pthread_mutex_lock(&ring_lock);
 	}
 	reporting = 0;
+}
+
+/* ---- the runs: a fixed pool (it bounds what is in flight) ---- */
+
+static struct run *alloc_run(void)
+{
+	pthread_mutex_lock(&ring_lock);
+	struct run *r = free_runs;
+	if (r)
+		free_runs = r->next;
+	pthread_mutex_unlock(&ring_lock);
+	return r;
+}
+
+/* Returns r to the pool; lock held. Whether the pool was empty (the engine
+ * may wait for a run). */
+static int release_run(struct run *r)
+{
+	int was_empty = !free_runs;
+
+	r->next = free_runs;
+	free_runs = r;
+	return was_empty;
+}
+
+/* Gives r to the sync workers; lock held. */
+static void queue_sync_locked(struct run *r)
+{
+	r->next = NULL;
+	*sync_tail = r;
+	sync_tail = &r->next;
+	sync_pending++;
+	pthread_cond_signal(&sync_cond);
+}
+
+static void queue_sync(struct run *r)
+{
+	pthread_mutex_lock(&ring_lock);
+	queue_sync_locked(r);
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* The oldest run queued for the sync workers; lock held, one queued. */
+static struct run *pop_sync(void)
+{
+	struct run *r = sync_head;
+
+	sync_head = r->next;
+	if (!sync_head)
+		sync_tail = &sync_head;
+	return r;
+}
+
+/* A sync worker: serves the runs the engine queues, reports each, and
+ * wakes the engine when it may be waiting for this one (the last run in
+ * flight: it may poll now; the pool was empty: it may take requests). */
+static void *sync_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&ring_lock);
+	for (;;) {
+		while (!sync_head)
+			pthread_cond_wait(&sync_cond, &ring_lock);
+		struct run *r = pop_sync();
+		pthread_mutex_unlock(&ring_lock);
+		serve_sync(r);
+		pthread_mutex_lock(&ring_lock);
+		give_run(r);
+		sync_pending--;
+		int wake = release_run(r) || !sync_pending;
+		announce();
+		if (wake)
+			aio_wake(&aioq);
+	}
+	return NULL;
+}
+
+static unsigned sync_busy(void)
+{
+	pthread_mutex_lock(&ring_lock);
+	unsigned n = sync_pending;
+	pthread_mutex_unlock(&ring_lock);
+	return n;
 }
 
 /* Whether req_ring holds a request (or something to resync on): read
@@ -453,74 +407,220 @@ static int poll_for_work(void)
 	return found || ring_has_work();
 }
 
-/* Waits for work; lock held. With -p, one worker polls first while no
- * worker does I/O (polling then would take the CPU the I/O's completion
- * needs, and each completion looks at the ring anyway). Then the leader
- * sleeps in read() until the next service interrupt (one since the last
- * read returns at once), the others on work_cond. */
-static void wait_for_work(void)
+/* ---- the engine: the main thread takes every request and does the
+ * asynchronous I/O ---- */
+
+/* Starts run r, just taken: a read or write the kernel may do
+ * asynchronously goes into batch (*n of them so far), the rest to the sync
+ * workers (which also fail what prepare_rw refused). */
+static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 {
-	if (poll_us && !busy && !poller) {
-		poller = 1;
-		pthread_mutex_unlock(&ring_lock);
-		int found = poll_for_work();
-		pthread_mutex_lock(&ring_lock);
-		poller = 0;
-		if (found)
-			return;
-	}
-	if (!leader) {
-		unsigned long long count;
-		leader = 1;
-		pthread_mutex_unlock(&ring_lock);
-		if (read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
-			LOG("read: %s\n", strerror(errno));
-			usleep(10000);
-		}
-		pthread_mutex_lock(&ring_lock);
-		leader = 0;
-		if (idle) /* someone must wait for the next interrupt */
-			pthread_cond_signal(&work_cond);
+	stamp_pickup(r);
+	if (!is_rw(r) || prepare_rw(r) != MED_S_OK || !can_aio(r)) {
+		queue_sync(r);
 		return;
 	}
-	idle++;
-	pthread_cond_wait(&work_cond, &ring_lock);
-	idle--;
+	aio_prep_rw(&r->cb, aioq.efd, r->b->fd_direct, r->iov, r->n, (uint64_t)r->off, r->write,
+		    (uint64_t)(r - runs));
+	batch[(*n)++] = &r->cb;
 }
 
-static void *worker(void *arg)
+/* Takes what req_ring holds while a run is free; returns how many runs it
+ * put into batch for the kernel. *corrupt: the ring is (the caller submits
+ * the batch, then resyncs). */
+static unsigned take_requests(struct iocb **batch, int *corrupt)
 {
-	struct run *r = malloc(sizeof(*r));
+	unsigned n = 0;
+	struct run *r;
 
-	(void)arg;
-	if (!r) {
-		LOG("out of memory\n");
-		return NULL;
-	}
-	pthread_mutex_lock(&ring_lock);
-	for (;;) {
+	*corrupt = 0;
+	while ((r = alloc_run())) {
 		int res = take_run(r);
-		if (res == MED_RING_EMPTY) {
-			wait_for_work();
-			continue;
-		}
 		if (res != MED_RING_OK) {
-			LOG("request ring corrupt (prod %u cons %u): resync\n", area->req_prod,
-			    area->req_cons);
-			ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
+			pthread_mutex_lock(&ring_lock);
+			release_run(r);
+			pthread_mutex_unlock(&ring_lock);
+			*corrupt = res != MED_RING_EMPTY;
+			break;
+		}
+		start_run(r, batch, &n);
+	}
+	return n;
+}
+
+/* Hands batch[0..n) to the kernel in one call; a run it refuses is done
+ * synchronously (and with the kernel lacking AIO, every later one). */
+static void submit(struct iocb *const *batch, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int taken = aio_submit(&aioq, batch + done, n - done);
+		if (taken > 0) {
+			for (int i = 0; i < taken; i++)
+				runs[batch[done + (unsigned)i]->aio_data].in_aio = 1;
+			aio_inflight += (unsigned)taken;
+			done += (unsigned)taken;
 			continue;
 		}
-		uint64_t more;
-		if (idle && med_req_peek(area, MED_RING_SIZE, &more) == MED_RING_OK)
-			pthread_cond_signal(&work_cond); /* another worker for the rest */
-		busy++;
-		pthread_mutex_unlock(&ring_lock);
-		serve(r);
-		pthread_mutex_lock(&ring_lock);
-		busy--;
-		report(r);
+		if (taken == -ENOSYS && aio_on) {
+			aio_on = 0;
+			LOG("no asynchronous I/O in the kernel: synchronous from now on\n");
+		}
+		queue_sync(&runs[batch[done++]->aio_data]);
 	}
-	return NULL;
+}
+
+/* A completed AIO; lock held. Only its full length completes it OK. */
+static void complete_aio(const struct io_event *e, uint64_t done)
+{
+	if (e->data >= RUNS_MAX || !runs[e->data].in_aio)
+		return; /* not one of ours: cannot happen */
+	struct run *r = &runs[e->data];
+	r->in_aio = 0;
+	aio_inflight--;
+	switch (aio_outcome(e->res, r->bytes)) {
+	case AIO_REDO_SYNC:
+		queue_sync_locked(r);
+		return;
+	case AIO_FAILED:
+		r->status = MED_S_IOERR;
+		break;
+	case AIO_DONE:
+		r->status = MED_S_OK;
+		break;
+	}
+	stamp_done(r, done);
+	give_run(r);
+	release_run(r);
+}
+
+/* Reports the AIOs that completed, with one hypercall. */
+static void reap(void)
+{
+	struct io_event ev[RUNS_MAX];
+
+	if (!aio_inflight)
+		return;
+	int n = aio_reap(&aioq, ev, RUNS_MAX);
+	if (n <= 0)
+		return;
+	uint64_t done = counter();
+	pthread_mutex_lock(&ring_lock);
+	for (int i = 0; i < n; i++)
+		complete_aio(&ev[i], done);
+	announce();
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* Waits until none of the daemon's I/O is in flight (the kernel's AIO, the
+ * sync workers' runs), reporting each as it completes. The eventfd fires
+ * on every AIO completion and when the last sync run is done. */
+static void drain(void)
+{
+	struct pollfd p = {.fd = aioq.efd, .events = POLLIN};
+
+	while (aio_inflight || sync_busy()) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			LOG("poll: %s\n", strerror(errno));
+			usleep(10000);
+		}
+		aio_clear(&aioq); /* before the reap: a completion after it fires again */
+		reap();
+	}
+}
+
+/* The hypervisor queues again, with new tags, every request still at the
+ * MVM, so the daemon first lets all its I/O finish: a run still in flight
+ * would otherwise be done twice at once, and once the copy with the new
+ * tag completed and the slot went to another request, the old one would
+ * write that request's data at its own sector (or read over it). */
+static void resync_ring(void)
+{
+	LOG("request ring corrupt (prod %u cons %u): resync once the I/O in flight is done\n",
+	    area->req_prod, area->req_cons);
+	drain();
+	pthread_mutex_lock(&ring_lock); /* no completion given meanwhile */
+	ioctl(dev_fd, SYSHYPER_IOC_RESYNC);
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* Waits for the hypervisor's service interrupt (one since the last wait
+ * returns at once), a completed AIO or a sync worker's word. With -p it
+ * first polls while none of its I/O is in flight (polling then would take
+ * the CPU the I/O's completion needs, and each completion looks at the
+ * ring anyway). Returns whether the eventfd fired (completions to reap). */
+static int wait_for_events(void)
+{
+	struct pollfd p[2] = {{.fd = dev_fd, .events = POLLIN}, {.fd = aioq.efd, .events = POLLIN}};
+	unsigned long long count;
+
+	if (poll_us && !aio_inflight && !sync_busy() && poll_for_work())
+		return 0;
+	if (poll(p, 2, -1) < 0) {
+		if (errno != EINTR) {
+			LOG("poll: %s\n", strerror(errno));
+			usleep(10000);
+		}
+		return 0;
+	}
+	if ((p[0].revents & POLLIN) && read(dev_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
+		LOG("read: %s\n", strerror(errno));
+		usleep(10000);
+	}
+	if (!(p[1].revents & POLLIN))
+		return 0;
+	aio_clear(&aioq); /* before the reap: a completion after it fires again */
+	return 1;
+}
+
+static void engine(void)
+{
+	struct iocb *batch[RUNS_MAX];
+	int corrupt;
+
+	for (;;) {
+		submit(batch, take_requests(batch, &corrupt));
+		if (corrupt) { /* the runs just taken are in flight too: resync drains them */
+			resync_ring();
+			continue;
+		}
+		if (wait_for_events())
+			reap();
+	}
+}
+
+/* SYSHYPERD_AIO=0 serves every request synchronously (for measurements and
+ * for testing that path). */
+static int aio_wanted(void)
+{
+	const char *env = getenv("SYSHYPERD_AIO");
+
+	return !env || strcmp(env, "0");
+}
+
+/* The runs' pool, the AIO context (without it every request is served
+ * synchronously) and the sync workers. */
+static int start_engine(void)
+{
+	pthread_t t;
+
+	for (unsigned i = 0; i < RUNS_MAX; i++)
+		release_run(&runs[i]);
+	if (aio_events_open(&aioq)) {
+		LOG("eventfd: %s\n", strerror(errno));
+		return -1;
+	}
+	aio_on = aio_wanted() && !aio_context_open(&aioq, RUNS_MAX);
+	if (!aio_on && aio_wanted())
+		LOG("no asynchronous I/O (%s): every request served synchronously\n",
+		    strerror(errno));
+	for (int i = 0; i < SYNC_WORKERS; i++)
+		if (pthread_create(&t, NULL, sync_worker, NULL)) {
+			LOG("cannot start the sync workers\n");
+			return -1;
+		}
+	return 0;
 }
 
 /* Maps the area: its header first, then as many slots as the hypervisor
@@ -557,7 +657,6 @@ static int map_area(void)
 int main(int argc, char **argv)
 {
 	const char *conf = "/etc/syshyper/disks.conf";
-	pthread_t t;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "p:")) != -1) {
@@ -581,17 +680,22 @@ int main(int argc, char **argv)
 	}
 	if (map_area())
 		return 1;
-	load_config(conf);
-	check_disks();
+	unsigned conf_poll = 0;
+	load_config(conf, &conf_poll);
+	if (!poll_set) /* -p overrides the configuration */
+		poll_us = conf_poll;
+	check_disks(area);
 	int fds[MED_MAX_DISKS];
 	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
 		fds[i] = disks[i].fd;
 	place_workers(fds, MED_MAX_DISKS);
+	if (start_engine())
+		return 1;
 	if (ioctl(dev_fd, SYSHYPER_IOC_RESYNC))
 		LOG("resync refused: %s\n", strerror(errno));
-	for (int i = 0; i < WORKERS; i++)
-		pthread_create(&t, NULL, worker, NULL);
-	LOG("serving %u disk(s) with %d workers, polling %u us\n", area->ndisks, WORKERS, poll_us);
-	pthread_join(t, NULL);
+	LOG("serving %u disk(s): %s I/O, up to %d runs in flight, %d sync workers, polling %u "
+	    "us\n",
+	    area->ndisks, aio_on ? "asynchronous" : "synchronous", RUNS_MAX, SYNC_WORKERS, poll_us);
+	engine();
 	return 1;
 }
