@@ -11,7 +11,8 @@
  * eventfd the kernel counts up as each asynchronous I/O completes and a
  * sync worker as it finishes a request the engine may be waiting for.
  * After a wake-up it reaps the completions and takes what req_ring holds,
- * so at queue depth 1 one thread takes the interrupt, submits the I/O and
+ * so at queue depth 1 one thread takes the interrupt, does the I/O (a lone
+ * request with nothing else in flight synchronously, serve_inline) and
  * reports it, with no hand-off between threads. With -p US, while none of
  * its I/O is in flight, it first polls for US microseconds (HC_MED_POLL in
  * a loop: each call takes the requests the GVMs queued, which meanwhile
@@ -574,13 +575,32 @@ static int wait_for_events(void)
 	return 1;
 }
 
+/* A lone read or write with nothing else in flight (queue depth 1) is done
+ * right here, as a sync worker does it: submitting it would add an
+ * io_submit, a poll() and a reap, three system calls and a wake-up per
+ * request (about 5 % of QD1's IOPS). What arrives meanwhile waits for at
+ * most this one I/O. */
+static void serve_inline(struct run *r)
+{
+	serve_sync(r);
+	pthread_mutex_lock(&ring_lock);
+	give_run(r);
+	release_run(r);
+	announce();
+	pthread_mutex_unlock(&ring_lock);
+}
+
 static void engine(void)
 {
 	struct iocb *batch[RUNS_MAX];
 	int corrupt;
 
 	for (;;) {
-		submit(batch, take_requests(batch, &corrupt));
+		unsigned n = take_requests(batch, &corrupt);
+		if (n == 1 && !corrupt && !aio_inflight && !sync_busy())
+			serve_inline(&runs[batch[0]->aio_data]);
+		else
+			submit(batch, n);
 		if (corrupt) { /* the runs just taken are in flight too: resync drains them */
 			resync_ring();
 			continue;
