@@ -28,7 +28,8 @@
  * per request, and the CPU that the daemon and the disk's interrupts share
  * (placement.h) switches threads per wake-up, which reaps whatever
  * completed, not per request.
- * The sync workers do, with preadv/pwritev and fdatasync as before: FLUSH,
+ * The sync workers do, with preadv/pwritev and fdatasync (the engine itself
+ * when the request is alone with nothing else in flight): FLUSH,
  * DISCARD, WRITE_ZEROES and whatever else is not a read or write; the
  * reads and writes of a disk without O_DIRECT (buffered I/O, backing.h);
  * a run the kernel refused (io_submit failed, or EINVAL/EFAULT: O_DIRECT
@@ -411,12 +412,11 @@ static int poll_for_work(void)
 /* ---- the engine: the main thread takes every request and does the
  * asynchronous I/O ---- */
 
-/* Starts run r, just taken: a read or write the kernel may do
- * asynchronously goes into batch (*n of them so far), the rest to the sync
- * workers (which also fail what prepare_rw refused). */
+/* Starts run r: a read or write the kernel may do asynchronously goes into
+ * batch (*n of them so far), the rest to the sync workers (which also fail
+ * what prepare_rw refused). */
 static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 {
-	stamp_pickup(r);
 	if (!is_rw(r) || prepare_rw(r) != MED_S_OK || !can_aio(r)) {
 		queue_sync(r);
 		return;
@@ -426,10 +426,10 @@ static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 	batch[(*n)++] = &r->cb;
 }
 
-/* Takes what req_ring holds while a run is free; returns how many runs it
- * put into batch for the kernel. *corrupt: the ring is (the caller submits
- * the batch, then resyncs). */
-static unsigned take_requests(struct iocb **batch, int *corrupt)
+/* Takes what req_ring holds while a run is free, into taken[]; returns how
+ * many runs. *corrupt: the ring is (the caller starts the runs, then
+ * resyncs). */
+static unsigned take_requests(struct run **taken, int *corrupt)
 {
 	unsigned n = 0;
 	struct run *r;
@@ -444,7 +444,8 @@ static unsigned take_requests(struct iocb **batch, int *corrupt)
 			*corrupt = res != MED_RING_EMPTY;
 			break;
 		}
-		start_run(r, batch, &n);
+		stamp_pickup(r);
+		taken[n++] = r;
 	}
 	return n;
 }
@@ -575,11 +576,11 @@ static int wait_for_events(void)
 	return 1;
 }
 
-/* A lone read or write with nothing else in flight (queue depth 1) is done
- * right here, as a sync worker does it: submitting it would add an
- * io_submit, a poll() and a reap, three system calls and a wake-up per
- * request (about 5 % of QD1's IOPS). What arrives meanwhile waits for at
- * most this one I/O. */
+/* A lone request with nothing else in flight (queue depth 1) is done right
+ * here, as a sync worker does it, whichever way it would have gone:
+ * submitting it would add an io_submit, a poll() and a reap, handing it to
+ * a worker two thread switches, per request. What arrives meanwhile waits
+ * for at most this one I/O. */
 static void serve_inline(struct run *r)
 {
 	serve_sync(r);
@@ -590,17 +591,28 @@ static void serve_inline(struct run *r)
 	pthread_mutex_unlock(&ring_lock);
 }
 
-static void engine(void)
+/* Starts the runs taken: the kernel's in one io_submit. */
+static void start_runs(struct run *const *taken, unsigned n)
 {
 	struct iocb *batch[RUNS_MAX];
+	unsigned nb = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		start_run(taken[i], batch, &nb);
+	submit(batch, nb);
+}
+
+static void engine(void)
+{
+	struct run *taken[RUNS_MAX];
 	int corrupt;
 
 	for (;;) {
-		unsigned n = take_requests(batch, &corrupt);
+		unsigned n = take_requests(taken, &corrupt);
 		if (n == 1 && !corrupt && !aio_inflight && !sync_busy())
-			serve_inline(&runs[batch[0]->aio_data]);
+			serve_inline(taken[0]);
 		else
-			submit(batch, n);
+			start_runs(taken, n);
 		if (corrupt) { /* the runs just taken are in flight too: resync drains them */
 			resync_ring();
 			continue;
