@@ -1,8 +1,8 @@
 /* The hypervisor's Ethernet switch between VMs' virtio-net ports. Ports
  * have fixed MACs from the configuration; the MVM's port is the uplink that
- * bridges to the real NIC. A frame is copied once, from the sender's TX
- * buffers into each receiver's RX buffers; a receiver without buffers costs
- * the sender nothing (the frame is dropped and counted). */
+ * bridges to the real NIC. The forwarding decisions are here; the data
+ * path, offloads and parking of frames a receiver has no room for are
+ * virtio_net.c's. */
 #ifndef NETSWITCH_H
 #define NETSWITCH_H
 #include "lib/types.h"
@@ -13,7 +13,7 @@
 struct net_port_stats {
 	uint64_t tx_frames, tx_bytes; /* sent by this port's VM */
 	uint64_t rx_frames, rx_bytes; /* delivered to this port's VM */
-	uint64_t drop_no_buffer;      /* receiver had no RX buffers */
+	uint64_t drop_no_buffer;      /* receiver had no RX buffers (nor got them in time) */
 	uint64_t drop_bad;            /* malformed frame from the VM */
 	uint64_t drop_no_route;       /* unicast to nobody (own MAC, unknown from uplink) */
 	uint64_t drop_storm;          /* flooded frame over the port's flood limit */
