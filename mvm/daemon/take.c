@@ -67,7 +67,9 @@ int prepare_rw(struct med_area *a, struct backing *table, const struct run_reqs 
 	if (io->write && b->read_only)
 		return MED_S_IOERR;
 	for (unsigned i = 0; i < r->n; i++) {
-		if (r->slot[i].len > MED_SLOT_DATA)
+		/* whole sectors only: the hypervisor sends nothing else, and
+		 * O_DIRECT would refuse it and leave the disk buffered for good */
+		if (r->slot[i].len > MED_SLOT_DATA || r->slot[i].len % MED_SECTOR)
 			return MED_S_IOERR;
 		io->iov[i].iov_base = MED_SLOT_DATA_PTR(a, MED_TAG_SLOT(r->tag[i]));
 		io->iov[i].iov_len = r->slot[i].len;

@@ -48,7 +48,8 @@ int take_run(struct med_area *a, uint32_t slots, struct run_reqs *r);
 int run_is_rw(const struct run_reqs *r);
 
 /* Checks run r (as take_run took it from a) against its disk in table (of
- * MED_MAX_DISKS) and points io->iov at its slots' data: MED_S_OK, or the
+ * MED_MAX_DISKS: slots of whole sectors, within the disk, no write to a
+ * read-only one) and points io->iov at its slots' data: MED_S_OK, or the
  * status that fails it. */
 int prepare_rw(struct med_area *a, struct backing *table, const struct run_reqs *r,
 	       struct run_io *io);
