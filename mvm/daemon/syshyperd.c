@@ -22,12 +22,12 @@
  * I/O: the engine takes runs of requests that continue each other (same
  * disk, both reads or both writes, adjacent sectors: a guest's large
  * request arrives as slots of 64 KiB), each one I/O on the slots' pages of
- * up to 1 MiB, and submits the reads and writes of disks opened with
- * O_DIRECT as Linux native AIO (aio.h: IOCB_CMD_PREADV/PWRITEV), all it
- * took in one io_submit, up to RUNS_MAX runs in flight: no thread blocks
- * per request, and the CPU that the daemon and the disk's interrupts share
- * (placement.h) switches threads per wake-up, which reaps whatever
- * completed, not per request.
+ * up to 1 MiB (take.h: what a run holds, checked), and submits the reads
+ * and writes of disks opened with O_DIRECT as Linux native AIO (aio.h:
+ * IOCB_CMD_PREADV/PWRITEV), all it took in one io_submit, up to RUNS_MAX
+ * runs in flight: no thread blocks per request, and the CPU that the
+ * daemon and the disk's interrupts share (placement.h) switches threads per
+ * wake-up, which reaps whatever completed, not per request.
  * The sync workers do, with preadv/pwritev and fdatasync (the engine itself
  * when the request is alone with nothing else in flight): FLUSH,
  * DISCARD, WRITE_ZEROES and whatever else is not a read or write; the
@@ -65,32 +65,23 @@
 #include "aio.h"
 #include "backing.h"
 #include "placement.h"
+#include "take.h"
 #include "syshyper/ioctl.h"
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
 #define SYNC_WORKERS 16 /* threads for the requests not done asynchronously */
 #define RUNS_MAX 64     /* runs in flight at most, asynchronous or not: the AIO context's depth */
-#define RUN_MAX_BYTES (1u << 20) /* one I/O for up to this many bytes of adjacent requests */
-#define RUN_MAX (RUN_MAX_BYTES / MED_SLOT_DATA)
 #define LOG(...) fprintf(stderr, "syshyperd: " __VA_ARGS__)
-_Static_assert(RUN_MAX <= BACKING_IOV_MAX, "a run is one backing_io");
 
 /* A run of requests done as one I/O: taken by the engine, done by the
  * kernel asynchronously or by a sync worker, completed, then free again. */
 struct run {
-	unsigned n;
-	uint64_t tag[RUN_MAX];
-	struct med_slot slot[RUN_MAX];
+	struct run_reqs req; /* take_run */
 	struct med_cmp times[RUN_MAX];
 	int status;
-	/* a read or write run, once checked (prepare_rw) */
-	struct backing *b;
-	struct iovec iov[RUN_MAX];
-	off_t off;
-	uint64_t bytes;
-	int write;
-	struct iocb cb; /* its AIO while in_aio */
+	struct run_io io; /* a read or write run, once checked (prepare_rw) */
+	struct iocb cb;   /* its AIO while in_aio */
 	int in_aio;
 	struct run *next; /* on the free list or the sync queue */
 };
@@ -116,21 +107,15 @@ static unsigned sync_pending; /* runs queued for the sync workers or being serve
 static unsigned unreported;   /* completions given but not yet announced */
 static int reporting;         /* a thread is in the completion hypercall */
 
-/* A request other than a read or write (those are runs: prepare_rw). The
- * slot's fields are the hypervisor's. */
+/* A request other than a read or write (those are runs: prepare_rw). */
 static int serve_other(const struct med_slot *s)
 {
-	if (s->disk >= MED_MAX_DISKS || disks[s->disk].fd < 0)
-		return MED_S_IOERR;
-	struct backing *b = &disks[s->disk];
-	int writes = s->type == MED_REQ_DISCARD || s->type == MED_REQ_WRITE_ZEROES;
+	struct backing *b;
+	off_t off;
+	int status = check_other(disks, s, &b, &off);
 
-	if (writes && b->read_only)
-		return MED_S_IOERR;
-	if (s->type != MED_REQ_FLUSH && s->type != MED_REQ_GET_ID &&
-	    !in_range(b, s->sector, s->len))
-		return MED_S_IOERR;
-	off_t off = (off_t)(b->offset + s->sector * MED_SECTOR);
+	if (status != MED_S_OK)
+		return status;
 	switch (s->type) {
 	case MED_REQ_FLUSH: /* also what went around the page cache: the device's cache */
 		return fdatasync(b->fd) ? MED_S_IOERR : MED_S_OK;
@@ -143,45 +128,18 @@ static int serve_other(const struct med_slot *s)
 	}
 }
 
-static int is_rw(const struct run *r)
+/* Checks run r's reads or writes and points its I/O at its slots. */
+static int prepare_run(struct run *r)
 {
-	return r->slot[0].type == MED_REQ_READ || r->slot[0].type == MED_REQ_WRITE;
-}
-
-/* Checks a run of reads or writes (one request, or adjacent ones that
- * med_can_merge joined) against its disk and points r->iov at its slots:
- * MED_S_OK, or the status that fails it. */
-static int prepare_rw(struct run *r)
-{
-	const struct med_slot *first = &r->slot[0];
-
-	r->bytes = 0;
-	if (first->disk >= MED_MAX_DISKS || disks[first->disk].fd < 0)
-		return MED_S_IOERR;
-	struct backing *b = &disks[first->disk];
-	r->write = first->type == MED_REQ_WRITE;
-	if (r->write && b->read_only)
-		return MED_S_IOERR;
-	for (unsigned i = 0; i < r->n; i++) {
-		if (r->slot[i].len > MED_SLOT_DATA)
-			return MED_S_IOERR;
-		r->iov[i].iov_base = MED_SLOT_DATA_PTR(area, MED_TAG_SLOT(r->tag[i]));
-		r->iov[i].iov_len = r->slot[i].len;
-		r->bytes += r->slot[i].len;
-	}
-	if (!in_range(b, first->sector, r->bytes))
-		return MED_S_IOERR;
-	r->b = b;
-	r->off = (off_t)(b->offset + first->sector * MED_SECTOR);
-	return MED_S_OK;
+	return prepare_rw(area, disks, &r->req, &r->io);
 }
 
 /* Whether the kernel may do run r (prepare_rw accepted it) asynchronously:
  * O_DIRECT on its disk, whole sectors; the rest is done synchronously. */
 static int can_aio(const struct run *r)
 {
-	return aio_on && r->bytes && r->bytes % MED_SECTOR == 0 &&
-	       __atomic_load_n(&r->b->direct_ok, __ATOMIC_RELAXED);
+	return aio_on && r->io.bytes && r->io.bytes % MED_SECTOR == 0 &&
+	       __atomic_load_n(&r->io.b->direct_ok, __ATOMIC_RELAXED);
 }
 
 /* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
@@ -204,50 +162,19 @@ static uint64_t announced_at(uint64_t t_queued, uint64_t t_pickup)
 	return irq >= t_queued && irq <= t_pickup ? irq : t_pickup;
 }
 
-/* Takes the next request and the ones queued right after it that continue
- * it (the engine alone takes requests). Returns a med_ring result. */
-static int take_run(struct run *r)
-{
-	uint32_t n = MED_RING_SIZE;
-	uint64_t tag, bytes;
-	int res = med_req_take(area, n, &tag);
-
-	if (res != MED_RING_OK)
-		return res;
-	if (MED_TAG_SLOT(tag) >= area_slots) /* the ring's bound is not the area's */
-		return MED_RING_CORRUPT;
-	r->n = 1;
-	r->tag[0] = tag;
-	r->slot[0] = area->slots[MED_TAG_SLOT(tag)];
-	bytes = r->slot[0].len;
-	if (r->slot[0].len > MED_SLOT_DATA || r->slot[0].len % MED_SECTOR)
-		return MED_RING_OK; /* served alone (and refused there) */
-	while (r->n < RUN_MAX && med_req_peek(area, n, &tag) == MED_RING_OK &&
-	       MED_TAG_SLOT(tag) < area_slots) {
-		struct med_slot next = area->slots[MED_TAG_SLOT(tag)];
-		if (!med_can_merge(&r->slot[0], bytes, &next, RUN_MAX_BYTES))
-			break;
-		area->req_cons++; /* taken: it was the entry med_req_peek read */
-		r->tag[r->n] = tag;
-		r->slot[r->n++] = next;
-		bytes += next.len;
-	}
-	return MED_RING_OK;
-}
-
 static void stamp_pickup(struct run *r)
 {
 	uint64_t pickup = counter();
 
-	for (unsigned i = 0; i < r->n; i++) {
+	for (unsigned i = 0; i < r->req.n; i++) {
 		r->times[i].t_pickup = pickup;
-		r->times[i].t_irq = announced_at(r->slot[i].t_queued, pickup);
+		r->times[i].t_irq = announced_at(r->req.slot[i].t_queued, pickup);
 	}
 }
 
 static void stamp_done(struct run *r, uint64_t done)
 {
-	for (unsigned i = 0; i < r->n; i++)
+	for (unsigned i = 0; i < r->req.n; i++)
 		r->times[i].t_done = done;
 }
 
@@ -256,11 +183,12 @@ static void stamp_done(struct run *r, uint64_t done)
  * from its start: the slots still hold the data). */
 static void serve_sync(struct run *r)
 {
-	if (!is_rw(r)) {
-		r->status = serve_other(&r->slot[0]);
+	if (!run_is_rw(&r->req)) {
+		r->status = serve_other(&r->req.slot[0]);
 	} else {
-		r->status = prepare_rw(r);
-		if (r->status == MED_S_OK && backing_io(r->b, r->iov, (int)r->n, r->off, r->write))
+		r->status = prepare_run(r);
+		if (r->status == MED_S_OK &&
+		    backing_io(r->io.b, r->io.iov, (int)r->req.n, r->io.off, r->io.write))
 			r->status = MED_S_IOERR;
 	}
 	stamp_done(r, counter());
@@ -271,12 +199,12 @@ static void serve_sync(struct run *r)
 /* Puts run r's completions on cmp_ring; lock held. */
 static void give_run(const struct run *r)
 {
-	for (unsigned i = 0; i < r->n; i++)
-		if (med_cmp_give_timed(area, MED_RING_SIZE, r->tag[i], r->status, &r->times[i]) !=
-		    MED_RING_OK)
+	for (unsigned i = 0; i < r->req.n; i++)
+		if (med_cmp_give_timed(area, MED_RING_SIZE, r->req.tag[i], r->status,
+				       &r->times[i]) != MED_RING_OK)
 			LOG("completion ring full: slot %u waits for a resync\n",
-			    MED_TAG_SLOT(r->tag[i]));
-	unreported += r->n;
+			    MED_TAG_SLOT(r->req.tag[i]));
+	unreported += r->req.n;
 }
 
 /* Announces the completions given; lock held (dropped around the
@@ -417,12 +345,12 @@ static int poll_for_work(void)
  * what prepare_rw refused). */
 static void start_run(struct run *r, struct iocb **batch, unsigned *n)
 {
-	if (!is_rw(r) || prepare_rw(r) != MED_S_OK || !can_aio(r)) {
+	if (!run_is_rw(&r->req) || prepare_run(r) != MED_S_OK || !can_aio(r)) {
 		queue_sync(r);
 		return;
 	}
-	aio_prep_rw(&r->cb, aioq.efd, r->b->fd_direct, r->iov, r->n, (uint64_t)r->off, r->write,
-		    (uint64_t)(r - runs));
+	aio_prep_rw(&r->cb, aioq.efd, r->io.b->fd_direct, r->io.iov, r->req.n, (uint64_t)r->io.off,
+		    r->io.write, (uint64_t)(r - runs));
 	batch[(*n)++] = &r->cb;
 }
 
@@ -436,7 +364,7 @@ static unsigned take_requests(struct run **taken, int *corrupt)
 
 	*corrupt = 0;
 	while ((r = alloc_run())) {
-		int res = take_run(r);
+		int res = take_run(area, area_slots, &r->req);
 		if (res != MED_RING_OK) {
 			pthread_mutex_lock(&ring_lock);
 			release_run(r);
@@ -481,7 +409,7 @@ static void complete_aio(const struct io_event *e, uint64_t done)
 	struct run *r = &runs[e->data];
 	r->in_aio = 0;
 	aio_inflight--;
-	switch (aio_outcome(e->res, r->bytes)) {
+	switch (aio_outcome(e->res, r->io.bytes)) {
 	case AIO_REDO_SYNC:
 		queue_sync_locked(r);
 		return;
