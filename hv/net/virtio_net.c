@@ -79,18 +79,22 @@ struct tx_scratch {
 };
 static struct tx_scratch scratch[MAX_PCPUS];
 
-/* A unicast frame whose receiver had no room, per sender port: the sender
- * takes no more frames until it is delivered (its TX chain is returned
- * then), so a fast sender slows to its receiver's pace instead of losing
- * frames a TCP sender would have to resend (a whole 64 KiB GSO frame).
+/* A unicast frame for the MVM's port (the uplink) whose RX queue had no
+ * room, per sender port: the sender takes no more frames until it is
+ * delivered (its TX chain is returned then), so a GVM sending out or to the
+ * MVM slows to the MVM's pace instead of losing frames a TCP sender would
+ * have to resend (a whole 64 KiB GSO frame). Only the uplink: a GVM never
+ * waits for another GVM, nor the MVM for a GVM, so a slow or hostile GVM
+ * holds up nobody's traffic but its own.
  * Retried when the receiver adds buffers (its RX notify), on the sender's
  * next notify and on every tick; dropped after PARK_MAX_MS, and then that
  * receiver is "unresponsive": frames to it are dropped at once until it
  * adds buffers again, so a VM that stopped reading delays its senders once. */
 struct parked_frame {
-	bool held;     /* under the sender's lock, as retrying */
-	bool retrying; /* one CPU is delivering (or filling in) the frame */
-	unsigned dst;  /* port */
+	bool held;      /* under the sender's lock, as retrying */
+	bool retrying;  /* one CPU is delivering (or filling in) the frame */
+	uint32_t wakes; /* the receiver's notifies since: a try they found busy tries again */
+	unsigned dst;   /* port */
 	uint64_t since;
 	struct virtq_chain chain;
 	uint32_t len;
@@ -261,7 +265,8 @@ static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net
 /* Forwards a frame to the ports routed. A single destination takes it as
  * it is if it can; several get it finished (a checksum finished in place
  * is no longer the partial sum one taking NEEDS_CSUM expects). Returns the
- * port a unicast frame found without room (the caller may park it), or -1. */
+ * uplink port if a frame for it alone found no room (the caller parks it),
+ * or -1. */
 static int forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
 		   const struct net_offload *o)
 {
@@ -273,7 +278,7 @@ static int forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint3
 			dsts[n++] = sw.ports[p].dev;
 	if (n == 1) {
 		enum deliver_result r = deliver_one(src, dsts[0], frame, len, o);
-		if (r == NO_ROOM && !unresponsive[dsts[0]->port])
+		if (r == NO_ROOM && sw.ports[dsts[0]->port].uplink && !unresponsive[dsts[0]->port])
 			return dsts[0]->port;
 		if (r != DELIVERED)
 			count_drop(dsts[0]);
@@ -331,13 +336,20 @@ static bool unpark(struct virtio_net *src)
 	if (!mine)
 		return !held;
 	struct virtio_net *dst = sw.ports[p->dst].dev;
-	enum deliver_result r = deliver_one(src, dst, p->frame, p->len, &p->o);
-	bool expired = timer_now() - p->since > timer_freq() / 1000 * PARK_MAX_MS;
-	if (r == NO_ROOM && !expired) {
+	enum deliver_result r;
+	for (unsigned tries = 0;; tries++) {
+		uint32_t wakes = __atomic_load_n(&p->wakes, __ATOMIC_ACQUIRE);
+		r = deliver_one(src, dst, p->frame, p->len, &p->o);
+		if (r != NO_ROOM || timer_now() - p->since > timer_freq() / 1000 * PARK_MAX_MS)
+			break;
 		spin_lock(&d->lock);
-		p->retrying = false;
+		/* the receiver's notify came during this try: its wake found us busy */
+		bool woken = p->wakes != wakes && tries < 3;
+		if (!woken)
+			p->retrying = false;
 		spin_unlock(&d->lock);
-		return false;
+		if (!woken)
+			return false;
 	}
 	if (r != DELIVERED) {
 		count_drop(dst);
@@ -427,8 +439,10 @@ static void handle_tx(struct virtio_net *net)
 static void wake_parked(int port)
 {
 	for (unsigned s = 0; s < sw.nports; s++)
-		if (parked[s].held && (port < 0 || parked[s].dst == (unsigned)port))
+		if (parked[s].held && (port < 0 || parked[s].dst == (unsigned)port)) {
+			__atomic_add_fetch(&parked[s].wakes, 1, __ATOMIC_RELEASE);
 			handle_tx(sw.ports[s].dev);
+		}
 }
 
 void virtio_net_tick(void)
