@@ -7,7 +7,9 @@
  *   prod  req_prod (the hypervisor's published copy) likewise; its next
  *         publish writes it again, so the daemon may not see it
  *   tag   every entry waiting on the ring names a slot the area does not
- *         have (the area's slot count; needs fewer than 256 slots)
+ *         have (the area's slot count; needs fewer than 256 slots), and so
+ *         do those queued after it until the daemon resyncs (for up to two
+ *         seconds: it may have read an entry before the change)
  * -f N first waits (up to two seconds) until the daemon has at least N
  * requests in flight (taken, not completed: req_cons - cmp_prod, both reset
  * by a resync), so that its resync has I/O to wait for; tag also waits for
@@ -30,16 +32,20 @@
 #include "syshyper/med_ring.h"
 #include "syshyper/mediated.h"
 
-/* Bogus tags in the entries waiting between cons and prod; how many. */
+/* Bogus tags in the entries waiting between cons and prod that do not
+ * have one yet; how many. */
 static unsigned corrupt_tags(struct med_area *a, uint32_t prod, uint32_t cons, uint32_t nslots)
 {
 	int64_t pending = med_ring_pending(prod, cons, MED_RING_SIZE);
 	unsigned n = 0;
 
-	for (int64_t i = 0; i < pending; i++, n++) {
+	for (int64_t i = 0; i < pending; i++) {
 		uint64_t *e = &a->req_ring[(cons + (uint32_t)i) % MED_RING_SIZE];
 		uint64_t tag = MED_READ_ONCE(*e);
+		if (MED_TAG_SLOT(tag) == nslots)
+			continue;
 		MED_WRITE_ONCE(*e, (tag & ~(uint64_t)((1u << MED_TAG_SLOT_BITS) - 1)) | nslots);
+		n++;
 	}
 	return n;
 }
@@ -81,6 +87,27 @@ static struct indices wait_for_moment(const struct med_area *a, uint32_t want, i
 	return x;
 }
 
+/* tag: the entries waiting get bogus tags, and those the daemon queues
+ * later too (it may have read an entry before the change landed), until a
+ * resync sets req_cons back (the daemon took one) or two seconds passed.
+ * Returns the entries changed. */
+static unsigned corrupt_tags_until_resync(struct med_area *a, struct indices x, uint32_t nslots)
+{
+	time_t end = time(NULL) + 2;
+	uint32_t last = x.req_cons;
+	unsigned changed = 0;
+
+	while (time(NULL) < end) {
+		changed += corrupt_tags(a, x.req_prod, x.req_cons, nslots);
+		sched_yield();
+		x = read_indices(a);
+		if ((int32_t)(x.req_cons - last) < 0)
+			break; /* resynced */
+		last = x.req_cons;
+	}
+	return changed;
+}
+
 static int corrupt(struct med_area *a, const char *mode, uint32_t want)
 {
 	uint32_t nslots = MED_READ_ONCE(a->nslots);
@@ -100,7 +127,7 @@ static int corrupt(struct med_area *a, const char *mode, uint32_t want)
 		MED_WRITE_ONCE(a->req_prod, x.req_cons + 0x80000000u);
 		printf(" -> prod %u\n", x.req_cons + 0x80000000u);
 	} else {
-		unsigned n = corrupt_tags(a, x.req_prod, x.req_cons, nslots);
+		unsigned n = corrupt_tags_until_resync(a, x, nslots);
 		printf(" -> %u entries name slot %u\n", n, nslots);
 		if (!n)
 			return 1;
