@@ -310,7 +310,8 @@ def ring_corrupt_scenario():
     started = time.monotonic()
     out, rc = run_in(con, "mvm", corrupt_ring(RING_CORRUPTIONS, RING_IN_FLIGHT),
                      60 * len(RING_CORRUPTIONS))
-    assert rc == 0, f"the daemon did not find the ring corrupt: {out!r}"
+    assert rc == 0, ("the daemon did not find the ring corrupt (it looks at the ring when "
+                     f"I/O comes: did the GVMs' I/O stall?): {out!r}")
     seen = re.findall(r"^(\w+): resync after (\d+): .*, (\d+) in flight", out, re.M)
     harness.note(f"ring corrupted {len(seen)} times under load in "
                  f"{time.monotonic() - started:.0f} s (mode/tries/requests in flight: "
