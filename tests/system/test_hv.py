@@ -361,8 +361,8 @@ def ring_corrupt_scenario():
         assert out.strip() == "0", f"{vm} saw I/O errors: {out!r}"
     out, rc = run_in(con, "gvm2", "head -c 65536 /dev/vdb | wc -c")
     assert rc == 0 and out.strip() == "65536", f"gvm2's hypervisor-served disk: {out!r}"
-    out, rc = run_in(con, "mvm", f"pidof syshyperd; grep -c 'resync refused' {RING_LOG}")
-    assert out.split() == [daemon, "0"], f"the daemon died or its resync was refused: {out!r}"
+    out, rc = run_in(con, "mvm", "pidof syshyperd")
+    assert out.split() == [daemon], f"the daemon died or was restarted: {out!r}"
     expect_after(con, start, r"mediated: daemon resync, \d+ request\(s\) queued again", 10)
     # the hypervisor refused no completion: after the drain none is stale
     at = mark(con)
