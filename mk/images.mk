@@ -12,6 +12,8 @@
 KERNEL := $(BUILD)/guest/Image
 MVM_TOOLS := $(BUILD)/mvm/syshyper.ko $(BUILD)/mvm/syshyperd $(BUILD)/mvm/syshyper
 LINUX_TOOLS := $(BUILD)/linux/ethflood $(BUILD)/linux/memscan
+# the MVM's alone (it needs /dev/syshyper)
+MVM_TEST_TOOLS := $(BUILD)/linux/ringcorrupt
 
 $(KERNEL): $(GUEST_STAMP)
 	@mkdir -p $(dir $@)
@@ -19,7 +21,7 @@ $(KERNEL): $(GUEST_STAMP)
 
 # The roles' initramfs: cfgc names them $(BUILD)/ROLE/initramfs.cpio.gz.
 $(BUILD)/mvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh linux/init \
-		$(MVM_TOOLS) $(LINUX_TOOLS)
+		$(MVM_TOOLS) $(LINUX_TOOLS) $(MVM_TEST_TOOLS)
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ mvm
 
@@ -28,10 +30,12 @@ $(BUILD)/gvm/initramfs.cpio.gz: $(GUEST_STAMP) scripts/mkinitramfs.sh linux/init
 	@mkdir -p $(dir $@)
 	scripts/mkinitramfs.sh $@ gvm
 
-# The test tools every Linux VM carries (static, arm64).
+# The test tools (static, arm64); ringcorrupt reads the mediated area.
 $(BUILD)/linux/%: tests/linux/%.c | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $@ $<
+
+$(BUILD)/linux/ringcorrupt: include/syshyper/mediated.h include/syshyper/med_ring.h
 
 # make run SCRIPT=file: the file runs as root in the VM whose configuration
 # says `run-script = yes`. The stamp changes with SCRIPT's name or content.

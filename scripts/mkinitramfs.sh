@@ -6,7 +6,8 @@
 #   /etc/modules             dependencies from modules.dep, in load order
 #   /usr/bin/fio, iperf3   with the shared libraries they need (WITH_TOOLS=0
 #                          leaves them out)
-#   /bin/ethflood, memscan the test tools (tests/linux), when built
+#   /bin/ethflood, memscan the test tools (tests/linux), when built; the MVM's
+#                          also ringcorrupt
 #   for the MVM: the sysHyper module, daemon and CLI when built (what backs
 #                its mediated disks, /etc/syshyper/disks.conf, comes from the
 #                configuration: tools/cfgc writes it, --append adds it)
@@ -152,6 +153,7 @@ stage_mvm_extras() {
 	local f
 	for f in build/linux/ethflood build/linux/memscan; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done
 	[ "$ROLE" = mvm ] || return 0
+	[ ! -e build/linux/ringcorrupt ] || cp build/linux/ringcorrupt "$WORK/bin/"
 	[ ! -e build/mvm/syshyper.ko ] || cp build/mvm/syshyper.ko "$WORK/lib/modules/"
 	for f in build/mvm/syshyperd build/mvm/syshyper; do [ ! -e "$f" ] || cp "$f" "$WORK/bin/"; done
 }

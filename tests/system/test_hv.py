@@ -13,16 +13,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from vmshell import (BOOT_TIMEOUT, BUILD, ESC, ROOT, bg, disk_sha, focus,  # noqa: E402
-                     http_files, run_in, vm_line, wait_bg)
+from vmshell import (BOOT_TIMEOUT, BUILD, ESC, ROOT, bg, disk_sha, expect_after,  # noqa: E402
+                     focus, http_files, mark, run_in, vm_line, wait_bg)
 from test_hostile import hostile_guest_scenario  # noqa: E402
 from test_conform import ALL as conform_scenarios  # noqa: E402
 from test_layout import ALL as layout_scenarios  # noqa: E402
 from test_lifecycle import ALL as lifecycle_scenarios  # noqa: E402
 
 
-def boot(gic, name):
-    cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), str(gic)]
+def boot(gic, name, qemu_args=()):
+    cmd = [os.path.join(ROOT, "scripts", "qemu.sh"), str(gic), *qemu_args]
     log = os.path.join(BUILD, "logs", f"{name}-gicv{gic}.log")
     con = harness.track(harness.Console(cmd, log, cwd=ROOT))
     con.expect(r"^\[mvm\] syshyper: mvm user space ready", BOOT_TIMEOUT)
@@ -76,8 +76,8 @@ GVM_DISK_MIB = {"gvm1": 512, "gvm2": 256}  # configs/qemu-virt.cfg
 RAW_MIB = {"gvm1": 256, "gvm2": 0}
 
 
-def boot_all(gic, name):
-    con = boot(gic, name)
+def boot_all(gic, name, qemu_args=()):
+    con = boot(gic, name, qemu_args)
     for vm in ("gvm1", "gvm2"):
         con.expect(rf"^\[{vm}\] syshyper: gvm user space ready", BOOT_TIMEOUT, anywhere=True)
     return con
@@ -213,6 +213,169 @@ def daemon_killed_scenario():
     assert out.split()[0] == want, "the backing store lacks data the guest was told is written"
 
 
+# gvm1's writers in ring_corrupt_scenario: name -> (MiB into its disk, MiB, dd's block size)
+RING_DD_WRITERS = {"w1": (384, 8, MIB), "w2": (392, 8, 256 << 10), "w3": (400, 8, 64 << 10)}
+RING_FIO = (416, 16)  # MiB into gvm1's disk, MiB: fio's 32 KiB random writes at QD16
+RING_GVM2 = ("w", 64, 8, 128 << 10)  # gvm2's writer
+RING_CORRUPTIONS = ["cons", "tag", "prod"] * 3  # ringcorrupt's modes, in this order
+RING_IN_FLIGHT = 8  # ringcorrupt waits for the daemon to have this many requests in flight
+RING_LOG = "/tmp/syshyperd.log"  # the daemon's log (linux/init)
+# The MVM's disk (QEMU's drive disk31, configs/qemu-virt.cfg) is throttled to
+# this many I/Os a second: QEMU completes them one by one, as a real disk
+# would, instead of every request in flight at once, so the daemon finds
+# the ring corrupt while some of its I/O is still in flight (its drain has
+# work) and not only once all of it completed.
+RING_DISK_IOPS = 400
+
+
+def looping_writer(name, at_mib, mib, bs):
+    """Shell: writes /tmp/a<name> and /tmp/b<name> in turn, direct, to the
+    disk at at_mib MiB until /tmp/stop exists (twice at least); prints its
+    passes and the checksum of the pattern it wrote last. Two patterns: a
+    write done late or twice (a stale copy from before a resync) leaves
+    the other one's bytes behind."""
+    return (f"n=0; p=b; while [ $n -lt 2 ] || [ ! -e /tmp/stop ]; do "
+            "if [ $p = a ]; then p=b; else p=a; fi; "
+            f"dd if=/tmp/${{p}}{name} of=/dev/vda bs={bs} seek={at_mib * MIB // bs} oflag=direct "
+            f"2>/tmp/{name}.dd || {{ cat /tmp/{name}.dd; exit 1; }}; n=$((n+1)); done; "
+            f"echo \"{name}: $n passes, last $p $(sha256sum < /tmp/${{p}}{name})\"")
+
+
+def looping_fio(at_mib, mib):
+    """Shell: fio's random 32 KiB direct writes at queue depth 16 over
+    [at_mib, at_mib + mib) MiB, every block once a pass, the bytes 0x55 and
+    0xaa in turn, until /tmp/stop exists (twice at least); then fio checks
+    the last pattern and the region's checksum is printed with the
+    pattern's."""
+    job = (f"fio --name=qd --filename=/dev/vda --offset={at_mib}M --size={mib}M --bs=32k "
+           "--iodepth=16 --direct=1 --ioengine=libaio --rw=randwrite --verify=pattern "
+           "--verify_pattern=$v --output-format=terse --terse-version=3")
+    return ("n=0; v=0xaa; while [ $n -lt 2 ] || [ ! -e /tmp/stop ]; do "
+            "if [ $v = 0x55 ]; then v=0xaa; o=252; else v=0x55; o=125; fi; "
+            f"{job} --do_verify=0 >/tmp/qd.fio 2>&1 || {{ cat /tmp/qd.fio; exit 1; }}; "
+            "n=$((n+1)); done; "
+            f"{job} --verify_only >/tmp/qd.fio 2>&1 || {{ echo verify failed; cat /tmp/qd.fio; exit 1; }}; "
+            f"want=$(dd if=/dev/zero bs=1M count={mib} 2>/dev/null | tr '\\000' \"\\\\$o\" | sha256sum); "
+            f"got=$(dd if=/dev/vda bs=1M skip={at_mib} count={mib} iflag=direct 2>/dev/null | sha256sum); "
+            "echo \"qd: $n passes, last $v $want / $got\"")
+
+
+def corrupt_ring(modes, in_flight, tries=40):
+    """Shell for the MVM: per mode, ringcorrupt (once the daemon has
+    in_flight requests in flight, if that comes within 2 s) until the
+    daemon logs that it found the ring corrupt (a change can be lost to a
+    race with the daemon or the hypervisor writing the same place), half a
+    second apart; fails if one never gets through. Prints per mode the
+    tries and what ringcorrupt saw last."""
+    return (f"c() {{ grep -c 'request ring corrupt' {RING_LOG}; }}; "
+            f"for m in {' '.join(modes)}; do n0=$(c); t=0; "
+            "while [ $(c) -eq $n0 ]; do "
+            f"[ $t -lt {tries} ] || {{ echo \"$m: no resync after $t tries\"; exit 1; }}; "
+            f"r=$(ringcorrupt -f {in_flight} $m); t=$((t+1)); usleep 500000; done; "
+            "echo \"$m: resync after $t: $r\"; usleep 500000; done; echo \"resyncs $(c)\"")
+
+
+def ring_corrupt_scenario():
+    """The MVM's request ring is corrupted from MVM user space (ringcorrupt:
+    the daemon's index, the hypervisor's published one, tags naming no
+    slot) nine times while both GVMs write verified data, direct, at queue
+    depth up to 19 on gvm1. The daemon finds the ring corrupt, waits for
+    its I/O in flight, resyncs (the hypervisor queues every request still
+    at the MVM again, with new tags) and serves on: no GVM sees an I/O
+    error or a hang, the hypervisor refuses no completion (a stale one
+    would be an I/O done twice at once, which is what the drain prevents),
+    and every region holds the bytes of its writer's last pass, in the GVM
+    and in the MVM's backing store."""
+    con = boot_all(3, "ring-corrupt",
+                   ["-set", f"drive.disk31.throttling.iops-total={RING_DISK_IOPS}"])
+    start = mark(con)
+    out, rc = run_in(con, "mvm", "pidof syshyperd")
+    assert rc == 0 and out.strip(), f"no daemon: {out!r}"
+    daemon = out.strip()
+    pats = " ".join(f"dd if=/dev/urandom of=/tmp/{p}{w} bs=1M count={mib} 2>/dev/null;"
+                    for w, (_, mib, _) in RING_DD_WRITERS.items() for p in "ab")
+    out, rc = run_in(con, "gvm1", f"rm -f /tmp/stop; {pats} echo ok", 300)
+    assert rc == 0 and "ok" in out, out
+    for w, (at, mib, bs) in RING_DD_WRITERS.items():
+        out, rc = run_in(con, "gvm1", bg(looping_writer(w, at, mib, bs), w))
+        assert rc == 0, out
+    out, rc = run_in(con, "gvm1", bg(looping_fio(*RING_FIO), "qd"))
+    assert rc == 0, out
+    g2, g2_at, g2_mib, g2_bs = RING_GVM2
+    out, rc = run_in(con, "gvm2", f"rm -f /tmp/stop; for p in a b; do dd if=/dev/urandom "
+                     f"of=/tmp/${{p}}{g2} bs=1M count={g2_mib} 2>/dev/null; done; "
+                     + bg(looping_writer(g2, g2_at, g2_mib, g2_bs), g2), 120)
+    assert rc == 0, out
+
+    started = time.monotonic()
+    out, rc = run_in(con, "mvm", corrupt_ring(RING_CORRUPTIONS, RING_IN_FLIGHT),
+                     60 * len(RING_CORRUPTIONS))
+    assert rc == 0, ("the daemon did not find the ring corrupt (it looks at the ring when "
+                     f"I/O comes: did the GVMs' I/O stall?): {out!r}")
+    seen = re.findall(r"^(\w+): resync after (\d+): .*, (\d+) in flight", out, re.M)
+    harness.note(f"ring corrupted {len(seen)} times under load in "
+                 f"{time.monotonic() - started:.0f} s (mode/tries/requests in flight: "
+                 + " ".join("/".join(x) for x in seen) + ")")
+    resyncs = int(re.search(r"^resyncs (\d+)$", out, re.M).group(1))
+    assert resyncs >= len(RING_CORRUPTIONS), out
+
+    # the writers were still at it (they stop only when told), then stop
+    writers = list(RING_DD_WRITERS) + ["qd"]
+    out, rc = run_in(con, "gvm1", "for w in " + " ".join(writers) + "; do [ ! -e /tmp/$w.rc ] "
+                     "|| echo \"$w ended early: $(cat /tmp/$w.log)\"; done; touch /tmp/stop")
+    assert rc == 0 and "ended early" not in out, f"a writer stopped during the corruptions: {out!r}"
+    out, rc = run_in(con, "gvm2", f"[ ! -e /tmp/{g2}.rc ] || echo ended early; touch /tmp/stop")
+    assert rc == 0 and "ended early" not in out, f"gvm2's writer stopped early: {out!r}"
+
+    regions = []  # (vm, MiB into its disk, MiB, checksum it must have)
+    for w, (at, mib, _) in RING_DD_WRITERS.items():
+        out, rc = wait_bg(con, "gvm1", w, 300)
+        m = re.search(rf"^{w}: (\d+) passes, last \w ([0-9a-f]{{64}})", out, re.M)
+        assert rc == 0 and m, f"gvm1's {w} failed: {out!r}"
+        regions.append(("gvm1", at, mib, m.group(2)))
+    out, rc = wait_bg(con, "gvm1", "qd", 300)
+    m = re.search(r"^qd: (\d+) passes, last 0x\w+ ([0-9a-f]{64})\s+-\s*/\s*([0-9a-f]{64})", out, re.M)
+    assert rc == 0 and m, f"gvm1's fio writer failed: {out!r}"
+    assert m.group(2) == m.group(3), f"gvm1's fio region does not hold its last pattern: {out!r}"
+    regions.append(("gvm1", RING_FIO[0], RING_FIO[1], m.group(2)))
+    out, rc = wait_bg(con, "gvm2", g2, 300)
+    m = re.search(rf"^{g2}: (\d+) passes, last \w ([0-9a-f]{{64}})", out, re.M)
+    assert rc == 0 and m, f"gvm2's writer failed: {out!r}"
+    regions.append(("gvm2", g2_at, g2_mib, m.group(2)))
+
+    for vm, at, mib, want in regions:  # the GVM's view, uncached
+        if (vm, at) == ("gvm1", RING_FIO[0]):
+            continue  # compared in the GVM above
+        out, rc = run_in(con, vm, f"dd if=/dev/vda bs=1M skip={at} count={mib} iflag=direct "
+                         "2>/dev/null | sha256sum", 300)
+        assert rc == 0 and out.split()[0] == want, f"{vm} reads at {at} MiB not what it wrote last"
+    for vm, at, mib, want in regions:  # the MVM's backing store
+        off = GVM_DISK_OFFSET[vm] + at
+        out, rc = run_in(con, "mvm", f"dd if=/dev/vda bs=1M skip={off} count={mib} iflag=direct "
+                         "2>/dev/null | sha256sum", 300)
+        assert rc == 0 and out.split()[0] == want, \
+            f"the backing store lacks {vm}'s last write at {at} MiB: {out!r}"
+
+    for vm in ("gvm1", "gvm2"):
+        out, rc = run_in(con, vm, "dmesg | grep -ci 'i/o error'")
+        assert out.strip() == "0", f"{vm} saw I/O errors: {out!r}"
+    out, rc = run_in(con, "gvm2", "head -c 65536 /dev/vdb | wc -c")
+    assert rc == 0 and out.strip() == "65536", f"gvm2's hypervisor-served disk: {out!r}"
+    out, rc = run_in(con, "mvm", "pidof syshyperd")
+    assert out.split() == [daemon], f"the daemon died or was restarted: {out!r}"
+    expect_after(con, start, r"mediated: daemon resync, \d+ request\(s\) queued again", 10)
+    # the hypervisor refused no completion: after the drain none is stale
+    at = mark(con)
+    con.send(ESC + "s")
+    expect_after(con, at, r"^\[hv\] mediated: kicks \d+", 30)
+    expect_after(con, at, r"^\[hv\] mediated stage total:", 30)
+    refused = re.search(r"completions refused \(bad tag, slot or ring index\) (\d+)",
+                        con.buf[at:])
+    assert not refused, f"the hypervisor refused {refused.group(1)} completion(s): a stale I/O"
+    con.send_line("poweroff -f")
+    assert con.wait_exit(60) == 0
+
+
 def network_scenario():
     """GVMs talk through the hypervisor's switch, and to the outside through
     the MVM's bridge: pings, a 16 MiB TCP transfer between the GVMs, a file
@@ -290,7 +453,8 @@ if __name__ == "__main__":
     # script_scenario last: it rebuilds gvm1's image with the script in it
     # and then without it (a scenario booting gvm1 meanwhile would run it)
     ALL = [mvm_scenario(3), mvm_scenario(2), mediated_disk_scenario, big_direct_writes_scenario,
-           two_gvms_and_errors_scenario, daemon_killed_scenario, network_scenario,
+           two_gvms_and_errors_scenario, daemon_killed_scenario, ring_corrupt_scenario,
+           network_scenario,
            hostile_guest_scenario] + conform_scenarios + layout_scenarios + lifecycle_scenarios + \
         [script_scenario]
     chosen = [s for s in ALL if not sys.argv[1:] or s.__name__ in sys.argv[1:]]
