@@ -2,8 +2,13 @@
  *
  * TX runs on the sending vCPU's CPU: a chain is taken from the sender's TX
  * queue under the sender's lock, then, with no lock of the sender held, its
- * frame is copied into one RX chain of every destination port under that
+ * frame is copied into the RX chains of every destination port under that
  * port's lock, so two VMs sending to each other cannot deadlock.
+ *
+ * Offloads (net_offload.h): a frame whose checksum the sender left to the
+ * device, or a TCP segment of up to 64 KiB, goes to a single receiver that
+ * negotiated the same offloads as it is (spread over mergeable buffers);
+ * any other receiver gets it finished by the switch.
  *
  * Storm control: a frame the switch would flood (netswitch_floods) first
  * takes a token of the sender's bucket (netswitch_flood_take), under the
@@ -13,9 +18,11 @@
 #include "net/virtio_net.h"
 
 #include "net/net_ctrl.h"
+#include "net/net_offload.h"
 
 #include "arch/arm64/arch.h"
 #include "lib/lib.h"
+#include "core/percpu.h"
 #include "core/print.h"
 #include "core/vm.h"
 #include "core/vm_config.h"
@@ -29,10 +36,10 @@
 #define F_STATUS (1ULL << 16)
 #define F_CTRL_VQ (1ULL << 17)
 #define F_CTRL_RX (1ULL << 18)
-#define HDR_LEN 12 /* struct virtio_net_hdr_v1 */
 #define ETH_HLEN 14
 #define MTU 1500
 #define MAX_FRAME (MTU + ETH_HLEN + 4) /* room for a VLAN tag */
+#define RX_CHAINS_MAX 64 /* mergeable buffers of one frame: 64 KiB in 1 KiB and more */
 
 _Static_assert(CFG_FLOOD_MAX_RATE == NET_FLOOD_MAX_RATE &&
 		       CFG_FLOOD_MAX_BURST == NET_FLOOD_MAX_BURST,
@@ -62,79 +69,195 @@ static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 	return v;
 }
 
-/* Copies the frame (read from the sender once) into the receiver's RX
- * chain after a fresh header. Returns bytes written, 0 if it does not fit. */
-static uint32_t copy_frame(const uint8_t *frame, uint32_t frame_len, const struct virtq_chain *rx)
-{
-	uint8_t hdr[HDR_LEN] = {0};
-	uint32_t total = HDR_LEN + frame_len, done = 0;
+/* The frame a vCPU is sending, read from its VM once (its other vCPUs may
+ * rewrite the buffers meanwhile, and every receiver must get what was
+ * routed), and the segment cut from it for a receiver without TSO: per
+ * physical CPU, as a GSO frame is too large for the EL2 stack. */
+struct tx_scratch {
+	uint8_t frame[NET_GSO_MAX_FRAME];
+	uint8_t seg[MAX_FRAME];
+};
+static struct tx_scratch scratch[MAX_PCPUS];
 
-	if (rx->writable_len < total || rx->nreadable)
-		return 0;
-	hdr[10] = 1; /* num_buffers */
-	for (unsigned i = 0; i < rx->nbufs && done < total; i++) {
-		uint8_t *dst = rx->bufs[i].hva;
-		uint32_t room = rx->bufs[i].len;
-		if (done < HDR_LEN) {
-			uint32_t n = MIN(room, HDR_LEN - done);
-			memcpy(dst, hdr + done, n);
-			done += n;
-			dst += n;
-			room -= n;
+enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED };
+
+/* Writes src into the chain's device-writable buffers from byte `at` on. */
+static void chain_write(const struct virtq_chain *c, uint32_t at, const uint8_t *src, uint32_t len)
+{
+	for (unsigned i = 0; i < c->nbufs && len; i++) {
+		uint32_t blen = c->bufs[i].len;
+		if (at >= blen) {
+			at -= blen;
+			continue;
 		}
-		uint32_t n = MIN(room, total - done);
-		if (n)
-			memcpy(dst, frame + (done - HDR_LEN), n);
-		done += n;
+		uint32_t n = MIN(blen - at, len);
+		memcpy(c->bufs[i].hva + at, src, n);
+		src += n;
+		len -= n;
+		at = 0;
 	}
-	return total;
 }
 
-static void deliver(struct virtio_net *dst, const uint8_t *frame, uint32_t frame_len)
+/* Returns the chains taken for a frame that will not be delivered: all
+ * given back untouched if only room was lacking, all pushed empty (the
+ * driver drops them) if the last one was not a receive buffer. */
+static void abandon_rx(struct virtq *vq, const uint16_t *heads, unsigned n, bool bad_last)
+{
+	if (!bad_last) {
+		virtq_unpop(vq, (uint16_t)n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		virtq_push(vq, heads[i], 0);
+}
+
+/* Copies header and frame into as many RX chains as they need (one without
+ * MRG_RXBUF; num_buffers says how many); lock held. Returns the chains
+ * used, 0 if the frame was dropped, < 0 once the device needs a reset. */
+static int fill_rx(struct virtio_dev *d, struct net_hdr *h, const uint8_t *frame, uint32_t len)
+{
+	struct virtq *vq = &d->vq[Q_RX];
+	unsigned max = d->driver_features & F_MRG_RXBUF ? RX_CHAINS_MAX : 1, n = 0;
+	uint16_t heads[RX_CHAINS_MAX + 1];
+	uint32_t written[RX_CHAINS_MAX];
+	struct virtq_chain rx, first;
+	uint32_t done = 0;
+
+	while (n == 0 || done < len) {
+		int r = n < max ? virtq_pop(vq, d->mem, &rx) : VQ_EMPTY;
+		if (r != VQ_OK) {
+			abandon_rx(vq, heads, n, false);
+			return r < 0 ? r : 0;
+		}
+		heads[n] = rx.head;
+		uint32_t hdr = n ? 0 : NET_HDR_LEN;
+		if (rx.nreadable || rx.writable_len < hdr) {
+			abandon_rx(vq, heads, n + 1, true);
+			return 0;
+		}
+		uint32_t part = (uint32_t)MIN(rx.writable_len - hdr, len - done);
+		chain_write(&rx, hdr, frame + done, part);
+		if (!n)
+			first = rx;
+		written[n++] = hdr + part;
+		done += part;
+	}
+	uint8_t raw[NET_HDR_LEN];
+	h->num_buffers = (uint16_t)n;
+	net_hdr_write(raw, h);
+	chain_write(&first, 0, raw, NET_HDR_LEN);
+	for (unsigned i = 0; i < n; i++)
+		virtq_push(vq, heads[i], written[i]);
+	return (int)n;
+}
+
+/* Delivers a frame to dst with the header its offloads give it (o NULL: a
+ * frame with none), unless dst's driver did not negotiate them. The
+ * features are read under dst's lock: a reset may change them. */
+static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame, uint32_t len,
+				   const struct net_offload *o)
 {
 	struct virtio_dev *d = &dst->vdev;
 	struct net_port_stats *st = &sw.ports[dst->port].stats;
-	struct virtq_chain rx;
-	uint32_t written = 0;
-	int r = VQ_EMPTY;
+	struct net_hdr h = {.num_buffers = 1};
+	int r = 0;
 
 	spin_lock(&d->lock);
-	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
-		r = virtq_pop(&d->vq[Q_RX], d->mem, &rx);
-	if (r == VQ_OK) {
-		written = copy_frame(frame, frame_len, &rx);
-		/* virtq_pop filled rx (VQ_OK); cppcheck does not follow it. */
-		// cppcheck-suppress uninitStructMember
-		virtq_push(&d->vq[Q_RX], rx.head, written);
-	} else if (r < 0) {
-		virtio_device_error_locked(d, virtq_strerror(r));
+	if (o && !net_offload_accepts(o, d->driver_features)) {
+		spin_unlock(&d->lock);
+		return NOT_ACCEPTED;
 	}
+	if (o)
+		net_offload_hdr(o, &h);
+	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
+		r = fill_rx(d, &h, frame, len);
+	if (r < 0)
+		virtio_device_error_locked(d, virtq_strerror(r));
 	spin_unlock(&d->lock);
-	if (r != VQ_OK || !written) {
+	if (r <= 0) {
 		st->drop_no_buffer++;
-		if (r == VQ_OK)
-			virtio_notify_used(d, Q_RX);
-		return;
+		if (r == 0)
+			virtio_notify_used(d, Q_RX); /* a bad chain may have been returned */
+		return NO_ROOM;
 	}
 	st->rx_frames++;
-	st->rx_bytes += frame_len;
+	st->rx_bytes += len;
 	virtio_notify_used(d, Q_RX);
+	return DELIVERED;
 }
 
-/* The frame is read from the sender's memory once: its other vCPUs may
- * rewrite it meanwhile, and every receiver must get what was routed. */
+/* The frame without offloads, for receivers that did not negotiate them:
+ * its checksum finished (in the switch's own copy), or its GSO segment cut
+ * into frames of the sender's MSS. */
+static void deliver_finished(struct virtio_net *src, struct virtio_net *const *dsts, unsigned n,
+			     uint8_t *frame, uint32_t len, const struct net_offload *o)
+{
+	if (o->gso_type == NET_GSO_NONE) {
+		if (o->needs_csum)
+			net_csum_finish(frame, len, o);
+		for (unsigned k = 0; k < n; k++)
+			deliver(dsts[k], frame, len, NULL);
+		return;
+	}
+	uint8_t *seg = scratch[this_cpu()->id].seg;
+	uint32_t segs = net_gso_segments(o, len);
+	for (uint32_t i = 0; i < segs; i++) {
+		uint32_t seg_len = net_gso_segment(frame, len, o, i, seg, MAX_FRAME);
+		if (!seg_len) { /* an MSS beyond the receivers' MTU */
+			sw.ports[src->port].stats.drop_bad++;
+			return;
+		}
+		for (unsigned k = 0; k < n; k++)
+			deliver(dsts[k], seg, seg_len, NULL);
+	}
+}
+
+/* One destination takes the frame as it is if it can; several get it
+ * finished (a checksum finished in place is no longer the partial sum
+ * that one taking NEEDS_CSUM would expect). */
+static void forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
+		    const struct net_offload *o)
+{
+	struct virtio_net *dsts[NET_MAX_PORTS];
+	unsigned n = 0;
+	bool plain = !o->needs_csum && o->gso_type == NET_GSO_NONE;
+
+	for (unsigned p = 0; p < sw.nports; p++)
+		if (ports & (1u << p))
+			dsts[n++] = sw.ports[p].dev;
+	if (plain) {
+		for (unsigned k = 0; k < n; k++)
+			deliver(dsts[k], frame, len, NULL);
+	} else if (n > 1 || (n == 1 && deliver(dsts[0], frame, len, o) == NOT_ACCEPTED)) {
+		deliver_finished(src, dsts, n, frame, len, o);
+	}
+}
+
+/* A frame from src's TX chain: its header and frame read once into this
+ * CPU's scratch, checked, routed and forwarded. */
 static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 {
 	struct net_port_stats *st = &sw.ports[src->port].stats;
-	uint8_t frame[MAX_FRAME];
+	uint8_t *frame = scratch[this_cpu()->id].frame;
+	uint64_t features = src->vdev.driver_features;
+	uint64_t max = features & (NET_F_HOST_TSO4 | NET_F_HOST_TSO6) ? NET_GSO_MAX_FRAME : MAX_FRAME;
+	uint8_t raw[NET_HDR_LEN];
+	struct net_hdr h;
+	struct net_offload o;
 
-	if (tx->writable_len || tx->readable_len < HDR_LEN + ETH_HLEN ||
-	    tx->readable_len > HDR_LEN + MAX_FRAME) {
+	if (tx->writable_len || tx->readable_len < NET_HDR_LEN + ETH_HLEN ||
+	    tx->readable_len > NET_HDR_LEN + max) {
 		st->drop_bad++;
 		return;
 	}
-	uint32_t frame_len = (uint32_t)tx->readable_len - HDR_LEN;
-	virtq_chain_read(tx, HDR_LEN, frame, frame_len);
+	uint32_t frame_len = (uint32_t)tx->readable_len - NET_HDR_LEN;
+	virtq_chain_read(tx, 0, raw, NET_HDR_LEN);
+	virtq_chain_read(tx, NET_HDR_LEN, frame, frame_len);
+	net_hdr_parse(raw, &h);
+	if (net_offload_check(&h, frame, frame_len, features, &o)) {
+		st->drop_bad++;
+		return;
+	}
 	st->tx_frames++;
 	st->tx_bytes += frame_len;
 	uint32_t ports = netswitch_route(&sw, (unsigned)src->port, frame);
@@ -150,9 +273,7 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 			return;
 		}
 	}
-	for (unsigned p = 0; p < sw.nports; p++)
-		if (ports & (1u << p))
-			deliver(sw.ports[p].dev, frame, frame_len);
+	forward(src, ports, frame, frame_len, &o);
 }
 
 static void handle_tx(struct virtio_net *net)
@@ -236,7 +357,7 @@ int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_
 		.device_id = 1,
 		.features = VIRTIO_F_VERSION_1 | VIRTIO_F_RING_EVENT_IDX |
 			    VIRTIO_F_RING_INDIRECT_DESC | F_MTU | F_MAC | F_MRG_RXBUF | F_STATUS |
-			    F_CTRL_VQ | F_CTRL_RX,
+			    F_CTRL_VQ | F_CTRL_RX | NET_OFFLOAD_FEATURES,
 		.nqueues = 3,
 		.config_size = 12,
 		.config_read = config_read,

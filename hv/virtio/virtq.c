@@ -3,6 +3,8 @@
  * change the rings concurrently. */
 #include "virtio/virtq.h"
 
+#include "lib/lib.h"
+
 #define AVAIL_F_NO_INTERRUPT 1
 #define USED_F_NO_NOTIFY 1
 #define DESC_SIZE 16
@@ -159,6 +161,13 @@ int virtq_pop_long(struct virtq *vq, const struct guest_mem *mem, struct virtq_l
 	return POP_INTO(vq, mem, chain, VIRTQ_LONG_SEGS);
 }
 
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+	if (vq->event_idx)
+		vq->used[2 + 4 * vq->num] = vq->last_avail;
+}
+
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	volatile uint32_t *ring = (volatile uint32_t *)&vq->used[2];
@@ -212,8 +221,7 @@ void virtq_chain_read(const struct virtq_chain *c, uint32_t skip, uint8_t *dst, 
 			continue;
 		}
 		uint32_t n = blen - skip < len ? blen - skip : len;
-		for (uint32_t k = 0; k < n; k++)
-			dst[k] = c->bufs[i].hva[skip + k];
+		memcpy(dst, c->bufs[i].hva + skip, n);
 		dst += n;
 		len -= n;
 		skip = 0;

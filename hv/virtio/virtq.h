@@ -96,6 +96,9 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem);
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain);
 /* The same for a chain of up to VIRTQ_LONG_SEGS buffers. */
 int virtq_pop_long(struct virtq *vq, const struct guest_mem *mem, struct virtq_long_chain *chain);
+/* Gives back the last n chains taken, none of them pushed since (a frame
+ * that did not fit in them): the driver still owns them. */
+void virtq_unpop(struct virtq *vq, uint16_t n);
 /* Returns a chain to the driver with `written` bytes written into it. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last
