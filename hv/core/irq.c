@@ -6,6 +6,7 @@
 #include "console/console.h"
 #include "drivers/gic.h"
 #include "blk/mediated.h"
+#include "net/virtio_net.h"
 #include "platform/board.h"
 #include "core/print.h"
 #include "drivers/uart.h"
@@ -43,6 +44,7 @@ static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 	case PPI_HYP_TIMER:
 		hv_timer_irq();
 		mediated_tick();
+		virtio_net_tick();
 		vm_life_tick();
 		return true;
 	case PLAT_UART_IRQ:

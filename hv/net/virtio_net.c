@@ -79,7 +79,29 @@ struct tx_scratch {
 };
 static struct tx_scratch scratch[MAX_PCPUS];
 
-enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED };
+/* A unicast frame whose receiver had no room, per sender port: the sender
+ * takes no more frames until it is delivered (its TX chain is returned
+ * then), so a fast sender slows to its receiver's pace instead of losing
+ * frames a TCP sender would have to resend (a whole 64 KiB GSO frame).
+ * Retried when the receiver adds buffers (its RX notify), on the sender's
+ * next notify and on every tick; dropped after PARK_MAX_MS, and then that
+ * receiver is "unresponsive": frames to it are dropped at once until it
+ * adds buffers again, so a VM that stopped reading delays its senders once. */
+struct parked_frame {
+	bool held;     /* under the sender's lock, as retrying */
+	bool retrying; /* one CPU is delivering (or filling in) the frame */
+	unsigned dst;  /* port */
+	uint64_t since;
+	struct virtq_chain chain;
+	uint32_t len;
+	struct net_offload o;
+	uint8_t frame[NET_GSO_MAX_FRAME];
+};
+static struct parked_frame parked[NET_MAX_PORTS];
+static volatile bool unresponsive[NET_MAX_PORTS];
+#define PARK_MAX_MS 100
+
+enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED, NOT_LIVE };
 
 /* Writes src into the chain's device-writable buffers from byte `at` on. */
 static void chain_write(const struct virtq_chain *c, uint32_t at, const uint8_t *src, uint32_t len)
@@ -103,8 +125,9 @@ static void chain_write(const struct virtq_chain *c, uint32_t at, const uint8_t 
  * driver drops them) if the last one was not a receive buffer. */
 static void abandon_rx(struct virtq *vq, const uint16_t *heads, unsigned n, bool bad_last)
 {
-	if (!bad_last) {
+	if (!bad_last) { /* and a notify on the next buffer: a parked frame waits for it */
 		virtq_unpop(vq, (uint16_t)n);
+		virtq_kick_on_next(vq);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -153,14 +176,15 @@ static int fill_rx(struct virtio_dev *d, struct net_hdr *h, const uint8_t *frame
 
 /* Delivers a frame to dst with the header its offloads give it (o NULL: a
  * frame with none), unless dst's driver did not negotiate them. The
- * features are read under dst's lock: a reset may change them. */
+ * features are read under dst's lock: a reset may change them. A frame
+ * that finds no room is not counted as dropped here: it may be parked. */
 static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame, uint32_t len,
 				   const struct net_offload *o)
 {
 	struct virtio_dev *d = &dst->vdev;
 	struct net_port_stats *st = &sw.ports[dst->port].stats;
 	struct net_hdr h = {.num_buffers = 1};
-	int r = 0;
+	int r = -1;
 
 	spin_lock(&d->lock);
 	if (o && !net_offload_accepts(o, d->driver_features)) {
@@ -169,21 +193,27 @@ static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame,
 	}
 	if (o)
 		net_offload_hdr(o, &h);
-	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready)
+	bool live = (d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready;
+	if (live)
 		r = fill_rx(d, &h, frame, len);
-	if (r < 0)
+	if (live && r < 0)
 		virtio_device_error_locked(d, virtq_strerror(r));
 	spin_unlock(&d->lock);
 	if (r <= 0) {
-		st->drop_no_buffer++;
 		if (r == 0)
 			virtio_notify_used(d, Q_RX); /* a bad chain may have been returned */
-		return NO_ROOM;
+		return r == 0 ? NO_ROOM : NOT_LIVE;
 	}
 	st->rx_frames++;
 	st->rx_bytes += len;
 	virtio_notify_used(d, Q_RX);
 	return DELIVERED;
+}
+
+/* Counts a frame dst did not get. */
+static void count_drop(const struct virtio_net *dst)
+{
+	sw.ports[dst->port].stats.drop_no_buffer++;
 }
 
 /* The frame without offloads, for receivers that did not negotiate them:
@@ -196,7 +226,8 @@ static void deliver_finished(struct virtio_net *src, struct virtio_net *const *d
 		if (o->needs_csum)
 			net_csum_finish(frame, len, o);
 		for (unsigned k = 0; k < n; k++)
-			deliver(dsts[k], frame, len, NULL);
+			if (deliver(dsts[k], frame, len, NULL) != DELIVERED)
+				count_drop(dsts[k]);
 		return;
 	}
 	uint8_t *seg = scratch[this_cpu()->id].seg;
@@ -208,34 +239,122 @@ static void deliver_finished(struct virtio_net *src, struct virtio_net *const *d
 			return;
 		}
 		for (unsigned k = 0; k < n; k++)
-			deliver(dsts[k], seg, seg_len, NULL);
+			if (deliver(dsts[k], seg, seg_len, NULL) != DELIVERED)
+				count_drop(dsts[k]);
 	}
 }
 
-/* One destination takes the frame as it is if it can; several get it
- * finished (a checksum finished in place is no longer the partial sum
- * that one taking NEEDS_CSUM would expect). */
-static void forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
-		    const struct net_offload *o)
+/* Delivers to one destination, finished if it does not take the frame as
+ * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. */
+static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net *dst,
+				       uint8_t *frame, uint32_t len, const struct net_offload *o)
+{
+	enum deliver_result r = deliver(dst, frame, len, o);
+
+	if (r == NOT_ACCEPTED) {
+		deliver_finished(src, &dst, 1, frame, len, o);
+		r = DELIVERED;
+	}
+	return r;
+}
+
+/* Forwards a frame to the ports routed. A single destination takes it as
+ * it is if it can; several get it finished (a checksum finished in place
+ * is no longer the partial sum one taking NEEDS_CSUM expects). Returns the
+ * port a unicast frame found without room (the caller may park it), or -1. */
+static int forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
+		   const struct net_offload *o)
 {
 	struct virtio_net *dsts[NET_MAX_PORTS];
 	unsigned n = 0;
-	bool plain = !o->needs_csum && o->gso_type == NET_GSO_NONE;
 
 	for (unsigned p = 0; p < sw.nports; p++)
 		if (ports & (1u << p))
 			dsts[n++] = sw.ports[p].dev;
-	if (plain) {
-		for (unsigned k = 0; k < n; k++)
-			deliver(dsts[k], frame, len, NULL);
-	} else if (n > 1 || (n == 1 && deliver(dsts[0], frame, len, o) == NOT_ACCEPTED)) {
+	if (n == 1) {
+		enum deliver_result r = deliver_one(src, dsts[0], frame, len, o);
+		if (r == NO_ROOM && !unresponsive[dsts[0]->port])
+			return dsts[0]->port;
+		if (r != DELIVERED)
+			count_drop(dsts[0]);
+	} else if (n > 1) {
 		deliver_finished(src, dsts, n, frame, len, o);
 	}
+	return -1;
+}
+
+/* Parks the frame src could not deliver to port dst for want of room;
+ * false if one is parked already (another vCPU of src got there first). */
+static bool park(struct virtio_net *src, unsigned dst, const struct virtq_chain *tx,
+		 const uint8_t *frame, uint32_t len, const struct net_offload *o)
+{
+	struct parked_frame *p = &parked[src->port];
+	bool taken;
+
+	spin_lock(&src->vdev.lock);
+	taken = p->held;
+	if (!taken)
+		p->held = p->retrying = true; /* nobody delivers it half filled in */
+	spin_unlock(&src->vdev.lock);
+	if (taken) {
+		count_drop(sw.ports[dst].dev);
+		return false;
+	}
+	memcpy(p->frame, frame, len);
+	p->len = len;
+	p->o = *o;
+	p->dst = dst;
+	p->chain = *tx;
+	p->since = timer_now();
+	spin_lock(&src->vdev.lock);
+	p->retrying = false;
+	spin_unlock(&src->vdev.lock);
+	return true;
+}
+
+/* Tries to deliver src's parked frame (dropped once it waited too long)
+ * and returns its TX chain. Whether src may send on: nothing is parked. */
+static bool unpark(struct virtio_net *src)
+{
+	struct parked_frame *p = &parked[src->port];
+	struct virtio_dev *d = &src->vdev;
+	bool held, mine;
+
+	if (!__atomic_load_n(&p->held, __ATOMIC_ACQUIRE))
+		return true; /* the common case, without the lock */
+	spin_lock(&d->lock);
+	held = p->held;
+	mine = held && !p->retrying;
+	if (mine)
+		p->retrying = true;
+	spin_unlock(&d->lock);
+	if (!mine)
+		return !held;
+	struct virtio_net *dst = sw.ports[p->dst].dev;
+	enum deliver_result r = deliver_one(src, dst, p->frame, p->len, &p->o);
+	bool expired = timer_now() - p->since > timer_freq() / 1000 * PARK_MAX_MS;
+	if (r == NO_ROOM && !expired) {
+		spin_lock(&d->lock);
+		p->retrying = false;
+		spin_unlock(&d->lock);
+		return false;
+	}
+	if (r != DELIVERED) {
+		count_drop(dst);
+		unresponsive[p->dst] = r == NO_ROOM;
+	}
+	virtio_queue_push(d, Q_TX, &p->chain, 0);
+	spin_lock(&d->lock);
+	p->held = p->retrying = false;
+	spin_unlock(&d->lock);
+	virtio_notify_used(d, Q_TX);
+	return true;
 }
 
 /* A frame from src's TX chain: its header and frame read once into this
- * CPU's scratch, checked, routed and forwarded. */
-static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
+ * CPU's scratch, checked, routed and forwarded. Whether it is parked (the
+ * chain is returned once it is delivered or dropped). */
+static bool send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 {
 	struct net_port_stats *st = &sw.ports[src->port].stats;
 	uint8_t *frame = scratch[this_cpu()->id].frame;
@@ -248,7 +367,7 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	if (tx->writable_len || tx->readable_len < NET_HDR_LEN + ETH_HLEN ||
 	    tx->readable_len > NET_HDR_LEN + max) {
 		st->drop_bad++;
-		return;
+		return false;
 	}
 	uint32_t frame_len = (uint32_t)tx->readable_len - NET_HDR_LEN;
 	virtq_chain_read(tx, 0, raw, NET_HDR_LEN);
@@ -256,7 +375,7 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	net_hdr_parse(raw, &h);
 	if (net_offload_check(&h, frame, frame_len, features, &o)) {
 		st->drop_bad++;
-		return;
+		return false;
 	}
 	st->tx_frames++;
 	st->tx_bytes += frame_len;
@@ -270,12 +389,14 @@ static void send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 		spin_unlock(&src->vdev.lock);
 		if (!ok) {
 			st->drop_storm++;
-			return;
+			return false;
 		}
 	}
-	forward(src, ports, frame, frame_len, &o);
+	int full = forward(src, ports, frame, frame_len, &o);
+	return full >= 0 && park(src, (unsigned)full, tx, frame, frame_len, &o);
 }
 
+/* Takes src's frames, up to a budget, while none is parked. */
 static void handle_tx(struct virtio_net *net)
 {
 	struct virtio_dev *d = &net->vdev;
@@ -283,17 +404,35 @@ static void handle_tx(struct virtio_net *net)
 	int r = VQ_EMPTY;
 
 	for (unsigned n = 0; n < VIRTIO_CHAINS_PER_NOTIFY; n++) {
+		if (!unpark(net)) { /* its receiver's RX notify or the tick go on */
+			r = VQ_EMPTY;
+			break;
+		}
 		r = virtio_queue_pop(d, Q_TX, &tx);
 		if (r != VQ_OK)
 			break;
-		send_frame(net, &tx);
-		virtio_queue_push(d, Q_TX, &tx, 0);
+		if (!send_frame(net, &tx))
+			virtio_queue_push(d, Q_TX, &tx, 0);
 	}
 	if (r < 0)
 		return;
 	if (r == VQ_OK)
 		virtio_queue_budget_spent(d, Q_TX);
 	virtio_notify_used(d, Q_TX);
+}
+
+/* The senders parked on port `port` (it added receive buffers, or the tick
+ * came: port -1, all) deliver and go on. */
+static void wake_parked(int port)
+{
+	for (unsigned s = 0; s < sw.nports; s++)
+		if (parked[s].held && (port < 0 || parked[s].dst == (unsigned)port))
+			handle_tx(sw.ports[s].dev);
+}
+
+void virtio_net_tick(void)
+{
+	wake_parked(-1);
 }
 
 /* One command: taken, answered and returned in one hold of the device lock,
@@ -347,7 +486,10 @@ static void notify(struct virtio_dev *dev, unsigned q)
 		handle_tx(net);
 	else if (q == Q_CTRL)
 		handle_ctrl(net);
-	/* Q_RX: new buffers; frames wait in no queue, so nothing to do */
+	else if (q == Q_RX) { /* new buffers: for parked frames */
+		unresponsive[net->port] = false;
+		wake_parked(net->port);
+	}
 }
 
 int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_t irq,

@@ -19,4 +19,6 @@ int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_
  * per second (0: no limit) and burst; -1 if out of bounds. */
 int virtio_net_set_flood_limit(struct virtio_net *net, uint32_t rate, uint32_t burst);
 void virtio_net_print_stats(void);
+/* Every CPU's hypervisor tick: parked frames are retried (or dropped). */
+void virtio_net_tick(void);
 #endif

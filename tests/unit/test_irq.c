@@ -50,6 +50,9 @@ void mediated_work(void)
 void mediated_tick(void)
 {
 }
+void virtio_net_tick(void)
+{
+}
 void vm_life_tick(void)
 {
 }

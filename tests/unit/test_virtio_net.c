@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "net/virtio_net.h"
+#include "core/percpu.h"
 #include "core/vm.h"
 #include "arch/arm64/cache.h"
 
@@ -78,6 +79,11 @@ uint64_t timer_now(void)
 uint64_t timer_freq(void)
 {
 	return 1000000;
+}
+static struct pcpu cpu0;
+struct pcpu *this_cpu(void)
+{
+	return &cpu0;
 }
 static uint32_t route_to; /* what netswitch_route answers */
 static uint8_t routed_dst[ETH_ALEN];
