@@ -373,7 +373,10 @@ static bool send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	virtq_chain_read(tx, 0, raw, NET_HDR_LEN);
 	virtq_chain_read(tx, NET_HDR_LEN, frame, frame_len);
 	net_hdr_parse(raw, &h);
-	if (net_offload_check(&h, frame, frame_len, features, &o)) {
+	/* only a GSO frame may exceed the MTU: TSO lets a sender hand over
+	 * 64 KiB, not send a plain frame no receiver negotiated */
+	if (net_offload_check(&h, frame, frame_len, features, &o) ||
+	    (o.gso_type == NET_GSO_NONE && frame_len > MAX_FRAME)) {
 		st->drop_bad++;
 		return false;
 	}

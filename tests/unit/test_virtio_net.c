@@ -612,6 +612,34 @@ static void test_hostile_headers_dropped(void **state)
 	assert_int_equal(c.rx + c.no_buffer, 0);
 }
 
+/* A sender with TSO may hand over up to 64 KiB, but only as a GSO frame: a
+ * plain frame is at most the MTU's (a receiver that negotiated nothing
+ * must never get more), whatever else the header says. */
+static void test_plain_frame_over_mtu_dropped(void **state)
+{
+	static const struct net_hdr plain = {0}, csum = {.flags = NET_HDR_F_NEEDS_CSUM,
+							 .csum_start = 34,
+							 .csum_offset = 16};
+	(void)state;
+	bring_up_with(TSO_FEATURES);
+	route_to = 1;
+	offer_rx(QSIZE, RXBUF_LEN);
+	write_tcp_frame(&plain, 1519);
+	offer_tx(0, NET_HDR_LEN + 1519);
+	notify(Q_TX);
+	write_tcp_frame(&csum, 9000);
+	offer_tx(1, NET_HDR_LEN + 9000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(counters().bad, 2);
+	write_tcp_frame(&plain, 1518); /* the largest plain frame goes */
+	offer_tx(2, NET_HDR_LEN + 1518);
+	notify(Q_TX);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 1518);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +652,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parked_frame_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_frame_dropped_while_parked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_frame_over_mtu_dropped, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
