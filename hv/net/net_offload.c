@@ -126,8 +126,8 @@ static uint32_t l4_offset(const uint8_t *frame, uint32_t len, uint32_t l3, uint1
 
 /* A GSO frame: TCP over IPv4 or IPv6, as the sender negotiated, with its
  * checksum left to the device at the TCP header's checksum field. */
-static int check_gso(const struct net_hdr *h, const uint8_t *frame, uint32_t len,
-		     uint64_t features, struct net_offload *o)
+static int check_gso(const struct net_hdr *h, const uint8_t *frame, uint32_t len, uint64_t features,
+		     struct net_offload *o)
 {
 	bool v6 = h->gso_type == NET_GSO_TCPV6;
 	uint16_t type = 0;
@@ -242,7 +242,7 @@ static void fix_tcp(uint8_t *seg, uint32_t seg_len, const struct net_offload *o,
 
 	put32(tcp + 4, get32(tcp + 4) + off);
 	if (i + 1 < n)
-		tcp[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		tcp[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	if (i > 0)
 		tcp[13] &= (uint8_t)~TCP_CWR;
 	if (o->gso_type == NET_GSO_TCPV6)

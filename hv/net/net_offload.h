@@ -26,7 +26,7 @@
 #define NET_F_GUEST_TSO6 (1ULL << 8)
 #define NET_F_HOST_TSO4 (1ULL << 11)
 #define NET_F_HOST_TSO6 (1ULL << 12)
-#define NET_OFFLOAD_FEATURES                                                                 \
+#define NET_OFFLOAD_FEATURES                                                                     \
 	(NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_GUEST_TSO4 | NET_F_GUEST_TSO6 | NET_F_HOST_TSO4 | \
 	 NET_F_HOST_TSO6)
 
@@ -38,10 +38,10 @@ struct net_hdr {
 /* A checked frame: what it asks of the device and, for GSO, its layout. */
 struct net_offload {
 	bool needs_csum;
-	uint8_t gso_type;              /* NET_GSO_NONE, _TCPV4 or _TCPV6 */
-	uint16_t gso_size;             /* payload bytes per segment */
+	uint8_t gso_type;  /* NET_GSO_NONE, _TCPV4 or _TCPV6 */
+	uint16_t gso_size; /* payload bytes per segment */
 	uint16_t csum_start, csum_offset;
-	uint32_t l3, l4, hlen;         /* GSO: IP header, TCP header, payload offsets */
+	uint32_t l3, l4, hlen; /* GSO: IP header, TCP header, payload offsets */
 };
 
 void net_hdr_parse(const uint8_t raw[NET_HDR_LEN], struct net_hdr *h);

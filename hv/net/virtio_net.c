@@ -359,7 +359,8 @@ static bool send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	struct net_port_stats *st = &sw.ports[src->port].stats;
 	uint8_t *frame = scratch[this_cpu()->id].frame;
 	uint64_t features = src->vdev.driver_features;
-	uint64_t max = features & (NET_F_HOST_TSO4 | NET_F_HOST_TSO6) ? NET_GSO_MAX_FRAME : MAX_FRAME;
+	uint64_t max =
+		features & (NET_F_HOST_TSO4 | NET_F_HOST_TSO6) ? NET_GSO_MAX_FRAME : MAX_FRAME;
 	uint8_t raw[NET_HDR_LEN];
 	struct net_hdr h;
 	struct net_offload o;

@@ -80,7 +80,7 @@ int netswitch_set_flood_limit(struct netswitch *sw, unsigned port, uint32_t rate
 	(void)sw, (void)port, (void)rate, (void)burst, (void)hz;
 	return 0;
 }
-static uint16_t rx_next; /* the next receive descriptor a test offers */
+static uint16_t rx_next;   /* the next receive descriptor a test offers */
 static uint64_t now_ticks; /* the counter, 1 MHz: moves only when a test says */
 uint64_t timer_now(void)
 {
@@ -335,13 +335,12 @@ static void test_frame_read_once(void **state)
  * The device sends to itself (the stub switch's one port): the frame it
  * parks waits for its own receive queue. */
 #define F_MRG_RXBUF (1ULL << 15)
-#define TSO_FEATURES                                                                  \
+#define TSO_FEATURES \
 	(NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_HOST_TSO4 | NET_F_GUEST_TSO4 | F_MRG_RXBUF)
 #define RXBUF_IPA (RAM_IPA + 0xa0000) /* QSIZE receive buffers of RXBUF_LEN */
 #define RXBUF_LEN 4096
 #define GSO_LEN 65000 /* frame bytes: 16 buffers of 4 KiB hold it with its header */
 #define MSS 1448
-
 
 /* n receive chains of one writable buffer each. */
 static void offer_rx(unsigned n, uint32_t len)
@@ -351,8 +350,9 @@ static void offer_rx(unsigned n, uint32_t len)
 
 	for (unsigned k = 0; k < n; k++, rx_next++) {
 		uint16_t i = rx_next % QSIZE;
-		d[i] = (struct virtq_desc){
-			.addr = RXBUF_IPA + (uint64_t)i * RXBUF_LEN, .len = len, .flags = VIRTQ_DESC_F_WRITE};
+		d[i] = (struct virtq_desc){.addr = RXBUF_IPA + (uint64_t)i * RXBUF_LEN,
+					   .len = len,
+					   .flags = VIRTQ_DESC_F_WRITE};
 		avail[2 + avail[1] % QSIZE] = i;
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		avail[1]++;
@@ -378,7 +378,7 @@ static void write_tcp_frame(const struct net_hdr *h, uint32_t len)
 	f[14] = 0x45;
 	put_be16(f + 16, (uint16_t)(len - 14 > 0xffff ? 0xffff : len - 14));
 	f[22] = 64;
-	f[23] = 6; /* TCP */
+	f[23] = 6;    /* TCP */
 	f[46] = 0x50; /* data offset 5 words */
 	f[47] = 0x18;
 	for (uint32_t k = 54; k < len; k++)
@@ -647,10 +647,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_frame_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_without_ack_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gso_frame_over_mergeable_buffers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_room_parks_until_rx_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gso_frame_over_mergeable_buffers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_room_parks_until_rx_notify, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parked_frame_expires, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_frame_dropped_while_parked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_frame_dropped_while_parked, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_frame_over_mtu_dropped, setup, teardown),
 	};
