@@ -245,17 +245,23 @@ static void deliver_finished(struct virtio_net *src, struct virtio_net *const *d
 }
 
 /* Delivers to one destination, finished if it does not take the frame as
- * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. */
+ * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. A
+ * checksum finished is the frame's from then on (*o cleared): one that
+ * finds no room is parked, and retried, as the plain frame it now is. */
 static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net *dst,
-				       uint8_t *frame, uint32_t len, const struct net_offload *o)
+				       uint8_t *frame, uint32_t len, struct net_offload *o)
 {
 	enum deliver_result r = deliver(dst, frame, len, o);
 
-	if (r == NOT_ACCEPTED) {
+	if (r != NOT_ACCEPTED)
+		return r;
+	if (o->gso_type != NET_GSO_NONE) {
 		deliver_finished(src, &dst, 1, frame, len, o);
-		r = DELIVERED;
+		return DELIVERED;
 	}
-	return r;
+	net_csum_finish(frame, len, o);
+	*o = (struct net_offload){0};
+	return deliver(dst, frame, len, o);
 }
 
 /* Forwards a frame to the ports routed. A single destination takes it as
@@ -263,7 +269,7 @@ static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net
  * is no longer the partial sum one taking NEEDS_CSUM expects). Returns the
  * port a unicast frame found without room (the caller may park it), or -1. */
 static int forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
-		   const struct net_offload *o)
+		   struct net_offload *o)
 {
 	struct virtio_net *dsts[NET_MAX_PORTS];
 	unsigned n = 0;

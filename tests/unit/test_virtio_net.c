@@ -640,6 +640,44 @@ static void test_plain_frame_over_mtu_dropped(void **state)
 	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 1518);
 }
 
+/* A receiver without GUEST_CSUM gets a NEEDS_CSUM frame with its checksum
+ * finished by the switch; one without room for it makes it wait like any
+ * other unicast frame (parked, not dropped), and gets it finished, flags
+ * clear, once it adds a buffer. */
+static void test_finished_frame_parks_without_room(void **state)
+{
+	static const struct net_hdr csum = {
+		.flags = NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
+	(void)state;
+	bring_up_with(NET_F_CSUM); /* and not GUEST_CSUM */
+	route_to = 1;
+	write_tcp_frame(&csum, 200);
+	put_be16((uint8_t *)hva(DATA_IPA) + NET_HDR_LEN + 50,
+		 6 + (200 - 34)); /* the sender's part */
+	offer_tx(0, NET_HDR_LEN + 200);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	assert_int_equal(counters().no_buffer, 0);
+	offer_rx(1, 2048);
+	notify(0);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 200);
+	struct net_hdr h;
+	const uint8_t *got = hva(RXBUF_IPA);
+	net_hdr_parse(got, &h);
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.csum_start, 0);
+	/* the TCP checksum (pseudo-header: zero addresses, protocol, length)
+	 * verifies */
+	uint32_t sum = 6 + (200 - 34);
+	for (unsigned i = 34; i < 200; i += 2)
+		sum += (uint32_t)(got[NET_HDR_LEN + i] << 8 | got[NET_HDR_LEN + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +694,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_frame_over_mtu_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finished_frame_parks_without_room, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
