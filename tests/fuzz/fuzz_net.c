@@ -1215,8 +1215,10 @@ FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx)
 			FUZZ_ASSERT(len <= room,
 				    "vm %u: %u bytes received into %llu bytes of buffers", rx, len,
 				    (unsigned long long)room);
-			if (!len && !k)
+			if (!len && !k) {
+				i++;
 				break; /* not a receive buffer, or given back with one */
+			}
 			FUZZ_ASSERT(len && (k || len >= HDR_LEN) && total + len <= sizeof(got),
 				    "vm %u: chain %u of a frame used with %u bytes", rx, k, len);
 			bool bad = tangled(segs, n, b, rx) ||
