@@ -845,7 +845,8 @@ FUZZ_NOCOV static struct layout tcp_layout(const uint8_t *f, uint32_t len, bool 
  * negotiated `feat` (else it is dropped as bad): no flag but NEEDS_CSUM,
  * its checksum place inside the frame and CSUM negotiated; GSO only TCP
  * over the IP version whose HOST_TSO was negotiated, with NEEDS_CSUM at
- * the TCP checksum and an MSS; a plain frame at most the MTU's. */
+ * the TCP checksum and an MSS of at least NET_GSO_MIN_SIZE; a plain frame
+ * at most the MTU's. */
 FUZZ_NOCOV static bool frame_valid(const struct vhdr *h, const uint8_t *f, uint32_t len,
 				   uint64_t feat, struct layout *l)
 {
@@ -859,8 +860,8 @@ FUZZ_NOCOV static bool frame_valid(const struct vhdr *h, const uint8_t *f, uint3
 	if (h->gso == NET_GSO_NONE)
 		return len <= MAX_FRAME;
 	if ((h->gso != NET_GSO_TCPV4 && !v6) ||
-	    !(feat & (v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4)) || !csum || !h->gso_size ||
-	    len > NET_GSO_MAX_FRAME)
+	    !(feat & (v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4)) || !csum ||
+	    h->gso_size < NET_GSO_MIN_SIZE || len > NET_GSO_MAX_FRAME)
 		return false;
 	*l = tcp_layout(f, len, v6);
 	return l->ok && h->cs == l->l4 && h->co == 16;

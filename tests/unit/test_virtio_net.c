@@ -678,9 +678,40 @@ static void test_finished_frame_parks_without_room(void **state)
 	assert_int_equal(sum, 0xffff);
 }
 
+/* An MSS under NET_GSO_MIN_SIZE would have the switch cut one TX chain
+ * into up to 65536 frames for a receiver without TSO: dropped as bad. */
+static void test_gso_tiny_mss_dropped(void **state)
+{
+	struct net_hdr h = gso_hdr;
+	(void)state;
+	bring_up_with(NET_F_CSUM | NET_F_HOST_TSO4 | F_MRG_RXBUF);
+	route_to = 1;
+	offer_rx(QSIZE, 2048);
+	h.gso_size = NET_GSO_MIN_SIZE - 1;
+	write_tcp_frame(&h, 4000);
+	offer_tx(0, NET_HDR_LEN + 4000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(counters().bad, 1);
+	h.gso_size = NET_GSO_MIN_SIZE; /* 82 segments of 48 bytes, 16 of them delivered */
+	write_tcp_frame(&h, 4000);
+	offer_tx(1, NET_HDR_LEN + 4000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(used_idx(0), QSIZE);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 54 + NET_GSO_MIN_SIZE);
+	struct counters c = counters();
+	assert_int_equal(c.bad, 1);
+	assert_int_equal(c.rx, QSIZE);
+	assert_int_equal(c.no_buffer,
+			 (4000 - 54 + NET_GSO_MIN_SIZE - 1) / NET_GSO_MIN_SIZE - QSIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
