@@ -1179,6 +1179,29 @@ FUZZ_NOCOV static void check_num_buffers(unsigned rx, const struct vhdr *h)
 		"vm %u: num_buffers %u (features 0x%llx)", rx, h->nbuf, (unsigned long long)feat);
 }
 
+/* Whether a chain still available (from `from` on: the device may have
+ * taken it for a frame that did not fit, written part of it, and given it
+ * back) has writable buffers over `segs`. */
+FUZZ_NOCOV static bool still_available_over(const struct qstate *s, uint16_t from,
+					    const struct fuzz_seg *segs, int n, unsigned v)
+{
+	const uint8_t *mem = guests[v].snap;
+	struct fuzz_seg other[VIRTQ_MAX_SEGS];
+	uint16_t avail = get16(mem, s->avail_ipa + 2);
+
+	for (uint16_t j = from, k = 0; j != avail && k < s->view.num; j++, k++) {
+		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (j % s->view.num));
+		int m = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect,
+					other, VIRTQ_MAX_SEGS);
+		for (int a = 0; a < n; a++)
+			for (int c = 0; c < m; c++)
+				if (other[c].writable && seg_overlap(segs[a].off, segs[a].len,
+								     other[c].off, other[c].len))
+					return true;
+	}
+	return false;
+}
+
 /* Every frame received: its header (check_rx_header), in num_buffers
  * chains used one after the other, every one but the last filled up; it
  * was for the receiver, and is one a VM sent (or parked) as it is or as
@@ -1223,7 +1246,8 @@ FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx)
 			FUZZ_ASSERT(len && (k || len >= HDR_LEN) && total + len <= sizeof(got),
 				    "vm %u: chain %u of a frame used with %u bytes", rx, k, len);
 			bool bad = tangled(segs, n, b, rx) ||
-				   overwritten(s, vq->used_idx, i, segs, n, rx, now);
+				   overwritten(s, vq->used_idx, i, segs, n, rx, now) ||
+				   still_available_over(s, vq->last_avail, segs, n, rx);
 			if (!k && bad)
 				return; /* its num_buffers may not be the device's */
 			trusted &= !bad;
