@@ -135,7 +135,7 @@ static int check_gso(const struct net_hdr *h, const uint8_t *frame, uint32_t len
 	if (h->gso_type != NET_GSO_TCPV4 && !v6)
 		return -1; /* UDP, ECN: never offered */
 	if (!(features & (v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4)) || !o->needs_csum ||
-	    h->gso_size == 0 || len > NET_GSO_MAX_FRAME)
+	    h->gso_size < NET_GSO_MIN_SIZE || len > NET_GSO_MAX_FRAME)
 		return -1;
 	uint32_t l3 = l3_offset(frame, len, &type);
 	uint32_t l4 = l3 ? l4_offset(frame, len, l3, type, v6) : 0;

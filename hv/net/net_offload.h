@@ -18,6 +18,11 @@
 #define NET_GSO_TCPV6 4
 /* The largest GSO frame: 64 KiB of IP packet, its Ethernet and VLAN header. */
 #define NET_GSO_MAX_FRAME (65536 + 18)
+/* The smallest MSS a GSO frame may give (Linux's tcp_min_snd_mss default):
+ * the switch cuts one frame into at most 64 KiB / 48 segments for a
+ * receiver without TSO, so a TX chain cannot make it deliver tens of
+ * thousands of frames (an MSS of 1: 65536, some 10 ms of EL2 time each). */
+#define NET_GSO_MIN_SIZE 48
 
 /* The feature bits (virtio 1.1 §5.1.3) the offloads need. */
 #define NET_F_CSUM (1ULL << 0)

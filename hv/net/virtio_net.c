@@ -249,17 +249,23 @@ static void deliver_finished(struct virtio_net *src, struct virtio_net *const *d
 }
 
 /* Delivers to one destination, finished if it does not take the frame as
- * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. */
+ * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. A
+ * checksum finished is the frame's from then on (*o cleared): one that
+ * finds no room is parked, and retried, as the plain frame it now is. */
 static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net *dst,
-				       uint8_t *frame, uint32_t len, const struct net_offload *o)
+				       uint8_t *frame, uint32_t len, struct net_offload *o)
 {
 	enum deliver_result r = deliver(dst, frame, len, o);
 
-	if (r == NOT_ACCEPTED) {
+	if (r != NOT_ACCEPTED)
+		return r;
+	if (o->gso_type != NET_GSO_NONE) {
 		deliver_finished(src, &dst, 1, frame, len, o);
-		r = DELIVERED;
+		return DELIVERED;
 	}
-	return r;
+	net_csum_finish(frame, len, o);
+	*o = (struct net_offload){0};
+	return deliver(dst, frame, len, o);
 }
 
 /* Forwards a frame to the ports routed. A single destination takes it as
@@ -268,7 +274,7 @@ static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net
  * uplink port if a frame for it alone found no room (the caller parks it),
  * or -1. */
 static int forward(struct virtio_net *src, uint32_t ports, uint8_t *frame, uint32_t len,
-		   const struct net_offload *o)
+		   struct net_offload *o)
 {
 	struct virtio_net *dsts[NET_MAX_PORTS];
 	unsigned n = 0;
@@ -386,7 +392,10 @@ static bool send_frame(struct virtio_net *src, const struct virtq_chain *tx)
 	virtq_chain_read(tx, 0, raw, NET_HDR_LEN);
 	virtq_chain_read(tx, NET_HDR_LEN, frame, frame_len);
 	net_hdr_parse(raw, &h);
-	if (net_offload_check(&h, frame, frame_len, features, &o)) {
+	/* only a GSO frame may exceed the MTU: TSO lets a sender hand over
+	 * 64 KiB, not send a plain frame no receiver negotiated */
+	if (net_offload_check(&h, frame, frame_len, features, &o) ||
+	    (o.gso_type == NET_GSO_NONE && frame_len > MAX_FRAME)) {
 		st->drop_bad++;
 		return false;
 	}

@@ -2,18 +2,35 @@
  * uplink port and two GVMs), each with its own guard-paged RAM and a
  * virtio-net device behind the real virtio-mmio register file. The fuzzer
  * drives each guest as a driver that may misbehave at any point: register
- * accesses of any offset and value, a proper set-up with chosen features and
- * queue sizes, chains of any shape (direct or indirect, hostile addresses,
- * lengths and flags) posted on TX, RX and the control queue, raw ring and
- * memory writes, notifies. The switch's forwarding is also fuzzed alone.
+ * accesses of any offset and value, a proper set-up with chosen features
+ * (offloads and mergeable buffers included) and queue sizes, chains of any
+ * shape (direct or indirect, hostile addresses, lengths and flags) posted
+ * on TX, RX and the control queue, TX headers of any flags and GSO fields
+ * (TCP/IPv4 and IPv6 segments of up to 6000 bytes built for them), raw ring
+ * and memory writes, notifies, and the counter moved with the hypervisor's
+ * tick; each step runs on a physical CPU the input picks. The switch's
+ * forwarding is also fuzzed alone.
  *
  * Checked after every step, for every VM:
  *  - the device wrote only its used rings and device-writable buffers;
- *  - every frame received is a fresh header plus a frame some other VM sent
- *    in that step, fits the receiver's buffers, and was for the receiver
- *    (its MAC, multicast, or unknown unicast to the uplink);
- *  - TX chains come back with 0 bytes written, control chains with 1 (an ack
- *    of OK or ERR in the last writable byte);
+ *  - every frame received (over num_buffers chains used in a row with
+ *    MRG_RXBUF, each but the last filled up; num_buffers 1 without) fits
+ *    the receiver's buffers, was for it (its MAC, multicast, or unknown
+ *    unicast to the uplink), and is a frame another VM sent in that step
+ *    or had parked: as it is, with the header its offloads give (only to a
+ *    receiver that negotiated them: NEEDS_CSUM only with GUEST_CSUM, GSO
+ *    only with GUEST_TSO4/6), or finished by the switch: its checksum
+ *    written, or a GSO frame cut into an MSS segment whose IP and TCP
+ *    checksums verify and whose payload is the right slice of the frame's;
+ *    a plain frame is never longer than the MTU's;
+ *  - the switch takes exactly the frames the header's rules allow
+ *    (net_offload.h, checked by the harness's own reading of them);
+ *  - TX chains come back with 0 bytes written, in the order taken, none
+ *    twice; at most one stays (parked: a frame for the uplink alone that found no room), and
+ *    nothing is taken while it does; it comes back on the tick once it
+ *    waited more than 100 ms, and at once when its receiver notifies with
+ *    room for it; control chains come back with 1 (an ack of OK or ERR in
+ *    the last writable byte);
  *  - interrupts only for the VM's own device interrupt; no lock left held;
  *  - config space shows the port's MAC, whatever the guest did;
  *  - forwarding: never back to the sender, only to existing ports, broadcast
@@ -24,7 +41,8 @@
  *    of bounds, a refused one changes nothing; only the sender's bucket is
  *    asked, once per frame it floods (broadcast/multicast, as read back from
  *    its memory), and every such frame is either delivered to both other
- *    ports or counted in drop_storm, which grows for nothing else; with rate
+ *    ports (checked when nothing is parked and no GSO frame is cut) or
+ *    counted in drop_storm, which grows for nothing else; with rate
  *    0 nothing is dropped; a fresh or refilled bucket lets min(frames, burst)
  *    through, one drained leaves at least floor(ticks * rate / hz) and at most
  *    floor((hz - 1 + ticks * rate) / hz) (none for a counter gone back); and
@@ -36,7 +54,9 @@
 #include <string.h>
 
 #include "lib/fuzz_stubs.h"
+#include "net/net_offload.h"
 #include "net/virtio_net.h"
+#include "core/percpu.h"
 #include "core/vm.h"
 
 typedef unsigned __int128 u128;
@@ -89,6 +109,7 @@ struct driver { /* what the well-behaved part of a guest's driver knows */
 static struct fuzz_guest guests[NVMS];
 static struct virtio_net nets[NVMS];
 static struct driver drv[NVMS];
+static struct pcpu cpu; /* this_cpu(): the step's physical CPU, as the input says */
 static bool trace;
 #define TRACE(...)                                    \
 	do {                                          \
@@ -174,8 +195,113 @@ static void driver_init(unsigned v, struct fuzz_in *in)
 	TRACE("vm %u: driver up, features 0x%llx\n", v, (unsigned long long)want);
 }
 
-/* The bytes the guest puts in a chain's readable buffers. */
-static size_t chain_content(struct fuzz_in *in, unsigned q, uint8_t *buf, size_t cap)
+struct pcpu *this_cpu(void)
+{
+	return &cpu;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)be16(p) << 16 | be16(p + 2);
+}
+
+/* The Internet checksum's sum (RFC 1071) of n bytes from p, added to acc
+ * (an odd last byte is the high half of a word), and its fold. */
+static uint64_t sum16(const uint8_t *p, uint32_t n, uint64_t acc)
+{
+	for (uint32_t i = 0; i < n; i += 2)
+		acc += i + 1 < n ? be16(p + i) : (uint64_t)p[i] << 8;
+	return acc;
+}
+
+static uint16_t fold16(uint64_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/* A TCP segment as a driver with offloads hands it over: Ethernet, maybe a
+ * VLAN tag, IPv4 (with options) or IPv6, TCP (with options), a payload of
+ * up to PAYLOAD_MAX bytes; the TCP checksum field holds the pseudo-header's
+ * sum (what NEEDS_CSUM leaves to the device); the header asks for the
+ * checksum, GSO, both or neither, and a hostile one has a field changed. */
+#define PAYLOAD_MAX 6000
+FUZZ_NOCOV static size_t tcp_content(struct fuzz_in *in, uint8_t how, uint8_t *buf, size_t cap)
+{
+	uint8_t *f = buf + HDR_LEN;
+	bool vlan = how & 1, v6 = how & 2;
+	uint32_t l3 = vlan ? 18 : 14;
+	uint32_t l4 = l3 + (v6 ? 40 : 4 * (5 + fin_u8(in) % 3));
+	uint32_t hlen = l4 + 4 * (5 + fin_u8(in) % 4);
+	uint32_t payload = fin_u16(in) % (PAYLOAD_MAX + 1);
+	uint32_t len = MIN(hlen + payload, (uint32_t)(cap - HDR_LEN));
+	uint8_t *ip = f + l3, *tcp = f + l4;
+
+	memset(f + 6, 0, len - 6);
+	fin_bytes(in, f + 6, 6);
+	if (vlan) {
+		put_be16(f + 12, 0x8100);
+		put_be16(f + 14, fin_u16(in));
+	}
+	put_be16(f + l3 - 2, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		ip[0] = 0x60;
+		put_be16(ip + 4, (uint16_t)(len - l4));
+		ip[6] = 6;
+		ip[7] = 64;
+		fin_bytes(in, ip + 8, 32);
+	} else {
+		ip[0] = (uint8_t)(0x40 | (l4 - l3) / 4);
+		put_be16(ip + 2, (uint16_t)MIN(len - l3, 0xffffu));
+		put_be16(ip + 4, fin_u16(in));
+		ip[8] = 64;
+		ip[9] = 6;
+		fin_bytes(in, ip + 12, 8);
+		fin_bytes(in, ip + 20, l4 - l3 - 20);
+		put_be16(ip + 10, (uint16_t)~fold16(sum16(ip, l4 - l3, 0)));
+	}
+	fin_bytes(in, tcp, 8); /* ports, sequence number */
+	tcp[12] = (uint8_t)((hlen - l4) / 4 << 4);
+	tcp[13] = fin_u8(in);
+	fin_bytes(in, tcp + 20, hlen - l4 - 20);
+	if (len > hlen)
+		fin_bytes(in, f + hlen, len - hlen);
+	uint64_t pseudo = v6 ? sum16(ip + 8, 32, 0) : sum16(ip + 12, 8, 0);
+	put_be16(tcp + 16, fold16(pseudo + 6 + (len - l4)));
+	/* the virtio header (little-endian) */
+	bool gso = how & 8, csum = gso || (how & 4);
+	uint16_t mss = (uint16_t)(how & 0x10 ? 1 + fin_u8(in) : 64 + fin_u16(in) % 1500);
+	uint16_t hdr_len = fin_u16(in), num_buffers = fin_u16(in); /* anything */
+	uint16_t fields[5] = {hdr_len, gso ? mss : 0, csum ? (uint16_t)l4 : 0, csum ? 16 : 0,
+			      num_buffers};
+	buf[0] = csum;
+	buf[1] = gso ? (v6 ? NET_GSO_TCPV6 : NET_GSO_TCPV4) : NET_GSO_NONE;
+	for (unsigned i = 0; i < 5; i++) {
+		buf[2 + 2 * i] = (uint8_t)fields[i];
+		buf[3 + 2 * i] = (uint8_t)(fields[i] >> 8);
+	}
+	if (how & 0x20) /* hostile: one byte of the header changed */
+		buf[fin_u8(in) % HDR_LEN] = fin_u8(in);
+	return HDR_LEN + len;
+}
+
+/* The bytes the guest puts in a chain's readable buffers: on TX a zero
+ * header, or for a well-formed chain with mode bit 0x40 one the next byte
+ * picks (a TCP segment's, a checksum request at any place, any bytes). */
+FUZZ_NOCOV static size_t chain_content(struct fuzz_in *in, unsigned q, uint8_t mode, uint8_t *buf,
+				       size_t cap)
 {
 	size_t n = 0;
 
@@ -189,6 +315,16 @@ static size_t chain_content(struct fuzz_in *in, unsigned q, uint8_t *buf, size_t
 			memset(buf + n, 0xff, 6);
 		else
 			fin_bytes(in, buf + n, 6);
+		uint8_t how = (mode & 0xc0) == 0x40 ? fin_u8(in) : 0;
+		if (how >= 0x80)
+			return tcp_content(in, how, buf, cap);
+		if (how & 0x40)
+			fin_bytes(in, buf, HDR_LEN);
+		else if (how & 0x20) {
+			buf[0] = NET_HDR_F_NEEDS_CSUM;
+			buf[6] = fin_u8(in);
+			buf[8] = fin_u8(in) % 32;
+		}
 		n += 6;
 	}
 	return n + fin_bytes(in, buf + n, fin_u16(in) % (cap - n));
@@ -205,8 +341,8 @@ static void post_chain(unsigned v, struct fuzz_in *in)
 	bool indirect = d->indirect && (mode & 4);
 	uint16_t num = d->num[q];
 	struct virtq_desc descs[4];
-	static uint8_t content[4096];
-	size_t len = chain_content(in, q, content, sizeof(content)), done = 0;
+	static uint8_t content[8192];
+	size_t len = chain_content(in, q, mode, content, sizeof(content)), done = 0;
 
 	if (!num)
 		return;
@@ -357,232 +493,6 @@ static uint32_t get32(const uint8_t *mem, ipa_t ipa)
 	uint32_t x;
 	memcpy(&x, mem + (ipa - FUZZ_GUEST_IPA), 4);
 	return x;
-}
-
-/* The frames the sender handed over in this step (from its snapshot). */
-struct sent {
-	unsigned n;
-	bool unknown;           /* some chain we could not read back (tangled) */
-	unsigned good, flooded; /* well-formed frames, and those to a group */
-	uint32_t len[VIRTIO_CHAINS_PER_NOTIFY];
-	uint8_t frame[8][MAX_FRAME];
-};
-
-FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v, struct sent *out)
-{
-	const struct qstate *s = &b->q[v][Q_TX];
-	const struct virtq *vq = &nets[v].vdev.vq[Q_TX];
-	const uint8_t *mem = guests[v].snap;
-	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
-
-	out->n = out->good = out->flooded = 0;
-	out->unknown = false;
-	/* (a device error in the step stops the queue but keeps its indices) */
-	if (!s->ready || b->resets[v] != nets[v].vdev.reset_count ||
-	    b->qresets[v][Q_TX] != nets[v].vdev.queue_resets[Q_TX] || vq->num != s->view.num) {
-		out->unknown = true;
-		return;
-	}
-	for (uint16_t i = s->last_avail; i != vq->last_avail && out->n < 8; i++) {
-		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (i % s->view.num));
-		int n = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect, segs,
-					VIRTQ_MAX_SEGS);
-		FUZZ_ASSERT(n > 0, "vm %u: the device took a TX chain (head %u) it must refuse", v,
-			    head);
-		if (tangled(segs, n, b, v)) {
-			out->unknown = true;
-			continue;
-		}
-		uint8_t all[HDR_LEN + MAX_FRAME + 1];
-		size_t got = fuzz_gather(mem, segs, n, false, all, sizeof(all));
-		TRACE("vm %u: sent chain %u: %d segs, %zu bytes\n", v, head, n, got);
-		if (got < HDR_LEN + 14 || got > HDR_LEN + MAX_FRAME)
-			continue; /* dropped as malformed */
-		/* so is one with a writable buffer (received frames may match it) */
-		if (!segs[n - 1].writable) {
-			out->good++;
-			out->flooded += all[HDR_LEN] & 1; /* three ports: groups only */
-		}
-		out->len[out->n] = (uint32_t)(got - HDR_LEN);
-		memcpy(out->frame[out->n++], all + HDR_LEN, got - HDR_LEN);
-	}
-	if ((uint16_t)(vq->last_avail - s->last_avail) > 8)
-		out->unknown = true;
-}
-
-static bool routed_to(unsigned rx, const uint8_t *dst)
-{
-	if (dst[0] & 1)
-		return true;
-	if (!memcmp(dst, macs[rx], 6))
-		return true;
-	for (unsigned p = 0; p < NVMS; p++)
-		if (!memcmp(dst, macs[p], 6))
-			return false;
-	return rx == 0; /* unknown unicast: the uplink */
-}
-
-/* Whether a chain used after entry `i` in the step has writable buffers
- * over `segs`: its frame may have overwritten this one's (a driver may give
- * two chains the same buffer, or a reset leaves stale ones in the ring). */
-FUZZ_NOCOV static bool overwritten(const struct qstate *s, uint16_t used_idx, uint16_t i,
-				   const struct fuzz_seg *segs, int n, unsigned v,
-				   const uint8_t *now)
-{
-	struct fuzz_seg later[VIRTQ_MAX_SEGS];
-
-	for (uint16_t j = (uint16_t)(i + 1); j != used_idx; j++) {
-		uint32_t id = get32(now, s->view.used_ipa + 4 + 8ULL * (j % s->view.num));
-		int m = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num, (uint16_t)id,
-					s->indirect, later, VIRTQ_MAX_SEGS);
-		for (int a = 0; a < n; a++)
-			for (int k = 0; k < m; k++)
-				if (later[k].writable && seg_overlap(segs[a].off, segs[a].len,
-								     later[k].off, later[k].len))
-					return true;
-	}
-	return false;
-}
-
-FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx, unsigned tx,
-				      const struct sent *sent)
-{
-	const struct qstate *s = &b->q[rx][Q_RX];
-	const struct virtq *vq = &nets[rx].vdev.vq[Q_RX];
-	static uint8_t now[FUZZ_GUEST_SIZE];
-	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
-
-	if (!same_queue(b, rx, Q_RX) || s->used_idx == vq->used_idx)
-		return;
-	fuzz_guest_flat(&guests[rx], now);
-	for (uint16_t i = s->used_idx; i != vq->used_idx; i++) {
-		ipa_t elem = s->view.used_ipa + 4 + 8ULL * (i % s->view.num);
-		uint32_t id = get32(now, elem), len = get32(now, elem + 4);
-		TRACE("vm %u: received chain %u, %u bytes\n", rx, id, len);
-		int n = fuzz_walk_chain(guests[rx].snap, s->view.desc_ipa, s->view.num,
-					(uint16_t)id, s->indirect, segs, VIRTQ_MAX_SEGS);
-		FUZZ_ASSERT(n > 0, "vm %u: RX chain %u used, but it is not a valid chain", rx, id);
-		uint64_t room = 0;
-		for (int k = 0; k < n; k++)
-			room += segs[k].writable ? segs[k].len : 0;
-		FUZZ_ASSERT(len <= room, "vm %u: %u bytes received into %llu bytes of buffers", rx,
-			    len, (unsigned long long)room);
-		if (!len)
-			continue;
-		FUZZ_ASSERT(len >= HDR_LEN + 14 && len <= HDR_LEN + MAX_FRAME,
-			    "vm %u: received %u bytes", rx, len);
-		if (tangled(segs, n, b, rx) || overwritten(s, vq->used_idx, i, segs, n, rx, now))
-			continue;
-		static uint8_t got[HDR_LEN + MAX_FRAME];
-		fuzz_gather(now, segs, n, true, got, len);
-		static const uint8_t hdr[HDR_LEN] = {[10] = 1};
-		FUZZ_ASSERT(!memcmp(got, hdr, HDR_LEN), "vm %u: received header is not fresh", rx);
-		FUZZ_ASSERT(rx != tx, "vm %u: received its own frame", rx);
-		FUZZ_ASSERT(routed_to(rx, got + HDR_LEN),
-			    "vm %u: received a frame for %02x:%02x:%02x:%02x:%02x:%02x", rx,
-			    got[12], got[13], got[14], got[15], got[16], got[17]);
-		if (sent->unknown)
-			continue;
-		bool match = false;
-		for (unsigned f = 0; f < sent->n && !match; f++)
-			match = sent->len[f] == len - HDR_LEN &&
-				!memcmp(sent->frame[f], got + HDR_LEN, len - HDR_LEN);
-		FUZZ_ASSERT(match, "vm %u: received %u bytes that vm %u did not send", rx, len, tx);
-	}
-}
-
-/* Used entries of TX (0 bytes) and control chains (1 byte: OK or ERR). */
-FUZZ_NOCOV static void check_returned(const struct before *b, unsigned v)
-{
-	static uint8_t now[FUZZ_GUEST_SIZE];
-	bool copied = false;
-
-	for (unsigned q = Q_TX; q <= Q_CTRL; q++) {
-		const struct qstate *s = &b->q[v][q];
-		if (!same_queue(b, v, q) || s->used_idx == nets[v].vdev.vq[q].used_idx)
-			continue;
-		if (!copied)
-			fuzz_guest_flat(&guests[v], now);
-		copied = true;
-		for (uint16_t i = s->used_idx; i != nets[v].vdev.vq[q].used_idx; i++) {
-			ipa_t elem = s->view.used_ipa + 4 + 8ULL * (i % s->view.num);
-			uint32_t id = get32(now, elem), len = get32(now, elem + 4);
-			TRACE("vm %u: q%u chain %u back, %u bytes\n", v, q, id, len);
-			FUZZ_ASSERT(len == (q == Q_TX ? 0u : 1u),
-				    "vm %u q%u: chain %u returned with %u", v, q, id, len);
-			struct fuzz_seg segs[VIRTQ_MAX_SEGS];
-			int n = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num,
-						(uint16_t)id, s->indirect, segs, VIRTQ_MAX_SEGS);
-			FUZZ_ASSERT(n > 0, "vm %u q%u: chain %u used, not a valid chain", v, q, id);
-			if (q == Q_CTRL && !tangled(segs, n, b, v)) {
-				uint8_t ack = now[segs[n - 1].off + segs[n - 1].len - 1];
-				FUZZ_ASSERT(segs[n - 1].writable && ack <= 1, "vm %u: ack %u", v,
-					    ack);
-			}
-		}
-	}
-}
-
-/* No lost interrupt: used entries the driver asked to hear about (no
- * NO_INTERRUPT flag, or used_event crossed with EVENT_IDX) come with one. */
-FUZZ_NOCOV static void check_interrupts(const struct before *b, unsigned v)
-{
-	bool irq = false;
-
-	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++)
-		irq |= fuzz_irqs[i].vm == &vms[v];
-	for (unsigned q = 0; q < NQ; q++) {
-		const struct qstate *s = &b->q[v][q];
-		uint16_t now = nets[v].vdev.vq[q].used_idx;
-		if (!same_queue(b, v, q) || now == s->used_idx ||
-		    fuzz_nirqs > ARRAY_SIZE(fuzz_irqs))
-			continue;
-		uint8_t *flags = fuzz_guest_byte(&guests[v], s->avail_ipa - FUZZ_GUEST_IPA);
-		uint16_t event;
-		memcpy(&event,
-		       fuzz_guest_byte(&guests[v],
-				       s->avail_ipa - FUZZ_GUEST_IPA + 4 + 2ULL * s->view.num),
-		       2);
-		bool want = s->event_idx
-				    ? (uint16_t)(now - event - 1) < (uint16_t)(now - s->signalled)
-				    : !(flags[0] & 1);
-		FUZZ_ASSERT(
-			!want || (irq && (nets[v].vdev.isr & VIRTIO_INT_USED)),
-			"vm %u q%u: used idx %u -> %u without the interrupt the driver asked for",
-			v, q, s->used_idx, now);
-	}
-}
-
-/* The frames the sender handed over, NULL if no VM could send. */
-static const struct sent *check_step(const struct before *b, int sender)
-{
-	static struct sent sent;
-
-	for (unsigned v = 0; v < NVMS; v++) {
-		struct fuzz_queue_view views[2 * NQ];
-		for (unsigned q = 0; q < NQ; q++) {
-			const struct virtq *vq = &nets[v].vdev.vq[q];
-			views[q] = b->q[v][q].view;
-			views[NQ + q] =
-				(struct fuzz_queue_view){vq->num, vq->desc_ipa, vq->used_ipa};
-		}
-		fuzz_check_writes(&guests[v], views, 2 * NQ, vms[v].name);
-		check_interrupts(b, v);
-		FUZZ_ASSERT(!nets[v].vdev.lock.locked, "vm %u: device lock left held", v);
-		check_returned(b, v);
-	}
-	if (sender >= 0) {
-		collect_sent(b, (unsigned)sender, &sent);
-		for (unsigned rx = 0; rx < NVMS; rx++)
-			check_received(b, rx, (unsigned)sender, &sent);
-	}
-	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++) {
-		const struct fuzz_irq *q = &fuzz_irqs[i];
-		unsigned v = (unsigned)(q->vm - vms);
-		FUZZ_ASSERT(v < NVMS && !q->vcpu && q->intid == IRQ0 + v,
-			    "interrupt %u injected into vm %u", q->intid, v);
-	}
-	return sender >= 0 ? &sent : NULL;
 }
 
 static void check_config(unsigned v, struct fuzz_in *in)
@@ -847,48 +757,779 @@ FUZZ_NOCOV static void save_stats(void)
 	}
 }
 
-/* Only the sender sends and asks its bucket, once per frame it floods;
- * each of those is either delivered to both other ports or storm-dropped,
- * every other routed frame delivered to one. */
-FUZZ_NOCOV static void check_storm(int sender, const struct sent *sent)
+/* ---------------------------------------------------------------- frames and offloads */
+
+/* What the checks saw (FUZZ_NET_STATS=1 prints them at exit): whether the
+ * input reaches the offloads, mergeable buffers and parking at all. */
+static struct {
+	unsigned long gso_sent, whole_gso, whole_csum, segments, finished, merged, parked,
+		back_tick, back_notify;
+} seen;
+
+FUZZ_NOCOV static void print_seen(void)
+{
+	fprintf(stderr,
+		"fuzz_net: %lu GSO frames sent; received: %lu whole GSO, %lu whole NEEDS_CSUM, "
+		"%lu segments, %lu checksums finished, %lu over several buffers; %lu parked, "
+		"%lu back on the tick, %lu after another notify\n",
+		seen.gso_sent, seen.whole_gso, seen.whole_csum, seen.segments, seen.finished,
+		seen.merged, seen.parked, seen.back_tick, seen.back_notify);
+}
+
+#define F_MRG_RXBUF (1ULL << 15)
+#define MAX_SENT 16               /* frames kept per VM and step */
+#define FRAME_CAP FUZZ_GUEST_SIZE /* no frame is longer than the guest's RAM */
+#define RX_CHAINS_MAX 64          /* mergeable buffers of one frame */
+#define PARK_MAX_MS 100
+#define TCP_FIN 0x01
+#define TCP_PSH 0x08
+#define TCP_CWR 0x80
+
+struct vhdr {
+	uint8_t flags, gso;
+	uint16_t hdr_len, gso_size, cs, co, nbuf;
+};
+
+static struct vhdr parse_vhdr(const uint8_t *p)
+{
+	return (struct vhdr){p[0],
+			     p[1],
+			     (uint16_t)(p[2] | p[3] << 8),
+			     (uint16_t)(p[4] | p[5] << 8),
+			     (uint16_t)(p[6] | p[7] << 8),
+			     (uint16_t)(p[8] | p[9] << 8),
+			     (uint16_t)(p[10] | p[11] << 8)};
+}
+
+/* Where a TCP segment's headers are (GSO frames only). */
+struct layout {
+	bool ok, v6;
+	uint32_t l3, l4, hlen;
+};
+
+/* Ethernet, at most one VLAN tag, IPv4 (options allowed) or IPv6 (no
+ * extension headers), TCP: what net_offload.h documents a GSO frame is. */
+FUZZ_NOCOV static struct layout tcp_layout(const uint8_t *f, uint32_t len, bool v6)
+{
+	struct layout l = {.v6 = v6, .l3 = 14};
+	uint16_t type;
+
+	if (len < 14)
+		return l;
+	type = be16(f + 12);
+	if (type == 0x8100) {
+		if (len < 18)
+			return l;
+		type = be16(f + 16);
+		l.l3 = 18;
+	}
+	const uint8_t *ip = f + l.l3;
+	if (!v6) {
+		if (type != 0x0800 || len < l.l3 + 20 || ip[0] >> 4 != 4 || (ip[0] & 15) < 5 ||
+		    len < l.l3 + 4u * (ip[0] & 15) || ip[9] != 6)
+			return l;
+		l.l4 = l.l3 + 4u * (ip[0] & 15);
+	} else {
+		if (type != 0x86dd || len < l.l3 + 40 || ip[0] >> 4 != 6 || ip[6] != 6)
+			return l;
+		l.l4 = l.l3 + 40;
+	}
+	if (len < l.l4 + 20)
+		return l;
+	l.hlen = l.l4 + 4u * (f[l.l4 + 12] >> 4);
+	l.ok = l.hlen >= l.l4 + 20 && l.hlen <= len;
+	return l;
+}
+
+/* Whether the switch takes a frame with this header from a sender that
+ * negotiated `feat` (else it is dropped as bad): no flag but NEEDS_CSUM,
+ * its checksum place inside the frame and CSUM negotiated; GSO only TCP
+ * over the IP version whose HOST_TSO was negotiated, with NEEDS_CSUM at
+ * the TCP checksum and an MSS of at least NET_GSO_MIN_SIZE; a plain frame
+ * at most the MTU's. */
+FUZZ_NOCOV static bool frame_valid(const struct vhdr *h, const uint8_t *f, uint32_t len,
+				   uint64_t feat, struct layout *l)
+{
+	bool csum = h->flags & NET_HDR_F_NEEDS_CSUM, v6 = h->gso == NET_GSO_TCPV6;
+
+	*l = (struct layout){0};
+	if (len < 14 || (h->flags & ~NET_HDR_F_NEEDS_CSUM))
+		return false;
+	if (csum && (!(feat & NET_F_CSUM) || (uint32_t)h->cs + h->co + 2 > len))
+		return false;
+	if (h->gso == NET_GSO_NONE)
+		return len <= MAX_FRAME;
+	if ((h->gso != NET_GSO_TCPV4 && !v6) ||
+	    !(feat & (v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4)) || !csum ||
+	    h->gso_size < NET_GSO_MIN_SIZE || len > NET_GSO_MAX_FRAME)
+		return false;
+	*l = tcp_layout(f, len, v6);
+	return l->ok && h->cs == l->l4 && h->co == 16;
+}
+
+/* A frame a VM handed over (or has parked). */
+struct cand {
+	bool known, valid;
+	unsigned from;
+	struct vhdr h;
+	struct layout l;
+	uint32_t len;
+	uint8_t *frame;
+};
+
+/* What one VM's TX queue did in a step. */
+struct txstep {
+	bool counted;    /* the queue kept its indices: popped is right */
+	bool same;       /* and is the same queue, ready, after the step */
+	unsigned popped; /* chains taken */
+	uint16_t heads[VIRTQ_MAX_SIZE];
+	bool unknown;                /* some frame taken could not be read back */
+	unsigned good, flooded, gso; /* frames the switch takes, to a group, GSO */
+	struct cand f[MAX_SENT];     /* the first MAX_SENT taken */
+};
+static struct txstep txs[NVMS];
+static uint8_t frame_store[NVMS][MAX_SENT][FRAME_CAP];
+
+/* The frame a VM has parked, as far as the model knows: `held` may stay
+ * set after a reset of the sender made its chain one that never comes back
+ * (chain_known false) and the switch delivered it unseen. */
+struct park_model {
+	bool held, chain_known;
+	uint16_t head;
+	uint64_t since;
+	struct cand c;
+};
+static struct park_model parks[NVMS];
+static uint8_t parked_store[NVMS][FRAME_CAP];
+
+static bool expired(uint64_t since)
+{
+	return clock_now - since > clock_hz / 1000 * PARK_MAX_MS;
+}
+
+FUZZ_NOCOV static void collect_sent(const struct before *b, unsigned v)
+{
+	const struct qstate *s = &b->q[v][Q_TX];
+	const struct virtq *vq = &nets[v].vdev.vq[Q_TX];
+	const uint8_t *mem = guests[v].snap;
+	struct txstep *t = &txs[v];
+	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
+	static uint8_t all[HDR_LEN + FRAME_CAP + 1];
+	uint64_t feat = nets[v].vdev.driver_features;
+
+	t->popped = t->good = t->flooded = t->gso = 0;
+	t->unknown = false;
+	/* (a device error in the step stops the queue but keeps its indices) */
+	t->counted = s->ready && b->resets[v] == nets[v].vdev.reset_count &&
+		     b->qresets[v][Q_TX] == nets[v].vdev.queue_resets[Q_TX] &&
+		     vq->num == s->view.num;
+	t->same = same_queue(b, v, Q_TX);
+	if (!t->counted) {
+		t->unknown = s->ready; /* what it took before the change is not known */
+		return;
+	}
+	t->popped = (uint16_t)(vq->last_avail - s->last_avail);
+	FUZZ_ASSERT(t->popped <= s->view.num, "vm %u: %u TX chains taken from a ring of %u", v,
+		    t->popped, s->view.num);
+	for (unsigned k = 0; k < t->popped; k++) {
+		uint16_t i = (uint16_t)(s->last_avail + k);
+		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (i % s->view.num));
+		int n = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect, segs,
+					VIRTQ_MAX_SEGS);
+		FUZZ_ASSERT(n > 0, "vm %u: the device took a TX chain (head %u) it must refuse", v,
+			    head);
+		t->heads[k] = head;
+		if (k >= MAX_SENT || tangled(segs, n, b, v)) {
+			t->unknown = true;
+			if (k < MAX_SENT)
+				t->f[k].known = false;
+			continue;
+		}
+		struct cand *c = &t->f[k];
+		size_t got = fuzz_gather(mem, segs, n, false, all, sizeof(all));
+		TRACE("vm %u: sent chain %u: %d segs, %zu bytes\n", v, head, n, got);
+		*c = (struct cand){.known = true, .from = v, .frame = frame_store[v][k]};
+		if (got < HDR_LEN + 14 || segs[n - 1].writable)
+			continue; /* dropped as malformed */
+		c->h = parse_vhdr(all);
+		c->len = (uint32_t)(got - HDR_LEN);
+		memcpy(c->frame, all + HDR_LEN, c->len);
+		c->valid = frame_valid(&c->h, c->frame, c->len, feat, &c->l);
+		t->good += c->valid;
+		t->flooded += c->valid && (c->frame[0] & 1); /* three ports: groups only */
+		t->gso += c->valid && c->h.gso != NET_GSO_NONE;
+		seen.gso_sent += c->valid && c->h.gso != NET_GSO_NONE;
+	}
+}
+
+static bool routed_to(unsigned rx, const uint8_t *dst)
+{
+	if (dst[0] & 1)
+		return true;
+	if (!memcmp(dst, macs[rx], 6))
+		return true;
+	for (unsigned p = 0; p < NVMS; p++)
+		if (!memcmp(dst, macs[p], 6))
+			return false;
+	return rx == 0; /* unknown unicast: the uplink */
+}
+
+/* The one port a unicast frame goes to. */
+static unsigned unicast_port(const uint8_t *dst)
+{
+	for (unsigned p = 0; p < NVMS; p++)
+		if (!memcmp(dst, macs[p], 6))
+			return p;
+	return 0;
+}
+
+/* The checksum NEEDS_CSUM asks for: the complement of the sum from
+ * csum_start to the end (the field, holding the sender's part, included);
+ * 0 is sent as 0xffff. */
+FUZZ_NOCOV static uint16_t finished_csum(const uint8_t *f, uint32_t len, uint16_t start)
+{
+	uint16_t c = (uint16_t)~fold16(sum16(f + start, len - start, 0));
+
+	return c ? c : 0xffff;
+}
+
+/* Whether g (len bytes) is one of the segments the GSO frame c is cut
+ * into: its headers the frame's but for IP lengths, IPv4 ID (+ i) and
+ * checksum, TCP sequence number (+ offset), flags (FIN and PSH only on the
+ * last, CWR only on the first) and checksum, both checksums right, and its
+ * payload the right slice of the frame's. */
+FUZZ_NOCOV static bool is_segment(const struct cand *c, const uint8_t *g, uint32_t len)
+{
+	const struct layout *l = &c->l;
+	const uint8_t *f = c->frame, *fi = f + l->l3, *gi = g + l->l3, *ft = f + l->l4,
+		      *gt = g + l->l4;
+	uint32_t payload = c->len - l->hlen, mss = c->h.gso_size;
+
+	if (len < l->hlen || len > MAX_FRAME || memcmp(g, f, l->l3))
+		return false;
+	uint32_t off = be32(gt + 4) - be32(ft + 4);
+	if (off % mss || (payload ? off >= payload : off != 0))
+		return false;
+	uint32_t i = off / mss, n = payload ? (payload - 1) / mss + 1 : 1;
+	uint32_t bytes = MIN(mss, payload - off);
+	if (len != l->hlen + bytes || memcmp(g + l->hlen, f + l->hlen + off, bytes))
+		return false;
+	if (l->v6) {
+		if (be16(gi + 4) != len - l->l4 || memcmp(gi, fi, 4) || memcmp(gi + 6, fi + 6, 34))
+			return false;
+	} else {
+		uint32_t ihl = l->l4 - l->l3;
+		if (be16(gi + 2) != len - l->l3 || be16(gi + 4) != (uint16_t)(be16(fi + 4) + i) ||
+		    memcmp(gi, fi, 2) || memcmp(gi + 6, fi + 6, 4) ||
+		    memcmp(gi + 12, fi + 12, ihl - 12) || fold16(sum16(gi, ihl, 0)) != 0xffff)
+			return false;
+	}
+	uint8_t flags = ft[13];
+	if (i + 1 < n)
+		flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+	if (i)
+		flags &= (uint8_t)~TCP_CWR;
+	if (memcmp(gt, ft, 4) || memcmp(gt + 8, ft + 8, 5) || gt[13] != flags ||
+	    memcmp(gt + 14, ft + 14, 2) || memcmp(gt + 18, ft + 18, l->hlen - l->l4 - 18))
+		return false;
+	uint64_t pseudo = l->v6 ? sum16(gi + 8, 32, 0) : sum16(gi + 12, 8, 0);
+	return fold16(sum16(gt, len - l->l4, pseudo + 6 + (len - l->l4))) == 0xffff;
+}
+
+/* Whether receiver rx may have got g (header h) from the frame c: as it
+ * is, with the header its offloads give (a receiver that negotiated them);
+ * or finished: its checksum written, or cut into segments. */
+FUZZ_NOCOV static bool received_from(const struct cand *c, unsigned rx, const struct vhdr *h,
+				     const uint8_t *g, uint32_t len)
+{
+	bool csum = c->h.flags & NET_HDR_F_NEEDS_CSUM, gso = c->h.gso != NET_GSO_NONE;
+
+	if (!c->known || !c->valid || c->from == rx)
+		return false;
+	if (h->flags || h->gso != NET_GSO_NONE) {
+		bool same = h->flags == c->h.flags && h->gso == c->h.gso &&
+			    h->gso_size == (gso ? c->h.gso_size : 0) &&
+			    h->hdr_len == (gso ? c->l.hlen : 0) && h->cs == (csum ? c->h.cs : 0) &&
+			    h->co == (csum ? c->h.co : 0) && len == c->len &&
+			    !memcmp(g, c->frame, len);
+		seen.whole_gso += same && gso;
+		seen.whole_csum += same && !gso;
+		return same;
+	}
+	if (h->hdr_len || h->gso_size || h->cs || h->co)
+		return false;
+	if (gso) {
+		bool seg = is_segment(c, g, len);
+		seen.segments += seg;
+		return seg;
+	}
+	if (len != c->len)
+		return false;
+	if (!csum)
+		return !memcmp(g, c->frame, len);
+	uint32_t at = (uint32_t)c->h.cs + c->h.co;
+	bool done = !memcmp(g, c->frame, at) &&
+		    !memcmp(g + at + 2, c->frame + at + 2, len - at - 2) &&
+		    be16(g + at) == finished_csum(c->frame, len, c->h.cs);
+	seen.finished += done;
+	return done;
+}
+
+/* The frames a receiver may get in this step: those taken in it, and the
+ * ones parked before it. */
+FUZZ_NOCOV static bool from_anyone(unsigned rx, const struct vhdr *h, const uint8_t *g,
+				   uint32_t len, bool *unknown)
+{
+	*unknown = false;
+	for (unsigned v = 0; v < NVMS; v++) {
+		const struct txstep *t = &txs[v];
+		if (v == rx)
+			continue;
+		*unknown |= t->unknown || (parks[v].held && !parks[v].c.known);
+		for (unsigned k = 0; k < MIN(t->popped, MAX_SENT); k++)
+			if (received_from(&t->f[k], rx, h, g, len))
+				return true;
+		if (parks[v].held && received_from(&parks[v].c, rx, h, g, len))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a chain used after entry `i` in the step has writable buffers
+ * over `segs`: its frame may have overwritten this one's (a driver may give
+ * two chains the same buffer, or a reset leaves stale ones in the ring). */
+FUZZ_NOCOV static bool overwritten(const struct qstate *s, uint16_t used_idx, uint16_t i,
+				   const struct fuzz_seg *segs, int n, unsigned v,
+				   const uint8_t *now)
+{
+	struct fuzz_seg later[VIRTQ_MAX_SEGS];
+
+	for (uint16_t j = (uint16_t)(i + 1); j != used_idx; j++) {
+		uint32_t id = get32(now, s->view.used_ipa + 4 + 8ULL * (j % s->view.num));
+		int m = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num, (uint16_t)id,
+					s->indirect, later, VIRTQ_MAX_SEGS);
+		for (int a = 0; a < n; a++)
+			for (int k = 0; k < m; k++)
+				if (later[k].writable && seg_overlap(segs[a].off, segs[a].len,
+								     later[k].off, later[k].len))
+					return true;
+	}
+	return false;
+}
+
+/* No lost interrupt: used entries the driver asked to hear about (no
+ * NO_INTERRUPT flag, or used_event crossed with EVENT_IDX) come with one. */
+FUZZ_NOCOV static void check_interrupts(const struct before *b, unsigned v)
+{
+	bool irq = false;
+
+	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++)
+		irq |= fuzz_irqs[i].vm == &vms[v];
+	for (unsigned q = 0; q < NQ; q++) {
+		const struct qstate *s = &b->q[v][q];
+		uint16_t now = nets[v].vdev.vq[q].used_idx;
+		if (!same_queue(b, v, q) || now == s->used_idx ||
+		    fuzz_nirqs > ARRAY_SIZE(fuzz_irqs))
+			continue;
+		uint8_t *flags = fuzz_guest_byte(&guests[v], s->avail_ipa - FUZZ_GUEST_IPA);
+		uint16_t event;
+		memcpy(&event,
+		       fuzz_guest_byte(&guests[v],
+				       s->avail_ipa - FUZZ_GUEST_IPA + 4 + 2ULL * s->view.num),
+		       2);
+		bool want = s->event_idx
+				    ? (uint16_t)(now - event - 1) < (uint16_t)(now - s->signalled)
+				    : !(flags[0] & 1);
+		FUZZ_ASSERT(
+			!want || (irq && (nets[v].vdev.isr & VIRTIO_INT_USED)),
+			"vm %u q%u: used idx %u -> %u without the interrupt the driver asked for",
+			v, q, s->used_idx, now);
+	}
+}
+
+/* The frames the sender handed over, NULL if no VM could send. */
+
+/* Header of a frame received: only offloads the receiver negotiated, a
+ * plain frame no longer than the MTU's, num_buffers 1 without mergeable
+ * buffers. */
+FUZZ_NOCOV static void check_rx_header(unsigned rx, const struct vhdr *h, uint32_t len)
+{
+	uint64_t feat = nets[rx].vdev.driver_features;
+
+	FUZZ_ASSERT(h->flags == 0 ||
+			    (h->flags == NET_HDR_F_NEEDS_CSUM && (feat & NET_F_GUEST_CSUM)),
+		    "vm %u: received flags 0x%x (features 0x%llx)", rx, h->flags,
+		    (unsigned long long)feat);
+	FUZZ_ASSERT(h->gso == NET_GSO_NONE ||
+			    (h->gso == NET_GSO_TCPV4 && (feat & NET_F_GUEST_TSO4)) ||
+			    (h->gso == NET_GSO_TCPV6 && (feat & NET_F_GUEST_TSO6)),
+		    "vm %u: received GSO type %u (features 0x%llx)", rx, h->gso,
+		    (unsigned long long)feat);
+	FUZZ_ASSERT(len >= 14 && len <= (h->gso ? NET_GSO_MAX_FRAME : MAX_FRAME),
+		    "vm %u: received a frame of %u bytes (GSO type %u)", rx, len, h->gso);
+}
+
+/* num_buffers: 1 without mergeable buffers, at most RX_CHAINS_MAX with. */
+FUZZ_NOCOV static void check_num_buffers(unsigned rx, const struct vhdr *h)
+{
+	uint64_t feat = nets[rx].vdev.driver_features;
+
+	FUZZ_ASSERT(
+		h->nbuf >= 1 && (h->nbuf == 1 || (feat & F_MRG_RXBUF)) && h->nbuf <= RX_CHAINS_MAX,
+		"vm %u: num_buffers %u (features 0x%llx)", rx, h->nbuf, (unsigned long long)feat);
+}
+
+/* Whether a chain still available (from `from` on: the device may have
+ * taken it for a frame that did not fit, written part of it, and given it
+ * back) has writable buffers over `segs`. */
+FUZZ_NOCOV static bool still_available_over(const struct qstate *s, uint16_t from,
+					    const struct fuzz_seg *segs, int n, unsigned v)
+{
+	const uint8_t *mem = guests[v].snap;
+	struct fuzz_seg other[VIRTQ_MAX_SEGS];
+	uint16_t avail = get16(mem, s->avail_ipa + 2);
+
+	for (uint16_t j = from, k = 0; j != avail && k < s->view.num; j++, k++) {
+		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (j % s->view.num));
+		int m = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect,
+					other, VIRTQ_MAX_SEGS);
+		for (int a = 0; a < n; a++)
+			for (int c = 0; c < m; c++)
+				if (other[c].writable && seg_overlap(segs[a].off, segs[a].len,
+								     other[c].off, other[c].len))
+					return true;
+	}
+	return false;
+}
+
+/* Every frame received: its header (check_rx_header), in num_buffers
+ * chains used one after the other, every one but the last filled up; it
+ * was for the receiver, and is one a VM sent (or parked) as it is or as
+ * the switch finishes it. Chains returned empty were not receive buffers
+ * (or came with one that was not). */
+FUZZ_NOCOV static void check_received(const struct before *b, unsigned rx)
+{
+	const struct qstate *s = &b->q[rx][Q_RX];
+	const struct virtq *vq = &nets[rx].vdev.vq[Q_RX];
+	static uint8_t now[FUZZ_GUEST_SIZE];
+	static uint8_t got[HDR_LEN + NET_GSO_MAX_FRAME];
+	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
+
+	if (!same_queue(b, rx, Q_RX) || s->used_idx == vq->used_idx)
+		return;
+	fuzz_guest_flat(&guests[rx], now);
+	for (uint16_t i = s->used_idx; i != vq->used_idx;) {
+		struct vhdr h = {0};
+		uint32_t total = 0;
+		bool trusted = true;
+		unsigned chains = 1;
+		for (unsigned k = 0; k < chains; k++, i++) {
+			FUZZ_ASSERT(i != vq->used_idx, "vm %u: num_buffers %u, %u chains used", rx,
+				    chains, k);
+			ipa_t elem = s->view.used_ipa + 4 + 8ULL * (i % s->view.num);
+			uint32_t id = get32(now, elem), len = get32(now, elem + 4);
+			TRACE("vm %u: received chain %u, %u bytes\n", rx, id, len);
+			int n = fuzz_walk_chain(guests[rx].snap, s->view.desc_ipa, s->view.num,
+						(uint16_t)id, s->indirect, segs, VIRTQ_MAX_SEGS);
+			FUZZ_ASSERT(n > 0, "vm %u: RX chain %u used, but it is not a valid chain",
+				    rx, id);
+			uint64_t room = 0;
+			for (int a = 0; a < n; a++)
+				room += segs[a].writable ? segs[a].len : 0;
+			FUZZ_ASSERT(len <= room,
+				    "vm %u: %u bytes received into %llu bytes of buffers", rx, len,
+				    (unsigned long long)room);
+			if (!len && !k) {
+				i++;
+				break; /* not a receive buffer, or given back with one */
+			}
+			FUZZ_ASSERT(len && (k || len >= HDR_LEN) && total + len <= sizeof(got),
+				    "vm %u: chain %u of a frame used with %u bytes", rx, k, len);
+			bool bad = tangled(segs, n, b, rx) ||
+				   overwritten(s, vq->used_idx, i, segs, n, rx, now) ||
+				   still_available_over(s, vq->last_avail, segs, n, rx);
+			if (!k && bad)
+				return; /* its num_buffers may not be the device's */
+			trusted &= !bad;
+			fuzz_gather(now, segs, n, true, got + total, len);
+			total += len;
+			if (!k) {
+				h = parse_vhdr(got);
+				check_num_buffers(rx, &h);
+				chains = h.nbuf;
+			}
+			FUZZ_ASSERT(k + 1 == chains || len == room,
+				    "vm %u: chain %u of %u of a frame holds %u of its %llu bytes",
+				    rx, k, chains, len, (unsigned long long)room);
+		}
+		if (!total)
+			continue;
+		seen.merged += chains > 1;
+		uint32_t len = total - HDR_LEN;
+		const uint8_t *g = got + HDR_LEN;
+		check_rx_header(rx, &h, len);
+		if (!trusted)
+			continue;
+		FUZZ_ASSERT(routed_to(rx, g),
+			    "vm %u: received a frame for %02x:%02x:%02x:%02x:%02x:%02x", rx, g[0],
+			    g[1], g[2], g[3], g[4], g[5]);
+		bool unknown;
+		bool match = from_anyone(rx, &h, g, len, &unknown);
+		FUZZ_ASSERT(
+			match || unknown,
+			"vm %u: received %u bytes (flags 0x%x GSO %u/%u csum %u+%u) nobody sent",
+			rx, len, h.flags, h.gso, h.gso_size, h.cs, h.co);
+	}
+}
+
+/* Used entries of control chains: 1 byte, an ack of OK or ERR. */
+FUZZ_NOCOV static void check_ctrl_returned(const struct before *b, unsigned v)
+{
+	static uint8_t now[FUZZ_GUEST_SIZE];
+	const struct qstate *s = &b->q[v][Q_CTRL];
+
+	if (!same_queue(b, v, Q_CTRL) || s->used_idx == nets[v].vdev.vq[Q_CTRL].used_idx)
+		return;
+	fuzz_guest_flat(&guests[v], now);
+	for (uint16_t i = s->used_idx; i != nets[v].vdev.vq[Q_CTRL].used_idx; i++) {
+		ipa_t elem = s->view.used_ipa + 4 + 8ULL * (i % s->view.num);
+		uint32_t id = get32(now, elem), len = get32(now, elem + 4);
+		TRACE("vm %u: control chain %u back, %u bytes\n", v, id, len);
+		FUZZ_ASSERT(len == 1, "vm %u: control chain %u returned with %u", v, id, len);
+		struct fuzz_seg segs[VIRTQ_MAX_SEGS];
+		int n = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num, (uint16_t)id,
+					s->indirect, segs, VIRTQ_MAX_SEGS);
+		FUZZ_ASSERT(n > 0, "vm %u: control chain %u used, not a valid chain", v, id);
+		if (!tangled(segs, n, b, v)) {
+			uint8_t ack = now[segs[n - 1].off + segs[n - 1].len - 1];
+			FUZZ_ASSERT(segs[n - 1].writable && ack <= 1, "vm %u: ack %u", v, ack);
+		}
+	}
+}
+
+/* Whether rx's receive ring, as it is now, has room for `need` bytes in
+ * the chains the device takes for one frame (one without MRG_RXBUF, up to
+ * RX_CHAINS_MAX with), each of them a well-formed receive chain. */
+FUZZ_NOCOV static bool ring_has_room(unsigned rx, uint64_t need)
+{
+	const struct virtio_dev *d = &nets[rx].vdev;
+	const struct virtq *vq = &d->vq[Q_RX];
+	static uint8_t now[FUZZ_GUEST_SIZE];
+	struct fuzz_seg segs[VIRTQ_MAX_SEGS];
+	unsigned max = d->driver_features & F_MRG_RXBUF ? RX_CHAINS_MAX : 1;
+	uint64_t room = 0;
+
+	if (!vq->ready || !(d->status & VIRTIO_STATUS_DRIVER_OK))
+		return false;
+	fuzz_guest_flat(&guests[rx], now);
+	uint16_t avail = get16(now, vq->avail_ipa + 2);
+	if ((uint16_t)(avail - vq->last_avail) > vq->num)
+		return false;
+	for (uint16_t i = vq->last_avail; i != avail && max; i++, max--) {
+		uint16_t head = get16(now, vq->avail_ipa + 4 + 2ULL * (i % vq->num));
+		int n = fuzz_walk_chain(now, vq->desc_ipa, vq->num, head, vq->indirect, segs,
+					VIRTQ_MAX_SEGS);
+		if (n <= 0 || !segs[0].writable)
+			return false;
+		uint64_t w = 0;
+		for (int k = 0; k < n; k++)
+			w += segs[k].len;
+		if (i == vq->last_avail && w < HDR_LEN)
+			return false;
+		room += w;
+		if (room >= need)
+			return true;
+	}
+	return false;
+}
+
+/* TX chains come back with 0 bytes written, in the order taken, the one
+ * parked (at most one per VM: the harness has one vCPU per VM) first once
+ * it goes, and none twice: only a unicast frame that found no room stays,
+ * and nothing is taken while it does. A parked chain comes back on the
+ * tick once it waited more than PARK_MAX_MS, and as soon as its receiver
+ * notifies with room for it (or takes it in segments). `rx_notified`: the
+ * VM that notified its receive queue in the step, or -1. */
+FUZZ_NOCOV static void check_tx_returned(const struct before *b, unsigned v, bool ticked,
+					 int rx_notified)
+{
+	static uint8_t now[FUZZ_GUEST_SIZE];
+	const struct qstate *s = &b->q[v][Q_TX];
+	const struct txstep *t = &txs[v];
+	struct park_model *m = &parks[v];
+	uint16_t expect[VIRTQ_MAX_SIZE + 1];
+	unsigned ne = 0;
+
+	if (!t->same) {
+		m->chain_known = false; /* never returned into the queue the driver has now */
+		if (t->popped) {        /* what became of them is not known */
+			m->held = true;
+			m->c.known = false;
+			m->since = clock_now;
+		}
+		if (ticked && m->held && expired(m->since))
+			m->held = false;
+		return;
+	}
+	bool old = m->held && m->chain_known;
+	if (old)
+		expect[ne++] = m->head;
+	for (unsigned k = 0; k < t->popped; k++)
+		expect[ne++] = t->heads[k];
+	uint16_t used = (uint16_t)(nets[v].vdev.vq[Q_TX].used_idx - s->used_idx);
+	FUZZ_ASSERT(used <= ne && ne - used <= 1,
+		    "vm %u: %u TX chains returned of %u taken (%s one parked before)", v, used, ne,
+		    old ? "with" : "without");
+	if (used)
+		fuzz_guest_flat(&guests[v], now);
+	/* a driver that reused a descriptor while its chain was parked may
+	 * have the device return num + 1 chains in one step: the first
+	 * entry is then overwritten */
+	for (uint16_t j = used > s->view.num ? (uint16_t)(used - s->view.num) : 0; j < used; j++) {
+		ipa_t elem =
+			s->view.used_ipa + 4 + 8ULL * ((uint16_t)(s->used_idx + j) % s->view.num);
+		uint32_t id = get32(now, elem), len = get32(now, elem + 4);
+		TRACE("vm %u: TX chain %u back, %u bytes\n", v, id, len);
+		FUZZ_ASSERT(id == expect[j] && len == 0,
+			    "vm %u: TX chain %u returned with %u bytes, chain %u was next", v, id,
+			    len, expect[j]);
+	}
+	seen.back_tick += old && used && ticked;
+	seen.back_notify += old && used && !ticked;
+	if (old && ticked && expired(m->since))
+		FUZZ_ASSERT(
+			used,
+			"vm %u: chain %u parked at %llu still held on the tick at %llu (%llu Hz)",
+			v, m->head, (unsigned long long)m->since, (unsigned long long)clock_now,
+			(unsigned long long)clock_hz);
+	if (!old && m->held && ticked && expired(m->since))
+		m->held = false; /* its chain gone with a reset: dropped on this tick */
+	if (t->popped || (old && used))
+		m->held = false; /* (the device takes nothing while one is parked) */
+	if (ne == used)
+		return;
+	if (t->popped) { /* the last one taken found no room */
+		seen.parked++;
+		m->held = m->chain_known = true;
+		m->head = expect[ne - 1];
+		m->since = clock_now;
+		unsigned k = t->popped - 1;
+		m->c = k < MAX_SENT ? t->f[k] : (struct cand){0};
+		if (m->c.known) {
+			FUZZ_ASSERT(m->c.valid && !(m->c.frame[0] & 1),
+				    "vm %u: parked a frame the switch %s", v,
+				    m->c.valid ? "floods" : "drops");
+			/* only frames for the MVM's port (vm 0, the uplink) wait */
+			FUZZ_ASSERT(v != 0 && unicast_port(m->c.frame) == 0,
+				    "vm %u: parked a frame for vm %u, not for the uplink", v,
+				    unicast_port(m->c.frame));
+			memcpy(parked_store[v], m->c.frame, m->c.len);
+			m->c.frame = parked_store[v];
+		}
+		return;
+	}
+	/* still parked: its receiver notified, had room, and nothing came in
+	 * between (a used chain: a bad one taken, or another frame first) */
+	unsigned dst = m->c.known ? unicast_port(m->c.frame) : NVMS;
+	if ((int)dst != rx_notified || !m->c.known || !same_queue(b, dst, Q_RX) ||
+	    b->q[dst][Q_RX].used_idx != nets[dst].vdev.vq[Q_RX].used_idx)
+		return;
+	uint64_t feat = nets[dst].vdev.driver_features;
+	bool whole = (!(m->c.h.flags & 1) || (feat & NET_F_GUEST_CSUM)) &&
+		     (m->c.h.gso == NET_GSO_NONE ||
+		      (feat & (m->c.h.gso == NET_GSO_TCPV6 ? NET_F_GUEST_TSO6 : NET_F_GUEST_TSO4)));
+	FUZZ_ASSERT(whole || m->c.h.gso == NET_GSO_NONE,
+		    "vm %u: a GSO frame parked for vm %u, which takes it in segments", v, dst);
+	FUZZ_ASSERT(!ring_has_room(dst, HDR_LEN + m->c.len),
+		    "vm %u: its frame of %u bytes still parked after vm %u notified with room", v,
+		    m->c.len, dst);
+}
+
+/* No lost interrupt (check_interrupts), nothing written but used rings and
+ * device-writable buffers, no lock left held; then what every VM sent and
+ * received in the step, and what became of the chains it had parked. */
+FUZZ_NOCOV static void check_step(const struct before *b, bool ticked, int rx_notified)
+{
+	for (unsigned v = 0; v < NVMS; v++) {
+		struct fuzz_queue_view views[2 * NQ];
+		for (unsigned q = 0; q < NQ; q++) {
+			const struct virtq *vq = &nets[v].vdev.vq[q];
+			views[q] = b->q[v][q].view;
+			views[NQ + q] =
+				(struct fuzz_queue_view){vq->num, vq->desc_ipa, vq->used_ipa};
+		}
+		fuzz_check_writes(&guests[v], views, 2 * NQ, vms[v].name);
+		check_interrupts(b, v);
+		FUZZ_ASSERT(!nets[v].vdev.lock.locked, "vm %u: device lock left held", v);
+		check_ctrl_returned(b, v);
+		collect_sent(b, v);
+	}
+	for (unsigned rx = 0; rx < NVMS; rx++)
+		check_received(b, rx);
+	for (unsigned v = 0; v < NVMS; v++)
+		check_tx_returned(b, v, ticked, rx_notified);
+	for (unsigned i = 0; i < fuzz_nirqs && i < ARRAY_SIZE(fuzz_irqs); i++) {
+		const struct fuzz_irq *q = &fuzz_irqs[i];
+		unsigned v = (unsigned)(q->vm - vms);
+		FUZZ_ASSERT(v < NVMS && !q->vcpu && q->intid == IRQ0 + v,
+			    "interrupt %u injected into vm %u", q->intid, v);
+	}
+}
+
+/* Only VMs that took TX chains send and ask their bucket, once per frame
+ * they flood; drop_storm grows by the frames the bucket refused. With one
+ * sender and no GSO frame or parked one around, every frame routed is
+ * delivered to (or counted dropped at) one port, or both others for a
+ * flooded one the bucket let through. `acted`: a device ran in the step. */
+FUZZ_NOCOV static void check_storm(bool acted, bool held_before)
 {
 	uint64_t delivered = 0;
+	unsigned senders = 0, s = 0;
+	bool held_after = false;
 
 	for (unsigned v = 0; v < NVMS; v++) {
 		const struct net_port_stats *a = &stats_before[v], *z = &the_sw->ports[v].stats;
-		uint64_t storm = z->drop_storm - a->drop_storm;
-		if ((int)v != sender)
-			FUZZ_ASSERT(z->tx_frames == a->tx_frames && z->drop_bad == a->drop_bad &&
+		const struct txstep *t = &txs[v];
+		uint64_t storm = z->drop_storm - a->drop_storm, tx = z->tx_frames - a->tx_frames;
+		bool took = acted && (t->popped || !t->counted);
+		if (!took)
+			FUZZ_ASSERT(!tx && z->drop_bad == a->drop_bad &&
 					    z->drop_no_route == a->drop_no_route && !storm &&
 					    !takes[v],
-				    "vm %u: sent or storm-dropped (%llu) while vm %d sent", v,
-				    (unsigned long long)storm, sender);
-		else
-			FUZZ_ASSERT(z->rx_frames == a->rx_frames &&
-					    z->drop_no_buffer == a->drop_no_buffer,
-				    "vm %u: a frame delivered to its sender", v);
+				    "vm %u: sent or storm-dropped (%llu) without taking a TX chain",
+				    v, (unsigned long long)storm);
 		FUZZ_ASSERT(storm == takes[v] - passes[v],
 			    "vm %u: drop_storm grew by %llu for %u of %u flooded frames refused", v,
 			    (unsigned long long)storm, takes[v] - passes[v], takes[v]);
 		model_takes(&models[v], clock_now, takes[v], passes[v], "vm", v);
 		delivered += z->rx_frames - a->rx_frames + z->drop_no_buffer - a->drop_no_buffer;
+		if (took && t->counted && !t->unknown)
+			FUZZ_ASSERT(
+				tx == t->good && takes[v] == t->flooded,
+				"vm %u: handed over %u frames the switch takes, %u to a group; it "
+				"took %llu, asked the bucket %u times",
+				v, t->good, t->flooded, (unsigned long long)tx, takes[v]);
+		senders += took;
+		s = took ? v : s;
+		held_after |= parks[v].held;
 	}
-	if (sender < 0)
+	if (held_before || held_after || senders > 1)
 		return;
-	unsigned s = (unsigned)sender;
+	if (!senders) {
+		FUZZ_ASSERT(!delivered, "%llu frames delivered or dropped, none sent",
+			    (unsigned long long)delivered);
+		return;
+	}
 	const struct net_port_stats *a = &stats_before[s], *z = &the_sw->ports[s].stats;
 	uint64_t tx = z->tx_frames - a->tx_frames, nowhere = z->drop_no_route - a->drop_no_route;
+	if (!txs[s].counted || txs[s].unknown || txs[s].gso)
+		return;
 	FUZZ_ASSERT(tx >= nowhere + takes[s] &&
 			    delivered == (NVMS - 1) * passes[s] + tx - nowhere - takes[s],
 		    "vm %u: %llu sent, %llu to nowhere, %u of %u flooded let through, but %llu "
 		    "delivered",
 		    s, (unsigned long long)tx, (unsigned long long)nowhere, passes[s], takes[s],
 		    (unsigned long long)delivered);
-	if (sent && !sent->unknown)
-		FUZZ_ASSERT(tx == sent->good && takes[s] == sent->flooded,
-			    "vm %u: handed over %u frames, %u to a group; the switch took %llu, "
-			    "asked the bucket %u times",
-			    s, sent->good, sent->flooded, (unsigned long long)tx, takes[s]);
 }
 
 /* ---------------------------------------------------------------- the switch alone */
@@ -1014,10 +1655,15 @@ static void step(struct fuzz_in *in)
 	uint8_t op = fin_u8(in);
 	unsigned v = fin_u8(in) % NVMS;
 	static struct before b;
-	int sender = -1;
-	/* only set-up, notifies and register accesses make a device act */
-	bool device_acts = op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5;
+	int rx_notified = -1;
+	bool held_before = false;
+	/* only set-up, notifies, register accesses and the tick make a device act */
+	bool device_acts =
+		op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5 || op % 12 == 10;
 
+	cpu.id = op / 12 % MAX_PCPUS; /* the physical CPU the step runs on */
+	for (unsigned p = 0; p < NVMS; p++)
+		held_before |= parks[p].held;
 	save_stats();
 	if (device_acts)
 		save_before(&b);
@@ -1034,7 +1680,10 @@ static void step(struct fuzz_in *in)
 		unsigned q = fin_u8(in) % (NQ + 1);
 		TRACE("vm %u: notify %u\n", v, q);
 		wr(v, R_QUEUE_NOTIFY, q);
-		sender = (int)v;
+		rx_notified = q == Q_RX ? (int)v : -1;
+		TRACE("vm %u: status 0x%x, q%u %sready, took %u, returned %u\n", v,
+		      nets[v].vdev.status, q, nets[v].vdev.vq[q % NQ].ready ? "" : "not ",
+		      nets[v].vdev.vq[q % NQ].last_avail, nets[v].vdev.vq[q % NQ].used_idx);
 		break;
 	}
 	case 5: { /* any register access */
@@ -1047,7 +1696,6 @@ static void step(struct fuzz_in *in)
 		TRACE("vm %u: %s 0x%llx/%u 0x%x\n", v, write ? "write" : "read",
 		      (unsigned long long)off, width, val);
 		mmio(v, off, width, write, val, NULL);
-		sender = (int)v; /* maybe a QueueNotify */
 		break;
 	}
 	case 6: { /* the guest scribbles on its RAM (rings included) */
@@ -1066,14 +1714,17 @@ static void step(struct fuzz_in *in)
 	case 9: /* acknowledge interrupts */
 		wr(v, R_INTERRUPT_ACK, fin_u8(in) & 3);
 		break;
-	case 10:
+	case 10: /* time goes by; the hypervisor's tick retries parked frames */
 		advance(in, &clock_now, clock_hz);
+		virtio_net_tick();
 		break;
 	case 11:
 		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
 		break;
 	}
-	check_storm(sender, device_acts ? check_step(&b, sender) : NULL);
+	if (device_acts)
+		check_step(&b, op % 12 == 10, rx_notified);
+	check_storm(device_acts, held_before);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -1082,7 +1733,40 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	fuzz_add_corpus(argc, argv, "fuzz_net", seeds);
 	trace = getenv("FUZZ_TRACE") != NULL;
+	if (getenv("FUZZ_NET_STATS"))
+		atexit(print_seen);
 	return 0;
+}
+
+/* The switch's state outside the devices outlives an input: frames parked
+ * (dropped here: every device is reset, and a tick at two counter values
+ * 2^63 apart finds each one waited longer than PARK_MAX_MS at one of them)
+ * and unresponsive receivers (an RX notify from a device brought up with
+ * one receive queue clears it). */
+FUZZ_NOCOV static void forget_switch_state(void)
+{
+	clock_hz = 1000000;
+	clock_now = 0;
+	virtio_net_tick();
+	clock_now = 1ULL << 63;
+	virtio_net_tick();
+	for (unsigned v = 0; v < NVMS; v++) {
+		wr(v, R_STATUS, 0);
+		wr(v, R_STATUS, 3);
+		wr(v, R_DRIVER_FEATURES_SEL, 1);
+		wr(v, R_DRIVER_FEATURES, (uint32_t)(VIRTIO_F_VERSION_1 >> 32));
+		wr(v, R_STATUS, 0xb);
+		wr(v, R_QUEUE_SEL, Q_RX);
+		wr(v, R_QUEUE_NUM, 1);
+		wr(v, R_QUEUE_DESC_LOW, (uint32_t)qarea(Q_RX));
+		wr(v, R_QUEUE_DRIVER_LOW, (uint32_t)(qarea(Q_RX) + 0x400));
+		wr(v, R_QUEUE_DEVICE_LOW, (uint32_t)(qarea(Q_RX) + 0x500));
+		wr(v, R_QUEUE_READY, 1);
+		wr(v, R_STATUS, 0xf);
+		wr(v, R_QUEUE_NOTIFY, Q_RX);
+		wr(v, R_STATUS, 0);
+		parks[v] = (struct park_model){0};
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1099,6 +1783,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_guest_clear(&guests[v]);
 		drv[v] = (struct driver){0};
 	}
+	forget_switch_state();
 	/* no flood limit, unless the input picks one per port, a counter
 	 * frequency and a start value */
 	clock_hz = 1000000;

@@ -5,11 +5,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "net/net_offload.h"
 #include "net/virtio_net.h"
 #include "core/percpu.h"
 #include "core/vm.h"
@@ -35,9 +37,15 @@ void vm_log(struct vm *vm, enum log_cause cause, const char *fmt, ...)
 {
 	(void)vm, (void)cause, (void)fmt;
 }
+/* The last line printed (virtio_net_print_stats: the port's counters). */
+static char printed[512];
 void printk(const char *fmt, ...)
 {
-	(void)fmt;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(printed, sizeof(printed), fmt, ap);
+	va_end(ap);
 }
 int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void *d)
 {
@@ -51,7 +59,8 @@ int vm_register_mmio(struct vm *vm, ipa_t b, uint64_t s, mmio_handler_fn f, void
 int netswitch_add_port(struct netswitch *sw, const uint8_t mac[ETH_ALEN], bool uplink, void *dev)
 {
 	(void)mac, (void)uplink;
-	sw->ports[0].dev = dev;
+	/* fresh counters per test; the uplink, as only frames for it are parked */
+	sw->ports[0] = (struct net_port){.dev = dev, .uplink = true};
 	sw->nports = 1;
 	return 0;
 }
@@ -72,18 +81,21 @@ int netswitch_set_flood_limit(struct netswitch *sw, unsigned port, uint32_t rate
 	(void)sw, (void)port, (void)rate, (void)burst, (void)hz;
 	return 0;
 }
+static uint16_t rx_next;   /* the next receive descriptor a test offers */
+static uint64_t now_ticks; /* the counter, 1 MHz: moves only when a test says */
 uint64_t timer_now(void)
 {
-	return 0;
+	return now_ticks;
 }
 uint64_t timer_freq(void)
 {
 	return 1000000;
 }
-static struct pcpu cpu0;
+static struct pcpu cpus[2] = {{.id = 0}, {.id = 1}};
+static unsigned cur_cpu; /* a test runs a "second vCPU" on CPU 1 */
 struct pcpu *this_cpu(void)
 {
-	return &cpu0;
+	return &cpus[cur_cpu];
 }
 static uint32_t route_to; /* what netswitch_route answers */
 static uint8_t routed_dst[ETH_ALEN];
@@ -132,12 +144,13 @@ static void wr(uint64_t off, uint32_t v)
 	assert_true(handler(NULL, &acc, handler_dev));
 }
 
-static void bring_up(void)
+static void bring_up_with(uint64_t features)
 {
+	features |= VIRTIO_F_RING_EVENT_IDX;
 	wr(0x070, 0);
 	wr(0x070, 3);
 	wr(0x024, 0);
-	wr(0x020, (uint32_t)VIRTIO_F_RING_EVENT_IDX);
+	wr(0x020, (uint32_t)features);
 	wr(0x024, 1);
 	wr(0x020, (uint32_t)(VIRTIO_F_VERSION_1 >> 32));
 	wr(0x070, 3 | VIRTIO_STATUS_FEATURES_OK);
@@ -150,6 +163,11 @@ static void bring_up(void)
 		wr(0x044, 1);
 	}
 	wr(0x070, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void bring_up(void)
+{
+	bring_up_with(0);
 }
 
 /* A 12-byte header and a 60-byte frame in one readable descriptor. */
@@ -179,6 +197,8 @@ static int setup(void **state)
 	assert_int_equal(virtio_net_create(&net, &vm, BASE, 48, mac, false), 0);
 	routed = commands = 0;
 	route_to = 0;
+	now_ticks = 0;
+	rx_next = 0;
 	on_route = on_command = NULL;
 	return 0;
 }
@@ -186,6 +206,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	/* the switch's parked frames and unresponsive marks outlive a test:
+	 * expire them, and let the device ask for frames again */
+	now_ticks += 10 * 1000000;
+	virtio_net_tick();
+	wr(0x050, 0);
+	cur_cpu = 0;
 	munmap(ram, RAM_SIZE);
 	return 0;
 }
@@ -306,13 +332,402 @@ static void test_frame_read_once(void **state)
 		assert_int_equal(got[i], 0x20 + i);
 }
 
+/* ---- offloads, mergeable buffers and parked frames ----
+ * The device sends to itself (the stub switch's one port): the frame it
+ * parks waits for its own receive queue. */
+#define F_MRG_RXBUF (1ULL << 15)
+#define TSO_FEATURES \
+	(NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_HOST_TSO4 | NET_F_GUEST_TSO4 | F_MRG_RXBUF)
+#define RXBUF_IPA (RAM_IPA + 0xa0000) /* QSIZE receive buffers of RXBUF_LEN */
+#define RXBUF_LEN 4096
+#define GSO_LEN 65000 /* frame bytes: 16 buffers of 4 KiB hold it with its header */
+#define MSS 1448
+
+/* n receive chains of one writable buffer each. */
+static void offer_rx(unsigned n, uint32_t len)
+{
+	struct virtq_desc *d = hva(DESC_IPA(0));
+	volatile uint16_t *avail = hva(AVAIL_IPA(0));
+
+	for (unsigned k = 0; k < n; k++, rx_next++) {
+		uint16_t i = rx_next % QSIZE;
+		d[i] = (struct virtq_desc){.addr = RXBUF_IPA + (uint64_t)i * RXBUF_LEN,
+					   .len = len,
+					   .flags = VIRTQ_DESC_F_WRITE};
+		avail[2 + avail[1] % QSIZE] = i;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		avail[1]++;
+	}
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A header and a TCP/IPv4 frame of `len` bytes at DATA_IPA: payload byte k
+ * is k * 7. */
+static void write_tcp_frame(const struct net_hdr *h, uint32_t len)
+{
+	uint8_t *p = hva(DATA_IPA), *f = p + NET_HDR_LEN;
+
+	net_hdr_write(p, h);
+	memset(f, 0, 54);
+	memset(f, 0x02, 6); /* a unicast destination */
+	put_be16(f + 12, 0x0800);
+	f[14] = 0x45;
+	put_be16(f + 16, (uint16_t)(len - 14 > 0xffff ? 0xffff : len - 14));
+	f[22] = 64;
+	f[23] = 6;    /* TCP */
+	f[46] = 0x50; /* data offset 5 words */
+	f[47] = 0x18;
+	for (uint32_t k = 54; k < len; k++)
+		f[k] = (uint8_t)((k - 54) * 7);
+}
+
+/* The frame at DATA_IPA, `len` bytes with its header, as TX chain i. */
+static void offer_tx(uint16_t i, uint32_t len)
+{
+	struct virtq_desc *d = hva(DESC_IPA(Q_TX));
+	volatile uint16_t *avail = hva(AVAIL_IPA(Q_TX));
+
+	d[i] = (struct virtq_desc){.addr = DATA_IPA, .len = len};
+	avail[2 + avail[1] % QSIZE] = i;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	avail[1]++;
+}
+
+static const struct net_hdr gso_hdr = {.flags = NET_HDR_F_NEEDS_CSUM,
+				       .gso_type = NET_GSO_TCPV4,
+				       .gso_size = MSS,
+				       .csum_start = 34,
+				       .csum_offset = 16};
+
+struct counters {
+	unsigned long rx, no_buffer, bad;
+};
+
+static struct counters counters(void)
+{
+	struct counters c = {0};
+	unsigned long tx, txb, rxb, route, storm;
+
+	virtio_net_print_stats();
+	assert_int_equal(sscanf(printed,
+				"gvm/net port 0 (uplink): tx %lu frames %lu B, rx %lu frames %lu B, drops: "
+				"no-buffer %lu bad %lu no-route %lu storm %lu",
+				&tx, &txb, &c.rx, &rxb, &c.no_buffer, &c.bad, &route, &storm),
+			 8);
+	return c;
+}
+
+static uint16_t used_idx(unsigned q)
+{
+	return ((volatile uint16_t *)hva(USED_IPA(q)))[1];
+}
+
+static uint32_t used_len(unsigned q, uint16_t i)
+{
+	volatile uint32_t *ring = (volatile uint32_t *)((uint8_t *)hva(USED_IPA(q)) + 4);
+	return ring[2 * (i % QSIZE) + 1];
+}
+
+static void notify(unsigned q)
+{
+	wr(0x050, q);
+}
+
+/* A 64 KiB TCP segment to a receiver that takes it whole: one frame over
+ * 16 mergeable buffers, num_buffers 16 in the first header, the GSO fields
+ * as the sender gave them (hdr_len its headers'). */
+static void test_gso_frame_over_mergeable_buffers(void **state)
+{
+	(void)state;
+	bring_up_with(TSO_FEATURES);
+	route_to = 1;
+	offer_rx(QSIZE, RXBUF_LEN);
+	write_tcp_frame(&gso_hdr, GSO_LEN);
+	offer_tx(0, NET_HDR_LEN + GSO_LEN);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_len(Q_TX, 0), 0);
+	assert_int_equal(used_idx(0), QSIZE);
+	uint32_t total = 0;
+	for (uint16_t i = 0; i < QSIZE; i++) {
+		uint32_t want = i + 1 < QSIZE ? RXBUF_LEN : NET_HDR_LEN + GSO_LEN - total;
+		assert_int_equal(used_len(0, i), want);
+		total += used_len(0, i);
+	}
+	assert_int_equal(total, NET_HDR_LEN + GSO_LEN);
+	struct net_hdr h;
+	net_hdr_parse(hva(RXBUF_IPA), &h);
+	assert_int_equal(h.flags, NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.gso_type, NET_GSO_TCPV4);
+	assert_int_equal(h.gso_size, MSS);
+	assert_int_equal(h.hdr_len, 54);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 16);
+	assert_int_equal(h.num_buffers, QSIZE);
+	/* the buffers are consecutive: the frame reads straight through */
+	assert_memory_equal((uint8_t *)hva(RXBUF_IPA) + NET_HDR_LEN,
+			    (uint8_t *)hva(DATA_IPA) + NET_HDR_LEN, GSO_LEN);
+	struct counters c = counters();
+	assert_int_equal(c.rx, 1);
+	assert_int_equal(c.no_buffer + c.bad, 0);
+}
+
+/* Too few buffers for the frame: none is used (the driver still owns them,
+ * the avail index is not consumed, a notify is asked on the next one) and
+ * the TX chain is held; more buffers and an RX notify deliver it and
+ * return the TX chain. */
+static void test_no_room_parks_until_rx_notify(void **state)
+{
+	(void)state;
+	bring_up_with(TSO_FEATURES);
+	route_to = 1;
+	offer_rx(4, RXBUF_LEN);
+	write_tcp_frame(&gso_hdr, GSO_LEN);
+	offer_tx(0, NET_HDR_LEN + GSO_LEN);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(net.vdev.vq[0].last_avail, 0);
+	volatile uint16_t *rx_used = hva(USED_IPA(0));
+	assert_int_equal(rx_used[2 + 4 * QSIZE], 4); /* avail_event: notify on the 5th */
+	/* the sender's next notify retries, and takes nothing else */
+	offer_tx(1, NET_HDR_LEN + GSO_LEN);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 1);
+	struct counters c = counters();
+	assert_int_equal(c.rx + c.no_buffer + c.bad, 0);
+
+	offer_rx(QSIZE - 4, RXBUF_LEN);
+	notify(0);
+	/* the parked frame, then the second (which finds no room, and parks) */
+	assert_int_equal(used_idx(0), QSIZE);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_len(Q_TX, 0), 0);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
+	c = counters();
+	assert_int_equal(c.rx, 1);
+	assert_int_equal(c.no_buffer, 0);
+}
+
+/* Nothing frees room: after 100 ms the tick drops the frame (counted) and
+ * returns its chain; the receiver is then unresponsive (the next frame
+ * without room is dropped at once) until it notifies its RX queue. */
+static void test_parked_frame_expires(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	now_ticks = 5000;
+	offer_frame(0);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	now_ticks += 100 * 1000; /* exactly 100 ms: not yet */
+	virtio_net_tick();
+	assert_int_equal(used_idx(Q_TX), 0);
+	now_ticks++;
+	virtio_net_tick();
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_len(Q_TX, 0), 0);
+	assert_int_equal(counters().no_buffer, 1);
+
+	offer_frame(1); /* unresponsive: dropped at once */
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(counters().no_buffer, 2);
+
+	notify(0); /* it asks for frames again: the next one waits */
+	offer_frame(2);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(counters().no_buffer, 2);
+}
+
+/* Two vCPUs of the sender: while CPU 0 routes its frame, CPU 1 sends one
+ * that finds no room and parks; CPU 0's frame then finds the port's parked
+ * slot taken and is dropped (counted), its chain returned. */
+static bool second_sent;
+
+static void send_from_cpu1(void)
+{
+	if (second_sent)
+		return;
+	second_sent = true;
+	cur_cpu = 1;
+	offer_frame(1);
+	notify(Q_TX);
+	cur_cpu = 0;
+}
+
+static void test_second_frame_dropped_while_parked(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	second_sent = false;
+	offer_frame(0);
+	on_route = send_from_cpu1;
+	notify(Q_TX);
+	on_route = NULL;
+	assert_int_equal(routed, 2);
+	assert_int_equal(used_idx(Q_TX), 1); /* CPU 0's, dropped */
+	volatile uint32_t *ring = (volatile uint32_t *)((uint8_t *)hva(USED_IPA(Q_TX)) + 4);
+	assert_int_equal(ring[0], 0);
+	assert_int_equal(counters().no_buffer, 1);
+	/* CPU 1's is parked: delivered once there is room */
+	offer_rx(1, 2048);
+	notify(0);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(ring[2], 1);
+}
+
+/* Headers a sender may not send: dropped as bad, the chain returned,
+ * nothing delivered or parked. */
+static void test_hostile_headers_dropped(void **state)
+{
+	const struct net_hdr bad[] = {
+		{.flags = 2}, /* DATA_VALID is the device's to set */
+		gso_hdr,      /* GSO without HOST_TSO4 negotiated */
+		{.flags = NET_HDR_F_NEEDS_CSUM, .csum_start = 100, .csum_offset = 16},
+		{.flags = NET_HDR_F_NEEDS_CSUM, .csum_start = 0xffff, .csum_offset = 0xffff},
+	};
+	(void)state;
+	bring_up_with(NET_F_CSUM | NET_F_GUEST_CSUM);
+	route_to = 1;
+	offer_rx(QSIZE, 2048);
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		write_tcp_frame(&bad[i], 100); /* csum_start 100 + 16 + 2 > 100 */
+		offer_tx((uint16_t)i, NET_HDR_LEN + 100);
+		notify(Q_TX);
+		assert_int_equal(used_idx(Q_TX), i + 1);
+		assert_int_equal(counters().bad, i + 1);
+	}
+	assert_int_equal(used_idx(0), 0);
+	struct counters c = counters();
+	assert_int_equal(c.rx + c.no_buffer, 0);
+}
+
+/* A sender with TSO may hand over up to 64 KiB, but only as a GSO frame: a
+ * plain frame is at most the MTU's (a receiver that negotiated nothing
+ * must never get more), whatever else the header says. */
+static void test_plain_frame_over_mtu_dropped(void **state)
+{
+	static const struct net_hdr plain = {0}, csum = {.flags = NET_HDR_F_NEEDS_CSUM,
+							 .csum_start = 34,
+							 .csum_offset = 16};
+	(void)state;
+	bring_up_with(TSO_FEATURES);
+	route_to = 1;
+	offer_rx(QSIZE, RXBUF_LEN);
+	write_tcp_frame(&plain, 1519);
+	offer_tx(0, NET_HDR_LEN + 1519);
+	notify(Q_TX);
+	write_tcp_frame(&csum, 9000);
+	offer_tx(1, NET_HDR_LEN + 9000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(counters().bad, 2);
+	write_tcp_frame(&plain, 1518); /* the largest plain frame goes */
+	offer_tx(2, NET_HDR_LEN + 1518);
+	notify(Q_TX);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 1518);
+}
+
+/* A receiver without GUEST_CSUM gets a NEEDS_CSUM frame with its checksum
+ * finished by the switch; one without room for it makes it wait like any
+ * other unicast frame (parked, not dropped), and gets it finished, flags
+ * clear, once it adds a buffer. */
+static void test_finished_frame_parks_without_room(void **state)
+{
+	static const struct net_hdr csum = {
+		.flags = NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
+	(void)state;
+	bring_up_with(NET_F_CSUM); /* and not GUEST_CSUM */
+	route_to = 1;
+	write_tcp_frame(&csum, 200);
+	put_be16((uint8_t *)hva(DATA_IPA) + NET_HDR_LEN + 50,
+		 6 + (200 - 34)); /* the sender's part */
+	offer_tx(0, NET_HDR_LEN + 200);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	assert_int_equal(counters().no_buffer, 0);
+	offer_rx(1, 2048);
+	notify(0);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 200);
+	struct net_hdr h;
+	const uint8_t *got = hva(RXBUF_IPA);
+	net_hdr_parse(got, &h);
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.csum_start, 0);
+	/* the TCP checksum (pseudo-header: zero addresses, protocol, length)
+	 * verifies */
+	uint32_t sum = 6 + (200 - 34);
+	for (unsigned i = 34; i < 200; i += 2)
+		sum += (uint32_t)(got[NET_HDR_LEN + i] << 8 | got[NET_HDR_LEN + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff);
+}
+
+/* An MSS under NET_GSO_MIN_SIZE would have the switch cut one TX chain
+ * into up to 65536 frames for a receiver without TSO: dropped as bad. */
+static void test_gso_tiny_mss_dropped(void **state)
+{
+	struct net_hdr h = gso_hdr;
+	(void)state;
+	bring_up_with(NET_F_CSUM | NET_F_HOST_TSO4 | F_MRG_RXBUF);
+	route_to = 1;
+	offer_rx(QSIZE, 2048);
+	h.gso_size = NET_GSO_MIN_SIZE - 1;
+	write_tcp_frame(&h, 4000);
+	offer_tx(0, NET_HDR_LEN + 4000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(counters().bad, 1);
+	h.gso_size = NET_GSO_MIN_SIZE; /* 82 segments of 48 bytes, 16 of them delivered */
+	write_tcp_frame(&h, 4000);
+	offer_tx(1, NET_HDR_LEN + 4000);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(used_idx(0), QSIZE);
+	assert_int_equal(used_len(0, 0), NET_HDR_LEN + 54 + NET_GSO_MIN_SIZE);
+	struct counters c = counters();
+	assert_int_equal(c.bad, 1);
+	assert_int_equal(c.rx, QSIZE);
+	assert_int_equal(c.no_buffer,
+			 (4000 - 54 + NET_GSO_MIN_SIZE - 1) / NET_GSO_MIN_SIZE - QSIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_without_ack_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gso_frame_over_mergeable_buffers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_room_parks_until_rx_notify, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parked_frame_expires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_frame_dropped_while_parked, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_headers_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_frame_over_mtu_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finished_frame_parks_without_room, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
