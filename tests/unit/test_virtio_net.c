@@ -414,11 +414,12 @@ static struct counters counters(void)
 	unsigned long tx, txb, rxb, route, storm;
 
 	virtio_net_print_stats();
-	assert_int_equal(sscanf(printed,
-				"gvm/net port 0 (uplink): tx %lu frames %lu B, rx %lu frames %lu B, drops: "
-				"no-buffer %lu bad %lu no-route %lu storm %lu",
-				&tx, &txb, &c.rx, &rxb, &c.no_buffer, &c.bad, &route, &storm),
-			 8);
+	assert_int_equal(
+		sscanf(printed,
+		       "gvm/net port 0 (uplink): tx %lu frames %lu B, rx %lu frames %lu B, drops: "
+		       "no-buffer %lu bad %lu no-route %lu storm %lu",
+		       &tx, &txb, &c.rx, &rxb, &c.no_buffer, &c.bad, &route, &storm),
+		8);
 	return c;
 }
 
