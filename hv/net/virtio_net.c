@@ -105,7 +105,7 @@ static struct parked_frame parked[NET_MAX_PORTS];
 static volatile bool unresponsive[NET_MAX_PORTS];
 #define PARK_MAX_MS 100
 
-enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED, NOT_LIVE };
+enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED, NOT_LIVE, TOO_BIG };
 
 /* Writes src into the chain's device-writable buffers from byte `at` on. */
 static void chain_write(const struct virtq_chain *c, uint32_t at, const uint8_t *src, uint32_t len)
@@ -140,8 +140,11 @@ static void abandon_rx(struct virtq *vq, const uint16_t *heads, unsigned n, bool
 
 /* Copies header and frame into as many RX chains as they need (one without
  * MRG_RXBUF; num_buffers says how many); lock held. Returns the chains
- * used, 0 if the frame was dropped, < 0 once the device needs a reset. */
-static int fill_rx(struct virtio_dev *d, struct net_hdr *h, const uint8_t *frame, uint32_t len)
+ * used, 0 if the frame was dropped, < 0 once the device needs a reset.
+ * *too_big: the most chains it may take do not hold it (given back): more
+ * buffers would not help, so it is not worth parking. */
+static int fill_rx(struct virtio_dev *d, struct net_hdr *h, const uint8_t *frame, uint32_t len,
+		   bool *too_big)
 {
 	struct virtq *vq = &d->vq[Q_RX];
 	unsigned max = d->driver_features & F_MRG_RXBUF ? RX_CHAINS_MAX : 1, n = 0;
@@ -151,7 +154,12 @@ static int fill_rx(struct virtio_dev *d, struct net_hdr *h, const uint8_t *frame
 	uint32_t done = 0;
 
 	while (n == 0 || done < len) {
-		int r = n < max ? virtq_pop(vq, d->mem, &rx) : VQ_EMPTY;
+		if (n == max) {
+			virtq_unpop(vq, (uint16_t)n);
+			*too_big = true;
+			return 0;
+		}
+		int r = virtq_pop(vq, d->mem, &rx);
 		if (r != VQ_OK) {
 			abandon_rx(vq, heads, n, false);
 			return r < 0 ? r : 0;
@@ -188,6 +196,7 @@ static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame,
 	struct virtio_dev *d = &dst->vdev;
 	struct net_port_stats *st = &sw.ports[dst->port].stats;
 	struct net_hdr h = {.num_buffers = 1};
+	bool too_big = false;
 	int r = -1;
 
 	spin_lock(&d->lock);
@@ -199,14 +208,14 @@ static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame,
 		net_offload_hdr(o, &h);
 	bool live = (d->status & VIRTIO_STATUS_DRIVER_OK) && d->vq[Q_RX].ready;
 	if (live)
-		r = fill_rx(d, &h, frame, len);
+		r = fill_rx(d, &h, frame, len, &too_big);
 	if (live && r < 0)
 		virtio_device_error_locked(d, virtq_strerror(r));
 	spin_unlock(&d->lock);
 	if (r <= 0) {
 		if (r == 0)
 			virtio_notify_used(d, Q_RX); /* a bad chain may have been returned */
-		return r == 0 ? NO_ROOM : NOT_LIVE;
+		return r < 0 ? NOT_LIVE : too_big ? TOO_BIG : NO_ROOM;
 	}
 	st->rx_frames++;
 	st->rx_bytes += len;
@@ -249,7 +258,7 @@ static void deliver_finished(struct virtio_net *src, struct virtio_net *const *d
 }
 
 /* Delivers to one destination, finished if it does not take the frame as
- * it is: DELIVERED (or dropped segments, counted), NO_ROOM or NOT_LIVE. A
+ * it is: DELIVERED (or dropped segments, counted), NO_ROOM, NOT_LIVE or TOO_BIG. A
  * checksum finished is the frame's from then on (*o cleared): one that
  * finds no room is parked, and retried, as the plain frame it now is. */
 static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net *dst,

@@ -721,10 +721,32 @@ static void test_gso_tiny_mss_dropped(void **state)
 			 (4000 - 54 + NET_GSO_MIN_SIZE - 1) / NET_GSO_MIN_SIZE - QSIZE);
 }
 
+/* A receive chain (without MRG_RXBUF) too small for the frame: more
+ * buffers would not make it fit, so it is dropped at once (counted), its
+ * TX chain returned, not parked for 100 ms; the chain stays the driver's,
+ * for frames that fit. */
+static void test_frame_too_big_for_rx_chain_dropped(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_rx(1, NET_HDR_LEN + 40);
+	offer_frame(0); /* 60 bytes */
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(net.vdev.vq[0].last_avail, 0);
+	struct counters c = counters();
+	assert_int_equal(c.rx, 0);
+	assert_int_equal(c.no_buffer, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_too_big_for_rx_chain_dropped, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_loop_bounded_per_notify, setup, teardown),
