@@ -219,6 +219,8 @@ static enum deliver_result deliver(struct virtio_net *dst, const uint8_t *frame,
 	}
 	st->rx_frames++;
 	st->rx_bytes += len;
+	if (unresponsive[dst->port]) /* it reads again, if its notify found its buffers gone */
+		unresponsive[dst->port] = false;
 	virtio_notify_used(d, Q_RX);
 	return DELIVERED;
 }

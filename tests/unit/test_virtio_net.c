@@ -741,10 +741,35 @@ static void test_frame_too_big_for_rx_chain_dropped(void **state)
 	assert_int_equal(c.no_buffer, 1);
 }
 
+/* An unresponsive port whose new buffers were all taken before its notify
+ * came (that notify finds none): the frame delivered into them shows it
+ * reads again, and the next frame without room waits. */
+static void test_delivery_clears_unresponsive(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);
+	now_ticks += 100 * 1000 + 1;
+	virtio_net_tick(); /* expired: unresponsive */
+	assert_int_equal(used_idx(Q_TX), 1);
+	offer_rx(1, 2048);
+	offer_frame(1); /* takes the new buffer before the RX notify */
+	notify(Q_TX);
+	assert_int_equal(used_idx(0), 1);
+	notify(0); /* finds no buffers */
+	offer_frame(2);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 2); /* parked, not dropped */
+	assert_int_equal(counters().no_buffer, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_clears_unresponsive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_too_big_for_rx_chain_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tx_loop_bounded_per_notify, setup, teardown),
