@@ -247,6 +247,8 @@ def net_run(con, results, path, server, vm, port=5201):
 
 
 def net_jobs(con, results):
+    if not IPERF_SECONDS:  # BENCH_IPERF=0: the disk jobs only
+        return
     for _ in range(REPS):
         focus(con, 0, "mvm")
         net_run(con, results, "MVM->outside", "10.0.2.2", "mvm", IPERF_PORT)
@@ -294,7 +296,7 @@ def native(results):
         results["clock native"] = clock_rate(c0, guest_clock(con))
         results["load native"] = other_load(load0, host_load(con))
         con.run("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0", 30)
-        for _ in range(REPS):
+        for _ in range(REPS if IPERF_SECONDS else 0):
             net_run(con, results, "native->outside", "10.0.2.2", None, IPERF_PORT)
             add(results, ("ping", "native->outside"), ping_ms(con, "10.0.2.2"))
         con.send_line("poweroff -f")
@@ -542,19 +544,9 @@ def print_io_table(results, with_native):
         print(row(f"{name} GVM/MVM", unit, results[("gvm1", name)], mvm))
         if ("gvm2-hv", name) in results:
             print(row(f"{name} hv-disk/MVM", unit, results[("gvm2-hv", name)], mvm))
-    base = results[("net", "MVM->outside")]
+    if ("net", "MVM->outside") in results:
+        print_net_table(results, with_native)
     if with_native:
-        print(row("iperf3 native->outside", "Mbit/s", results[("net", "native->outside")]))
-        print(row("iperf3 MVM->out/native", "Mbit/s", base, results[("net", "native->outside")]))
-    else:
-        print(row("iperf3 MVM->outside", "Mbit/s", base))
-    for path in ("GVM->outside", "GVM->GVM", "GVM->MVM"):
-        print(row(f"iperf3 {path}/MVM->out", "Mbit/s", results[("net", path)], base))
-    if with_native:
-        base = results[("ping", "native->outside")]
-        print(row("ping native->outside", "ms", base))
-        for path in ("GVM->outside", "GVM->GVM"):
-            print(row(f"ping {path}", "ms", results[("ping", path)], base))
         print(row("boot native", "s", results[("boot", "native")]))
         print(row("boot MVM (under hv)", "s", results[("boot", "mvm")], results[("boot", "native")]))
         print(f"native shape (nproc, MiB): {' '.join(results.get('native-shape', []))}; "
@@ -575,6 +567,22 @@ def print_io_table(results, with_native):
         print_sanity(results)
 
 
+def print_net_table(results, with_native):
+    base = results[("net", "MVM->outside")]
+    if with_native:
+        print(row("iperf3 native->outside", "Mbit/s", results[("net", "native->outside")]))
+        print(row("iperf3 MVM->out/native", "Mbit/s", base, results[("net", "native->outside")]))
+    else:
+        print(row("iperf3 MVM->outside", "Mbit/s", base))
+    for path in ("GVM->outside", "GVM->GVM", "GVM->MVM"):
+        print(row(f"iperf3 {path}/MVM->out", "Mbit/s", results[("net", path)], base))
+    if with_native:
+        base = results[("ping", "native->outside")]
+        print(row("ping native->outside", "ms", base))
+        for path in ("GVM->outside", "GVM->GVM"):
+            print(row(f"ping {path}", "ms", results[("ping", path)], base))
+
+
 def print_targets(results):
     print("\ntargets (GVM/MVM medians):")
     for name, target in TARGETS.items():
@@ -585,6 +593,8 @@ def print_targets(results):
         r = med(results, ("gvm1", name)) / med(results, ("mvm", name))
         print(f"  {name:<20} {r:5.2f}  target >= {target:4.2f}  {'met' if r >= target else 'MISSED'}"
               f"  ({metric})")
+    if ("net", "GVM->outside") not in results:
+        return
     r = med(results, ("net", "GVM->outside")) / med(results, ("net", "MVM->outside"))
     print(f"  {'TCP GVM->outside':<20} {r:5.2f}  target >= 0.90  {'met' if r >= 0.9 else 'MISSED'}")
 
