@@ -58,6 +58,7 @@
 #include "net/virtio_net.h"
 #include "core/percpu.h"
 #include "core/vm.h"
+#include "drivers/gic.h"
 
 typedef unsigned __int128 u128;
 
@@ -198,6 +199,36 @@ static void driver_init(unsigned v, struct fuzz_in *in)
 struct pcpu *this_cpu(void)
 {
 	return &cpu;
+}
+
+/* VM v's vCPU runs on CPU v + 1 (CPU 0 and the others are nobody's): a
+ * step on it is the VM's own. IPI_NET sent to a CPU lands after the step's
+ * action, before it is checked. */
+static uint32_t ipis;
+
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	FUZZ_ASSERT(sgi == IPI_NET && pcpu >= 1 && pcpu <= NVMS, "SGI %u to CPU %u", sgi, pcpu);
+	ipis |= 1u << pcpu;
+}
+
+static void set_cpu(unsigned id)
+{
+	cpu.id = id;
+	cpu.vcpu = id >= 1 && id <= NVMS ? &vms[id - 1].vcpus[0] : NULL;
+}
+
+static void take_ipis(void)
+{
+	unsigned was = cpu.id;
+
+	while (ipis) {
+		unsigned c = (unsigned)__builtin_ctz(ipis);
+		ipis &= ipis - 1;
+		set_cpu(c);
+		virtio_net_work();
+	}
+	set_cpu(was);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -1639,6 +1670,7 @@ static void setup_once(void)
 		vm->name = names[v];
 		vm->ncpus = 1;
 		vm->vcpus[0].vm = vm;
+		vm->vcpus[0].pcpu = v + 1;
 		vm->regions[0] = guests[v].regions[0];
 		vm->regions[1] = guests[v].regions[1];
 		vm->mem = (struct guest_mem){vm->regions, 2};
@@ -1661,7 +1693,7 @@ static void step(struct fuzz_in *in)
 	bool device_acts =
 		op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5 || op % 12 == 10;
 
-	cpu.id = op / 12 % MAX_PCPUS; /* the physical CPU the step runs on */
+	set_cpu(op / 12 % MAX_PCPUS); /* the physical CPU the step runs on */
 	for (unsigned p = 0; p < NVMS; p++)
 		held_before |= parks[p].held;
 	save_stats();
@@ -1722,6 +1754,7 @@ static void step(struct fuzz_in *in)
 		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
 		break;
 	}
+	take_ipis();
 	if (device_acts)
 		check_step(&b, op % 12 == 10, rx_notified);
 	check_storm(device_acts, held_before);
@@ -1750,6 +1783,7 @@ FUZZ_NOCOV static void forget_switch_state(void)
 	virtio_net_tick();
 	clock_now = 1ULL << 63;
 	virtio_net_tick();
+	take_ipis();
 	for (unsigned v = 0; v < NVMS; v++) {
 		wr(v, R_STATUS, 0);
 		wr(v, R_STATUS, 3);
