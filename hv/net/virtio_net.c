@@ -557,9 +557,11 @@ void virtio_net_tick(void)
 }
 
 /* The driver reset the device, or the VM stopped (dev->lock held): a
- * parked frame goes, or it would hold the new driver's queue (and be
- * delivered for a driver long gone). One being delivered or filled in
- * right now is dropped by unpark, which finds its queue reset. */
+ * parked frame goes (counted), or it would hold the new driver's queue
+ * and be delivered for a driver long gone. One another CPU is filling in
+ * or trying right now is left to it: delivered if this try finds room (a
+ * frame already on its way), else dropped by unpark, which finds its
+ * queue reset; its chain is never returned into the new queue. */
 static void reset(struct virtio_dev *dev)
 {
 	struct virtio_net *net = to_net(dev);

@@ -8,7 +8,8 @@
  * on TX, RX and the control queue, TX headers of any flags and GSO fields
  * (TCP/IPv4 and IPv6 segments of up to 6000 bytes built for them), raw ring
  * and memory writes, notifies, and the counter moved with the hypervisor's
- * tick; each step runs on a physical CPU the input picks. The switch's
+ * tick; each step runs on a physical CPU the input picks (VM v's vCPU is
+ * on CPU v + 1; the IPI_NET a step sends lands after it). The switch's
  * forwarding is also fuzzed alone.
  *
  * Checked after every step, for every VM:
@@ -31,6 +32,9 @@
  *    waited more than 100 ms, and at once when its receiver notifies with
  *    room for it; control chains come back with 1 (an ack of OK or ERR in
  *    the last writable byte);
+ *  - a VM's TX chains are taken only on its own CPU or by its own step (its
+ *    notify, on whatever CPU): another VM's RX notify or tick delivers its
+ *    parked frame at most, the rest waits for its CPU's IPI;
  *  - interrupts only for the VM's own device interrupt; no lock left held;
  *  - config space shows the port's MAC, whatever the guest did;
  *  - forwarding: never back to the sender, only to existing ports, broadcast
@@ -1682,6 +1686,24 @@ static void setup_once(void)
 	FUZZ_ASSERT(the_sw && the_sw->nports == NVMS, "the switch's ports");
 }
 
+/* The TX chains each VM's device has taken (its queue's last_avail). */
+static void save_tx_taken(uint16_t *took)
+{
+	for (unsigned u = 0; u < NVMS; u++)
+		took[u] = nets[u].vdev.vq[Q_TX].last_avail;
+}
+
+/* Before the IPIs land: no VM's TX queue was taken on another VM's CPU but
+ * by its own step (`acting`, or -1). */
+FUZZ_NOCOV static void check_tx_own_cpu(const uint16_t *took, int acting)
+{
+	for (unsigned u = 0; u < NVMS; u++)
+		if ((int)u != acting && cpu.vcpu != &vms[u].vcpus[0])
+			FUZZ_ASSERT(nets[u].vdev.vq[Q_TX].last_avail == took[u],
+				    "vm %u: TX chains %u..%u taken on CPU %u, not its own", u,
+				    took[u], nets[u].vdev.vq[Q_TX].last_avail, cpu.id);
+}
+
 static void step(struct fuzz_in *in)
 {
 	uint8_t op = fin_u8(in);
@@ -1689,6 +1711,7 @@ static void step(struct fuzz_in *in)
 	static struct before b;
 	int rx_notified = -1;
 	bool held_before = false;
+	uint16_t took[NVMS];
 	/* only set-up, notifies, register accesses and the tick make a device act */
 	bool device_acts =
 		op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5 || op % 12 == 10;
@@ -1699,6 +1722,7 @@ static void step(struct fuzz_in *in)
 	save_stats();
 	if (device_acts)
 		save_before(&b);
+	save_tx_taken(took);
 	switch (op % 12) {
 	case 0:
 		driver_init(v, in);
@@ -1754,6 +1778,7 @@ static void step(struct fuzz_in *in)
 		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
 		break;
 	}
+	check_tx_own_cpu(took, op % 12 == 10 || op % 12 == 8 ? -1 : (int)v);
 	take_ipis();
 	if (device_acts)
 		check_step(&b, op % 12 == 10, rx_notified);
