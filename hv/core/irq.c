@@ -35,6 +35,10 @@ static bool handle_own(struct vcpu *vcpu, uint32_t intid)
 		mediated_work();
 		return true;
 	}
+	if (intid == IPI_NET) { /* not IPI_WORK: the MVM's work stays on the MVM's CPU */
+		virtio_net_work();
+		return true;
+	}
 	if (intid < 16) /* other IPIs: their work happens on the way back to the guest */
 		return true;
 	switch (intid) {

@@ -21,6 +21,7 @@ enum hv_ipi {
 	IPI_VCPU_ON = 1, /* a vCPU was given to this CPU (PSCI CPU_ON) */
 	IPI_WORK = 2,    /* per-CPU work queue (mediated I/O etc.) */
 	IPI_STOP = 3,    /* stop the vCPU running here */
+	IPI_NET = 4,     /* a VM's own CPU takes its virtio-net TX queue */
 };
 
 struct gic_info {

@@ -26,6 +26,7 @@
 #include "core/print.h"
 #include "core/vm.h"
 #include "core/vm_config.h"
+#include "drivers/gic.h"
 
 #define Q_RX 0
 #define Q_TX 1
@@ -86,10 +87,18 @@ static struct tx_scratch scratch[MAX_PCPUS];
  * have to resend (a whole 64 KiB GSO frame). Only the uplink: a GVM never
  * waits for another GVM, nor the MVM for a GVM, so a slow or hostile GVM
  * holds up nobody's traffic but its own.
+ * While one is parked, the sender's TX queue is not taken at all: frames
+ * behind it for other ports (another GVM) wait too (head-of-line), as the
+ * queue is one ring taken in order.
  * Retried when the receiver adds buffers (its RX notify), on the sender's
  * next notify and on every tick; dropped after PARK_MAX_MS, and then that
  * receiver is "unresponsive": frames to it are dropped at once until it
- * adds buffers again, so a VM that stopped reading delays its senders once. */
+ * adds buffers again, so a VM that stopped reading delays its senders once.
+ * A retry on another VM's CPU (the receiver's notify, a tick) delivers or
+ * drops the parked frame only: the rest of the sender's queue is taken on
+ * the sender's own CPU (IPI_NET, virtio_net_work). A reset of the sender's
+ * device (or its VM stopping) drops the frame (counted): the new driver's
+ * queue waits for no frame of the old one. */
 struct parked_frame {
 	bool held;      /* under the sender's lock, as retrying */
 	bool retrying;  /* one CPU is delivering (or filling in) the frame */
@@ -104,6 +113,11 @@ struct parked_frame {
 static struct parked_frame parked[NET_MAX_PORTS];
 static volatile bool unresponsive[NET_MAX_PORTS];
 #define PARK_MAX_MS 100
+
+_Static_assert(NET_MAX_PORTS <= 32, "a port is a bit of tx_work");
+/* Per physical CPU: the ports whose TX queue another CPU left to it, the
+ * sender's own, after delivering their parked frame (IPI_NET). */
+static uint32_t tx_work[MAX_PCPUS];
 
 enum deliver_result { DELIVERED, NO_ROOM, NOT_ACCEPTED, NOT_LIVE, TOO_BIG };
 
@@ -231,15 +245,24 @@ static void count_drop(const struct virtio_net *dst)
 	sw.ports[dst->port].stats.drop_no_buffer++;
 }
 
+/* Finishes the checksum a (non-GSO) frame's sender left to the device, in
+ * the switch's own copy: the frame is a plain one from then on (*o
+ * cleared), whoever gets it, and if it is parked, when it is retried. */
+static void finish_csum(uint8_t *frame, uint32_t len, struct net_offload *o)
+{
+	if (o->needs_csum)
+		net_csum_finish(frame, len, o);
+	*o = (struct net_offload){0};
+}
+
 /* The frame without offloads, for receivers that did not negotiate them:
- * its checksum finished (in the switch's own copy), or its GSO segment cut
- * into frames of the sender's MSS. */
+ * its checksum finished, or its GSO segment cut into frames of the
+ * sender's MSS. */
 static void deliver_finished(struct virtio_net *src, struct virtio_net *const *dsts, unsigned n,
-			     uint8_t *frame, uint32_t len, const struct net_offload *o)
+			     uint8_t *frame, uint32_t len, struct net_offload *o)
 {
 	if (o->gso_type == NET_GSO_NONE) {
-		if (o->needs_csum)
-			net_csum_finish(frame, len, o);
+		finish_csum(frame, len, o);
 		for (unsigned k = 0; k < n; k++)
 			if (deliver(dsts[k], frame, len, NULL) != DELIVERED)
 				count_drop(dsts[k]);
@@ -274,8 +297,7 @@ static enum deliver_result deliver_one(struct virtio_net *src, struct virtio_net
 		deliver_finished(src, &dst, 1, frame, len, o);
 		return DELIVERED;
 	}
-	net_csum_finish(frame, len, o);
-	*o = (struct net_offload){0};
+	finish_csum(frame, len, o);
 	return deliver(dst, frame, len, o);
 }
 
@@ -334,8 +356,27 @@ static bool park(struct virtio_net *src, unsigned dst, const struct virtq_chain 
 	return true;
 }
 
-/* Tries to deliver src's parked frame (dropped once it waited too long)
- * and returns its TX chain. Whether src may send on: nothing is parked. */
+/* Whether src's parked frame came from a TX queue reset since (its chain
+ * is not the driver's any more); src's lock held, the frame not being
+ * filled in. */
+static bool parked_stale_locked(struct virtio_net *src)
+{
+	return virtio_queue_epoch_locked(&src->vdev, Q_TX) != parked[src->port].chain.epoch;
+}
+
+/* Drops src's parked frame, counted, its chain not returned (its queue was
+ * reset); src's lock held, nobody delivering or filling in the frame. */
+static void drop_parked_locked(struct virtio_net *src)
+{
+	struct parked_frame *p = &parked[src->port];
+
+	count_drop(sw.ports[p->dst].dev);
+	p->held = false;
+}
+
+/* Tries to deliver src's parked frame (dropped once it waited too long,
+ * or once src's TX queue was reset) and returns its TX chain. Whether src
+ * may send on: nothing is parked. */
 static bool unpark(struct virtio_net *src)
 {
 	struct parked_frame *p = &parked[src->port];
@@ -347,6 +388,10 @@ static bool unpark(struct virtio_net *src)
 	spin_lock(&d->lock);
 	held = p->held;
 	mine = held && !p->retrying;
+	if (mine && parked_stale_locked(src)) {
+		drop_parked_locked(src);
+		held = mine = false;
+	}
 	if (mine)
 		p->retrying = true;
 	spin_unlock(&d->lock);
@@ -361,12 +406,14 @@ static bool unpark(struct virtio_net *src)
 			break;
 		spin_lock(&d->lock);
 		/* the receiver's notify came during this try: its wake found us busy */
-		bool woken = p->wakes != wakes && tries < 3;
-		if (!woken)
+		bool woken = p->wakes != wakes && tries < 3, stale = parked_stale_locked(src);
+		if (stale) /* a reset during this try found it busy */
+			drop_parked_locked(src);
+		if (stale || !woken)
 			p->retrying = false;
 		spin_unlock(&d->lock);
-		if (!woken)
-			return false;
+		if (stale || !woken)
+			return stale;
 	}
 	if (r != DELIVERED) {
 		count_drop(dst);
@@ -454,20 +501,74 @@ static void handle_tx(struct virtio_net *net)
 	virtio_notify_used(d, Q_TX);
 }
 
+/* Whether this CPU is one of net's VM's (each vCPU owns its CPU). */
+static bool own_cpu(const struct virtio_net *net)
+{
+	const struct vcpu *v = this_cpu()->vcpu;
+
+	return v && v->vm == net->vdev.vm;
+}
+
+/* Has net's own CPU take its TX queue: what its driver added while a frame
+ * was parked may never be notified again (the chains are in the avail ring
+ * already, and EVENT_IDX may have kept the driver from kicking). One IPI
+ * until that CPU takes the work. */
+static void kick_sender(struct virtio_net *net)
+{
+	unsigned cpu = net->vdev.vm->vcpus[0].pcpu;
+	uint32_t bit = 1u << net->port;
+
+	if (cpu >= MAX_PCPUS)
+		return;
+	if (!(__atomic_fetch_or(&tx_work[cpu], bit, __ATOMIC_SEQ_CST) & bit))
+		gic_send_sgi(cpu, IPI_NET);
+}
+
+void virtio_net_work(void)
+{
+	uint32_t ports = __atomic_exchange_n(&tx_work[this_cpu()->id], 0, __ATOMIC_SEQ_CST);
+
+	for (unsigned p = 0; p < sw.nports; p++)
+		if (ports & (1u << p))
+			handle_tx(sw.ports[p].dev);
+}
+
 /* The senders parked on port `port` (it added receive buffers, or the tick
- * came: port -1, all) deliver and go on. */
+ * came: port -1, all) deliver and go on: on their own CPU, all their queue;
+ * on another (the receiver's, any VM's tick), the parked frame only, the
+ * rest left to the sender's CPU (a guest's queue is its CPU's work). */
 static void wake_parked(int port)
 {
-	for (unsigned s = 0; s < sw.nports; s++)
-		if (parked[s].held && (port < 0 || parked[s].dst == (unsigned)port)) {
-			__atomic_add_fetch(&parked[s].wakes, 1, __ATOMIC_RELEASE);
-			handle_tx(sw.ports[s].dev);
-		}
+	for (unsigned s = 0; s < sw.nports; s++) {
+		struct virtio_net *src = sw.ports[s].dev;
+		if (!parked[s].held || (port >= 0 && parked[s].dst != (unsigned)port))
+			continue;
+		__atomic_add_fetch(&parked[s].wakes, 1, __ATOMIC_RELEASE);
+		if (own_cpu(src))
+			handle_tx(src);
+		else if (unpark(src))
+			kick_sender(src);
+	}
 }
 
 void virtio_net_tick(void)
 {
 	wake_parked(-1);
+}
+
+/* The driver reset the device, or the VM stopped (dev->lock held): a
+ * parked frame goes (counted), or it would hold the new driver's queue
+ * and be delivered for a driver long gone. One another CPU is filling in
+ * or trying right now is left to it: delivered if this try finds room (a
+ * frame already on its way), else dropped by unpark, which finds its
+ * queue reset; its chain is never returned into the new queue. */
+static void reset(struct virtio_dev *dev)
+{
+	struct virtio_net *net = to_net(dev);
+	struct parked_frame *p = &parked[net->port];
+
+	if (p->held && !p->retrying)
+		drop_parked_locked(net);
 }
 
 /* One command: taken, answered and returned in one hold of the device lock,
@@ -555,6 +656,7 @@ int virtio_net_create(struct virtio_net *net, struct vm *vm, ipa_t base, uint32_
 		.config_size = 12,
 		.config_read = config_read,
 		.notify = notify,
+		.reset = reset,
 	};
 
 	memcpy(net->mac, mac, ETH_ALEN);

@@ -21,4 +21,7 @@ int virtio_net_set_flood_limit(struct virtio_net *net, uint32_t rate, uint32_t b
 void virtio_net_print_stats(void);
 /* Every CPU's hypervisor tick: parked frames are retried (or dropped). */
 void virtio_net_tick(void);
+/* IPI_NET on a VM's CPU: takes the TX queues that another CPU, having
+ * delivered a frame parked on them, left to this one. */
+void virtio_net_work(void);
 #endif

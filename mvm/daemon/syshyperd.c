@@ -91,6 +91,9 @@ static uint32_t area_slots; /* the slots mapped (the header's nslots, read once)
 static int dev_fd;
 static unsigned poll_us; /* -p or mediated-poll: how long the engine polls first */
 static int poll_set;     /* -p given: the configuration's poll does not count */
+/* The counter's frequency in kHz, read from the area once and checked, or
+ * 0: the engine does not poll (see counter_khz). */
+static uint64_t poll_khz;
 
 /* The engine's (the main thread's) alone. */
 static struct aio_queue aioq = {0, -1};
@@ -134,12 +137,12 @@ static int prepare_run(struct run *r)
 	return prepare_rw(area, disks, &r->req, &r->io);
 }
 
-/* Whether the kernel may do run r (prepare_rw accepted it) asynchronously:
- * O_DIRECT on its disk, whole sectors; the rest is done synchronously. */
+/* Whether the kernel may do run r (prepare_rw accepted it, so its slots
+ * are whole sectors) asynchronously: O_DIRECT on its disk, some bytes; the
+ * rest is done synchronously. */
 static int can_aio(const struct run *r)
 {
-	return aio_on && r->io.bytes && r->io.bytes % MED_SECTOR == 0 &&
-	       __atomic_load_n(&r->io.b->direct_ok, __ATOMIC_RELAXED);
+	return aio_on && r->io.bytes && __atomic_load_n(&r->io.b->direct_ok, __ATOMIC_RELAXED);
 }
 
 /* The counter every VM and the hypervisor read alike (CNTVOFF_EL2 is 0):
@@ -316,18 +319,32 @@ static int ring_has_work(void)
 	return med_req_peek(area, MED_RING_SIZE, &tag) != MED_RING_EMPTY;
 }
 
+/* The area's counter frequency in kHz if it is a sane one (1 kHz..10 GHz:
+ * poll_us times it cannot overflow, and a window's end is never out of
+ * reach), else 0 (logged: called once). The area is the hypervisor's word,
+ * but one value read once is what the poll windows are measured by. */
+static uint64_t counter_khz(void)
+{
+	uint64_t hz = MED_READ_ONCE(area->counter_hz);
+
+	if (hz >= 1000 && hz <= 10000000000ULL)
+		return hz / 1000;
+	LOG("counter frequency %llu Hz out of bounds: no polling\n", (unsigned long long)hz);
+	return 0;
+}
+
 /* Polls for poll_us: 1 once req_ring holds a request. Every way out ends
  * the poll window, so that the GVMs' notifies go on again while nobody
  * polls; the hypervisor queued requests without a service interrupt until
  * then, so the ring is looked at after that call. */
 static int poll_for_work(void)
 {
-	uint64_t hz = area->counter_hz, end;
+	uint64_t end;
 	int found = 0;
 
-	if (hz < 1000000)
+	if (!poll_khz)
 		return 0;
-	end = counter() + poll_us * (hz / 1000000);
+	end = counter() + (uint64_t)poll_us * poll_khz / 1000;
 	while (!found && counter() < end) {
 		if (ioctl(dev_fd, SYSHYPER_IOC_POLL, (unsigned long)poll_us))
 			break; /* refused: interrupts as without -p */
@@ -644,6 +661,8 @@ int main(int argc, char **argv)
 	load_config(conf, &conf_poll);
 	if (!poll_set) /* -p overrides the configuration */
 		poll_us = conf_poll;
+	if (poll_us)
+		poll_khz = counter_khz();
 	check_disks(area);
 	int fds[MED_MAX_DISKS];
 	for (unsigned i = 0; i < MED_MAX_DISKS; i++)

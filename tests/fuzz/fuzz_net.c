@@ -8,7 +8,8 @@
  * on TX, RX and the control queue, TX headers of any flags and GSO fields
  * (TCP/IPv4 and IPv6 segments of up to 6000 bytes built for them), raw ring
  * and memory writes, notifies, and the counter moved with the hypervisor's
- * tick; each step runs on a physical CPU the input picks. The switch's
+ * tick; each step runs on a physical CPU the input picks (VM v's vCPU is
+ * on CPU v + 1; the IPI_NET a step sends lands after it). The switch's
  * forwarding is also fuzzed alone.
  *
  * Checked after every step, for every VM:
@@ -31,6 +32,9 @@
  *    waited more than 100 ms, and at once when its receiver notifies with
  *    room for it; control chains come back with 1 (an ack of OK or ERR in
  *    the last writable byte);
+ *  - a VM's TX chains are taken only on its own CPU or by its own step (its
+ *    notify, on whatever CPU): another VM's RX notify or tick delivers its
+ *    parked frame at most, the rest waits for its CPU's IPI;
  *  - interrupts only for the VM's own device interrupt; no lock left held;
  *  - config space shows the port's MAC, whatever the guest did;
  *  - forwarding: never back to the sender, only to existing ports, broadcast
@@ -58,6 +62,7 @@
 #include "net/virtio_net.h"
 #include "core/percpu.h"
 #include "core/vm.h"
+#include "drivers/gic.h"
 
 typedef unsigned __int128 u128;
 
@@ -198,6 +203,36 @@ static void driver_init(unsigned v, struct fuzz_in *in)
 struct pcpu *this_cpu(void)
 {
 	return &cpu;
+}
+
+/* VM v's vCPU runs on CPU v + 1 (CPU 0 and the others are nobody's): a
+ * step on it is the VM's own. IPI_NET sent to a CPU lands after the step's
+ * action, before it is checked. */
+static uint32_t ipis;
+
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	FUZZ_ASSERT(sgi == IPI_NET && pcpu >= 1 && pcpu <= NVMS, "SGI %u to CPU %u", sgi, pcpu);
+	ipis |= 1u << pcpu;
+}
+
+static void set_cpu(unsigned id)
+{
+	cpu.id = id;
+	cpu.vcpu = id >= 1 && id <= NVMS ? &vms[id - 1].vcpus[0] : NULL;
+}
+
+static void take_ipis(void)
+{
+	unsigned was = cpu.id;
+
+	while (ipis) {
+		unsigned c = (unsigned)__builtin_ctz(ipis);
+		ipis &= ipis - 1;
+		set_cpu(c);
+		virtio_net_work();
+	}
+	set_cpu(was);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -1639,6 +1674,7 @@ static void setup_once(void)
 		vm->name = names[v];
 		vm->ncpus = 1;
 		vm->vcpus[0].vm = vm;
+		vm->vcpus[0].pcpu = v + 1;
 		vm->regions[0] = guests[v].regions[0];
 		vm->regions[1] = guests[v].regions[1];
 		vm->mem = (struct guest_mem){vm->regions, 2};
@@ -1650,6 +1686,24 @@ static void setup_once(void)
 	FUZZ_ASSERT(the_sw && the_sw->nports == NVMS, "the switch's ports");
 }
 
+/* The TX chains each VM's device has taken (its queue's last_avail). */
+static void save_tx_taken(uint16_t *took)
+{
+	for (unsigned u = 0; u < NVMS; u++)
+		took[u] = nets[u].vdev.vq[Q_TX].last_avail;
+}
+
+/* Before the IPIs land: no VM's TX queue was taken on another VM's CPU but
+ * by its own step (`acting`, or -1). */
+FUZZ_NOCOV static void check_tx_own_cpu(const uint16_t *took, int acting)
+{
+	for (unsigned u = 0; u < NVMS; u++)
+		if ((int)u != acting && cpu.vcpu != &vms[u].vcpus[0])
+			FUZZ_ASSERT(nets[u].vdev.vq[Q_TX].last_avail == took[u],
+				    "vm %u: TX chains %u..%u taken on CPU %u, not its own", u,
+				    took[u], nets[u].vdev.vq[Q_TX].last_avail, cpu.id);
+}
+
 static void step(struct fuzz_in *in)
 {
 	uint8_t op = fin_u8(in);
@@ -1657,16 +1711,18 @@ static void step(struct fuzz_in *in)
 	static struct before b;
 	int rx_notified = -1;
 	bool held_before = false;
+	uint16_t took[NVMS];
 	/* only set-up, notifies, register accesses and the tick make a device act */
 	bool device_acts =
 		op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5 || op % 12 == 10;
 
-	cpu.id = op / 12 % MAX_PCPUS; /* the physical CPU the step runs on */
+	set_cpu(op / 12 % MAX_PCPUS); /* the physical CPU the step runs on */
 	for (unsigned p = 0; p < NVMS; p++)
 		held_before |= parks[p].held;
 	save_stats();
 	if (device_acts)
 		save_before(&b);
+	save_tx_taken(took);
 	switch (op % 12) {
 	case 0:
 		driver_init(v, in);
@@ -1722,6 +1778,8 @@ static void step(struct fuzz_in *in)
 		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
 		break;
 	}
+	check_tx_own_cpu(took, op % 12 == 10 || op % 12 == 8 ? -1 : (int)v);
+	take_ipis();
 	if (device_acts)
 		check_step(&b, op % 12 == 10, rx_notified);
 	check_storm(device_acts, held_before);
@@ -1750,6 +1808,7 @@ FUZZ_NOCOV static void forget_switch_state(void)
 	virtio_net_tick();
 	clock_now = 1ULL << 63;
 	virtio_net_tick();
+	take_ipis();
 	for (unsigned v = 0; v < NVMS; v++) {
 		wr(v, R_STATUS, 0);
 		wr(v, R_STATUS, 3);

@@ -53,6 +53,9 @@ void mediated_tick(void)
 void virtio_net_tick(void)
 {
 }
+void virtio_net_work(void)
+{
+}
 void vm_life_tick(void)
 {
 }

@@ -16,6 +16,7 @@
 #include "core/percpu.h"
 #include "core/vm.h"
 #include "arch/arm64/cache.h"
+#include "drivers/gic.h"
 
 /* ---- stubs ---- */
 static mmio_handler_fn handler;
@@ -96,6 +97,30 @@ static unsigned cur_cpu; /* a test runs a "second vCPU" on CPU 1 */
 struct pcpu *this_cpu(void)
 {
 	return &cpus[cur_cpu];
+}
+/* IPI_NET sent to each CPU and not yet taken; the sender's vCPU 0 is on
+ * SENDER_CPU, and no CPU is the sender's unless a test says (cpus[].vcpu),
+ * so a notify or tick on CPU 0 is another VM's. */
+#define SENDER_CPU 1
+static unsigned ipis[2];
+void gic_send_sgi(unsigned pcpu, unsigned sgi)
+{
+	assert_int_equal(sgi, IPI_NET);
+	assert_true(pcpu < 2);
+	ipis[pcpu]++;
+}
+/* The IPIs land: each CPU sent one runs virtio_net_work. */
+static void take_ipis(void)
+{
+	unsigned was = cur_cpu;
+
+	for (unsigned c = 0; c < 2; c++)
+		if (ipis[c]) {
+			ipis[c] = 0;
+			cur_cpu = c;
+			virtio_net_work();
+		}
+	cur_cpu = was;
 }
 static uint32_t route_to; /* what netswitch_route answers */
 static uint8_t routed_dst[ETH_ALEN];
@@ -194,6 +219,8 @@ static int setup(void **state)
 	region = (struct guest_region){.ipa = RAM_IPA, .size = RAM_SIZE, .hva = ram};
 	vm.mem = (struct guest_mem){.regions = &region, .n = 1};
 	vm.name = "gvm";
+	vm.vcpus[0] = (struct vcpu){.vm = &vm, .pcpu = SENDER_CPU};
+	cpus[0].vcpu = cpus[1].vcpu = NULL;
 	assert_int_equal(virtio_net_create(&net, &vm, BASE, 48, mac, false), 0);
 	routed = commands = 0;
 	route_to = 0;
@@ -211,8 +238,9 @@ static int teardown(void **state)
 	/* the switch's parked frames and unresponsive marks outlive a test:
 	 * expire them, and let the device ask for frames again */
 	now_ticks += 10 * 1000000;
-	virtio_net_tick();
 	cur_cpu = 0;
+	virtio_net_tick();
+	take_ipis();       /* and the work they left goes */
 	offer_rx(1, 2048); /* a notify clears the mark only with buffers to take */
 	wr(0x050, 0);
 	munmap(ram, RAM_SIZE);
@@ -509,9 +537,12 @@ static void test_no_room_parks_until_rx_notify(void **state)
 
 	offer_rx(QSIZE - 4, RXBUF_LEN);
 	notify(0);
-	/* the parked frame, then the second (which finds no room, and parks) */
+	/* the parked frame, then, on the sender's CPU, the second (which
+	 * finds no room, and parks) */
 	assert_int_equal(used_idx(0), QSIZE);
 	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 1);
+	take_ipis();
 	assert_int_equal(used_len(Q_TX, 0), 0);
 	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
 	c = counters();
@@ -765,9 +796,140 @@ static void test_delivery_clears_unresponsive(void **state)
 	assert_int_equal(counters().no_buffer, 1);
 }
 
+/* The receiver's RX notify comes on its own CPU, another VM's: it delivers
+ * the parked frame and returns its chain, but takes none of the sender's
+ * other TX chains (guest-sized work on a foreign CPU); it sends IPI_NET to
+ * the sender's CPU, where they are taken without the guest notifying
+ * again. A second wake before that CPU took the work sends no more IPIs. */
+static void test_foreign_wake_leaves_queue_to_sender(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);
+	assert_int_equal(used_idx(Q_TX), 0);
+	offer_frame(1); /* behind the parked one, not notified */
+	offer_frame(2);
+	offer_rx(3, 2048);
+	cur_cpu = 0;
+	notify(0);
+	assert_int_equal(used_idx(0), 1); /* the parked frame only */
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 1);
+	assert_int_equal(routed, 1);
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	assert_int_equal(ipis[0], 0);
+	notify(0); /* nothing parked: no wake, no IPI */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	take_ipis();
+	assert_int_equal(routed, 3);
+	assert_int_equal(used_idx(0), 3);
+	assert_int_equal(used_idx(Q_TX), 3);
+	struct counters c = counters();
+	assert_int_equal(c.rx, 3);
+	assert_int_equal(c.no_buffer, 0);
+}
+
+/* The tick on another VM's CPU drops an expired frame and leaves the
+ * sender's queue to the sender's CPU; on the sender's own CPU the tick
+ * takes the queue itself (no IPI). */
+static void test_tick_leaves_queue_to_sender(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);
+	offer_frame(1);
+	now_ticks += 100 * 1000 + 1;
+	cur_cpu = 0;
+	virtio_net_tick();
+	assert_int_equal(used_idx(Q_TX), 1); /* dropped, its chain back */
+	assert_int_equal(routed, 1);
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	offer_rx(1, 2048);
+	notify(0); /* the receiver reads again */
+	take_ipis();
+	assert_int_equal(routed, 2);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_idx(Q_TX), 2);
+
+	offer_frame(2); /* parks (no room) */
+	notify(Q_TX);
+	offer_frame(3);
+	assert_int_equal(used_idx(Q_TX), 2);
+	now_ticks += 100 * 1000 + 1;
+	cpus[SENDER_CPU].vcpu = &vm.vcpus[0];
+	cur_cpu = SENDER_CPU;
+	virtio_net_tick(); /* dropped; frame 3 taken here, dropped too: unresponsive */
+	cur_cpu = 0;
+	assert_int_equal(ipis[SENDER_CPU], 0);
+	assert_int_equal(routed, 4);
+	assert_int_equal(used_idx(Q_TX), 4);
+	assert_int_equal(counters().no_buffer, 3);
+}
+
+/* The sender's driver resets the device while a frame is parked: the
+ * frame is dropped then (counted) and never delivered, and its chain is
+ * not returned into the new driver's queue, which sends at once. */
+static void test_reset_drops_parked_frame(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);
+	assert_int_equal(counters().no_buffer, 0);
+	wr(0x070, 0);
+	assert_int_equal(counters().no_buffer, 1);
+	memset(hva(DESC_IPA(0)), 0, 3 * 3 * 0x1000); /* the new driver's rings */
+	rx_next = 0;
+	bring_up();
+	offer_rx(1, 2048);
+	notify(0);
+	take_ipis();
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(used_idx(Q_TX), 0);
+	offer_frame(0);
+	notify(Q_TX);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_idx(Q_TX), 1);
+	struct counters c = counters();
+	assert_int_equal(c.rx, 1);
+	assert_int_equal(c.no_buffer, 1);
+}
+
+/* The TX queue disabled and enabled again (QueueReady 0, 1) under a parked
+ * frame: its chain is not the driver's any more, so the next retry drops
+ * the frame (counted) instead of delivering it. */
+static void test_queue_reenable_drops_parked_frame(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);
+	wr(0x030, Q_TX);
+	wr(0x044, 0);
+	wr(0x044, 1);
+	offer_rx(1, 2048);
+	notify(0);
+	assert_int_equal(used_idx(0), 0);
+	assert_int_equal(used_idx(Q_TX), 0);
+	assert_int_equal(counters().no_buffer, 1);
+	take_ipis();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_foreign_wake_leaves_queue_to_sender, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tick_leaves_queue_to_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_drops_parked_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_reenable_drops_parked_frame, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_clears_unresponsive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_too_big_for_rx_chain_dropped, setup,
