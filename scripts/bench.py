@@ -240,10 +240,25 @@ def fio_run(con, results, key, dev, offset, args, metric, vm=None):
 
 
 def net_run(con, results, path, server, vm, port=5201):
-    """One iperf3 run, its host CPU measured (per MiB)."""
+    """One iperf3 run, its host CPU measured (per MiB); from GVM 1, also its
+    traps and the switch ports' frames (net_counters)."""
+    s0 = stats(con) if vm == "gvm1" else None
     add(results, ("net", path), measured(results, ("net", path), con,
                                          lambda: iperf(con, server, vm, port),
                                          IPERF_SECONDS, MBIT_TO_MIB))
+    if s0:
+        net_counters(results.setdefault(("net counters", path), {}), s0, stats(con))
+
+
+def net_counters(acc, a, b):
+    """Adds GVM 1's traps by cause and each port's frames and bytes between
+    two statistics prints to acc."""
+    for k, v in b["traps"].items():
+        acc.setdefault("traps", {})[k] = acc.get("traps", {}).get(k, 0) + v - a["traps"].get(k, 0)
+    for vm, now in b["ports"].items():
+        was = a["ports"].get(vm, (0, 0, 0, 0))
+        old = acc.setdefault("ports", {}).get(vm, (0, 0, 0, 0))
+        acc["ports"][vm] = tuple(o + n - w for o, n, w in zip(old, now, was))
 
 
 def net_jobs(con, results):
@@ -318,6 +333,7 @@ def stats(con):
                r"completions (\d+)$", 30)
     # the stage lines follow the line above: wait for the last of them
     con.expect(r"^\[hv\] mediated stage total: .*$", 30)
+    con.expect(r"^\[hv\] gvm2/net port \d+: .*$", 30)  # the switch's ports come last
     text = con.tail(300)  # from this print's first line: long prints must not lose stages
     text = text[text.rfind("statistics (per vCPU)"):]
     gvm1 = {k: int(v) for k, v in re.findall(TRAP_RE, [
@@ -332,8 +348,11 @@ def stats(con):
     # rest of the wall time is the time its CPU spent at EL2
     guest = {v: int(m) for v, m in re.findall(r"^\[hv\] (\w+/\d+) cpu\d+ .* guest (\d+) ms$",
                                               text, re.M) if v in EL2_VCPUS}
+    ports = {vm: (int(tf), int(tb), int(rf), int(rb)) for vm, tf, tb, rf, rb in re.findall(
+        r"^\[hv\] (\w+)/net port \d+(?: \(uplink\))?: tx (\d+) frames (\d+) B, "
+        r"rx (\d+) frames (\d+) B", text, re.M)}
     return {"traps": gvm1, "reqs": int(blk), "irqs": int(med[1]), "stages": stages,
-            "guest": guest, "at": time.monotonic()}
+            "guest": guest, "at": time.monotonic(), "ports": ports}
 
 
 def stats_delta(a, b):
@@ -563,6 +582,7 @@ def print_io_table(results, with_native):
               "(the GVM's jobs move several GiB through it)")
     print_targets(results)
     print_counters(results)
+    print_net_counters(results)
     if with_native:
         print_sanity(results)
 
@@ -597,6 +617,28 @@ def print_targets(results):
         return
     r = med(results, ("net", "GVM->outside")) / med(results, ("net", "MVM->outside"))
     print(f"  {'TCP GVM->outside':<20} {r:5.2f}  target >= 0.90  {'met' if r >= 0.9 else 'MISSED'}")
+
+
+def print_net_counters(results):
+    """Per MiB GVM 1 sent: its frames each way, its traps, the MVM's frames."""
+    paths = [p for p in ("GVM->outside", "GVM->GVM", "GVM->MVM") if ("net counters", p) in results]
+    if not paths:
+        return
+    print("\nTCP from GVM 1, per MiB it sent (hypervisor counters; its frames carry up to 64 KiB"
+          " with TSO):")
+    print(f"{'path':<14} {'MiB':>7} {'gvm1 tx frames':>14} {'gvm1 rx frames':>14} "
+          f"{'mvm rx':>7} {'mvm tx':>7} {'gvm1 traps':>10}  by cause")
+    for path in paths:
+        c = results[("net counters", path)]
+        gvm1 = c["ports"].get("gvm1", (0, 0, 0, 0))
+        mvm = c["ports"].get("mvm", (0, 0, 0, 0))
+        mib = gvm1[1] / (1 << 20)
+        if not mib:
+            continue
+        traps = sum(c["traps"].values())
+        causes = " ".join(f"{k} {v / mib:.0f}" for k, v in sorted(c["traps"].items()) if v)
+        print(f"{path:<14} {mib:7.0f} {gvm1[0] / mib:14.1f} {gvm1[2] / mib:14.1f} "
+              f"{mvm[2] / mib:7.1f} {mvm[0] / mib:7.1f} {traps / mib:10.0f}  {causes}")
 
 
 def print_counters(results):
