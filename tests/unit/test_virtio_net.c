@@ -921,6 +921,37 @@ static void test_queue_reenable_drops_parked_frame(void **state)
 	take_ipis();
 }
 
+/* One IPI_NET until the sender's CPU takes the work: a second frame
+ * delivered by a foreign wake before that sends none (kick_sender's bit),
+ * nor does a foreign retry that finds no room; the one IPI then takes all
+ * the chains the driver added meanwhile. */
+static void test_one_ipi_until_work_taken(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX); /* parks: no receive buffer */
+	offer_rx(1, 2048);
+	notify(0); /* foreign: delivers frame 0, kicks */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	offer_frame(1);
+	notify(Q_TX); /* the driver's own notify: frame 1 parks */
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
+	virtio_net_tick(); /* a foreign retry without room: no IPI */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	offer_frame(2); /* not notified */
+	offer_rx(1, 2048);
+	notify(0); /* delivers frame 1: the work is still pending, no IPI */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
+	take_ipis();
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 3);
+	assert_int_equal(routed, 3);
+	assert_int_equal(ipis[SENDER_CPU], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +959,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tick_leaves_queue_to_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_drops_parked_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_ipi_until_work_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_reenable_drops_parked_frame, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
