@@ -71,5 +71,24 @@ class HostCpu(unittest.TestCase):
         self.assertEqual(gvm[-6:], ["200%", "cpu2", "60%", "10%", "0.25", "0.25"])
 
 
+class NetCounters(unittest.TestCase):
+    def test_runs_add_up_and_print_per_mib_sent(self):
+        a = {"traps": {"dabt": 10, "irq": 5},
+             "ports": {"gvm1": (100, 1 << 20, 50, 5000), "mvm": (40, 4000, 90, 1 << 20)}}
+        b = {"traps": {"dabt": 30, "irq": 5, "hvc": 2},
+             "ports": {"gvm1": (300, 3 << 20, 150, 15000), "mvm": (140, 14000, 290, 3 << 20)}}
+        acc = {}
+        for _ in range(2):  # two repetitions, the same deltas each
+            bench.net_counters(acc, a, b)
+        self.assertEqual(acc["traps"], {"dabt": 40, "irq": 0, "hvc": 4})
+        self.assertEqual(acc["ports"]["gvm1"], (400, 4 << 20, 200, 20000))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            bench.print_net_counters({("net counters", "GVM->outside"): acc})
+        line = [x for x in out.getvalue().split("\n") if x.startswith("GVM->outside")][0]
+        # 4 MiB sent: 100 frames out and 50 in per MiB; the MVM took 100, sent 50; 11 traps
+        self.assertEqual(line.split(), ["GVM->outside", "4", "100.0", "50.0", "100.0", "50.0",
+                                        "11", "dabt", "10", "hvc", "1"])
+
 if __name__ == "__main__":
     unittest.main()

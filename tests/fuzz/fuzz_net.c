@@ -34,7 +34,8 @@
  *    the last writable byte);
  *  - a VM's TX chains are taken only on its own CPU or by its own step (its
  *    notify, on whatever CPU): another VM's RX notify or tick delivers its
- *    parked frame at most, the rest waits for its CPU's IPI;
+ *    parked frame at most, the rest waits for its CPU's IPI, which takes
+ *    them (a chain made available is never left behind a returned one);
  *  - interrupts only for the VM's own device interrupt; no lock left held;
  *  - config space shows the port's MAC, whatever the guest did;
  *  - forwarding: never back to the sender, only to existing ports, broadcast
@@ -1686,11 +1687,14 @@ static void setup_once(void)
 	FUZZ_ASSERT(the_sw && the_sw->nports == NVMS, "the switch's ports");
 }
 
-/* The TX chains each VM's device has taken (its queue's last_avail). */
-static void save_tx_taken(uint16_t *took)
+/* The TX chains each VM's device has taken (its queue's last_avail) and
+ * returned (its used index). */
+static void save_tx_taken(uint16_t *took, uint16_t *back)
 {
-	for (unsigned u = 0; u < NVMS; u++)
+	for (unsigned u = 0; u < NVMS; u++) {
 		took[u] = nets[u].vdev.vq[Q_TX].last_avail;
+		back[u] = nets[u].vdev.vq[Q_TX].used_idx;
+	}
 }
 
 /* Before the IPIs land: no VM's TX queue was taken on another VM's CPU but
@@ -1704,6 +1708,23 @@ FUZZ_NOCOV static void check_tx_own_cpu(const uint16_t *took, int acting)
 				    took[u], nets[u].vdev.vq[Q_TX].last_avail, cpu.id);
 }
 
+/* After the IPIs land: a VM whose parked chain came back on another VM's
+ * CPU (its queue stood still behind it, and its driver need not notify
+ * again) has taken the next chain its driver made available, on its own
+ * CPU: no sender stalls with chains in its ring. */
+FUZZ_NOCOV static void check_tx_resumed(const uint16_t *took, const uint16_t *back, int acting)
+{
+	for (unsigned u = 0; u < NVMS; u++) {
+		const struct virtq *vq = &nets[u].vdev.vq[Q_TX];
+		if ((int)u == acting || cpu.vcpu == &vms[u].vcpus[0] || !vq->ready ||
+		    vq->used_idx == back[u] || vq->last_avail != took[u])
+			continue;
+		FUZZ_ASSERT(vq->avail[1] == took[u],
+			    "vm %u: parked chain returned on CPU %u, chains %u..%u left untaken", u,
+			    cpu.id, took[u], vq->avail[1]);
+	}
+}
+
 static void step(struct fuzz_in *in)
 {
 	uint8_t op = fin_u8(in);
@@ -1711,7 +1732,7 @@ static void step(struct fuzz_in *in)
 	static struct before b;
 	int rx_notified = -1;
 	bool held_before = false;
-	uint16_t took[NVMS];
+	uint16_t took[NVMS], back[NVMS];
 	/* only set-up, notifies, register accesses and the tick make a device act */
 	bool device_acts =
 		op % 12 == 0 || op % 12 == 3 || op % 12 == 4 || op % 12 == 5 || op % 12 == 10;
@@ -1722,7 +1743,7 @@ static void step(struct fuzz_in *in)
 	save_stats();
 	if (device_acts)
 		save_before(&b);
-	save_tx_taken(took);
+	save_tx_taken(took, back);
 	switch (op % 12) {
 	case 0:
 		driver_init(v, in);
@@ -1778,8 +1799,10 @@ static void step(struct fuzz_in *in)
 		try_limit(in, the_sw, v, &nets[v], &models[v], clock_hz);
 		break;
 	}
-	check_tx_own_cpu(took, op % 12 == 10 || op % 12 == 8 ? -1 : (int)v);
+	int acting = op % 12 == 10 || op % 12 == 8 ? -1 : (int)v;
+	check_tx_own_cpu(took, acting);
 	take_ipis();
+	check_tx_resumed(took, back, acting);
 	if (device_acts)
 		check_step(&b, op % 12 == 10, rx_notified);
 	check_storm(device_acts, held_before);

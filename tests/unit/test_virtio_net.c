@@ -82,10 +82,16 @@ int netswitch_set_flood_limit(struct netswitch *sw, unsigned port, uint32_t rate
 	(void)sw, (void)port, (void)rate, (void)burst, (void)hz;
 	return 0;
 }
-static uint16_t rx_next;   /* the next receive descriptor a test offers */
-static uint64_t now_ticks; /* the counter, 1 MHz: moves only when a test says */
+static uint16_t rx_next;       /* the next receive descriptor a test offers */
+static uint64_t now_ticks;     /* the counter, 1 MHz: moves only when a test says */
+static void (*on_clock)(void); /* once, at the next read of the counter */
 uint64_t timer_now(void)
 {
+	void (*f)(void) = on_clock;
+
+	on_clock = NULL;
+	if (f)
+		f();
 	return now_ticks;
 }
 uint64_t timer_freq(void)
@@ -227,6 +233,7 @@ static int setup(void **state)
 	now_ticks = 0;
 	rx_next = 0;
 	on_route = on_command = NULL;
+	on_clock = NULL;
 	return 0;
 }
 
@@ -921,6 +928,70 @@ static void test_queue_reenable_drops_parked_frame(void **state)
 	take_ipis();
 }
 
+/* One IPI_NET until the sender's CPU takes the work: a second frame
+ * delivered by a foreign wake before that sends none (kick_sender's bit),
+ * nor does a foreign retry that finds no room; the one IPI then takes all
+ * the chains the driver added meanwhile. */
+static void test_one_ipi_until_work_taken(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX); /* parks: no receive buffer */
+	offer_rx(1, 2048);
+	notify(0); /* foreign: delivers frame 0, kicks */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	offer_frame(1);
+	notify(Q_TX); /* the driver's own notify: frame 1 parks */
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
+	virtio_net_tick(); /* a foreign retry without room: no IPI */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	offer_frame(2); /* not notified */
+	offer_rx(1, 2048);
+	notify(0); /* delivers frame 1: the work is still pending, no IPI */
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	assert_int_equal(used_idx(Q_TX), 2);
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 2);
+	take_ipis();
+	assert_int_equal(net.vdev.vq[Q_TX].last_avail, 3);
+	assert_int_equal(routed, 3);
+	assert_int_equal(ipis[SENDER_CPU], 0);
+}
+
+static void driver_resets(void)
+{
+	wr(0x070, 0);
+}
+
+/* The sender's driver resets the device while another CPU's retry of its
+ * parked frame is under way (the reset hook leaves that frame to it): the
+ * try that finds no room drops the frame then (counted), and the sender's
+ * CPU is told to go on; the new driver's first frame is not held up. */
+static void test_reset_during_retry_drops_parked_frame(void **state)
+{
+	(void)state;
+	bring_up();
+	route_to = 1;
+	offer_frame(0);
+	notify(Q_TX);             /* parks: no receive buffer */
+	on_clock = driver_resets; /* read after the retry's delivery found no room */
+	virtio_net_tick();
+	assert_null(on_clock);
+	assert_int_equal(counters().no_buffer, 1);
+	assert_int_equal(ipis[SENDER_CPU], 1);
+	take_ipis();
+	memset(hva(DESC_IPA(0)), 0, 3 * 3 * 0x1000); /* the new driver's rings */
+	rx_next = 0;
+	bring_up();
+	offer_rx(1, 2048);
+	offer_frame(0);
+	notify(Q_TX);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_idx(Q_TX), 1);
+	assert_int_equal(counters().no_buffer, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +999,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tick_leaves_queue_to_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_drops_parked_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_ipi_until_work_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_during_retry_drops_parked_frame, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_queue_reenable_drops_parked_frame, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gso_tiny_mss_dropped, setup, teardown),
