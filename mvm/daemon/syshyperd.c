@@ -319,15 +319,16 @@ static int ring_has_work(void)
 	return med_req_peek(area, MED_RING_SIZE, &tag) != MED_RING_EMPTY;
 }
 
-/* The area's counter frequency in kHz if it is a sane one (1 kHz..10 GHz:
- * poll_us times it cannot overflow, and a window's end is never out of
- * reach), else 0 (logged: called once). The area is the hypervisor's word,
+/* The area's counter frequency in kHz if it is a sane one (1 MHz..10 GHz:
+ * poll_us times it cannot overflow, a window's end is never out of reach,
+ * and the hypervisor's poll window, counted in microseconds, is at least a
+ * tick), else 0 (logged: called once). The area is the hypervisor's word,
  * but one value read once is what the poll windows are measured by. */
 static uint64_t counter_khz(void)
 {
 	uint64_t hz = MED_READ_ONCE(area->counter_hz);
 
-	if (hz >= 1000 && hz <= 10000000000ULL)
+	if (hz >= 1000000 && hz <= 10000000000ULL)
 		return hz / 1000;
 	LOG("counter frequency %llu Hz out of bounds: no polling\n", (unsigned long long)hz);
 	return 0;
@@ -663,6 +664,8 @@ int main(int argc, char **argv)
 		poll_us = conf_poll;
 	if (poll_us)
 		poll_khz = counter_khz();
+	if (!poll_khz)
+		poll_us = 0; /* as the line below says */
 	check_disks(area);
 	int fds[MED_MAX_DISKS];
 	for (unsigned i = 0; i < MED_MAX_DISKS; i++)
