@@ -57,24 +57,15 @@ static uint32_t config_read(struct virtio_dev *dev, uint32_t off, unsigned len)
 	return v;
 }
 
-/* Whether the driver published chains the device has not taken: a notify
- * without any (a guest notifying in a loop) costs only its own CPU, no
- * kick of the backend (for the mediated one: no IPI to the MVM's CPU). */
-static bool queue_has_new(struct virtio_dev *dev)
-{
-	spin_lock(&dev->lock);
-	struct virtq *vq = &dev->vq[0];
-	bool more = vq->ready && vq->avail[1] != vq->last_avail;
-	spin_unlock(&dev->lock);
-	return more;
-}
-
 static void notify(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_blk *blk = to_blk(dev);
 
 	(void)q;
-	if (queue_has_new(dev))
+	/* a notify without new chains (a guest notifying in a loop) costs only
+	 * its own CPU: no kick of the backend (for the mediated one, no IPI to
+	 * the MVM's CPU) */
+	if (virtio_queue_has_new(dev, 0))
 		blk->backend->kick(blk);
 }
 
@@ -394,7 +385,7 @@ bool virtio_blk_set_notify(struct virtio_blk *blk, bool on)
 	spin_lock(&dev->lock);
 	if (vq->ready) {
 		virtq_set_notify(vq, on); /* with a barrier before the look at avail */
-		waiting = on && vq->avail[1] != vq->last_avail;
+		waiting = on && virtq_has_avail(vq);
 	}
 	spin_unlock(&dev->lock);
 	return waiting;

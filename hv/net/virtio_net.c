@@ -614,21 +614,6 @@ static void handle_ctrl(struct virtio_net *net)
 	virtio_notify_used(d, Q_CTRL);
 }
 
-/* Whether net's RX queue has chains the device has not taken: a notify
- * without any (a driver may write QueueNotify at will) must not make an
- * unresponsive port cost its senders another PARK_MAX_MS each. */
-static bool rx_has_buffers(struct virtio_net *net)
-{
-	struct virtio_dev *d = &net->vdev;
-	bool any = false;
-
-	spin_lock(&d->lock);
-	if (d->vq[Q_RX].ready)
-		any = d->vq[Q_RX].avail[1] != d->vq[Q_RX].last_avail;
-	spin_unlock(&d->lock);
-	return any;
-}
-
 static void notify(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_net *net = to_net(dev);
@@ -638,7 +623,9 @@ static void notify(struct virtio_dev *dev, unsigned q)
 	else if (q == Q_CTRL)
 		handle_ctrl(net);
 	else if (q == Q_RX) { /* new buffers: for parked frames */
-		if (rx_has_buffers(net))
+		/* only with buffers to take: a notify without any must not make
+		 * an unresponsive port cost its senders another PARK_MAX_MS each */
+		if (virtio_queue_has_new(dev, Q_RX))
 			unresponsive[net->port] = false;
 		wake_parked(net->port);
 	}

@@ -88,6 +88,19 @@ void virtio_device_error(struct virtio_dev *dev, const char *what)
 	spin_unlock(&dev->lock);
 }
 
+bool virtio_queue_has_new(struct virtio_dev *dev, unsigned q)
+{
+	bool more = false;
+
+	if (q >= dev->ops->nqueues)
+		return false;
+	spin_lock(&dev->lock);
+	if (dev->vq[q].ready)
+		more = virtq_has_avail(&dev->vq[q]);
+	spin_unlock(&dev->lock);
+	return more;
+}
+
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain)
 {
 	int r = VQ_EMPTY;

@@ -110,6 +110,10 @@ void virtio_notify_used(struct virtio_dev *dev, unsigned q);
  * has been put in DEVICE_NEEDS_RESET. The chain remembers the queue's
  * epoch (virtio_queue_epoch_locked). */
 int virtio_queue_pop(struct virtio_dev *dev, unsigned q, struct virtq_chain *chain);
+/* Whether queue q is ready and its driver published chains the device has
+ * not taken: a notify without any (a driver may write QueueNotify at will)
+ * asks for no work. */
+bool virtio_queue_has_new(struct virtio_dev *dev, unsigned q);
 /* Copies between a chain's buffers and the device's data, done without
  * dev->lock (a long one would hold the guest's own register accesses, the
  * vCPU spinning, for its whole length). virtio_copy_begin() counts one in

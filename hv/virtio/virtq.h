@@ -91,6 +91,12 @@ enum virtq_err {
 
 /* Translates and checks the three ring areas; VQ_OK or VQ_ERR_RING. */
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem);
+/* Whether the driver published chains the device has not taken (the
+ * driver's avail index, read once, against the device's own count). */
+static inline bool virtq_has_avail(const struct virtq *vq)
+{
+	return vq->avail[1] != vq->last_avail;
+}
 /* Takes the next available chain: VQ_OK, VQ_EMPTY, or an error (the queue
  * is then unusable: the device should enter DEVICE_NEEDS_RESET). */
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain);
