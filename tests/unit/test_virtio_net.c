@@ -201,16 +201,12 @@ static void bring_up(void)
 	bring_up_with(0);
 }
 
+static void offer_tx(uint16_t i, uint32_t len);
+
 /* A 12-byte header and a 60-byte frame in one readable descriptor. */
 static void offer_frame(uint16_t i)
 {
-	struct virtq_desc *d = hva(DESC_IPA(Q_TX));
-	volatile uint16_t *avail = hva(AVAIL_IPA(Q_TX));
-
-	d[i] = (struct virtq_desc){.addr = DATA_IPA, .len = 12 + 60};
-	avail[2 + avail[1] % QSIZE] = i;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	avail[1]++;
+	offer_tx(i, 12 + 60);
 }
 
 static int setup(void **state)
