@@ -493,6 +493,18 @@ static bool seg_overlap(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
 	return a < b + bl && b < a + al;
 }
 
+/* Whether a device-writable segment of `w` overlaps one of `segs`. */
+FUZZ_NOCOV static bool writes_over(const struct fuzz_seg *w, int m, const struct fuzz_seg *segs,
+				   int n)
+{
+	for (int k = 0; k < m; k++)
+		for (int a = 0; a < n; a++)
+			if (w[k].writable &&
+			    seg_overlap(segs[a].off, segs[a].len, w[k].off, w[k].len))
+				return true;
+	return false;
+}
+
 /* Whether a chain's buffers overlap each other or the queues' rings: then
  * what we read back need not be what the device wrote or read. */
 FUZZ_NOCOV static bool tangled(const struct fuzz_seg *s, int n, const struct before *b, unsigned v)
@@ -1144,11 +1156,8 @@ FUZZ_NOCOV static bool overwritten(const struct qstate *s, uint16_t used_idx, ui
 		uint32_t id = get32(now, s->view.used_ipa + 4 + 8ULL * (j % s->view.num));
 		int m = fuzz_walk_chain(guests[v].snap, s->view.desc_ipa, s->view.num, (uint16_t)id,
 					s->indirect, later, VIRTQ_MAX_SEGS);
-		for (int a = 0; a < n; a++)
-			for (int k = 0; k < m; k++)
-				if (later[k].writable && seg_overlap(segs[a].off, segs[a].len,
-								     later[k].off, later[k].len))
-					return true;
+		if (writes_over(later, m, segs, n))
+			return true;
 	}
 	return false;
 }
@@ -1229,11 +1238,8 @@ FUZZ_NOCOV static bool still_available_over(const struct qstate *s, uint16_t fro
 		uint16_t head = get16(mem, s->avail_ipa + 4 + 2ULL * (j % s->view.num));
 		int m = fuzz_walk_chain(mem, s->view.desc_ipa, s->view.num, head, s->indirect,
 					other, VIRTQ_MAX_SEGS);
-		for (int a = 0; a < n; a++)
-			for (int c = 0; c < m; c++)
-				if (other[c].writable && seg_overlap(segs[a].off, segs[a].len,
-								     other[c].off, other[c].len))
-					return true;
+		if (writes_over(other, m, segs, n))
+			return true;
 	}
 	return false;
 }
